@@ -1,0 +1,79 @@
+"""Argument helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from ..errors import TnrnnError
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    """argparse type: ``"1,2,3"`` -> ``[1, 2, 3]``."""
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def int_range(text: str) -> list[int]:
+    """argparse type: ``"2:16:2"`` (start:stop:step, stop inclusive) or ``"2,4,8"`` -> list of ints."""
+    if ":" not in text:
+        return int_list(text)
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(f"expected START:STOP[:STEP], got {text!r}")
+    try:
+        start, stop = int(parts[0]), int(parts[1])
+        step = int(parts[2]) if len(parts) == 3 else 1
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers in {text!r}") from None
+    if step < 1 or stop < start:
+        raise argparse.ArgumentTypeError(f"empty range {text!r}")
+    return list(range(start, stop + 1, step))
+
+
+def add_spec_args(parser: argparse.ArgumentParser, *, time: bool = True) -> None:
+    """Add ``--depth --width --features --outputs [--time]`` to a subcommand."""
+    parser.add_argument("--depth", "-L", type=positive_int, default=2, help="number of layers L (default 2)")
+    parser.add_argument("--width", "-R", type=positive_int, default=2, help="hidden width R (default 2)")
+    parser.add_argument("--features", "-M", type=positive_int, default=2, help="input features M (default 2)")
+    parser.add_argument("--outputs", "-K", type=positive_int, default=1, help="outputs K (default 1)")
+    if time:
+        parser.add_argument("--time", "-T", type=positive_int, default=4, help="sequence length T (default 4)")
+
+
+def spec_from_args(args: argparse.Namespace):
+    """Build a :class:`tnrnn.RACSpec` from parsed ``add_spec_args`` arguments."""
+    from ..spec import RACSpec
+
+    return RACSpec(depth=args.depth, width=args.width, features=args.features, outputs=args.outputs)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout."""
+    from ..io import _default
+
+    json.dump(data, sys.stdout, indent=2, default=_default)
+    sys.stdout.write("\n")
+
+
+def fail(message: str) -> None:
+    """Raise the error the CLI prints as one line with exit status 2."""
+    raise TnrnnError(message)
