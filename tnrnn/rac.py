@@ -1,0 +1,353 @@
+"""Recurrent Arithmetic Circuits: parameters and the plain recurrence (SCIENCE.md section 1).
+
+Two arithmetics:
+
+* **float** (jax): batched, jitted, ``lax.scan`` over time. Each step's state is rescaled to max-abs 1 and the
+  log of the scale is carried, because a plain float32 RAC under- or overflows after a few hundred steps
+  (its value is a product of T*L factors).
+* **exact mod p** (numpy int64): every product reduced mod p, every dot product checked to fit in int64.
+  This path is deliberately independent of jax and of the tensor-network code, so it can cross-check both.
+
+Initial state: by default ``W_H[l] @ h[0, l] = 1`` (all ones), so the first step is ``h[1,l] = W_I[l] @ h[1,l-1]``;
+pass ``init_state=True`` to draw explicit initial states ``h[0, l]`` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import jax
+import numpy as np
+
+from .errors import TnrnnError
+from .spec import RACSpec, check_positive_int
+
+#: Largest prime below 2**20: products fit in 40 bits, so a dot product of up to 2**23 reduced terms fits int64.
+DEFAULT_PRIME = 1_048_573
+
+_INT64_MAX = 2**63 - 1
+
+
+class RACParams(NamedTuple):
+    """Weights of a RAC (a jax pytree). Index ``l`` runs over layers 0..L-1 (layer l+1 of SCIENCE.md).
+
+    Attributes
+    ----------
+    W_I : tuple of arrays
+        ``W_I[0]`` is R x M, ``W_I[l > 0]`` is R x R.
+    W_H : tuple of arrays
+        R x R per layer.
+    W_O : array
+        K x R.
+    h0 : tuple of arrays or None
+        Explicit initial states ``h[0, l]`` (length R each); ``None`` means the convention ``W_H h[0] = 1``.
+    """
+
+    W_I: tuple
+    W_H: tuple
+    W_O: object
+    h0: tuple | None = None
+
+    @property
+    def spec(self) -> RACSpec:
+        """The :class:`RACSpec` these weights belong to."""
+        R, M = np.shape(self.W_I[0])
+        return RACSpec(depth=len(self.W_I), width=R, features=M, outputs=np.shape(self.W_O)[0])
+
+
+def max_safe_terms(p: int) -> int:
+    """How many reduced products ``a*b`` (``0 <= a, b < p``) can be summed in int64 without overflow.
+
+    The mod-p code reduces after every product but lets a dot product accumulate before reducing; a sum of
+    ``n`` terms each at most ``(p-1)**2`` fits int64 while ``n * (p-1)**2 <= 2**63 - 1``.
+
+    Examples
+    --------
+    >>> max_safe_terms(DEFAULT_PRIME) >= 2**23
+    True
+    """
+    return _INT64_MAX // max((p - 1) ** 2, 1)
+
+
+def check_prime(p: int, *, terms: int = 1) -> int:
+    """Validate a modulus: a prime whose dot products of ``terms`` products fit int64."""
+    import flint
+
+    p = check_positive_int("p", p, minimum=2)
+    if not flint.fmpz(p).is_prime():
+        raise TnrnnError(f"p must be a prime, got {p}")
+    if terms > max_safe_terms(p):
+        limit = math.isqrt(_INT64_MAX // max(terms, 1))
+        raise TnrnnError(
+            f"p = {p} is too large for exact int64 dot products of {terms} terms; use a prime below {limit}"
+            f" (the default {DEFAULT_PRIME} is safe for up to {max_safe_terms(DEFAULT_PRIME)} terms)"
+        )
+    return p
+
+
+def init_params(spec: RACSpec, key, *, init_state: bool = False, dtype=None) -> RACParams:
+    """Random float weights from a jax PRNG key (entries ``N(0, 1/fan_in)``).
+
+    Parameters
+    ----------
+    spec : RACSpec
+    key : jax.Array
+        A ``jax.random.key`` / ``PRNGKey``.
+    init_state : bool, default False
+        Draw explicit initial states ``h[0, l] ~ N(0, 1)`` instead of the all-ones convention.
+    dtype : optional
+        Float dtype (default float32).
+
+    Examples
+    --------
+    >>> import jax
+    >>> p = init_params(RACSpec(2, 3, 4), jax.random.PRNGKey(0))
+    >>> [w.shape for w in p.W_I], p.W_O.shape
+    ([(3, 4), (3, 3)], (1, 3))
+    """
+    import jax.numpy as jnp
+
+    dtype = dtype or jnp.float32
+    R, M, L, K = spec.R, spec.M, spec.L, spec.K
+    keys = jax.random.split(key, 3 * L + 1)
+    W_I = tuple(
+        jax.random.normal(keys[l], (R, M if l == 0 else R), dtype) / math.sqrt(M if l == 0 else R) for l in range(L)
+    )
+    W_H = tuple(jax.random.normal(keys[L + l], (R, R), dtype) / math.sqrt(R) for l in range(L))
+    W_O = jax.random.normal(keys[3 * L], (K, R), dtype) / math.sqrt(R)
+    h0 = tuple(jax.random.normal(keys[2 * L + l], (R,), dtype) for l in range(L)) if init_state else None
+    return RACParams(W_I, W_H, W_O, h0)
+
+
+def init_params_modp(spec: RACSpec, seed: int, p: int = DEFAULT_PRIME, *, init_state: bool = False) -> RACParams:
+    """Random weights over GF(p): int64 entries uniform in ``[0, p)`` from an integer seed.
+
+    Uniform over the whole field, never small integers: small weights are not generic and give ranks far
+    below the generic value (SCIENCE.md section 4).
+
+    Examples
+    --------
+    >>> q = init_params_modp(RACSpec(1, 2, 2), seed=0, p=101)
+    >>> int(q.W_I[0].max()) < 101, q.W_I[0].dtype
+    (True, dtype('int64'))
+    """
+    check_prime(p, terms=max(spec.R, spec.M))
+    rng = np.random.default_rng(check_positive_int("seed", seed, minimum=0))
+    R, M, L, K = spec.R, spec.M, spec.L, spec.K
+    W_I = tuple(rng.integers(0, p, (R, M if l == 0 else R), dtype=np.int64) for l in range(L))
+    W_H = tuple(rng.integers(0, p, (R, R), dtype=np.int64) for _ in range(L))
+    W_O = rng.integers(0, p, (K, R), dtype=np.int64)
+    h0 = tuple(rng.integers(0, p, (R,), dtype=np.int64) for _ in range(L)) if init_state else None
+    return RACParams(W_I, W_H, W_O, h0)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input validation
+
+
+def check_inputs(spec: RACSpec, x, *, T: int | None = None) -> tuple[str, np.ndarray]:
+    """Validate a batch of inputs and say which kind it is.
+
+    Parameters
+    ----------
+    x : array_like
+        Either symbol ids, integer shape (B, T) with values in ``[0, M)`` (one-hot features), or feature
+        vectors, shape (B, T, M).
+    T : int, optional
+        Required sequence length.
+
+    Returns
+    -------
+    kind, array : ("ids", int64 array) or ("features", array)
+    """
+    arr = np.asarray(x) if not hasattr(x, "shape") else x
+    shape = tuple(arr.shape)
+    if len(shape) == 2:
+        if not np.issubdtype(np.dtype(arr.dtype), np.integer):
+            raise TnrnnError(f"symbol ids of shape (B, T) must be integers, got dtype {arr.dtype}")
+        ids = np.asarray(arr, dtype=np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= spec.M):
+            bad = int(ids.max()) if ids.max() >= spec.M else int(ids.min())
+            raise TnrnnError(f"symbol id {bad} is out of range for M = {spec.M} features (ids must be in [0, {spec.M}))")
+        kind, out = "ids", ids
+    elif len(shape) == 3:
+        if shape[2] != spec.M:
+            raise TnrnnError(f"feature inputs must have shape (B, T, M={spec.M}), got {shape}")
+        kind, out = "features", arr
+    else:
+        raise TnrnnError(f"inputs must be symbol ids (B, T) or features (B, T, M={spec.M}), got shape {shape}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise TnrnnError(f"inputs need at least one sequence and one time step, got shape {shape}")
+    if T is not None and shape[1] != T:
+        raise TnrnnError(f"inputs have T = {shape[1]} steps, expected {T}")
+    return kind, out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Float recurrence (jax)
+
+
+def rac_forward(params: RACParams, x, *, return_log_scale: bool = False):
+    """Evaluate ``y = W_O h[T, L]`` for a batch of sequences with the plain recurrence (float, jitted).
+
+    Parameters
+    ----------
+    params : RACParams
+        Float weights (:func:`init_params`).
+    x : array_like
+        Symbol ids (B, T) or feature vectors (B, T, M).
+    return_log_scale : bool, default False
+        If True return ``(mantissa, log_scale)`` with ``y = mantissa * exp(log_scale)[:, None]``; this stays
+        finite for any T, whereas ``y`` itself over- or underflows for long sequences.
+
+    Returns
+    -------
+    y : (B, K) array, or (mantissa (B, K), log_scale (B,))
+
+    Examples
+    --------
+    >>> import jax, numpy as np
+    >>> spec = RACSpec(depth=2, width=3, features=2)
+    >>> y = rac_forward(init_params(spec, jax.random.PRNGKey(0)), np.array([[0, 1, 1, 0]]))
+    >>> y.shape
+    (1, 1)
+    """
+    import jax.numpy as jnp
+
+    spec = params.spec
+    kind, arr = check_inputs(spec, x)
+    feats = jnp.asarray(arr) if kind == "features" else None
+    dtype = jnp.result_type(params.W_O)
+    if kind == "ids":
+        feats = jnp.asarray(np.eye(spec.M)[arr], dtype=dtype)
+    mant, log_scale = _forward_scaled(params, feats.astype(dtype))
+    if return_log_scale:
+        return mant, log_scale
+    return mant * jnp.exp(log_scale)[:, None]
+
+
+@jax.jit
+def _forward_scaled(params: RACParams, feats):
+    import jax.numpy as jnp
+
+    L = len(params.W_I)
+    B = feats.shape[0]
+    R = params.W_H[0].shape[0]
+    dtype = feats.dtype
+
+    def normalise(h, log):
+        scale = jnp.max(jnp.abs(h), axis=-1)
+        safe = jnp.where(scale > 0, scale, 1.0)
+        return h / safe[:, None], log + jnp.log(safe)
+
+    if params.h0 is None:
+        hs0 = tuple(jnp.ones((B, R), dtype) for _ in range(L))
+        logs0 = tuple(jnp.zeros((B,), dtype) for _ in range(L))
+    else:
+        pairs = [normalise(jnp.broadcast_to(h, (B, R)).astype(dtype), jnp.zeros((B,), dtype)) for h in params.h0]
+        hs0, logs0 = tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+    def step(carry, x_t):
+        hs, logs, first = carry
+        below, below_log = x_t, jnp.zeros((B,), dtype)
+        new_hs, new_logs = [], []
+        for l in range(L):
+            recurrent = hs[l] @ params.W_H[l].T
+            if params.h0 is None:
+                # Convention W_H h[0] = 1: the first step has an all-ones recurrent factor.
+                recurrent = jnp.where(first, jnp.ones_like(recurrent), recurrent)
+            h, log = normalise((below @ params.W_I[l].T) * recurrent, below_log + logs[l])
+            new_hs.append(h)
+            new_logs.append(log)
+            below, below_log = h, log
+        return (tuple(new_hs), tuple(new_logs), jnp.zeros((), bool)), None
+
+    (hs, logs, _), _ = jax.lax.scan(step, (hs0, logs0, jnp.ones((), bool)), jnp.swapaxes(feats, 0, 1))
+    y = hs[-1] @ params.W_O.T
+    scale = jnp.max(jnp.abs(y), axis=-1)
+    safe = jnp.where(scale > 0, scale, 1.0)
+    return y / safe[:, None], logs[-1] + jnp.log(safe)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Exact recurrence mod p (numpy int64)
+
+
+def _matvec_modp(h: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:
+    """``(h @ W.T) mod p`` for reduced int64 operands (the dot product length was checked by check_prime)."""
+    return (h @ W.T) % p
+
+
+def rac_scan_modp(params: RACParams, x, p: int = DEFAULT_PRIME, *, state: Sequence[np.ndarray] | None = None):
+    """Run the exact recurrence over GF(p) and return the final states ``h[T, l]`` of every layer.
+
+    Parameters
+    ----------
+    params : RACParams
+        Integer weights in ``[0, p)`` (:func:`init_params_modp`).
+    x : array_like
+        Symbol ids (B, T) or integer features (B, T, M).
+    p : int
+        The prime modulus.
+    state : sequence of (B, R) arrays, optional
+        States ``h[t0, l]`` to continue from (as returned by an earlier call); default: the initial state.
+        Continuing lets callers share the work of common prefixes.
+
+    Returns
+    -------
+    tuple of L int64 arrays of shape (B, R)
+
+    Examples
+    --------
+    >>> q = init_params_modp(RACSpec(2, 2, 2), seed=1, p=101)
+    >>> full = rac_forward_modp(q, [[0, 1, 1, 0]], p=101)
+    >>> half = rac_scan_modp(q, [[0, 1]], p=101)
+    >>> bool((rac_readout_modp(q, rac_scan_modp(q, [[1, 0]], p=101, state=half), p=101) == full).all())
+    True
+    """
+    spec = params.spec
+    check_prime(p, terms=max(spec.R, spec.M))
+    kind, arr = check_inputs(spec, x)
+    B, T = arr.shape[:2]
+    L, R = spec.L, spec.R
+    W_I = [np.asarray(w, dtype=np.int64) % p for w in params.W_I]
+    W_H = [np.asarray(w, dtype=np.int64) % p for w in params.W_H]
+    if kind == "features":
+        feats = np.asarray(arr, dtype=np.int64) % p
+    if state is None:
+        if params.h0 is None:
+            recurrent = [np.ones((B, R), dtype=np.int64) for _ in range(L)]
+        else:
+            recurrent = [np.broadcast_to(_matvec_modp(np.asarray(h, np.int64) % p, W_H[l], p), (B, R)) for l, h in enumerate(params.h0)]
+    else:
+        if len(state) != L or any(np.shape(s) != (B, R) for s in state):
+            raise TnrnnError(f"state must be {L} arrays of shape (B={B}, R={R})")
+        recurrent = [_matvec_modp(np.asarray(s, np.int64), W_H[l], p) for l, s in enumerate(state)]
+    hs: list[np.ndarray] = []
+    for t in range(T):
+        # One-hot input: W_I[0] @ e_x is column x of W_I[0], exact without a product.
+        below_in = W_I[0].T[arr[:, t]] if kind == "ids" else _matvec_modp(feats[:, t], W_I[0], p)
+        hs = []
+        for l in range(L):
+            a = below_in if l == 0 else _matvec_modp(hs[l - 1], W_I[l], p)
+            hs.append((a * recurrent[l]) % p)
+        recurrent = [_matvec_modp(h, W_H[l], p) for l, h in enumerate(hs)]
+    return tuple(hs)
+
+
+def rac_readout_modp(params: RACParams, state: Sequence[np.ndarray], p: int = DEFAULT_PRIME) -> np.ndarray:
+    """``y = W_O h[T, L] mod p`` from the states returned by :func:`rac_scan_modp`; shape (B, K)."""
+    return _matvec_modp(np.asarray(state[-1], np.int64), np.asarray(params.W_O, np.int64) % p, p)
+
+
+def rac_forward_modp(params: RACParams, x, p: int = DEFAULT_PRIME) -> np.ndarray:
+    """Evaluate the RAC exactly over GF(p) for a batch of sequences; int64 array (B, K) with entries in [0, p).
+
+    Examples
+    --------
+    >>> q = init_params_modp(RACSpec(1, 2, 2), seed=0, p=101)
+    >>> rac_forward_modp(q, [[0, 1, 1]], p=101).shape
+    (1, 1)
+    """
+    return rac_readout_modp(params, rac_scan_modp(params, x, p), p)
