@@ -391,6 +391,10 @@ def run_sweep(
 
         from tqdm.auto import tqdm
 
+        stack = contextlib.ExitStack()
+        if executor == "dask" and todo:
+            # Connect (or start the LocalCluster) before the bar: an unreachable scheduler fails cleanly here.
+            client = stack.enter_context(_dask_client(workers, scheduler, float(connect_timeout)))
         bar = tqdm(total=len(params_by_key), initial=len(final), desc=desc, unit="pt", file=sys.stderr,
                    disable=not progress, dynamic_ncols=True)
         n_errors = 0
@@ -407,7 +411,7 @@ def run_sweep(
 
         bar.set_postfix(skipped=len(final), errors=0, refresh=False)
         try:
-            with _sigterm_as_interrupt():
+            with stack, _sigterm_as_interrupt():
                 if todo:
                     if executor == "serial":
                         for key in todo:
@@ -415,8 +419,7 @@ def run_sweep(
                     elif executor == "local":
                         _run_local(task, todo, params_by_key, record, workers)
                     else:
-                        _run_dask(task, todo, params_by_key, record, workers=workers, scheduler=scheduler,
-                                  connect_timeout=float(connect_timeout))
+                        _run_dask(task, todo, params_by_key, record, client)
         finally:
             bar.close()
     return [dict(final[key]) for key in keys]
@@ -517,15 +520,15 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
             pool.shutdown(wait=True)
 
 
-def _run_dask(task: str, todo: list[str], params: dict[str, dict], record: Callable[[str, dict], None], *,
-              workers: int, scheduler: str | None, connect_timeout: float) -> None:
+@contextlib.contextmanager
+def _dask_client(workers: int, scheduler: str | None, connect_timeout: float) -> Iterator[Any]:
+    """A Dask client: connected to ``scheduler``, or to a LocalCluster of ``workers`` processes it starts."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
     except ImportError:
         raise SweepExecutorError(
             "executor 'dask' needs dask.distributed; install it with: pip install 'dask[distributed]'"
         ) from None
-
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             cluster = stack.enter_context(
@@ -542,28 +545,35 @@ def _run_dask(task: str, todo: list[str], params: dict[str, dict], record: Calla
                     f"({_error_text(exc)}); check the address, or use --dask-local N to start a local cluster"
                 ) from None
             stack.enter_context(client)
-        # Submit everything: Dask balances the load itself and retries a point whose worker died a few times
-        # before giving up on it with KilledWorker (which we record as that point's error).
-        futures = client.map(_run_point, [task] * len(todo), [params[k] for k in todo], pure=False,
-                             key=[f"tnrnn-sweep-{k}-{os.urandom(4).hex()}" for k in todo])
-        key_of = {fut.key: k for fut, k in zip(futures, todo)}
-        started = time.perf_counter()
-        pending = set(key_of)
-        try:
-            for fut in as_completed(futures):
-                key = key_of[fut.key]
-                if fut.status == "finished":
-                    outcome = fut.result()
-                else:
-                    outcome = _infra_outcome(_error_text(fut.exception()), started)
-                pending.discard(fut.key)
-                fut.release()
-                record(key, outcome)
-        except KeyboardInterrupt:
-            for fut in futures:
-                if fut.key in pending and fut.status == "finished":
-                    with contextlib.suppress(Exception):
-                        record(key_of[fut.key], fut.result(timeout=1))
-            with contextlib.suppress(Exception):
-                client.cancel([f for f in futures if f.key in pending], force=True)
-            raise
+        yield client
+
+
+def _run_dask(task: str, todo: list[str], params: dict[str, dict], record: Callable[[str, dict], None],
+              client: Any) -> None:
+    from distributed import as_completed
+
+    # Submit everything: Dask balances the load itself and retries a point whose worker died a few times
+    # before giving up on it with KilledWorker (which we record as that point's error).
+    futures = client.map(_run_point, [task] * len(todo), [params[k] for k in todo], pure=False,
+                         key=[f"tnrnn-sweep-{k}-{os.urandom(4).hex()}" for k in todo])
+    key_of = {fut.key: k for fut, k in zip(futures, todo)}
+    started = time.perf_counter()
+    pending = set(key_of)
+    try:
+        for fut in as_completed(futures):
+            key = key_of[fut.key]
+            if fut.status == "finished":
+                outcome = fut.result()
+            else:
+                outcome = _infra_outcome(_error_text(fut.exception()), started)
+            pending.discard(fut.key)
+            fut.release()
+            record(key, outcome)
+    except KeyboardInterrupt:
+        for fut in futures:
+            if fut.key in pending and fut.status == "finished":
+                with contextlib.suppress(Exception):
+                    record(key_of[fut.key], fut.result(timeout=1))
+        with contextlib.suppress(Exception):
+            client.cancel([f for f in futures if f.key in pending], force=True)
+        raise

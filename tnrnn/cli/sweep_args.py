@@ -1,0 +1,97 @@
+"""The flags every sweeping subcommand shares (``table``, ``memory-sweep``, ``capacity``).
+
+Usage in a subcommand module::
+
+    from .sweep_args import add_sweep_args, sweep_kwargs
+
+    def register(subparsers):
+        p = subparsers.add_parser("table", help="...")
+        add_sweep_args(p, default_results="rank_table.jsonl")
+        p.set_defaults(func=run)
+
+    def run(args):
+        records = run_sweep("tnrnn.rank:table_point", points, **sweep_kwargs(args), desc="rank table")
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import TnrnnError
+from .common import positive_int
+
+
+def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | None = None) -> None:
+    """Add ``--workers N``, ``--scheduler URL``, ``--dask-local N``, ``--results PATH``, ``--no-progress``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser.
+    default_results : str, optional
+        Results file used when ``--results`` is not given; ``None`` keeps results only in memory unless the
+        user asks for a file.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_sweep_args(p, default_results="out.jsonl")
+    >>> sorted(sweep_kwargs(p.parse_args(["--dask-local", "2"])).items())  # doctest: +NORMALIZE_WHITESPACE
+    [('executor', 'dask'), ('progress', True), ('results', 'out.jsonl'), ('scheduler', None), ('workers', 2)]
+    """
+    group = parser.add_argument_group("sweep execution")
+    group.add_argument("--workers", "-j", type=positive_int, default=None, metavar="N",
+                       help="local worker processes (default 1)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, metavar="URL",
+                       help="run on the Dask cluster whose scheduler is at URL, e.g. tcp://10.0.0.5:8786")
+    where.add_argument("--dask-local", type=positive_int, default=None, metavar="N",
+                       help="start a local Dask cluster of N single-threaded worker processes and run on it")
+    results_help = "JSON-lines results file; finished points are appended as they finish and skipped on a rerun"
+    if default_results is not None:
+        results_help += f" (default {default_results})"
+    group.add_argument("--results", default=default_results, metavar="PATH", help=results_help)
+    group.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for :func:`tnrnn.sweep.run_sweep` from arguments added by :func:`add_sweep_args`.
+
+    Returns a dict with ``results``, ``executor``, ``workers``, ``scheduler`` and ``progress``; call
+    ``run_sweep(task, points, **sweep_kwargs(args))``.
+
+    Raises
+    ------
+    TnrnnError
+        If ``--workers`` is combined with ``--scheduler`` or ``--dask-local`` (the cluster sets the workers).
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser()
+    >>> add_sweep_args(p)
+    >>> kw = sweep_kwargs(p.parse_args(["--workers", "2", "--no-progress"]))
+    >>> kw["executor"], kw["workers"], kw["progress"], kw["results"]
+    ('local', 2, False, None)
+    """
+    workers = getattr(args, "workers", None)
+    scheduler = getattr(args, "scheduler", None)
+    dask_local = getattr(args, "dask_local", None)
+    if workers is not None and (scheduler is not None or dask_local is not None):
+        flag = "--scheduler" if scheduler is not None else "--dask-local N"
+        raise TnrnnError(f"--workers applies to the local process pool; with {flag} the cluster sets the workers")
+    if scheduler is not None and dask_local is not None:
+        raise TnrnnError("use either --scheduler URL or --dask-local N, not both")
+    if scheduler is not None:
+        executor, n = "dask", 1
+    elif dask_local is not None:
+        executor, n = "dask", dask_local
+    else:
+        executor, n = "local", workers or 1
+    return {
+        "results": getattr(args, "results", None),
+        "executor": executor,
+        "workers": n,
+        "scheduler": scheduler,
+        "progress": not getattr(args, "no_progress", False),
+    }
