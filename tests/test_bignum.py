@@ -1,0 +1,101 @@
+"""ExactCount: exact arithmetic and ordering of huge counts, checked against plain Python ints."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tnrnn.bignum import ExactCount, min_count
+from tnrnn.errors import ResourceError, TnrnnError
+
+small_factors = st.dictionaries(st.integers(1, 40), st.integers(0, 12), max_size=4)
+
+
+def _value(f: dict) -> int:
+    v = 1
+    for b, e in f.items():
+        v *= b**e
+    return v
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_factors, small_factors)
+def test_order_and_product_match_python_ints(fa, fb):
+    a, b = ExactCount.product(fa), ExactCount.product(fb)
+    va, vb = _value(fa), _value(fb)
+    assert a.exact() == va and b.exact() == vb
+    assert (a == b) == (va == vb)
+    assert (a < b) == (va < vb)
+    assert (a <= vb) == (va <= vb)
+    assert (a * b).exact() == va * vb
+    assert (a * vb).exact() == va * vb
+    assert math.isclose(a.log2, math.log2(va), abs_tol=1e-9)
+    if va == vb:
+        assert hash(a) == hash(b) == hash(va)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 30), st.integers(2, 30), st.integers(1, 10**6), st.integers(0, 3))
+def test_huge_equal_or_adjacent_powers_are_decided_exactly(b1, b2, k, extra):
+    # b1^(k*log_b1 L) vs b2^...: build equal values through different bases, then perturb by one factor.
+    g = math.lcm(b1, b2)
+    a = ExactCount.power(g, k) * ExactCount.power(b1, extra)
+    c = ExactCount.product({b1: k, g // b1: k}) * ExactCount.power(b1, extra)
+    assert a == c
+    assert not (a < c) and not (a > c)
+    assert a < c * 2 and a * 2 > c
+    if extra:
+        assert a > ExactCount.product({b1: k, g // b1: k}) * ExactCount.power(b1, extra - 1)
+
+
+def test_huge_near_tie_beyond_float_resolution():
+    # 2^N * 3 vs 2^(N+1) * ... : log2 differ by log2(3/2); and a genuine near tie: 2^a * 3^b vs 2^c * 3^d where
+    # the logs agree to ~1e-12 relative (continued-fraction convergent 3^665 ~ 2^1054) scaled up huge.
+    n = 10**6
+    x = ExactCount.product({3: 665 * n})
+    y = ExactCount.product({2: 1054 * n})
+    # log2(3^665) - 1054 = 0.00011... * n; true order from exact integers at n = 1:
+    assert (3**665 > 2**1054) == (x > y)
+    # equal huge values built through different bases compare equal without expansion
+    assert ExactCount.power(6, 10**7) == ExactCount.product({2: 10**7, 3: 10**7})
+    # opaque bases above 2^64 (no factoring): equality found by gcd refinement
+    q = 2**127 - 1
+    assert ExactCount.power(q * q, 10**6) == ExactCount.power(q, 2 * 10**6)
+    assert ExactCount.power(q * q, 10**6) < ExactCount.power(q, 2 * 10**6) * ExactCount.power(q + 2, 1)
+
+
+def test_compact_display_and_json():
+    big = ExactCount.power(2, 23068672)
+    assert str(big) == "2^23068672"
+    js = big.to_json()
+    assert js == {"value": None, "factors": {"2": 23068672}, "log2": 23068672.0}
+    json.dumps(js)
+    assert ExactCount.from_json(js) == big
+    assert str(ExactCount(1024)) == "1024"
+    assert str(ExactCount.product({3: 5, 2: 7})) == "3^5 * 2^7 = 31104"
+    assert ExactCount.product({3: 5, 2: 7}).to_json()["value"] == "31104"
+    assert str(ExactCount(0)) == "0" and str(ExactCount.power(7, 0)) == "1"
+    assert len(str(ExactCount.power(3, 10**6) * 5)) < 40
+
+
+def test_exact_refuses_millions_of_digits():
+    with pytest.raises(ResourceError, match="digits"):
+        ExactCount.power(2, 23068672).exact()
+
+
+def test_min_count_and_errors():
+    assert min_count(ExactCount.power(2, 10), 1000, None) == 1000
+    assert isinstance(min_count(5), ExactCount)
+    with pytest.raises(TnrnnError):
+        min_count(None, None)
+    with pytest.raises(TnrnnError):
+        ExactCount(-3)
+    with pytest.raises(TnrnnError):
+        ExactCount.power(2, -1)
+    with pytest.raises(TnrnnError):
+        min_count("12")
+    assert ExactCount(0) < 1 and ExactCount(3) > -5 and ExactCount(0) * ExactCount.power(2, 99) == 0

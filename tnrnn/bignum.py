@@ -1,0 +1,461 @@
+"""Exact non-negative integers that may be astronomically large (SCIENCE.md section 4).
+
+Separation-rank upper bounds grow like ``R^C(T/2+L-1, L-1)``: the Start-End min-cut of L = 4, T = 1024 has about
+seven million decimal digits. :class:`ExactCount` keeps such a number as a product of powers ``{base: exponent}``
+without expanding it, multiplies and compares exactly, and prints and serialises compactly (``2^23068672``,
+``log2``) instead of as millions of digits.
+
+Why comparisons are exact: two counts are compared by ``log2`` first, with a margin far above float rounding;
+only when that margin cannot decide, the quotient ``a / b`` is rewritten over a *pairwise coprime* set of bases
+(gcd refinement, no factoring needed). Pairwise coprime integers above 1 are multiplicatively independent, so
+the quotient is 1 exactly when every exponent vanishes; otherwise the sign of ``sum e_i log b_i`` is nonzero and
+certified with ball arithmetic (python-flint ``arb``) at increasing precision, or by expanding when the numbers
+are small.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import total_ordering
+from typing import Iterable, Mapping
+
+from .errors import ResourceError, TnrnnError
+
+#: ``exact()`` refuses to expand numbers with more decimal digits than this.
+MAX_EXACT_DIGITS = 1_000_000
+#: ``to_json()`` writes the decimal value only up to this many digits (``None`` above).
+JSON_MAX_DIGITS = 1000
+#: ``str()`` appends ``= value`` only up to this many digits.
+STR_MAX_DIGITS = 30
+
+_LOG2_10 = math.log2(10)
+# Bases below this are split into primes (python-flint factors them instantly); larger ones stay opaque and are
+# only ever made pairwise coprime by gcd refinement, which is exact without factoring.
+_FACTOR_LIMIT = 2**64
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TnrnnError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    ivalue = int(value)  # type: ignore[arg-type]
+    if ivalue < minimum:
+        raise TnrnnError(f"{name} must be an integer >= {minimum}, got {ivalue}")
+    return ivalue
+
+
+def _factor_base(b: int) -> dict[int, int]:
+    """Prime factorisation of a base below ``_FACTOR_LIMIT``; larger bases are returned as is (opaque)."""
+    if b < _FACTOR_LIMIT:
+        import flint
+
+        return {int(p): int(e) for p, e in flint.fmpz(b).factor()}
+    return {b: 1}
+
+
+def _refine(factors: Mapping[int, int]) -> dict[int, int]:
+    """Rewrite ``prod b^e`` (signed exponents allowed) over pairwise coprime bases; zero exponents dropped.
+
+    ``a^x * b^y = g^(x+y) * (a/g)^x * (b/g)^y`` with ``g = gcd(a, b)``; each step lowers the sum of the bases'
+    logs, so the loop ends.
+    """
+    items = {b: e for b, e in factors.items() if e != 0 and b != 1}
+    changed = True
+    while changed:
+        changed = False
+        bases = sorted(items)
+        for i, a in enumerate(bases):
+            for b in bases[i + 1 :]:
+                g = math.gcd(a, b)
+                if g == 1:
+                    continue
+                x, y = items.pop(a), items.pop(b)
+                for base, exp in ((g, x + y), (a // g, x), (b // g, y)):
+                    if base != 1 and exp != 0:
+                        items[base] = items.get(base, 0) + exp
+                        if items[base] == 0:
+                            del items[base]
+                changed = True
+                break
+            if changed:
+                break
+    return items
+
+
+def _canonical(factors: Mapping[int, int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for b, e in factors.items():
+        if e == 0 or b == 1:
+            continue
+        for p, k in _factor_base(b).items():
+            out[p] = out.get(p, 0) + k * e
+    if any(b >= _FACTOR_LIMIT for b in out):
+        out = _refine(out)
+    return dict(sorted(out.items()))
+
+
+def _log2_of(factors: Mapping[int, int]) -> float:
+    return math.fsum(e * math.log2(b) for b, e in factors.items())
+
+
+@total_ordering
+class ExactCount:
+    """An exact non-negative integer kept as a product of powers, never expanded unless asked.
+
+    Build it from an ``int`` (``ExactCount(31104)``), from one power (:meth:`power`) or from a product of powers
+    (:meth:`product`). Counts multiply with each other and with ints, compare exactly with each other and with
+    ints (total order), and print compactly.
+
+    Attributes
+    ----------
+    log2 : float
+        ``log2`` of the value (``-inf`` for zero); exact to float precision.
+    factors : dict of int to int
+        The value as ``{base: exponent}`` over pairwise coprime bases (primes, except for bases above 2^64 given
+        explicitly); ``{}`` for 1.
+
+    Examples
+    --------
+    >>> big = ExactCount.power(2, 23068672)
+    >>> str(big), round(big.log2)
+    ('2^23068672', 23068672)
+    >>> str(ExactCount.product({3: 5, 2: 7}))
+    '3^5 * 2^7 = 31104'
+    >>> ExactCount.power(4, 3) == 64, ExactCount.power(3, 100) < ExactCount.power(2, 159)
+    (True, True)
+    >>> min_count(ExactCount.power(2, 10), 1000, None)
+    ExactCount(1000)
+    """
+
+    __slots__ = ("_factors", "_shown", "_zero", "_log2", "_value")
+
+    def __init__(self, value: "int | ExactCount" = 1) -> None:
+        if isinstance(value, ExactCount):
+            self._factors, self._shown, self._zero = value._factors, value._shown, value._zero
+            self._log2, self._value = value._log2, value._value
+            return
+        n = _check_int("value", value, 0)
+        self._zero = n == 0
+        self._shown = None  # shown as a decimal number
+        self._value = n
+        if self._zero:
+            self._factors: dict[int, int] = {}
+            self._log2 = -math.inf
+        else:
+            self._factors = _canonical({n: 1})
+            self._log2 = math.log2(n)
+
+    # -- construction -----------------------------------------------------------------------------------------
+    @classmethod
+    def power(cls, base: int, exponent: int) -> "ExactCount":
+        """``base ** exponent`` without expanding it (base >= 1, exponent >= 0).
+
+        Examples
+        --------
+        >>> ExactCount.power(3, 4).exact()
+        81
+        """
+        base = _check_int("base", base, 1)
+        exponent = _check_int("exponent", exponent, 0)
+        return cls.product({base: exponent})
+
+    @classmethod
+    def product(cls, factors: "Mapping[int, int] | Iterable[tuple[int, int]]") -> "ExactCount":
+        """``prod base ** exponent`` over ``{base: exponent}`` (or ``(base, exponent)`` pairs), kept unexpanded.
+
+        Examples
+        --------
+        >>> ExactCount.product({2: 3, 6: 1}).exact()
+        48
+        """
+        items = factors.items() if isinstance(factors, Mapping) else factors
+        shown: dict[int, int] = {}
+        for base, exp in items:
+            base = _check_int("base", base, 0)
+            exp = _check_int("exponent", exp, 0)
+            if base == 0 and exp > 0:
+                return cls(0)
+            if base > 1 and exp > 0:
+                shown[base] = shown.get(base, 0) + exp
+        return cls._make(_canonical(shown), shown)
+
+    @classmethod
+    def _make(cls, factors: dict[int, int], shown: dict[int, int] | None, value: int | None = None) -> "ExactCount":
+        obj = cls.__new__(cls)
+        obj._zero = False
+        obj._factors = factors
+        obj._shown = shown
+        obj._log2 = _log2_of(factors)
+        obj._value = value
+        return obj
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "ExactCount":
+        """Inverse of :meth:`to_json` (uses ``factors`` when present, else ``value``).
+
+        Examples
+        --------
+        >>> x = ExactCount.power(6, 1000)
+        >>> ExactCount.from_json(x.to_json()) == x
+        True
+        """
+        if not isinstance(data, Mapping):
+            raise TnrnnError(f"expected a JSON object for an ExactCount, got {type(data).__name__}")
+        if data.get("factors") is not None:
+            return cls.product({int(b): int(e) for b, e in data["factors"].items()})
+        if data.get("value") is not None:
+            return cls(int(data["value"]))
+        raise TnrnnError("an ExactCount JSON object needs 'factors' or 'value'")
+
+    # -- properties -------------------------------------------------------------------------------------------
+    @property
+    def log2(self) -> float:
+        """``log2`` of the value (``-inf`` for 0)."""
+        return self._log2
+
+    @property
+    def factors(self) -> dict[int, int]:
+        """``{base: exponent}`` over pairwise coprime bases (a copy)."""
+        return dict(self._factors)
+
+    @property
+    def digits(self) -> int:
+        """Number of decimal digits, from ``log2`` (exact except within float rounding of a power of ten)."""
+        if self._zero:
+            return 1
+        if self._value is not None:
+            return len(str(self._value)) if self._log2 < 10_000 else int(self._log2 / _LOG2_10) + 1
+        return int(math.floor(self._log2 / _LOG2_10 + 1e-12)) + 1
+
+    def is_zero(self) -> bool:
+        return self._zero
+
+    def exact(self) -> int:
+        """The value as a Python ``int``.
+
+        Raises
+        ------
+        ResourceError
+            The value has more than ``MAX_EXACT_DIGITS`` decimal digits.
+        """
+        if self._value is not None:
+            return self._value
+        if self._log2 / _LOG2_10 > MAX_EXACT_DIGITS:
+            raise ResourceError(
+                f"refusing to expand {self} (about {self._log2 / _LOG2_10:.3g} decimal digits, limit "
+                f"{MAX_EXACT_DIGITS:,}); use .log2, .factors or compare ExactCount values directly"
+            )
+        value = 1
+        for b, e in self._factors.items():
+            value *= b**e
+        self._value = value
+        return value
+
+    def __int__(self) -> int:
+        return self.exact()
+
+    def __index__(self) -> int:
+        return self.exact()
+
+    def __bool__(self) -> bool:
+        return not self._zero
+
+    # -- arithmetic -------------------------------------------------------------------------------------------
+    def __mul__(self, other: "ExactCount | int") -> "ExactCount":
+        other = _coerce(other)
+        if other is NotImplemented:
+            return NotImplemented
+        if self._zero or other._zero:
+            return ExactCount(0)
+        merged = dict(self._factors)
+        for b, e in other._factors.items():
+            merged[b] = merged.get(b, 0) + e
+        if any(b >= _FACTOR_LIMIT for b in merged):
+            merged = _refine(merged)
+        shown = None
+        if self._shown is not None or other._shown is not None:
+            shown = dict(_shown_or_value(self))
+            for b, e in _shown_or_value(other).items():
+                shown[b] = shown.get(b, 0) + e
+        value = self._value * other._value if self._value is not None and other._value is not None else None
+        return ExactCount._make(dict(sorted(merged.items())), shown, value)
+
+    __rmul__ = __mul__
+
+    def __pow__(self, exponent: int) -> "ExactCount":
+        exponent = _check_int("exponent", exponent, 0)
+        if self._zero:
+            return ExactCount(0 if exponent else 1)
+        shown = {b: e * exponent for b, e in _shown_or_value(self).items() if e * exponent}
+        return ExactCount._make({b: e * exponent for b, e in self._factors.items() if exponent}, shown)
+
+    # -- comparison -------------------------------------------------------------------------------------------
+    def _cmp(self, other: "ExactCount") -> int:
+        if self._zero or other._zero:
+            return (not self._zero) - (not other._zero)
+        la, lb = self._log2, other._log2
+        # fsum of e*log2(b): relative error of a few ulps per term; this margin is many orders above it.
+        margin = 1e-9 * (1.0 + max(abs(la), abs(lb)))
+        if la - lb > margin:
+            return 1
+        if lb - la > margin:
+            return -1
+        if self._value is not None and other._value is not None:
+            return (self._value > other._value) - (self._value < other._value)
+        quotient = dict(self._factors)
+        for b, e in other._factors.items():
+            quotient[b] = quotient.get(b, 0) - e
+        quotient = _refine(quotient)
+        if not quotient:
+            return 0
+        return _sign_of_log(quotient)
+
+    def __eq__(self, other: object) -> bool:
+        if _is_negative_int(other):
+            return False
+        o = _coerce(other)
+        if o is NotImplemented:
+            return NotImplemented
+        return self._cmp(o) == 0
+
+    def __lt__(self, other: object) -> bool:
+        if _is_negative_int(other):
+            return False
+        o = _coerce(other)
+        if o is NotImplemented:
+            return NotImplemented
+        return self._cmp(o) < 0
+
+    def __hash__(self) -> int:
+        # Consistent with int hashing for values a caller could plausibly hold as ints.
+        if self._zero:
+            return hash(0)
+        if self._log2 < 4096:
+            return hash(self.exact())
+        return hash(tuple(sorted(self._factors.items())))
+
+    # -- display ----------------------------------------------------------------------------------------------
+    def factor_string(self) -> str:
+        """The value as ``b^e * ...`` (the bases it was built from), or its decimal form if built from an int."""
+        if self._zero:
+            return "0"
+        shown = self._shown
+        if shown is None:
+            if self._log2 / _LOG2_10 <= JSON_MAX_DIGITS:
+                return str(self.exact())
+            shown = self._factors
+        if not shown:
+            return "1"
+        return " * ".join(str(b) if e == 1 else f"{b}^{e}" for b, e in shown.items())
+
+    def __str__(self) -> str:
+        if self._zero:
+            return "0"
+        if self._shown is None:
+            return self.factor_string()
+        text = self.factor_string()
+        small = self._log2 / _LOG2_10 < STR_MAX_DIGITS
+        if small and text != str(self.exact()):
+            return f"{text} = {self.exact()}"
+        return text
+
+    def __repr__(self) -> str:
+        if self._zero or (self._shown is None and self._log2 / _LOG2_10 <= STR_MAX_DIGITS):
+            return f"ExactCount({self.exact() if not self._zero else 0})"
+        return f"ExactCount.product({dict(self._shown or self._factors)})"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def to_json(self) -> dict:
+        """``{"value": decimal str or None if longer than JSON_MAX_DIGITS, "factors": {"base": exp}, "log2"}``.
+
+        ``factors`` are over pairwise coprime bases (primes in practice); ``log2`` is ``None`` for zero (JSON has
+        no infinity).
+        """
+        if self._zero:
+            return {"value": "0", "factors": None, "log2": None}
+        small = self._log2 / _LOG2_10 <= JSON_MAX_DIGITS
+        return {
+            "value": str(self.exact()) if small else None,
+            "factors": {str(b): e for b, e in self._factors.items()},
+            "log2": self._log2,
+        }
+
+
+def _shown_or_value(x: ExactCount) -> dict[int, int]:
+    if x._shown is not None:
+        return x._shown
+    if x._value is not None:
+        return {x._value: 1} if x._value > 1 else {}
+    return dict(x._factors)
+
+
+def _is_negative_int(x: object) -> bool:
+    return not isinstance(x, (bool, ExactCount)) and hasattr(x, "__index__") and int(x) < 0  # type: ignore[call-overload]
+
+
+def _coerce(x: object) -> "ExactCount":
+    if isinstance(x, ExactCount):
+        return x
+    if isinstance(x, bool) or not hasattr(x, "__index__"):
+        return NotImplemented  # type: ignore[return-value]
+    if int(x) < 0:  # type: ignore[call-overload]
+        raise TnrnnError(f"an ExactCount is non-negative; cannot combine it with {x}")
+    return ExactCount(int(x))  # type: ignore[call-overload]
+
+
+def _sign_of_log(quotient: Mapping[int, int]) -> int:
+    """Sign of ``sum e * log(b)`` over pairwise coprime bases with some nonzero exponent: never zero."""
+    bits = sum(abs(e) * b.bit_length() for b, e in quotient.items())
+    if bits <= 200_000:
+        num = den = 1
+        for b, e in quotient.items():
+            if e > 0:
+                num *= b**e
+            else:
+                den *= b ** (-e)
+        return (num > den) - (num < den)
+    import flint
+
+    prec = 128
+    old = flint.ctx.prec
+    try:
+        while True:
+            flint.ctx.prec = prec
+            total = flint.arb(0)
+            for b, e in quotient.items():
+                total += flint.arb(e) * flint.arb(b).log()
+            if total > 0:
+                return 1
+            if total < 0:
+                return -1
+            prec *= 2  # the value is nonzero (coprime bases), so enough precision separates it from 0
+    finally:
+        flint.ctx.prec = old
+
+
+def min_count(*xs: "ExactCount | int | None") -> ExactCount:
+    """The smallest of the given counts (ints accepted, ``None`` = unbounded and skipped).
+
+    Raises
+    ------
+    TnrnnError
+        Every argument is ``None`` (no bound at all).
+
+    Examples
+    --------
+    >>> str(min_count(ExactCount.power(2, 100), None, 7))
+    '7'
+    """
+    best: ExactCount | None = None
+    for x in xs:
+        if x is None:
+            continue
+        c = _coerce(x)
+        if c is NotImplemented:
+            raise TnrnnError(f"min_count takes ExactCount, int or None, got {type(x).__name__}")
+        if best is None or c < best:
+            best = c
+    if best is None:
+        raise TnrnnError("min_count needs at least one finite count (all were None)")
+    return best
