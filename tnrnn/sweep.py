@@ -196,6 +196,10 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+def _ping() -> int:
+    return os.getpid()
+
+
 def _worker_init() -> None:
     # Ctrl-C reaches the whole process group; only the parent should react (it stops the pool itself),
     # otherwise every worker would report a KeyboardInterrupt traceback.
@@ -475,17 +479,32 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
         pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=ctx, initializer=_worker_init)
         inflight: dict[Future, str] = {}
         try:
+            # A pool whose workers cannot start at all would otherwise look like every point killing its
+            # worker; check that one worker runs before blaming any point.
+            try:
+                pool.submit(_ping).result()
+            except BrokenProcessPool:
+                raise SweepExecutorError(
+                    "the local worker processes could not start (see the messages above); run from a script "
+                    "file guarded by `if __name__ == '__main__':`, or use executor='serial'"
+                ) from None
             broken = False
             while (queue or inflight) and not broken:
                 # At most one point per worker in flight, so a pool break implicates only running points.
                 limit = 1 if suspects else workers
                 while queue and len(inflight) < limit:
+                    try:
+                        fut = pool.submit(_run_point, task, params[queue[0]])
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        broken = True
+                        break
                     key = queue.popleft()
-                    inflight[pool.submit(_run_point, task, params[key])] = key
+                    inflight[fut] = key
                     started[key] = time.perf_counter()
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
-                    broken = True
+                if not broken:
+                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    broken = any(isinstance(f.exception(), BrokenProcessPool) for f in done)
+                if broken:
                     wait(inflight)  # the executor fails every in-flight future at once; collect them all
                     done = set(inflight)
                 casualties = []
@@ -531,10 +550,17 @@ def _dask_client(workers: int, scheduler: str | None, connect_timeout: float) ->
         ) from None
     with contextlib.ExitStack() as stack:
         if scheduler is None:
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                             silence_logs=logging.ERROR)
-            )
+            try:
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
+            except (RuntimeError, OSError, TimeoutError) as exc:
+                # Usually a worker process that cannot start, e.g. a script run from stdin or one without an
+                # ``if __name__ == "__main__":`` guard (worker processes re-import the main module).
+                raise SweepExecutorError(
+                    f"could not start a local Dask cluster of {workers} worker(s) ({_error_text(exc)}); run "
+                    "from a script file guarded by `if __name__ == '__main__':`, or use the local executor"
+                ) from exc
+            stack.enter_context(cluster)
             client = stack.enter_context(Client(cluster))
         else:
             try:

@@ -1,0 +1,95 @@
+"""Sweep runner: the rank-table sweep on 1 and 2 workers, local process pool and Dask LocalCluster.
+
+Times are whole ``run_sweep`` calls into a fresh results file (pool or cluster start-up included: that is what
+a user waits for). The task is ``tnrnn.rank:table_point`` once the rank engine provides it, otherwise
+CPU-bound ``tnrnn.sweep_demo:busy`` points of similar size. Every variant must return the same results (checked
+here; the metadata fields ``seconds``/``worker``/``traceback`` excepted).
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+import time
+from pathlib import Path
+
+from common import rows_with_ratios
+
+from tnrnn.sweep import run_sweep
+
+GROUP = "sweep"
+BASELINE = "local x1"
+
+
+def _rank_task() -> str | None:
+    try:
+        module = importlib.import_module("tnrnn.rank")
+    except ImportError:
+        return None
+    return "tnrnn.rank:table_point" if callable(getattr(module, "table_point", None)) else None
+
+
+def _points(quick: bool) -> tuple[str, list[dict], str]:
+    task = _rank_task()
+    if task is not None:
+        if quick:
+            grid = [(d, w, 2, t) for d in (1, 2) for w in (2,) for t in (4, 6)]
+        else:
+            grid = [(d, w, 2, t) for d in (1, 2, 3) for w in (2, 3) for t in (4, 6)]
+        points = [{"depth": d, "width": w, "features": m, "time": t} for d, w, m, t in grid]
+        return task, points, f"rank table_point, {len(points)} points"
+    n = 400_000 if quick else 2_000_000
+    count = 4 if quick else 8
+    points = [{"n": n, "seed": s} for s in range(count)]
+    # Stand-in until the rank engine lands: same shape of work (independent CPU-bound points).
+    return "tnrnn.sweep_demo:busy", points, f"demo busy, {count} x {n:,} steps (no table_point yet)"
+
+
+def _timed(task: str, points: list[dict], **kwargs) -> tuple[float, list[dict]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        records = run_sweep(task, points, Path(tmp) / "results.jsonl", progress=False, **kwargs)
+        return time.perf_counter() - t0, records
+
+
+def _strip(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in ("seconds", "worker", "traceback")} for r in records]
+
+
+def rows(quick: bool) -> list[dict]:
+    task, points, case = _points(quick)
+    variants = {
+        "serial": {"executor": "serial"},
+        "local x1": {"executor": "local", "workers": 1},
+        "local x2": {"executor": "local", "workers": 2},
+    }
+    try:
+        import distributed  # noqa: F401
+
+        variants["dask x1"] = {"executor": "dask", "workers": 1}
+        variants["dask x2"] = {"executor": "dask", "workers": 2}
+    except ImportError:
+        pass
+    repeat = 1 if quick else 2
+    timings: dict[str, float] = {}
+    reference = None
+    for name, kwargs in variants.items():
+        best = float("inf")
+        for _ in range(repeat):
+            seconds, records = _timed(task, points, **kwargs)
+            best = min(best, seconds)
+            if reference is None:
+                reference = _strip(records)
+            elif _strip(records) != reference:
+                raise AssertionError(f"sweep variant {name!r} returned different results")
+        timings[name] = best
+    errors = sum(r["status"] == "error" for r in reference or [])
+    out = rows_with_ratios(GROUP, case, timings, BASELINE)
+    for row in out:
+        name = row["variant"]
+        row["note"] = f"speed-up {timings[BASELINE] / timings[name]:.2f}x vs {BASELINE}"
+        if name == "dask x2" and "dask x1" in timings:
+            row["note"] += f", {timings['dask x1'] / timings[name]:.2f}x vs dask x1"
+    out[0]["note"] += (f"; wall time incl. pool/cluster start, best of {repeat}; results identical across "
+                       f"variants ({len(reference or [])} points, {errors} errors)")
+    return out
