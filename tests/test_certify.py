@@ -1,0 +1,335 @@
+"""Certified lower bounds (tnrnn/bounds/certify.py) against an independent brute force and the anchors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import flint
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tnrnn.bounds.certify import (
+    Certificate,
+    certified_rank,
+    onehot_matrix_modp,
+    rank_modp,
+    sample_matrix_modp,
+)
+from tnrnn.errors import ResourceError, TnrnnError
+from tnrnn.partition import make_partition
+from tnrnn.rac import DEFAULT_PRIME, init_params_modp
+from tnrnn.spec import RACSpec
+
+P = DEFAULT_PRIME
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Independent brute force: the recurrence definition (SCIENCE.md section 1) in plain Python integers, no modulus.
+
+
+def brute_y(params, feats, output=0):
+    """y for one sequence of feature vectors (lists of ints), exact over Z."""
+    W_I = [np.asarray(w).tolist() for w in params.W_I]
+    W_H = [np.asarray(w).tolist() for w in params.W_H]
+    W_O = np.asarray(params.W_O).tolist()
+    L, R = len(W_I), len(W_H[0])
+    prev = [None] * L
+    for t, f in enumerate(feats):
+        below = list(f)
+        for l in range(L):
+            a = [sum(W_I[l][i][k] * below[k] for k in range(len(below))) for i in range(R)]
+            rec = [1] * R if t == 0 else [sum(W_H[l][i][k] * prev[l][k] for k in range(R)) for i in range(R)]
+            prev[l] = [a[i] * rec[i] for i in range(R)]
+            below = prev[l]
+    return sum(W_O[output][i] * prev[L - 1][i] for i in range(R))
+
+
+def brute_table(spec, T, params, partition, output=0):
+    """The one-hot matricization as a list of lists of Python ints (exact)."""
+    part = make_partition(T, partition)
+    eye = np.eye(spec.M, dtype=np.int64).tolist()
+    rows = []
+    for ra in itertools.product(range(spec.M), repeat=len(part.A)):
+        row = []
+        for cb in itertools.product(range(spec.M), repeat=len(part.B)):
+            seq = [0] * T
+            for t, s in zip(part.A, ra):
+                seq[t - 1] = s
+            for t, s in zip(part.B, cb):
+                seq[t - 1] = s
+            row.append(brute_y(params, [eye[s] for s in seq], output))
+        rows.append(row)
+    return rows
+
+
+def rank_over_q(rows):
+    return int(flint.fmpz_mat(rows).rank())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables and sample matrices equal the brute force entrywise
+
+
+@pytest.mark.parametrize(
+    "L,R,M,T,partition",
+    [(1, 2, 2, 4, "start-end"), (2, 2, 2, 4, "start-end"), (2, 3, 2, 5, "odd-even"), (3, 2, 2, 4, "2,3"),
+     (2, 2, 3, 4, "odd-even"), (2, 2, 2, 6, "1,5"), (3, 3, 2, 4, "start-end")],
+)
+def test_onehot_table_matches_brute_force(L, R, M, T, partition):
+    spec = RACSpec(L, R, M)
+    params = init_params_modp(spec, seed=3)
+    exact = brute_table(spec, T, params, partition)
+    fast = onehot_matrix_modp(spec, T, params, partition, P)
+    assert fast.shape == (len(exact), len(exact[0]))
+    assert (fast == np.array([[v % P for v in row] for row in exact], dtype=np.int64)).all()
+    # GF(p) rank never exceeds the rank over Q of the same integer table (here they agree).
+    assert rank_modp(fast, P) == rank_over_q(exact)
+
+
+def test_submatrix_selection_matches_full_table():
+    spec = RACSpec(2, 2, 3)
+    params = init_params_modp(spec, seed=5)
+    full = onehot_matrix_modp(spec, 6, params, "odd-even", P)
+    rows = np.array([[0, 1, 2], [2, 2, 0], [1, 0, 0]])
+    cols = np.array([[1, 1, 1], [0, 2, 1]])
+    sub = onehot_matrix_modp(spec, 6, params, "odd-even", P, rows=rows, cols=cols)
+    ri = [int("".join(map(str, r)), 3) for r in rows]
+    ci = [int("".join(map(str, c)), 3) for c in cols]
+    assert (sub == full[np.ix_(ri, ci)]).all()
+
+
+def test_second_output_component():
+    spec = RACSpec(2, 2, 2, outputs=2)
+    params = init_params_modp(spec, seed=2)
+    exact = brute_table(spec, 4, params, "start-end", output=1)
+    fast = onehot_matrix_modp(spec, 4, params, "start-end", P, output=1)
+    assert (fast == np.array(exact, dtype=object) % P).all()
+
+
+@pytest.mark.parametrize("partition", ["start-end", "odd-even", "1,4"])
+def test_sample_matrix_matches_brute_force(partition):
+    spec = RACSpec(2, 2, 2)
+    T, n = 4, 5
+    params = init_params_modp(spec, seed=1)
+    part = make_partition(T, partition)
+    S = sample_matrix_modp(spec, T, params, partition, P, n, np.random.default_rng(9))
+    rng = np.random.default_rng(9)  # same draws, same order: all a, then all b
+    a = rng.integers(0, P, (n, len(part.A), spec.M)).tolist()
+    b = rng.integers(0, P, (n, len(part.B), spec.M)).tolist()
+    for i in range(n):
+        for j in range(n):
+            seq = [None] * T
+            for k, t in enumerate(part.A):
+                seq[t - 1] = a[i][k]
+            for k, t in enumerate(part.B):
+                seq[t - 1] = b[j][k]
+            assert S[i, j] == brute_y(params, seq) % P
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    L=st.integers(1, 3), R=st.integers(1, 3), M=st.integers(1, 3), T=st.integers(2, 5),
+    seed=st.integers(0, 10**6), data=st.data(),
+)
+def test_property_table_matches_brute_force(L, R, M, T, seed, data):
+    if M**T > 256:
+        M = 2
+    steps = data.draw(st.sets(st.integers(1, T), min_size=1, max_size=T - 1))
+    spec = RACSpec(L, R, M)
+    params = init_params_modp(spec, seed=seed)
+    exact = brute_table(spec, T, params, sorted(steps))
+    fast = onehot_matrix_modp(spec, T, params, sorted(steps), P)
+    assert (fast == np.array(exact, dtype=object) % P).all()
+    cert = certified_rank(spec, T, sorted(steps), seeds=(seed,))
+    # Certified over GF(p) <= rank over Q of the same weights <= the trivial bound.
+    assert cert.rank <= rank_over_q(exact) <= min(len(exact), len(exact[0]))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The science: theorems and anchors (SCIENCE.md section 5)
+
+
+@pytest.mark.parametrize("R", [1, 2, 3, 5])
+@pytest.mark.parametrize("M", [1, 2, 3])
+@pytest.mark.parametrize("T", [2, 4, 6])
+def test_shallow_start_end_is_min_R_M_half(R, M, T):
+    if M ** (T // 2) > 64:
+        pytest.skip("kept small")
+    cert = certified_rank(RACSpec(1, R, M), T)
+    assert cert.rank == min(R, M ** (T // 2))
+
+
+@pytest.mark.parametrize("M,R,T", [(2, 2, 4), (2, 2, 6), (2, 3, 6), (3, 3, 4), (3, 2, 6), (2, 2, 8)])
+def test_depth2_at_least_theorem(M, R, T):
+    q = min(M, R)
+    theorem = math.comb(q + T // 2 - 1, T // 2)  # ((q, T/2)), Levine et al. Theorem 1 part 2
+    assert certified_rank(RACSpec(2, R, M), T).rank >= theorem
+    assert certified_rank(RACSpec(2, R, M), T, domain="continuous").rank >= theorem
+
+
+ANCHORS = {  # (L, M, R): ranks at T = 2, 4, 6, 8 (one-hot, Start-End)
+    (1, 3, 3): (3, 3, 3, 3),
+    (2, 2, 2): (2, 4, 8, 10),
+    (2, 3, 3): (3, 9, 27, 45),
+    (3, 3, 2): (2, 6, 18, 54),
+}
+
+
+@pytest.mark.parametrize("key", sorted(ANCHORS))
+def test_science_anchors(key):
+    L, M, R = key
+    got = tuple(certified_rank(RACSpec(L, R, M), T).rank for T in (2, 4, 6, 8))
+    assert got == ANCHORS[key]
+
+
+def test_continuous_anchor_exceeds_onehot():
+    spec = RACSpec(depth=2, width=2, features=2)
+    cont = certified_rank(spec, 4, domain="continuous")
+    assert cont.rank == 6
+    assert certified_rank(spec, 4).rank == 4
+    # The growth stopped because the rank stopped rising: the last matrix is rank deficient.
+    rows, cols, r = cont.runs[0]["stages"][-1]
+    assert r < rows
+
+
+def test_depth3_conjecture_fails_on_onehot():
+    # SCIENCE.md: L = 3, M = R = 3, T = 4: the conjecture says 10, the one-hot table has rank 9 = M^(T/2).
+    assert certified_rank(RACSpec(3, 3, 3), 4).rank == 9
+
+
+@settings(max_examples=10, deadline=None)
+@given(L=st.integers(1, 3), R=st.integers(1, 3), M=st.integers(1, 3), half=st.integers(1, 3))
+def test_property_continuous_at_least_onehot(L, R, M, half):
+    # One-hot inputs are particular feature vectors, so the continuous rank is at least the one-hot rank.
+    if M ** half > 27:
+        half = 2
+    spec = RACSpec(L, R, M)
+    T = 2 * half
+    assert certified_rank(spec, T, domain="continuous").rank >= certified_rank(spec, T).rank
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sub-matrices, upper bounds, the certificate
+
+
+def test_submatrix_path_agrees_with_full_table():
+    spec = RACSpec(2, 3, 3)
+    state_bound = 3 * math.comb(3 + 4 - 1, 4)  # R * ((R, T/2)) = 45 at T = 8
+    with_upper = certified_rank(spec, 8, upper=state_bound, seeds=(0,))
+    without = certified_rank(spec, 8, seeds=(0,))
+    assert with_upper.rank == without.rank == 45
+    assert with_upper.runs[0]["rows"] < 81 and without.runs[0]["rows"] == 81
+
+
+def test_wrong_small_upper_cannot_inflate_the_rank():
+    # A (wrong) upper bound only sizes the matrices: the certificate is still an honest GF(p) rank.
+    cert = certified_rank(RACSpec(2, 3, 3), 8, upper=5, seeds=(0,))
+    assert 5 <= cert.rank <= 45
+
+
+def test_upper_bound_stops_extra_runs():
+    cert = certified_rank(RACSpec(2, 2, 2), 6, seeds=(0, 1, 2), upper=8)
+    assert cert.rank == 8 and len(cert.runs) == 1 and cert.notes
+
+
+def test_certificate_runs_reproduce_and_serialise():
+    spec = RACSpec(2, 2, 2)
+    cert = certified_rank(spec, 6, "odd-even", seeds=(4, 7), primes=(P, 1_000_003))
+    assert isinstance(cert, Certificate)
+    assert [(r["prime"], r["seed"]) for r in cert.runs] == [(P, 4), (P, 7), (1_000_003, 4), (1_000_003, 7)]
+    assert cert.rank == max(r["rank"] for r in cert.runs)
+    for r in cert.runs:
+        table = onehot_matrix_modp(spec, 6, init_params_modp(spec, r["seed"], r["prime"]), "odd-even", r["prime"])
+        assert rank_modp(table, r["prime"]) == r["rank"]
+    data = json.loads(json.dumps(cert.to_json()))
+    assert data["rank"] == cert.rank and data["domain"] == "onehot" and len(data["runs"]) == 4
+    assert {"seed", "prime", "rank", "rows", "cols", "method", "seconds"} <= set(data["runs"][0])
+    assert "seed" in str(cert)
+
+
+def test_rank_modp_small_prime_and_exactness():
+    assert rank_modp(np.array([[1, 1], [1, 3]]), 2) == 1  # singular mod 2
+    assert rank_modp(np.array([[1, 1], [1, 3]]), 3) == 2
+    big = np.array([[2**40, 1], [1, 2**40]], dtype=np.int64)
+    assert rank_modp(big, P) == rank_over_q(big.tolist())
+    with pytest.raises(TnrnnError):
+        rank_modp(np.ones((2, 2)), P)
+
+
+def test_no_float_rank_on_certified_path(monkeypatch):
+    import scipy.linalg
+
+    def boom(*a, **k):
+        raise AssertionError("a float rank/decomposition was called on the certified path")
+
+    for mod, names in [(np.linalg, ["matrix_rank", "svd", "qr", "lstsq", "eig", "eigh", "det", "solve", "inv"]),
+                       (scipy.linalg, ["svd", "qr", "lu", "lu_factor", "svdvals", "solve", "inv", "det"])]:
+        for name in names:
+            monkeypatch.setattr(mod, name, boom)
+    assert certified_rank(RACSpec(2, 3, 3), 6).rank == 27
+    assert certified_rank(RACSpec(2, 3, 3), 8, upper=45).rank == 45
+    assert certified_rank(RACSpec(2, 2, 2), 4, domain="continuous").rank == 6
+
+
+def test_matrices_are_integer_not_float():
+    spec = RACSpec(2, 2, 2)
+    params = init_params_modp(spec, 0)
+    assert onehot_matrix_modp(spec, 4, params).dtype == np.int64
+    assert sample_matrix_modp(spec, 4, params, "start-end", P, 4, np.random.default_rng(0)).dtype == np.int64
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Errors
+
+
+def test_errors():
+    spec = RACSpec(2, 2, 2)
+    with pytest.raises(TnrnnError, match="even"):
+        certified_rank(spec, 5, "start-end")
+    with pytest.raises(TnrnnError, match="domain"):
+        certified_rank(spec, 4, domain="gaussian")
+    with pytest.raises(TnrnnError, match="prime"):
+        certified_rank(spec, 4, primes=(100,))
+    with pytest.raises(TnrnnError):
+        certified_rank(spec, 4, seeds=())
+    with pytest.raises(TnrnnError, match="output"):
+        certified_rank(spec, 4, output=1)
+    with pytest.raises(TnrnnError, match="params"):
+        onehot_matrix_modp(RACSpec(1, 2, 2), 4, init_params_modp(spec, 0))
+    with pytest.raises(TnrnnError, match="rows"):
+        onehot_matrix_modp(spec, 4, init_params_modp(spec, 0), rows=np.array([[0, 2]]))
+
+
+def test_huge_requests_refused_before_work():
+    # 4^40 one-hot table, and a sub-matrix sized by a huge upper bound: refused at planning time.
+    with pytest.raises(ResourceError, match="budget"):
+        certified_rank(RACSpec(1, 2, 4), 40, "odd-even")
+    with pytest.raises(ResourceError, match="upper bound"):
+        certified_rank(RACSpec(2, 8, 8), 40, upper=10**12)
+    with pytest.raises(ResourceError):
+        onehot_matrix_modp(RACSpec(1, 2, 4), 40, init_params_modp(RACSpec(1, 2, 4), 0), "odd-even")
+    with pytest.raises(ResourceError):
+        certified_rank(RACSpec(2, 2, 2), 4, domain="continuous", budget_bytes=1000)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Big cases (deselected by default)
+
+
+@pytest.mark.slow
+def test_big_onehot_full_table_and_submatrix_agree():
+    spec = RACSpec(2, 4, 4)  # a 4096 x 4096 table
+    state_bound = 4 * math.comb(4 + 6 - 1, 6)  # 336
+    full = certified_rank(spec, 12, seeds=(0,))
+    sub = certified_rank(spec, 12, seeds=(0,), upper=state_bound)
+    assert full.rank == sub.rank == state_bound
+
+
+@pytest.mark.slow
+def test_big_continuous_depth3():
+    cert = certified_rank(RACSpec(3, 3, 3), 8, domain="continuous", seeds=(0,))
+    assert cert.rank >= certified_rank(RACSpec(3, 3, 3), 8, seeds=(0,)).rank
