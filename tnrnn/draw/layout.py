@@ -1,0 +1,328 @@
+"""Where to put every node and how to route every edge of a tensor-network figure.
+
+Two layouts:
+
+* :func:`rac_layout` reads the node tags of a :class:`~tnrnn.network.build.RACNetwork` (time -> x, layer -> y,
+  duplicated instances of a state stacked inside their (time, layer) cell, roles at fixed offsets around the
+  instance's copy tensor). Instances are ordered by the slot of their consumer, so each hidden chain
+  ``h[t-1, l] -> W_H -> h[t, l]`` is a horizontal line and the states handed up a layer rise in parallel lanes
+  that never cross each other.
+* :func:`generic_layout` for any ``tensornetwork`` network without tags (a networkx layout of its graph).
+
+All coordinates are in inches on a figure whose axes fill it, so node shapes and fonts keep their size
+whatever the network.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..errors import TnrnnError
+
+# Geometry, in inches.
+SLOT_H = 0.44        # height of one instance slot
+ROW_GAP = 0.34       # between layer rows
+COL_W_DEEP = 1.3     # column width when states rise to the layer above (room for lanes)
+COL_W_SHALLOW = 0.95
+DOT_DY = 0.30        # copy dot above the slot bottom
+WI_DY = 0.10         # W_I centre above the slot bottom
+WH_DX = 0.40         # W_H (or init) left of the dot
+BOX_W, BOX_H = 0.30, 0.16
+LANE_X0, LANE_SPAN = 0.34, 0.36  # up-going lanes right of the dot
+BUS_DX = 0.22        # grid form: the tie bus right of the dot
+MARGIN_L, MARGIN_R = 1.25, 1.5
+MARGIN_B, MARGIN_T = 1.55, 1.0
+MIN_WIDTH = 7.5
+
+
+def edge_key(node_id, edge) -> str:
+    """A stable text id of an edge: ``"a.i-b.j"`` (node ids and axes, ends sorted) or ``"a.i"`` if dangling.
+
+    ``node_id`` maps a tensornetwork node to an integer id.
+
+    Examples
+    --------
+    >>> import numpy as np, tensornetwork as tn
+    >>> a, b = tn.Node(np.ones((2, 3))), tn.Node(np.ones(3))
+    >>> e = a[1] ^ b[0]
+    >>> ids = {id(a): 0, id(b): 1}
+    >>> edge_key(lambda n: ids[id(n)], e), edge_key(lambda n: ids[id(n)], a[0])
+    ('0.1-1.0', '0.0')
+    """
+    if edge.is_dangling():
+        return f"{node_id(edge.node1)}.{edge.axis1}"
+    ends = sorted([(node_id(edge.node1), edge.axis1), (node_id(edge.node2), edge.axis2)])
+    return "-".join(f"{n}.{a}" for n, a in ends)
+
+
+@dataclass
+class Layout:
+    """Positions and edge routes of one figure.
+
+    Attributes
+    ----------
+    pos : dict
+        node id -> (x, y) centre in inches.
+    paths : dict
+        edge key (see :func:`edge_key`) -> list of (x, y) points; dangling edges end at a free point.
+    size : (float, float)
+        Figure width and height in inches.
+    columns : dict
+        time step -> x of its column (RAC layouts only).
+    rows : dict
+        layer -> (y_bottom, y_top) of its row (RAC layouts only).
+    """
+
+    pos: dict
+    paths: dict
+    size: tuple
+    columns: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)
+    input_y: float = 0.0
+
+
+def _other_end(edge, node):
+    return edge.node2 if edge.node1 is node else edge.node1
+
+
+def cell_counts(L: int, T: int) -> dict:
+    """Instances of ``h[t, l]`` in the duplicated network: ``C(T - t + L - l, L - l)`` (lattice paths to the top).
+
+    Examples
+    --------
+    >>> cell_counts(2, 3)[(1, 1)], cell_counts(2, 3)[(3, 2)]
+    (3, 1)
+    """
+    return {(t, l): math.comb(T - t + L - l, L - l) for t in range(1, T + 1) for l in range(1, L + 1)}
+
+
+def stack_height(L: int, T: int) -> int:
+    """Slots in the tallest column of the full view: the sum over layers of the largest cell of each row."""
+    counts = cell_counts(L, T)
+    return sum(max(counts[(t, l)] for t in range(1, T + 1)) for l in range(1, L + 1))
+
+
+def rac_layout(net) -> Layout:
+    """Tag-driven layout of a RAC tensor network (full view: one shape per node).
+
+    Parameters
+    ----------
+    net : RACNetwork
+        From :func:`tnrnn.network.build.build_network`, either form.
+
+    Returns
+    -------
+    Layout
+
+    Examples
+    --------
+    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.network.build import build_network
+    >>> lay = rac_layout(build_network(RACSpec(2, 2, 2), 3))
+    >>> len(lay.pos) == len(build_network(RACSpec(2, 2, 2), 3).nodes)
+    True
+    """
+    nodes, tags = net.nodes, net.tags
+    nid = net.node_id
+    L, T = net.spec.L, net.T
+    counts = cell_counts(L, T)
+    up_fed_max = max((counts.get((t, l + 1), 0) for t in range(1, T + 1) for l in range(1, L)), default=0)
+    col_w = COL_W_DEEP if up_fed_max else COL_W_SHALLOW
+    if net.form == "grid" and max(net.input_copies()) > 1:
+        col_w = max(col_w, COL_W_DEEP)
+
+    # Instances: one per copy tensor; its consumer is across leg 0.
+    copies = [n for n, g in zip(nodes, tags) if g.role == "copy"]
+    consumer = {}
+    for c in copies:
+        other = _other_end(c[0], c)
+        role = net.tag(other).role
+        if role == "W_O":
+            consumer[nid(c)] = (None, "out")
+        else:
+            consumer[nid(c)] = (nid(_other_end(other[0], other)), "up" if role == "W_I" else "right")
+
+    # Slots: cells by decreasing t + l so every consumer already has its slot. Right-fed instances take the slot
+    # of their consumer (horizontal chains), up-fed ones stack above them in their consumer's order.
+    slot: dict[int, int] = {}
+    by_cell: dict[tuple, list] = {}
+    for c in copies:
+        g = net.tag(c)
+        by_cell.setdefault((g.time, g.layer), []).append(nid(c))
+    for cell in sorted(by_cell, key=lambda tl: (-(tl[0] + tl[1]), -tl[1], tl[0])):
+        members = by_cell[cell]
+        right = [m for m in members if consumer[m][1] == "right"]
+        for m in members:
+            target, how = consumer[m]
+            if how == "out":
+                slot[m] = 0
+            elif how == "right":
+                slot[m] = slot[target]
+            else:
+                slot[m] = len(right) + slot[target]
+
+    rows_slots = {l: max(counts[(t, l)] for t in range(1, T + 1)) for l in range(1, L + 1)}
+    rows = {}
+    y = MARGIN_B
+    for l in range(1, L + 1):
+        rows[l] = (y, y + rows_slots[l] * SLOT_H)
+        y = rows[l][1] + ROW_GAP
+    height = y - ROW_GAP + MARGIN_T
+    columns = {t: MARGIN_L + (t - 1) * col_w for t in range(1, T + 1)}
+    width = columns[T] + MARGIN_R
+
+    pos: dict[int, tuple] = {}
+    dot_of: dict[int, int] = {}  # any node id of an instance -> its copy's id
+    for c in copies:
+        g = net.tag(c)
+        x = columns[g.time]
+        yb = rows[g.layer][0] + slot[nid(c)] * SLOT_H
+        cy = yb + DOT_DY
+        pos[nid(c)] = (x, cy)
+        wi = _other_end(c[1], c)
+        pos[nid(wi)] = (x, yb + WI_DY)
+        dot_of[nid(wi)] = nid(c)
+        wh = _other_end(c[2], c)
+        pos[nid(wh)] = (x - WH_DX, cy)
+        dot_of[nid(wh)] = nid(c)
+        if net.tag(wh).role == "W_H" and g.time == 1:  # explicit initial state behind W_H
+            init = _other_end(wh[1], wh)
+            pos[nid(init)] = (x - 2 * WH_DX + 0.05, cy)
+    root = next(c for c in copies if consumer[nid(c)][1] == "out")
+    out_node = _other_end(root[0], root)
+    rx, ry = pos[nid(root)]
+    pos[nid(out_node)] = (rx + 0.75, ry)
+    tie_y = MARGIN_B - 0.42
+    for n, g in zip(nodes, tags):
+        if g.role == "tie":
+            pos[nid(n)] = (columns[g.time] + BUS_DX, tie_y)
+    missing = [nid(n) for n in nodes if nid(n) not in pos]
+    if missing:
+        raise TnrnnError(f"rac_layout: nodes {missing[:5]} have no place (is this a network from build_network?)")
+
+    # Edge routes.
+    lane_step = min(0.07, LANE_SPAN / max(1, up_fed_max))
+    paths: dict[str, list] = {}
+    for e in net.edges():
+        key = edge_key(nid, e)
+        a = e.node1
+        pa = pos[nid(a)]
+        ra = net.tag(a).role
+        if e.is_dangling():
+            if ra == "W_O":
+                paths[key] = [(pa[0] + BOX_W / 2 + 0.02, pa[1]), (pa[0] + 0.55, pa[1])]
+            elif ra == "tie":
+                paths[key] = [pa, (pa[0], pa[1] - 0.3)]
+            else:  # continuous-form input leg: a short stub right of W_I
+                x0 = pa[0] + BOX_W / 2
+                paths[key] = [(x0, pa[1]), (x0 + 0.13, pa[1])]
+            continue
+        b = e.node2
+        ends = {net.tag(a).role: a, net.tag(b).role: b}
+        if "copy" in ends and len(ends) == 2:
+            c = ends.pop("copy")
+            (orole, o), = ends.items()
+            ax_c = e.axis1 if e.node1 is c else e.axis2
+            pc, po = pos[nid(c)], pos[nid(o)]
+            if ax_c == 0 and orole == "W_I":  # state handed up a layer: right, up the lane, left into W_I
+                lane = pc[0] + LANE_X0 + lane_step * slot[dot_of[nid(o)]]
+                paths[key] = [pc, (lane, pc[1]), (lane, po[1]), (po[0] + BOX_W / 2, po[1])]
+            else:
+                paths[key] = [pc, po]
+            continue
+        if "tie" in ends:
+            tie, wi = ends["tie"], ends.get("W_I")
+            pt, pw = pos[nid(tie)], pos[nid(wi)]
+            paths[key] = [pt, (pt[0], pw[1]), (pw[0] + BOX_W / 2, pw[1])]
+            continue
+        paths[key] = [pos[nid(a)], pos[nid(b)]]
+    # Narrow networks get a centred drawing on a page wide enough for the title and the legend.
+    if width < MIN_WIDTH:
+        dx = (MIN_WIDTH - width) / 2
+        pos = {k: (x + dx, y) for k, (x, y) in pos.items()}
+        paths = {k: [(x + dx, y) for x, y in pts] for k, pts in paths.items()}
+        columns = {t: x + dx for t, x in columns.items()}
+        width = MIN_WIDTH
+    return Layout(pos, paths, (width, height), columns, rows, input_y=tie_y)
+
+
+def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layout:
+    """Layout for any ``tensornetwork`` network (no tags): networkx Kamada-Kawai on the node graph.
+
+    Parameters
+    ----------
+    nodes : list of tensornetwork nodes
+    seed : int
+        Fixes the layout (same network -> same picture).
+    scale : float, optional
+        Inches between neighbours (default grows with the network).
+
+    Examples
+    --------
+    >>> import numpy as np, tensornetwork as tn
+    >>> a, b = tn.Node(np.ones((2, 3))), tn.Node(np.ones(3))
+    >>> _ = a[1] ^ b[0]
+    >>> len(generic_layout([a, b]).pos)
+    2
+    """
+    import networkx as nx
+    import tensornetwork as tn
+
+    nodes = list(nodes)
+    if not nodes:
+        raise TnrnnError("nothing to draw: the network has no nodes")
+    index = {id(n): i for i, n in enumerate(nodes)}
+
+    def nid(n):
+        try:
+            return index[id(n)]
+        except KeyError:
+            raise TnrnnError(f"node {getattr(n, 'name', n)!r} is connected to the network but not in the node list") from None
+
+    g = nx.Graph()
+    g.add_nodes_from(range(len(nodes)))
+    edges = list(tn.get_all_edges(nodes))
+    for e in edges:
+        if not e.is_dangling():
+            g.add_edge(nid(e.node1), nid(e.node2))
+    n = len(nodes)
+    scale = scale or max(1.2, 0.55 * math.sqrt(n))
+    if n == 1:
+        raw = {0: (0.0, 0.0)}
+    else:
+        # Kamada-Kawai is deterministic; components are laid out side by side.
+        raw = {}
+        offset = 0.0
+        for comp in sorted(nx.connected_components(g), key=lambda c: min(c)):
+            sub = g.subgraph(sorted(comp))
+            if len(comp) == 1:
+                p = {next(iter(comp)): (0.0, 0.0)}
+            else:
+                p = nx.kamada_kawai_layout(sub, scale=1.0)
+            xs = [v[0] for v in p.values()]
+            shift = offset - min(xs)
+            for k, (x, y) in p.items():
+                raw[k] = (x + shift, y)
+            offset = max(x for x, _ in raw.values()) + 1.0
+    xs = [p[0] for p in raw.values()]
+    ys = [p[1] for p in raw.values()]
+    margin = 0.9
+    pos = {k: (margin + (x - min(xs)) * scale, margin + (y - min(ys)) * scale) for k, (x, y) in raw.items()}
+    width = margin * 2 + (max(xs) - min(xs)) * scale
+    height = margin * 2 + (max(ys) - min(ys)) * scale + 0.5
+    cx = sum(p[0] for p in pos.values()) / n
+    cy = sum(p[1] for p in pos.values()) / n
+    paths = {}
+    for e in edges:
+        key = edge_key(nid, e)
+        if e.is_dangling():
+            px, py = pos[nid(e.node1)]
+            dx, dy = px - cx, py - cy
+            norm = math.hypot(dx, dy)
+            # Open legs point away from the centre; several on one node fan out by axis.
+            ang = (math.atan2(dy, dx) if norm > 1e-9 else -math.pi / 2) + 0.5 * e.axis1
+            paths[key] = [(px, py), (px + 0.45 * math.cos(ang), py + 0.45 * math.sin(ang))]
+        else:
+            paths[key] = [pos[nid(e.node1)], pos[nid(e.node2)]]
+    return Layout(pos, paths, (max(width, 3.0), max(height, 2.5)))

@@ -1,0 +1,123 @@
+"""Shared look of the figures (colours per role and side) and deterministic, atomic saving."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: never needs a display  # noqa: E402
+
+from ..errors import TnrnnError
+
+#: File formats the figure writers accept (by extension).
+FORMATS = ("svg", "png")
+
+#: Fill colours per node role; drawing code looks roles up here instead of special-casing them.
+ROLE_COLORS = {
+    "W_I": "#8ecae6",
+    "W_H": "#b8e0a8",
+    "W_O": "#f4c06b",
+    "copy": "#333333",
+    "tie": "#555555",
+    "init": "#ffffff",
+    "other": "#d9d9d9",
+}
+#: Sides of a partition: A (start side) and B.
+SIDE_COLORS = {"A": "#1f77b4", "B": "#e07b00"}
+SIDE_TINTS = {"A": "#e3eef8", "B": "#fcebd9"}
+CUT_COLOR = "#d62728"
+EDGE_COLOR = "#8a8a8a"
+
+#: Fixed settings that make the same inputs give the same bytes.
+RC = {
+    "svg.hashsalt": "tnrnn",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "path.simplify": False,
+}
+
+
+def check_output_path(path: str | os.PathLike) -> tuple[Path, str]:
+    """Validate a figure path and return it with its format (``"svg"`` or ``"png"``).
+
+    Raises
+    ------
+    TnrnnError
+        Missing or unsupported extension, a directory given as the path, or a parent that is not a directory.
+
+    Examples
+    --------
+    >>> check_output_path("net.svg")[1]
+    'svg'
+    """
+    if path is None or str(path).strip() == "":
+        raise TnrnnError("an output path is required, e.g. --out network.svg")
+    p = Path(path)
+    fmt = p.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise TnrnnError(f"unsupported figure format {p.suffix or '(none)'!r} for {str(p)!r}: use .svg or .png")
+    if p.exists() and p.is_dir():
+        raise TnrnnError(f"output path {str(p)!r} is a directory, expected a .svg or .png file")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise TnrnnError(f"cannot write {str(p)!r}: {str(parent)!r} is not a directory")
+            break
+    return p, fmt
+
+
+def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
+    """Save ``fig`` to ``path`` (SVG or PNG) deterministically and atomically, then close it.
+
+    Same figure, same bytes: the SVG hash salt is fixed and no date or software version is written.
+    The file is written beside its target and renamed, so an interruption never leaves half a figure.
+
+    Raises
+    ------
+    TnrnnError
+        Bad extension or an unwritable location (one readable line).
+    """
+    import matplotlib.pyplot as plt
+
+    p, fmt = check_output_path(path)
+    buf = io.BytesIO()
+    metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
+    try:
+        with matplotlib.rc_context(RC):
+            fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
+    finally:
+        plt.close(fig)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as exc:
+        raise TnrnnError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(buf.getvalue())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise TnrnnError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
+    return p
+
+
+def new_figure(width_in: float, height_in: float):
+    """A figure of the given size in inches with one axes filling it, data units = inches, axes hidden."""
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context(RC):
+        fig = plt.figure(figsize=(width_in, height_in))
+        ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width_in)
+    ax.set_ylim(0, height_in)
+    ax.set_axis_off()
+    return fig, ax
