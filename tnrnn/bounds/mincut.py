@@ -1,0 +1,734 @@
+"""Min-cut upper bounds on the separation rank (SCIENCE.md section 4), solved exactly.
+
+For a partition (A, B) of the time steps, any set of edges whose removal separates the A input legs from the B
+input legs bounds the separation rank by the product of their bond dimensions (Levine et al., ICLR 2018). The
+best such bound is a minimum cut with capacities ``log(dimension)``.
+
+Two ways to get it:
+
+* :func:`network_mincut` works on an explicit :class:`~tnrnn.network.build.RACNetwork`: the cut graph
+  (:func:`network_graph`) has the network's nodes, the terminals ``"A"`` and ``"B"`` (open input legs are edges
+  to the terminal of their step's side; the output leg is attached to neither, so the bound is per output
+  component when K > 1), and Lawler's gadget for every copy tensor with more than three legs (the grid form's
+  ``tie`` of a step): two auxiliary nodes ``("tie", t, "in")`` -> ``("tie", t, "out")`` joined by one arc of the
+  bond's weight, every member (the tied legs' nodes and the terminal of the open leg) attached with unbounded
+  capacity. A plain hub node would charge one bond per tied leg it separates; a copy tensor's matricisations
+  all have rank M, so the hyperedge charges M once.
+* :func:`rac_mincut` never builds the network. In the continuous form the duplicated network is the tree
+  unfolding of the (time, layer) grid, and all instances of ``h[t, l]`` are identical subtrees: a dynamic
+  programme over the grid (for each (t, l) and side, the cheapest cut of one instance's subtree with its
+  ``copy`` node on that side) is the exact min-cut in O(T L) operations. The grid form is no longer a tree (a
+  tie joins every copy of a step), so it is solved by branch and bound over the steps whose tie is cut, each
+  node bounded by the same dynamic programme with the tie's cost M spread as ``M / n_t`` over its ``n_t``
+  copies (a valid relaxation: a cut tie pays M once for all its copies); a node whose relaxed optimum cuts all
+  or none of the copies of every undecided step is solved exactly. Both paths return the same values (tested).
+
+Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` over the distinct bond dimensions
+``d`` (in a RAC network only R and M; dimension 1 costs nothing).
+
+* When all dimensions are powers of one integer ``g`` (R = M, or R = 4 and M = 8, ...), the capacities are the
+  integer exponents and scipy's integer max-flow is exact.
+* Otherwise (two dimensions ``d1``, ``d2`` with ``log d2 / log d1 = rho`` irrational) the optimal cut counts
+  ``(c1, c2)`` minimise ``c1 + c2 rho``. Rational brackets ``p/q < rho < p'/q'`` (continued-fraction convergents,
+  their side checked exactly with integers ``d2^q`` vs ``d1^p``) give two integer max-flow problems; a cut
+  optimal for both is optimal at ``rho``, because ``rho -> c1 + c2 rho - mincut(rho)`` is convex, non-negative
+  and zero at both ends. The bracket is narrowed until that certificate holds.
+* The structured paths compare costs ``(c1, c2)`` by their float value when it decides by a wide margin, and
+  otherwise exactly (integer exponents for commensurable dimensions, ball arithmetic for incommensurable ones,
+  where only identical costs are equal).
+
+The value is returned as an :class:`~tnrnn.bignum.ExactCount`: ``R^c_R * M^c_M``, never expanded.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable
+
+import networkx as nx
+import numpy as np
+
+from ..bignum import ExactCount
+from ..errors import ResourceError, TnrnnError
+from ..partition import Partition, make_partition
+from ..spec import RACSpec, check_positive_int
+
+FORMS = ("continuous", "grid")
+SOLVERS = ("scipy", "networkx")
+
+#: Branch-and-bound nodes the structured grid-form solver may explore before giving up.
+DEFAULT_MAX_BB_NODES = 2000
+_INT32_MAX = 2**31 - 1
+
+
+@dataclass
+class CutResult:
+    """A minimum cut and its value.
+
+    Attributes
+    ----------
+    value : ExactCount
+        Product of the bond dimensions cut: the min-cut upper bound on the separation rank.
+    edges : list
+        ``tensornetwork`` Edge objects of the explicit network that are cut: bonds and open input legs. A split
+        grid-form ``tie`` (a hyperedge) is reported by its open leg, whose dimension M is what it costs. Empty for
+        the structured path.
+    method : str
+        ``"explicit-scipy"``, ``"explicit-networkx"`` or ``"structured"``.
+    form : str
+        ``"grid"`` or ``"continuous"``.
+    sides : dict or None
+        Explicit paths: node id (position in ``net.nodes``) -> ``"A"`` or ``"B"``, the side each node ends on
+        (for drawing). ``None`` for the structured path.
+    counts : dict of int to int
+        How many bonds of each dimension are cut: ``value = prod d ** counts[d]``.
+    certificate : str
+        Why the value is an exact minimum (which exactness argument applied).
+    stats : dict
+        Solver details (graph size, max-flow calls, branch-and-bound nodes).
+    """
+
+    value: ExactCount
+    edges: list
+    method: str
+    form: str
+    sides: dict | None
+    counts: dict = field(default_factory=dict)
+    certificate: str = ""
+    stats: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        cut = ", ".join(f"{n} x dim {d}" for d, n in sorted(self.counts.items()) if n)
+        return f"min-cut {self.value} (log2 {self.value.log2:.6g}; {self.form} form, {self.method}; cut: {cut or 'nothing'})"
+
+    def to_json(self) -> dict:
+        """JSON-ready summary (edges as ``[node id, node id or terminal, dimension]``-free counts)."""
+        return {
+            "value": self.value.to_json(),
+            "value_str": str(self.value),
+            "method": self.method,
+            "form": self.form,
+            "counts": {str(d): n for d, n in self.counts.items()},
+            "certificate": self.certificate,
+            "stats": self.stats,
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# exact comparison of costs sum_d c_d log d
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _perfect_root(n: int) -> tuple[int, int]:
+    """``(g, k)`` with ``n = g^k`` and k maximal (``n >= 2``)."""
+    best = (n, 1)
+    for k in range(2, n.bit_length() + 1):
+        g = round(n ** (1.0 / k))
+        for cand in (g - 1, g, g + 1):
+            if cand >= 2 and cand**k == n:
+                best = (cand, k)
+    return best
+
+
+def _common_exponents(dims: list[int]) -> dict[int, int] | None:
+    """Integer exponents ``{d: e_d}`` with every ``d = g^e_d`` for one g, or None if there is no common base."""
+    dims = [d for d in dims if d > 1]
+    if not dims:
+        return {}
+    roots = {d: _perfect_root(d) for d in dims}
+    gs = {g for g, _ in roots.values()}
+    if len(gs) != 1:
+        return None
+    return {d: k for d, (_, k) in roots.items()}
+
+
+def _sign_log_combination(terms: list[tuple[Fraction | int, int]], exps: dict[int, int] | None) -> int:
+    """Exact sign of ``sum x * log(d)`` over ``(x, d)`` with rational x and at most two distinct d > 1."""
+    terms = [(Fraction(x), d) for x, d in terms if d > 1 and x != 0]
+    if not terms:
+        return 0
+    if exps is not None:
+        s = sum(x * exps[d] for x, d in terms)
+        return (s > 0) - (s < 0)
+    by_d: dict[int, Fraction] = {}
+    for x, d in terms:
+        by_d[d] = by_d.get(d, Fraction(0)) + x
+    by_d = {d: x for d, x in by_d.items() if x != 0}
+    if not by_d:
+        return 0
+    if len(by_d) == 1:
+        (x,) = by_d.values()
+        return (x > 0) - (x < 0)
+    # incommensurable logs: the combination is zero only when every coefficient is (checked above), so ball
+    # arithmetic at growing precision decides it
+    import flint
+
+    old = flint.ctx.prec
+    prec = 128
+    try:
+        while True:
+            flint.ctx.prec = prec
+            total = flint.arb(0)
+            for d, x in by_d.items():
+                total += flint.arb(x.numerator) / flint.arb(x.denominator) * flint.arb(d).log()
+            if total > 0:
+                return 1
+            if total < 0:
+                return -1
+            prec *= 2
+    finally:
+        flint.ctx.prec = old
+
+
+class _CostOrder:
+    """Total order on costs ``(c_R, c_M)`` (R-bond count, M-bond count, rationals allowed) by ``c_R log R + c_M log M``."""
+
+    def __init__(self, R: int, M: int) -> None:
+        self.R, self.M = R, M
+        self.lr = math.log(R)
+        self.lm = math.log(M)
+        self.exps = _common_exponents([R, M])
+
+    def cmp(self, a, b) -> int:
+        if a is None or b is None:  # None = forbidden (infinite cost)
+            return (a is None) - (b is None)
+        da, db = a[0] - b[0], a[1] - b[1]
+        v = float(da) * self.lr + float(db) * self.lm
+        scale = (abs(float(a[0])) + abs(float(b[0]))) * self.lr + (abs(float(a[1])) + abs(float(b[1]))) * self.lm
+        if abs(v) > 1e-9 * scale + 1e-12:
+            return 1 if v > 0 else -1
+        return _sign_log_combination([(da, self.R), (db, self.M)], self.exps)
+
+    def lt(self, a, b) -> bool:
+        return self.cmp(a, b) < 0
+
+
+def _add(a, b):
+    if a is None or b is None:
+        return None
+    return (a[0] + b[0], a[1] + b[1])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# explicit cut graph
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _CutGraph:
+    """Arc list of the cut graph. Nodes 0..n-1 are the network's node ids, then terminals and Lawler nodes."""
+
+    labels: list  # graph node label per index (int node id, "A", "B", ("tie", t, "in"/"out"))
+    src: np.ndarray  # arc tails
+    dst: np.ndarray  # arc heads
+    dim: np.ndarray  # bond dimension, 0 = unbounded capacity
+    tn_edge: list  # per arc: the tensornetwork Edge it stands for (None for unbounded arcs)
+    source: int
+    sink: int
+    tie_aux: dict  # tie node id -> (in index, out index)
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+
+def _build_cut_graph(net, partition: Partition) -> _CutGraph:
+    import tensornetwork as tn
+
+    n_net = len(net.nodes)
+    labels: list = list(range(n_net)) + ["A", "B"]
+    source, sink = n_net, n_net + 1
+    src: list[int] = []
+    dst: list[int] = []
+    dim: list[int] = []
+    tn_edges: list = []
+
+    def undirected(u: int, v: int, d: int, edge) -> None:
+        if d <= 1:
+            return  # log 1 = 0: never worth recording
+        src.extend((u, v))
+        dst.extend((v, u))
+        dim.extend((d, d))
+        tn_edges.extend((edge, edge))
+
+    def unbounded(u: int, v: int) -> None:
+        src.append(u)
+        dst.append(v)
+        dim.append(0)
+        tn_edges.append(None)
+
+    hubs: dict[int, tuple[int, int]] = {}  # tie node id -> (in, out)
+    for i, (node, tag) in enumerate(zip(net.nodes, net.tags)):
+        if tag.role == "tie" and len(node.edges) > 3:
+            hubs[i] = (len(labels), len(labels) + 1)
+            labels.extend([("tie", tag.time, "in"), ("tie", tag.time, "out")])
+    terminal = {"A": source, "B": sink}
+
+    for i, (a_in, a_out) in hubs.items():
+        node = net.nodes[i]
+        t = net.tags[i].time
+        open_leg = None
+        members = []
+        for e in node.edges:
+            if e.is_dangling():
+                open_leg = e
+                members.append(terminal[partition.side(t)])
+            else:
+                other = e.node2 if e.node1 is node else e.node1
+                members.append(net.node_id(other))
+        d = open_leg.dimension if open_leg is not None else node.edges[0].dimension
+        if d > 1:
+            src.append(a_in)
+            dst.append(a_out)
+            dim.append(d)
+            tn_edges.append(open_leg)
+        for m in members:
+            unbounded(m, a_in)
+            unbounded(a_out, m)
+
+    for e in tn.get_all_nondangling(net.nodes):
+        u, v = net.node_id(e.node1), net.node_id(e.node2)
+        if u in hubs or v in hubs:
+            continue
+        undirected(u, v, e.dimension, e)
+    for t, legs in enumerate(net.input_edges, start=1):
+        for e in legs:
+            u = net.node_id(e.node1)
+            if u in hubs:
+                continue
+            undirected(u, terminal[partition.side(t)], e.dimension, e)
+    # the output leg is attached to neither terminal: the bound holds per output component
+    return _CutGraph(
+        labels,
+        np.asarray(src, dtype=np.int64),
+        np.asarray(dst, dtype=np.int64),
+        np.asarray(dim, dtype=np.int64),
+        tn_edges,
+        source,
+        sink,
+        hubs,
+    )
+
+
+def network_graph(net, partition: "Partition | str" = "start-end") -> nx.DiGraph:
+    """The cut graph of an explicit network as a networkx ``DiGraph``.
+
+    Nodes are the network's node ids (positions in ``net.nodes``), the terminals ``"A"`` and ``"B"``, and
+    ``("tie", t, "in")`` / ``("tie", t, "out")`` for Lawler's gadget of every tie with more than three legs. A
+    bond of dimension ``d > 1`` is a pair of opposite arcs with attributes ``capacity = log(d)``, ``dim = d`` and
+    ``edge`` (the ``tensornetwork`` Edge); unbounded arcs (gadget members) carry no ``capacity`` (networkx reads
+    that as infinite) and ``dim = 0``.
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> from tnrnn.spec import RACSpec
+    >>> g = network_graph(build_network(RACSpec(2, 2, 2), 4, form="grid"), "start-end")
+    >>> ("tie", 1, "in") in g, g.has_edge(("tie", 1, "in"), ("tie", 1, "out"))
+    (True, True)
+    """
+    partition = make_partition(net.T, partition)
+    cg = _build_cut_graph(net, partition)
+    g = nx.DiGraph()
+    g.add_nodes_from(cg.labels)
+    for u, v, d, e in zip(cg.src.tolist(), cg.dst.tolist(), cg.dim.tolist(), cg.tn_edge):
+        a, b = cg.labels[u], cg.labels[v]
+        if d:
+            g.add_edge(a, b, capacity=math.log(d), dim=d, edge=e)
+        else:
+            g.add_edge(a, b, dim=0, edge=None)
+    return g
+
+
+def _solve_int(cg: _CutGraph, weights: dict[int, int], solver: str) -> tuple[int, np.ndarray]:
+    """Integer min-cut with capacity ``weights[dim]`` per arc; returns (value, boolean source-side mask)."""
+    finite = np.array([weights.get(int(d), 0) if d else 0 for d in cg.dim.tolist()], dtype=object)
+    total = int(sum(finite)) if len(finite) else 0
+    inf = total + 1
+    caps = np.array([int(c) if d else inf for c, d in zip(finite.tolist(), cg.dim.tolist())], dtype=object)
+    if solver == "scipy" and inf * 2 < _INT32_MAX:
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
+        cap = sp.csr_matrix((caps.astype(np.int64), (cg.src, cg.dst)), shape=(cg.n, cg.n))
+        cap.sum_duplicates()
+        # caps of 0 (dimension-1 bonds) must not appear as arcs
+        cap.eliminate_zeros()
+        cap = cap.astype(np.int32)
+        res = maximum_flow(cap, cg.source, cg.sink)
+        flow = res.flow if hasattr(res, "flow") else res.residual
+        # residual capacity: cap - flow (flow is antisymmetric, so reverse arcs of used arcs appear too)
+        resid = (cap.astype(np.int64) - flow.astype(np.int64)).tocsr()
+        resid.data[resid.data < 0] = 0
+        resid.eliminate_zeros()
+        order = breadth_first_order(resid, cg.source, directed=True, return_predecessors=False)
+        mask = np.zeros(cg.n, dtype=bool)
+        mask[order] = True
+        return int(res.flow_value), mask
+    if solver not in SOLVERS:
+        raise TnrnnError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    g = nx.DiGraph()
+    g.add_nodes_from(range(cg.n))
+    for u, v, c, d in zip(cg.src.tolist(), cg.dst.tolist(), caps.tolist(), cg.dim.tolist()):
+        if d and c == 0:
+            continue
+        if g.has_edge(u, v):
+            if d:
+                g[u][v]["w"] = g[u][v].get("w", 0) + c
+            continue
+        if d:
+            g.add_edge(u, v, w=c)
+        else:
+            g.add_edge(u, v)  # no attribute: infinite capacity for networkx
+    value, (side_s, _) = nx.minimum_cut(g, cg.source, cg.sink, capacity="w")
+    mask = np.zeros(cg.n, dtype=bool)
+    mask[list(side_s)] = True
+    return int(value), mask
+
+
+def _cut_counts(cg: _CutGraph, mask: np.ndarray) -> tuple[dict[int, int], list]:
+    cut = mask[cg.src] & ~mask[cg.dst]
+    counts: dict[int, int] = {}
+    edges = []
+    for k in np.nonzero(cut)[0].tolist():
+        d = int(cg.dim[k])
+        if d == 0:
+            raise AssertionError("an unbounded arc was cut: the max-flow result is inconsistent")
+        counts[d] = counts.get(d, 0) + 1
+        edges.append(cg.tn_edge[k])
+    return dict(sorted(counts.items())), edges
+
+
+def _convergents(x: Fraction):
+    """Continued-fraction convergents of a positive rational."""
+    h0, h1, k0, k1 = 0, 1, 1, 0
+    while True:
+        a = x.numerator // x.denominator
+        h0, h1 = h1, a * h1 + h0
+        k0, k1 = k1, a * k1 + k0
+        yield Fraction(h1, k1)
+        frac = x - a
+        if frac == 0:
+            return
+        x = 1 / frac
+
+
+def _exact_min_cut(cg: _CutGraph, solve: Callable[[dict[int, int]], tuple[int, np.ndarray]]):
+    """Exact min-cut: returns (mask, counts, certificate, max-flow calls)."""
+    dims = sorted({int(d) for d in cg.dim.tolist() if d > 1})
+    exps = _common_exponents(dims)
+    if exps is not None:
+        _, mask = solve(exps)
+        counts, _ = _cut_counts(cg, mask)
+        base = dims and _perfect_root(dims[0])[0]
+        cert = (
+            f"all bond dimensions are powers of {base}: integer capacities (exponents), exact integer max-flow"
+            if dims
+            else "no bond of dimension > 1"
+        )
+        return mask, counts, cert, 1
+    if len(dims) != 2:
+        raise TnrnnError(f"exact min-cut supports at most two incommensurable bond dimensions, got {dims}")
+    d1, d2 = dims
+    rho = Fraction(math.log(d2) / math.log(d1))
+    lo = hi = None
+    calls = 0
+    for c in _convergents(rho):
+        p, q = c.numerator, c.denominator
+        # exact side of rho = log d2 / log d1 relative to p/q: compare d2^q with d1^p
+        if d2**q > d1**p:
+            lo = c
+        elif d2**q < d1**p:
+            hi = c
+        else:  # pragma: no cover - impossible for incommensurable dims
+            raise AssertionError("commensurable dimensions reached the bracket method")
+        if lo is None or hi is None:
+            continue
+        w_lo = {d1: lo.denominator, d2: lo.numerator}
+        w_hi = {d1: hi.denominator, d2: hi.numerator}
+        _, mask = solve(w_lo)
+        value_hi, _ = solve(w_hi)
+        calls += 2
+        counts, _ = _cut_counts(cg, mask)
+        at_hi = counts.get(d1, 0) * w_hi[d1] + counts.get(d2, 0) * w_hi[d2]
+        if at_hi == value_hi:
+            cert = (
+                f"bond dimensions {d1} and {d2} have no common base; the cut is optimal for the integer weights of "
+                f"both brackets {lo} < log {d2} / log {d1} < {hi} (checked with integers), hence at the true ratio"
+            )
+            return mask, counts, cert, calls
+        if max(lo.denominator, hi.denominator, lo.numerator, hi.numerator) > 10**9:
+            break
+    raise TnrnnError("could not certify the min-cut with rational brackets (please report this case)")
+
+
+def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: str = "scipy") -> CutResult:
+    """Exact min-cut upper bound of an explicit RAC network.
+
+    Parameters
+    ----------
+    net : RACNetwork
+        From :func:`tnrnn.network.build.build_network` (either form; weights are not needed).
+    partition : Partition or str
+        Partition of the steps 1..T (see :func:`tnrnn.partition.make_partition`).
+    solver : {"scipy", "networkx"}
+        Integer max-flow: ``scipy.sparse.csgraph.maximum_flow`` (falls back to networkx when capacities would
+        overflow int32) or ``networkx.minimum_cut``.
+
+    Returns
+    -------
+    CutResult
+        With the cut ``edges`` and the ``sides`` of every node.
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> from tnrnn.spec import RACSpec
+    >>> net = build_network(RACSpec(depth=1, width=3, features=2), T=4)
+    >>> str(network_mincut(net, "start-end").value)   # min(R, M^(T/2)) = min(3, 4)
+    '3'
+    """
+    if solver not in SOLVERS:
+        raise TnrnnError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    partition = make_partition(net.T, partition)
+    cg = _build_cut_graph(net, partition)
+    mask, counts, cert, calls = _exact_min_cut(cg, lambda w: _solve_int(cg, w, solver))
+    _, edges = _cut_counts(cg, mask)
+    sides = {}
+    n_net = len(net.nodes)
+    for i in range(n_net):
+        if i in cg.tie_aux:
+            sides[i] = "A" if mask[cg.tie_aux[i][0]] else "B"
+        else:
+            sides[i] = "A" if mask[i] else "B"
+    return CutResult(
+        value=ExactCount.product(counts),
+        edges=edges,
+        method=f"explicit-{solver}",
+        form=net.form,
+        sides=sides,
+        counts=counts,
+        certificate=cert,
+        stats={"graph_nodes": cg.n, "graph_arcs": int(len(cg.src)), "maxflow_calls": calls},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# structured fast path
+# ---------------------------------------------------------------------------------------------------------------
+
+_R = (1, 0)  # cost of one R bond
+
+
+def _tree_dp(L: int, T: int, side: list[int], leaf: list, order: _CostOrder):
+    """Min-cut DP on the tree unfolding of the (time, layer) grid.
+
+    ``side[t]`` (0 = A, 1 = B) for t = 1..T; ``leaf[t]`` is the cost of a layer-1 ``W_I`` instance of step t on
+    the wrong side (a cost pair, or None = forbidden). Returns ``(root cost, root side, choices)``; ``choices``
+    maps ``(t, l, s)`` to ``(input child side or W_I side, hidden child side)`` for the counting pass.
+    """
+    lt = order.lt
+    f_prev = None  # f[t-1][l][s] for l = 1..L
+    choices = {}
+    zero = (0, 0)
+    for t in range(1, T + 1):
+        f_cur: list = [None] * (L + 1)
+        for l in range(1, L + 1):
+            pair = []
+            for s in (0, 1):
+                # input branch: copy -R- W_I -(M leg | R bond to the copy of h[t, l-1])
+                if l == 1:
+                    own = zero if s == side[t] else leaf[t]
+                    flip = _add(_R, zero if 1 - s == side[t] else leaf[t])
+                else:
+                    own = f_cur[l - 1][s]
+                    flip = _add(_R, f_cur[l - 1][1 - s])
+                in_choice = s if not lt(flip, own) else 1 - s
+                in_cost = own if in_choice == s else flip
+                # hidden branch: copy -R- W_H -R- copy of h[t-1, l]; two R bonds in series cost at most one
+                if t == 1:
+                    h_choice, h_cost = s, zero
+                else:
+                    own_h, flip_h = f_prev[l][s], _add(_R, f_prev[l][1 - s])
+                    h_choice = s if not lt(flip_h, own_h) else 1 - s
+                    h_cost = own_h if h_choice == s else flip_h
+                pair.append(_add(in_cost, h_cost))
+                choices[(t, l, s)] = (in_choice, h_choice)
+            f_cur[l] = pair
+        f_prev = f_cur
+    root = f_prev[L]
+    root_side = 0 if not lt(root[1], root[0]) else 1
+    return root[root_side], root_side, choices
+
+
+def _count_wrong_leaves(L: int, T: int, side: list[int], root_side: int, choices: dict) -> list[int]:
+    """Per step, the number of layer-1 ``W_I`` instances on the wrong side in the DP's optimal assignment."""
+    cnt = {(T, L): [0, 0]}
+    cnt[(T, L)][root_side] = 1
+    wrong = [0] * (T + 1)
+    for t in range(T, 0, -1):
+        for l in range(L, 0, -1):
+            c = cnt.pop((t, l), None)
+            if c is None:
+                continue
+            for s in (0, 1):
+                if not c[s]:
+                    continue
+                in_side, h_side = choices[(t, l, s)]
+                if l == 1:
+                    if in_side != side[t]:
+                        wrong[t] += c[s]
+                else:
+                    cnt.setdefault((t, l - 1), [0, 0])[in_side] += c[s]
+                if t > 1:
+                    cnt.setdefault((t - 1, l), [0, 0])[h_side] += c[s]
+    return wrong
+
+
+def rac_mincut(
+    spec: RACSpec,
+    T: int,
+    partition: "Partition | str" = "start-end",
+    *,
+    form: str = "continuous",
+    max_bb_nodes: int = DEFAULT_MAX_BB_NODES,
+) -> CutResult:
+    """Exact min-cut of a RAC network without building it (structured fast path).
+
+    Parameters
+    ----------
+    spec : RACSpec
+    T : int
+        Number of time steps.
+    partition : Partition or str
+        Partition of the steps 1..T.
+    form : {"continuous", "grid"}
+        Continuous form (one open leg per input copy; exact DP, O(T L)) or grid form (one open leg per step;
+        exact branch and bound over the steps' ties with the DP as bound).
+    max_bb_nodes : int
+        Grid form only: refuse (``ResourceError``) when the branch and bound needs more nodes than this.
+
+    Returns
+    -------
+    CutResult
+        ``method = "structured"``, no ``edges`` or ``sides``; ``counts`` gives the cut bonds per dimension.
+
+    Raises
+    ------
+    TnrnnError
+        Bad arguments.
+    ResourceError
+        Grid form whose branch and bound exceeds ``max_bb_nodes`` (use :func:`network_mincut` on a small T).
+
+    Examples
+    --------
+    >>> from tnrnn.spec import RACSpec
+    >>> str(rac_mincut(RACSpec(depth=2, width=2, features=2), 8).value)   # R^(T/2+1)
+    '2^5 = 32'
+    >>> cut = rac_mincut(RACSpec(depth=4, width=2, features=2), 1024)   # well under a second
+    >>> str(cut.value)   # below the derived R^C(T/2+L-1, L-1) = 2^22632705: some input legs are cheaper to cut
+    '2^22632191'
+    """
+    if not isinstance(spec, RACSpec):
+        raise TnrnnError(f"spec must be a RACSpec, got {type(spec).__name__}")
+    T = check_positive_int("T", T)
+    if form not in FORMS:
+        raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+    max_bb_nodes = check_positive_int("max_bb_nodes", max_bb_nodes)
+    partition = make_partition(T, partition)
+    L, R, M = spec.L, spec.R, spec.M
+    side = [0] + [0 if partition.side(t) == "A" else 1 for t in range(1, T + 1)]
+    order = _CostOrder(R, M)
+    n = [0] + spec.input_copies(T)
+    cert_cmp = (
+        "costs compared exactly (integer exponents)"
+        if order.exps is not None
+        else "costs compared exactly (ball arithmetic; log R / log M irrational)"
+    )
+
+    def result(cost, stats, cert) -> CutResult:
+        a, b = int(cost[0]), int(cost[1])
+        counts = {}
+        for d, c in ((R, a), (M, b)):
+            if c and d > 1:
+                counts[d] = counts.get(d, 0) + c
+        return CutResult(ExactCount.product(counts), [], "structured", form, None, dict(sorted(counts.items())), cert, stats)
+
+    if form == "continuous":
+        leaf = [None] + [(0, 1)] * T
+        cost, _, _ = _tree_dp(L, T, side, leaf, order)
+        return result(cost, {"dp_states": 2 * T * L}, f"exact DP over the (time, layer) grid of the tree network; {cert_cmp}")
+
+    # grid form: branch and bound over tie states (0 = undecided/relaxed, 1 = cut, 2 = kept)
+    best = None
+    best_status = None
+    explored = 0
+    counter = 0
+    heap: list = []
+
+    def evaluate(status: list[int]):
+        leaf: list = [None]
+        cut_ties = 0
+        for t in range(1, T + 1):
+            if status[t] == 1:
+                leaf.append((0, 0))
+                cut_ties += 1
+            elif status[t] == 2:
+                leaf.append(None)
+            else:
+                leaf.append((0, Fraction(1, n[t])) if n[t] > 1 else (0, 1))
+        cost, root_side, choices = _tree_dp(L, T, side, leaf, order)
+        if cost is None:
+            return None, None, None
+        lb = (cost[0], cost[1] + cut_ties)
+        wrong = _count_wrong_leaves(L, T, side, root_side, choices)
+        ub_m = cut_ties + sum(1 for t in range(1, T + 1) if status[t] == 0 and wrong[t] > 0)
+        ub = (cost[0], ub_m)
+        partial = [t for t in range(1, T + 1) if status[t] == 0 and 0 < wrong[t] < n[t]]
+        return lb, ub, (partial, wrong)
+
+    class _Key:
+        __slots__ = ("c",)
+
+        def __init__(self, c):
+            self.c = c
+
+        def __lt__(self, other):
+            return order.lt(self.c, other.c)
+
+    root_status = [0] * (T + 1)
+    heapq.heappush(heap, (_Key((0, 0)), counter, root_status))
+    while heap:
+        key, _, status = heapq.heappop(heap)
+        if best is not None and not order.lt(key.c, best):
+            break  # best-first: every remaining node's bound is at least the incumbent
+        explored += 1
+        if explored > max_bb_nodes:
+            raise ResourceError(
+                f"the structured grid-form min-cut of L={L}, T={T} needed more than {max_bb_nodes} branch-and-bound "
+                f"nodes; use network_mincut(build_network(spec, T, form='grid')) for small T, or the continuous "
+                f"form, or raise max_bb_nodes"
+            )
+        lb, ub, info = evaluate(status)
+        if lb is None:
+            continue
+        if best is None or order.lt(ub, best):
+            best, best_status = ub, status
+        partial, wrong = info
+        if not partial or not order.lt(lb, best):
+            continue
+        t_branch = max(partial, key=lambda t: min(wrong[t], n[t] - wrong[t]) / n[t])
+        for choice in (1, 2):
+            child = list(status)
+            child[t_branch] = choice
+            counter += 1
+            heapq.heappush(heap, (_Key(lb), counter, child))
+    assert best is not None  # the all-relaxed root is always feasible
+    cert = (
+        f"exact branch and bound over the steps' ties ({explored} nodes), each bounded by the tree DP with a tie's "
+        f"cost spread over its copies; {cert_cmp}"
+    )
+    return result(best, {"bb_nodes": explored, "dp_states": 2 * T * L}, cert)
