@@ -1,0 +1,1147 @@
+"""Contracting a RAC tensor network: einsum form, path search, jitted executors, cost guard.
+
+The network of :func:`tnrnn.network.build.build_network` is turned into one einsum expression in which every
+copy tensor (roles ``copy`` and ``tie``) is a shared *hyper-index* rather than a dense delta array: all edges
+touching a copy tensor carry one index symbol and the copy tensor itself disappears. On a RAC this needs about
+an order of magnitude fewer flops than contracting dense deltas (``benchmarks/bench_contract.py`` measures it).
+
+A contraction path is searched with several optimisers (opt_einsum's greedy and random-greedy, cotengra when
+installed, and a time-ordered sweep that follows the recurrence) and the cheapest by flops, then by peak
+memory, is kept: none wins on every RAC shape. The path is compiled into a ``jax.jit`` function cached per
+network structure ``(L, R, M, K, T, form, batch, arithmetic, p, has_h0, output order)``; weights and inputs are
+arguments, so new weights reuse the compiled function without re-tracing.
+
+Two arithmetics:
+
+* **float**: pairwise ``jnp.einsum`` along the path. Every intermediate produced from an intermediate is
+  rescaled to max-abs 1 (per sequence when it carries the batch index) and the log of the scale is carried,
+  as in :func:`tnrnn.rac.rac_forward`, so evaluation stays finite for long sequences (tested to T = 400).
+  The materialised grid tensor is one array, so it shares one scale per intermediate: entries far below the
+  largest one lose relative precision there (float tables are estimates; certify with ``p``).
+* **exact mod p**: int64 under ``jax.enable_x64``, every pairwise contraction reduced mod p; before running, each
+  pairwise contraction's number of summed terms times ``(p-1)**2`` is checked to fit int64.
+
+Before anything is contracted, flops and peak memory are estimated from the path and requests above the budget
+(``budget_bytes``, default ``$TNRNN_MAX_BYTES`` or 4 GiB; ``budget_flops``, default ``$TNRNN_MAX_FLOPS`` or 1e13)
+are refused with a :class:`tnrnn.errors.ResourceError` that states the estimate and what to use instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, NamedTuple, Sequence
+
+import numpy as np
+
+from ..errors import ResourceError, TnrnnError, human_bytes
+from ..partition import Partition, make_partition
+from ..rac import RACParams, check_inputs, check_prime, max_safe_terms
+from ..spec import RACSpec, check_positive_int
+from .build import FORMS, RACNetwork, build_network, count_nodes
+
+#: Path optimisers tried by default ("cotengra" is skipped when cotengra is not installed).
+DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential")
+OPTIMIZERS = DEFAULT_OPTIMIZERS
+
+#: Networks with more operands than this are not contracted (path search and compilation would take minutes).
+MAX_OPERANDS = 20_000
+
+_DEFAULT_BUDGET_BYTES = 4 * 2**30
+_DEFAULT_BUDGET_FLOPS = 10**13
+
+# Python-side trace counter: incremented only while jax traces an executor (tests use it to prove reuse).
+_TRACES = Counter()
+
+
+def trace_count() -> int:
+    """How many times a contraction executor has been traced by jax in this process (for tests)."""
+    return sum(_TRACES.values())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Budgets
+
+
+def _parse_bytes(text: str) -> int:
+    units = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
+             "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
+    s = text.strip().upper().replace(" ", "")
+    num = s.rstrip("KMGTIB")
+    unit = s[len(num):]
+    try:
+        value = float(num)
+    except ValueError:
+        value = -1.0
+    if unit not in units or not value > 0:
+        raise TnrnnError(f"TNRNN_MAX_BYTES must be a positive size such as 4G or 2147483648, got {text!r}")
+    return int(value * units[unit])
+
+
+def default_budget_bytes() -> int:
+    """Memory budget for contractions: ``$TNRNN_MAX_BYTES`` (e.g. ``2G``) or 4 GiB."""
+    env = os.environ.get("TNRNN_MAX_BYTES")
+    return _parse_bytes(env) if env else _DEFAULT_BUDGET_BYTES
+
+
+def default_budget_flops() -> int:
+    """Flop budget for contractions: ``$TNRNN_MAX_FLOPS`` (e.g. ``1e12``) or 1e13."""
+    env = os.environ.get("TNRNN_MAX_FLOPS")
+    if not env:
+        return _DEFAULT_BUDGET_FLOPS
+    try:
+        value = float(env)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise TnrnnError(f"TNRNN_MAX_FLOPS must be a positive number such as 1e12, got {env!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Network -> einsum
+
+
+class OperandRef(NamedTuple):
+    """What an einsum operand holds.
+
+    ``kind`` is ``"W_I"``, ``"W_H"`` (``index`` = layer 0..L-1), ``"W_O"``, ``"h0"`` (layer), ``"x"`` (``index`` =
+    time step 0..T-1: the input features of that step), ``"delta"`` (a dense copy tensor, ``shape`` given) or
+    ``"ones"`` (an all-ones initial vector, kept only with dense deltas).
+    """
+
+    kind: str
+    index: int = 0
+    shape: tuple = ()
+
+
+@dataclass(frozen=True)
+class EinsumSpec:
+    """A RAC network as one einsum expression.
+
+    Attributes
+    ----------
+    inputs : tuple of tuple of str
+        Index symbols of each operand.
+    output : tuple of str
+        Output index symbols: ``(batch, K)`` for evaluation, or the open input legs then ``K`` for a tensor.
+    sizes : dict
+        Dimension of every symbol.
+    operands : tuple of OperandRef
+        What each operand is.
+    batch_symbol : str or None
+        The shared batch index (evaluation mode only).
+    order : tuple of float
+        A time-order sort key per operand (step by step, layer by layer, ``W_O`` last), used by the
+        sequential path.
+    """
+
+    inputs: tuple
+    output: tuple
+    sizes: dict
+    operands: tuple
+    batch_symbol: str | None = None
+    order: tuple = ()
+
+    @property
+    def eq(self) -> str:
+        """The einsum equation, e.g. ``'ab,bc->ac'``."""
+        return ",".join("".join(ix) for ix in self.inputs) + "->" + "".join(self.output)
+
+    def shapes(self) -> list[tuple]:
+        """Shape of every operand."""
+        return [tuple(self.sizes[s] for s in ix) for ix in self.inputs]
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, a: int) -> int:
+        self.parent.setdefault(a, a)
+        root = a
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[a] != root:  # path compression
+            self.parent[a], a = root, self.parent[a]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+
+
+def _symbol(i: int) -> str:
+    import opt_einsum as oe
+
+    return oe.get_symbol(i)
+
+
+def network_to_einsum(
+    net: RACNetwork, *, mode: str = "forward", hyper: bool = True, output_steps: Sequence[int] | None = None
+) -> EinsumSpec:
+    """Express a RAC network as an einsum expression.
+
+    Parameters
+    ----------
+    net : RACNetwork
+        From :func:`tnrnn.network.build.build_network`.
+    mode : {"forward", "tensor"}
+        ``"forward"``: one input operand (batch, M) per open input leg, all sharing one batch index, output
+        ``(batch, K)``. ``"tensor"``: no input operands; the open input legs stay open and the output is those legs
+        (time order, or ``output_steps`` order) followed by ``K``.
+    hyper : bool, default True
+        Merge every edge touching a copy tensor into one shared index and drop the copy tensors (and the
+        all-ones initial vectors, whose index always appears in another operand too). ``False`` keeps them as
+        dense operands (only sensible for small networks; used to measure what hyper-indices save).
+    output_steps : sequence of int, optional
+        1-based steps in the order their legs should appear in a ``"tensor"`` output (default 1..T).
+
+    Returns
+    -------
+    EinsumSpec
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> es = network_to_einsum(build_network(RACSpec(1, 2, 3), T=2))
+    >>> len(es.operands), es.shapes()[-1]   # W_O, W_I, W_H, W_I, then 2 inputs; copies are hyper-indices
+    (6, (1, 3))
+    """
+    if mode not in ("forward", "tensor"):
+        raise TnrnnError(f"mode must be 'forward' or 'tensor', got {mode!r}")
+    import tensornetwork as tn
+
+    edges = list(tn.get_all_edges(net.nodes))
+    eid = {id(e): i for i, e in enumerate(edges)}
+    uf = _UnionFind()
+    for i in range(len(edges)):
+        uf.find(i)
+    copy_roles = ("copy", "tie")
+    if hyper:
+        for node, tag in zip(net.nodes, net.tags):
+            if tag.role in copy_roles:
+                first = eid[id(node.edges[0])]
+                for e in node.edges[1:]:
+                    uf.union(first, eid[id(e)])
+    symbols: dict[int, str] = {}
+
+    def sym(edge) -> str:
+        root = uf.find(eid[id(edge)])
+        if root not in symbols:
+            symbols[root] = _symbol(len(symbols))
+        return symbols[root]
+
+    sizes: dict[str, int] = {}
+    inputs: list[tuple] = []
+    refs: list[OperandRef] = []
+    order: list[float] = []
+    for node, tag in zip(net.nodes, net.tags):
+        ix = tuple(sym(e) for e in node.edges)
+        for s, e in zip(ix, node.edges):
+            sizes[s] = e.dimension
+        if tag.role in copy_roles:
+            if hyper:
+                continue
+            refs.append(OperandRef("delta", 0, tuple(e.dimension for e in node.edges)))
+        elif tag.role == "init":
+            behind_copy = any(
+                (e.node1 is not node and net.tag(e.node1).role == "copy")
+                or (e.node2 is not None and e.node2 is not node and net.tag(e.node2).role == "copy")
+                for e in node.edges
+            )
+            if behind_copy:  # the all-ones convention W_H h[0] = 1
+                if hyper:
+                    continue
+                refs.append(OperandRef("ones", tag.layer - 1, (node.edges[0].dimension,)))
+            else:
+                refs.append(OperandRef("h0", tag.layer - 1))
+        elif tag.role in ("W_I", "W_H"):
+            refs.append(OperandRef(tag.role, tag.layer - 1))
+        elif tag.role == "W_O":
+            refs.append(OperandRef("W_O"))
+        else:  # pragma: no cover - build.py defines no other role
+            raise TnrnnError(f"unknown node role {tag.role!r}")
+        inputs.append(ix)
+        # Sweep order: step by step, layer by layer; within a (step, layer) W_H first; W_O last.
+        order.append(math.inf if tag.role == "W_O" else tag.time + 0.1 * tag.layer + (-0.05 if tag.role == "W_H" else 0.0))
+    out_sym = sym(net.output_edge)
+    batch_symbol = None
+    if mode == "forward":
+        batch_symbol = _symbol(len(symbols))
+        sizes[batch_symbol] = 1
+        for t, legs in enumerate(net.input_edges):
+            for leg in legs:
+                inputs.append((batch_symbol, sym(leg)))
+                refs.append(OperandRef("x", t))
+                order.append(t + 1 - 0.5)
+        output = (batch_symbol, out_sym)
+    else:
+        steps = list(range(1, net.T + 1)) if output_steps is None else [int(s) for s in output_steps]
+        if sorted(steps) != list(range(1, net.T + 1)):
+            raise TnrnnError(f"output_steps must be a permutation of 1..{net.T}, got {list(steps)}")
+        output = tuple(sym(leg) for t in steps for leg in net.input_edges[t - 1]) + (out_sym,)
+    return EinsumSpec(tuple(inputs), output, sizes, tuple(refs), batch_symbol, tuple(order))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Paths: search, simulation, cost
+
+
+@dataclass(frozen=True)
+class Step:
+    """One pairwise (or single-operand) contraction of a path.
+
+    ``positions`` index the current operand list (contracted operands are removed, the result appended);
+    ``eq`` is the local einsum equation; ``summed`` the product of the summed dimensions (terms per output entry);
+    ``batch_axis`` the position of the batch index in the result (None when absent).
+    """
+
+    positions: tuple
+    eq: str
+    out: tuple
+    summed: int
+    batch_axis: int | None
+
+
+@dataclass(frozen=True)
+class PathReport:
+    """A contraction path with its cost.
+
+    Attributes
+    ----------
+    path : tuple of tuple of int
+        opt_einsum-style path, made pairwise.
+    flops : int
+        Estimated floating point operations (opt_einsum's counting: 2 per multiply-add).
+    peak_bytes : int
+        Peak of live memory along the path (distinct leaf arrays plus live intermediates), at ``itemsize``.
+    largest_intermediate : int
+        Entries of the largest intermediate.
+    path_optimizer : str
+        The optimiser that found the path.
+    candidates : dict
+        Flops of every optimiser tried.
+    search_seconds : float
+    """
+
+    path: tuple
+    flops: int
+    peak_bytes: int
+    largest_intermediate: int
+    path_optimizer: str
+    candidates: dict = field(default_factory=dict)
+    search_seconds: float = 0.0
+    steps: tuple = ()
+
+    def to_json(self) -> dict:
+        return {
+            "flops": self.flops,
+            "peak_bytes": self.peak_bytes,
+            "largest_intermediate": self.largest_intermediate,
+            "path_optimizer": self.path_optimizer,
+            "candidates": dict(self.candidates),
+            "search_seconds": round(self.search_seconds, 4),
+        }
+
+
+def _pairwise(path: Iterable[Sequence[int]], n: int) -> list[tuple]:
+    """Split k-ary steps of an opt_einsum path into pairwise ones (same remove-then-append convention)."""
+    out: list[tuple] = []
+    size = n
+    for step in path:
+        step = tuple(int(i) for i in step)
+        if len(step) <= 2:
+            out.append(step)
+            size -= len(step) - 1
+            continue
+        # Contract the first two, then fold each further operand into the appended result.
+        pending = list(step)
+        a, b = pending[0], pending[1]
+        out.append((a, b))
+        rest = [p - sum(q < p for q in (a, b)) for p in pending[2:]]
+        size -= 1
+        for k, p in enumerate(rest):
+            out.append((p, size - 1))
+            rest[k + 1:] = [q - (q > p) for q in rest[k + 1:]]
+            size -= 1
+    return out
+
+
+def simulate_path(es: EinsumSpec, path: Sequence[Sequence[int]], *, itemsize: int = 4, batch: int = 1):
+    """Walk a path: local equations, flops, peak live memory, largest intermediate.
+
+    Parameters
+    ----------
+    es : EinsumSpec
+    path : opt_einsum-style path (k-ary steps are split into pairwise ones)
+    itemsize : int
+        Bytes per entry (4 for float32, 8 for int64).
+    batch : int
+        Size of the batch index (``es`` is built with size 1 for it).
+
+    Returns
+    -------
+    steps, flops, peak_bytes, largest_intermediate
+    """
+    sizes = dict(es.sizes)
+    if es.batch_symbol is not None:
+        sizes[es.batch_symbol] = batch
+    live = [tuple(ix) for ix in es.inputs]
+    count = Counter(s for ix in live for s in set(ix))
+    for s in es.output:
+        count[s] += 1
+    # Leaves are a few distinct arrays referenced many times: count each distinct one once.
+    leaf_bytes = 0
+    seen = set()
+    for ref, ix in zip(es.operands, es.inputs):
+        key = (ref.kind, ref.index, ref.shape)
+        if key not in seen:
+            seen.add(key)
+            leaf_bytes += math.prod(sizes[s] for s in ix) * itemsize
+    is_leaf = [True] * len(live)
+    inter_bytes = 0
+    peak = leaf_bytes
+    flops = 0
+    largest = 0
+    steps = []
+    for pos in _pairwise(path, len(live)):
+        ops = [live[i] for i in pos]
+        for ix in ops:
+            for s in set(ix):
+                count[s] -= 1
+        involved = list(dict.fromkeys(s for ix in ops for s in ix))
+        out = tuple(s for s in involved if count[s] > 0)
+        for s in out:
+            count[s] += 1
+        summed = math.prod(sizes[s] for s in involved if s not in out)
+        inner = len(out) < len(involved)
+        flops += math.prod(sizes[s] for s in involved) * (max(1, len(ops) - 1) + (1 if inner else 0))
+        out_size = math.prod(sizes[s] for s in out)
+        largest = max(largest, out_size)
+        freed = sum(math.prod(sizes[s] for s in ix) * itemsize for ix, leaf in zip(ops, (is_leaf[i] for i in pos)) if not leaf)
+        inter_bytes += out_size * itemsize
+        peak = max(peak, leaf_bytes + inter_bytes)
+        inter_bytes -= freed
+        letters = {s: _symbol(k) for k, s in enumerate(involved)} if len(involved) <= 52 else {s: s for s in involved}
+        eq = ",".join("".join(letters[s] for s in ix) for ix in ops) + "->" + "".join(letters[s] for s in out)
+        batch_axis = out.index(es.batch_symbol) if es.batch_symbol in out else None
+        steps.append(Step(tuple(pos), eq, out, summed, batch_axis))
+        for i in sorted(pos, reverse=True):
+            del live[i]
+            del is_leaf[i]
+        live.append(out)
+        is_leaf.append(False)
+    if len(live) != 1 or sorted(live[0]) != sorted(es.output):
+        raise TnrnnError("internal error: the contraction path does not reduce the network to its output")
+    if live[0] != tuple(es.output):
+        perm = tuple(live[0].index(s) for s in es.output)
+        steps.append(Step(perm, "transpose", tuple(es.output), 1, None))
+    return tuple(steps), flops, peak, largest
+
+
+def _sequential_path(es: EinsumSpec) -> list[tuple]:
+    """A sweep in time order that absorbs operands one by one into a running tensor.
+
+    Each input operand is first paired with the operand it feeds (its ``W_I``), then the sweep follows
+    ``es.order`` (step by step, ``W_H`` before the input side), which on a shallow RAC is the recurrence and keeps
+    the running tensor at ``batch x R``. On deep RACs the running tensor grows with every live copy, so this
+    candidate only wins on shallow ones; the cost comparison in :func:`find_path` takes care of that.
+    """
+    live = list(range(len(es.inputs)))  # ids of the operands at each position
+    keys = {i: k for i, k in enumerate(es.order)}
+    path: list[tuple] = []
+    next_id = len(live)
+
+    def contract(a: int, b: int) -> int:
+        nonlocal next_id
+        pa, pb = sorted((live.index(a), live.index(b)))
+        path.append((pa, pb))
+        del live[pb]
+        del live[pa]
+        live.append(next_id)
+        next_id += 1
+        return next_id - 1
+
+    owner: dict[str, list[int]] = {}
+    for i, ix in enumerate(es.inputs):
+        for s in ix:
+            owner.setdefault(s, []).append(i)
+    for i, ref in enumerate(es.operands):
+        if ref.kind != "x":
+            continue
+        leg = [s for s in es.inputs[i] if s != es.batch_symbol]
+        partners = [j for j in owner.get(leg[0], []) if j != i and es.operands[j].kind == "W_I"] if leg else []
+        if len(partners) == 1 and partners[0] in live:
+            keys[next_id] = keys[partners[0]]
+            contract(i, partners[0])
+    running = None
+    for oid in sorted(list(live), key=lambda j: keys[j]):
+        running = oid if running is None else contract(running, oid)
+    return path
+
+
+def _cotengra_available() -> bool:
+    try:
+        import cotengra  # noqa: F401
+    except Exception:  # pragma: no cover - optional dependency
+        return False
+    return True
+
+
+def find_path(
+    es: EinsumSpec,
+    *,
+    batch: int = 1,
+    itemsize: int = 4,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+    time_budget: float = 0.5,
+) -> PathReport:
+    """Search a contraction path with several optimisers and keep the cheapest (flops, then peak memory).
+
+    Parameters
+    ----------
+    es : EinsumSpec
+    batch : int
+        Batch size used in the cost model.
+    itemsize : int
+        Bytes per entry for the memory estimate.
+    optimizers : sequence of str
+        Any of ``"greedy"``, ``"random-greedy"``, ``"cotengra"`` (skipped when not installed) and
+        ``"sequential"`` (a sweep in time order that follows the recurrence; good for shallow RACs).
+    time_budget : float
+        Seconds allowed to each of random-greedy and cotengra.
+
+    Returns
+    -------
+    PathReport
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> es = network_to_einsum(build_network(RACSpec(1, 2, 2), T=3))
+    >>> rep = find_path(es, batch=8, optimizers=("greedy",))
+    >>> rep.path_optimizer, rep.flops > 0
+    ('greedy', True)
+    """
+    import opt_einsum as oe
+
+    unknown = [o for o in optimizers if o not in OPTIMIZERS]
+    if unknown or not optimizers:
+        raise TnrnnError(f"path optimizers must be among {', '.join(OPTIMIZERS)}, got {list(optimizers)}")
+    sizes = dict(es.sizes)
+    if es.batch_symbol is not None:
+        sizes[es.batch_symbol] = batch
+    shapes = [tuple(sizes[s] for s in ix) for ix in es.inputs]
+    eq = es.eq
+    t0 = time.perf_counter()
+    found: dict[str, list] = {}
+    if len(es.inputs) == 1:
+        found["single"] = [(0,)]
+    for name in optimizers:
+        if name == "greedy":
+            found[name] = list(oe.contract_path(eq, *shapes, shapes=True, optimize="greedy")[0])
+        elif name == "random-greedy":
+            opt = oe.RandomGreedy(max_repeats=32, max_time=time_budget, minimize="flops")
+            found[name] = list(oe.contract_path(eq, *shapes, shapes=True, optimize=opt)[0])
+        elif name == "cotengra":
+            if not _cotengra_available():
+                continue
+            import cotengra as ctg
+
+            opt = ctg.HyperOptimizer(
+                methods=["greedy"], max_repeats=16, max_time=time_budget, minimize="flops", parallel=False,
+                progbar=False, optlib="random", on_trial_error="ignore",
+            )
+            found[name] = list(oe.contract_path(eq, *shapes, shapes=True, optimize=opt)[0])
+        elif name == "sequential" and len(es.inputs) > 1:
+            found[name] = _sequential_path(es)
+    best = None
+    candidates = {}
+    for name, path in found.items():
+        steps, flops, peak, largest = simulate_path(es, path, itemsize=itemsize, batch=batch)
+        candidates[name] = flops
+        key = (flops, peak)
+        if best is None or key < best[0]:
+            best = (key, name, path, steps, largest)
+    (flops, peak), name, path, steps, largest = best
+    return PathReport(
+        tuple(tuple(s) for s in _pairwise(path, len(es.inputs))), flops, peak, largest, name, candidates,
+        time.perf_counter() - t0, steps,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Plans (cached per structure)
+
+
+class PlanKey(NamedTuple):
+    L: int
+    R: int
+    M: int
+    K: int
+    T: int
+    form: str
+    batch: int
+    arithmetic: str
+    p: int
+    has_h0: bool
+    mode: str
+    output_steps: tuple
+    optimizers: tuple
+
+
+@dataclass(frozen=True)
+class Plan:
+    key: PlanKey
+    es: EinsumSpec
+    report: PathReport
+
+
+def _structure_params(spec: RACSpec, has_h0: bool) -> RACParams | None:
+    if not has_h0:
+        return None
+    R, M, L, K = spec.R, spec.M, spec.L, spec.K
+    z = np.zeros((R, R))
+    return RACParams(tuple(np.zeros((R, M)) if l == 0 else z for l in range(L)), tuple(z for _ in range(L)),
+                     np.zeros((K, R)), tuple(np.zeros(R) for _ in range(L)))
+
+
+def _check_operand_count(spec: RACSpec, T: int, form: str, has_h0: bool) -> None:
+    n = count_nodes(spec, T, form, init_state=has_h0)
+    if n > MAX_OPERANDS:
+        raise ResourceError(
+            f"the RAC network of L={spec.L}, T={T} has {n:,} nodes (contraction limit {MAX_OPERANDS:,}); "
+            "evaluate with the recurrence (tnrnn.rac.rac_forward / rac_forward_modp) instead, or use a smaller T"
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(key: PlanKey) -> Plan:
+    spec = RACSpec(key.L, key.R, key.M, key.K)
+    _check_operand_count(spec, key.T, key.form, key.has_h0)
+    net = build_network(spec, key.T, _structure_params(spec, key.has_h0), form=key.form)
+    es = network_to_einsum(net, mode=key.mode, output_steps=key.output_steps or None)
+    itemsize = 8 if key.arithmetic == "modp" else 4
+    report = find_path(es, batch=key.batch, itemsize=itemsize, optimizers=key.optimizers)
+    return Plan(key, es, report)
+
+
+def _make_key(spec, T, form, batch, arithmetic, p, has_h0, mode="forward", output_steps=(), optimizers=DEFAULT_OPTIMIZERS):
+    if form not in FORMS:
+        raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+    opts = tuple(optimizers)
+    unknown = [o for o in opts if o not in OPTIMIZERS]
+    if unknown or not opts:
+        raise TnrnnError(f"path optimizers must be among {', '.join(OPTIMIZERS)}, got {list(opts)}")
+    return PlanKey(spec.L, spec.R, spec.M, spec.K, int(T), form, int(batch), arithmetic, int(p), bool(has_h0), mode,
+                   tuple(output_steps), opts)
+
+
+def _guard(report: PathReport, what: str, instead: str, budget_bytes, budget_flops, batch: int | None = None) -> None:
+    budget_bytes = default_budget_bytes() if budget_bytes is None else int(budget_bytes)
+    budget_flops = default_budget_flops() if budget_flops is None else int(budget_flops)
+    over = []
+    if report.peak_bytes > budget_bytes:
+        over.append(f"about {human_bytes(report.peak_bytes)} of memory (budget {human_bytes(budget_bytes)})")
+    if report.flops > budget_flops:
+        over.append(f"about {report.flops:.3g} flops (budget {budget_flops:.3g})")
+    if over:
+        hint = instead
+        if batch and batch > 1 and report.peak_bytes > budget_bytes:
+            fits = max(1, int(batch * budget_bytes / report.peak_bytes))
+            hint = f"split the batch into chunks of at most ~{fits} sequences, or {instead}"
+        raise ResourceError(
+            f"{what} needs {' and '.join(over)} (path by {report.path_optimizer}); {hint}; "
+            "or raise budget_bytes/budget_flops (env TNRNN_MAX_BYTES / TNRNN_MAX_FLOPS)"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Executors
+
+
+def _leaf(ref: OperandRef, W_I, W_H, W_O, h0, xs, dtype):
+    import jax.numpy as jnp
+
+    if ref.kind == "W_I":
+        return W_I[ref.index]
+    if ref.kind == "W_H":
+        return W_H[ref.index]
+    if ref.kind == "W_O":
+        return W_O
+    if ref.kind == "h0":
+        return h0[ref.index]
+    if ref.kind == "x":
+        return xs[ref.index]
+    if ref.kind == "ones":
+        return jnp.ones(ref.shape, dtype)
+    if ref.kind == "delta":
+        n, d = len(ref.shape), ref.shape[0]
+        out = jnp.zeros(ref.shape, dtype)
+        idx = (jnp.arange(d),) * n
+        return out.at[idx].set(1)
+    raise TnrnnError(f"unknown operand kind {ref.kind!r}")  # pragma: no cover
+
+
+#: Paths with more steps than this run step by step (each distinct step jitted once) instead of as one jitted
+#: function: XLA compile time grows faster than linearly with the number of unrolled steps (about 40 s for the
+#: 1,200 steps of L = 1, T = 400 on one CPU core), while repeated steps of a long chain share one compilation.
+MAX_FUSED_STEPS = 256
+
+
+def _apply_step(ops, op_logs, *, eq: str, batch_axis, modp: bool, p: int, rescale: bool):
+    """One pairwise contraction with its mod-p reduction or its log-scale bookkeeping."""
+    import jax.numpy as jnp
+
+    res = jnp.einsum(eq, *ops, optimize=False)
+    if modp:
+        return res % p, None
+    carried = [lg for lg in op_logs if lg is not None]
+    log = functools.reduce(lambda a, b: a + b, carried) if carried else jnp.zeros((), res.dtype)
+    # Rescale what was built from an intermediate: products of leaves (O(1) weights, inputs) cannot overflow.
+    if rescale and carried:
+        res, log = _normalise(res, log, batch_axis)
+    return res, log
+
+
+@functools.lru_cache(maxsize=1)
+def _jitted_step():
+    import jax
+
+    return jax.jit(_apply_step, static_argnames=("eq", "batch_axis", "modp", "p", "rescale"))
+
+
+@functools.lru_cache(maxsize=64)
+def _executor(key: PlanKey, rescale: bool) -> Callable:
+    """A function ``(W_I, W_H, W_O, h0, feats) -> (result, log_scale)`` following the cached plan's path.
+
+    float: ``result`` is the mantissa and ``log_scale`` its log scale (None when nothing was rescaled); mod p:
+    the reduced int64 result and None. ``feats`` is (B, T, M) in forward mode and ``None`` in tensor mode.
+    Up to :data:`MAX_FUSED_STEPS` steps the whole path is one ``jax.jit`` function; longer paths run step by step.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    plan = _plan(key)
+    es, steps = plan.es, plan.report.steps
+    modp = key.arithmetic == "modp"
+    p = key.p
+    refs = es.operands
+    fused = len(steps) <= MAX_FUSED_STEPS
+    apply = _apply_step if fused else _jitted_step()
+
+    def run(W_I, W_H, W_O, h0, feats):
+        if fused:
+            _TRACES[key] += 1  # a Python side effect: runs only while jax traces
+        dtype = W_O.dtype
+        xs = None if feats is None else [feats[:, t, :] for t in range(feats.shape[1])]
+        live = [_leaf(r, W_I, W_H, W_O, h0, xs, dtype) for r in refs]
+        # Log scales: None for leaves; an intermediate's value is mantissa * exp(log), log scalar or per batch entry.
+        logs: list = [None] * len(live)
+        for st in steps:
+            if st.eq == "transpose":
+                live[-1] = jnp.transpose(live[-1], st.positions)
+                continue
+            ops = tuple(live[i] for i in st.positions)
+            op_logs = tuple(logs[i] for i in st.positions)
+            res, log = apply(ops, op_logs, eq=st.eq, batch_axis=st.batch_axis, modp=modp, p=p, rescale=rescale)
+            for i in sorted(st.positions, reverse=True):
+                del live[i]
+                del logs[i]
+            live.append(res)
+            logs.append(log)
+        return live[0], logs[0]
+
+    return jax.jit(run) if fused else run
+
+
+def _normalise(res, log, batch_axis):
+    """Rescale ``res`` to max-abs 1 (per batch entry when it has the batch axis) and add the log to ``log``."""
+    import jax.numpy as jnp
+
+    if batch_axis is None:
+        scale = jnp.max(jnp.abs(res))
+        safe = jnp.where(scale > 0, scale, 1.0)
+        return res / safe, log + jnp.log(safe)
+    axes = tuple(a for a in range(res.ndim) if a != batch_axis)
+    scale = jnp.max(jnp.abs(res), axis=axes) if axes else jnp.abs(res)
+    safe = jnp.where(scale > 0, scale, 1.0)
+    shape = [1] * res.ndim
+    shape[batch_axis] = res.shape[batch_axis]
+    return res / safe.reshape(shape), log + jnp.log(safe)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def _resolve(spec_or_net, params, form: str):
+    if isinstance(spec_or_net, RACNetwork):
+        net = spec_or_net
+        if params is None:
+            params = net.params
+        if params is None:
+            raise TnrnnError("the network was built without weights: pass params")
+        return net.spec, params, net.form, net.T
+    if isinstance(spec_or_net, RACSpec):
+        if params is None:
+            raise TnrnnError("params are required")
+        return spec_or_net, params, form, None
+    if isinstance(spec_or_net, RACParams) and params is None:
+        return spec_or_net.spec, spec_or_net, form, None
+    raise TnrnnError(f"expected a RACSpec or RACNetwork, got {type(spec_or_net).__name__}")
+
+
+def _check_params(spec: RACSpec, params) -> None:
+    if not isinstance(params, RACParams):
+        raise TnrnnError(f"params must be RACParams, got {type(params).__name__}")
+    try:
+        got = params.spec
+    except Exception as exc:
+        raise TnrnnError(f"params are malformed: {exc}") from None
+    if got != spec:
+        raise TnrnnError(f"params are for {got}, not {spec}")
+    R, M = spec.R, spec.M
+    shapes = [np.shape(w) for w in params.W_I] + [np.shape(w) for w in params.W_H]
+    want = [(R, M)] + [(R, R)] * (spec.L - 1) + [(R, R)] * spec.L
+    if shapes != want or (params.h0 is not None and [np.shape(h) for h in params.h0] != [(R,)] * spec.L):
+        raise TnrnnError(f"params have weight shapes {shapes}, expected {want} for {spec}")
+
+
+def estimate_cost(
+    spec: RACSpec,
+    T: int,
+    *,
+    form: str = "continuous",
+    batch: int = 1,
+    tensor: bool = False,
+    arithmetic: str = "float",
+    has_h0: bool = False,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+) -> dict:
+    """Estimate the cost of contracting a RAC network, without contracting anything.
+
+    Parameters
+    ----------
+    spec : RACSpec
+    T : int
+    form : {"continuous", "grid"}
+    batch : int
+        Sequences evaluated together (ignored with ``tensor=True``).
+    tensor : bool
+        Estimate materialising the grid tensor (open input legs) instead of evaluating a batch.
+    arithmetic : {"float", "modp"}
+        float32 (4 bytes per entry) or int64 mod p (8 bytes).
+    has_h0 : bool
+        Explicit initial states.
+    optimizers : sequence of str
+        Path optimisers to try (see :func:`find_path`).
+
+    Returns
+    -------
+    dict with ``flops``, ``peak_bytes``, ``largest_intermediate``, ``path_optimizer``, ``candidates`` (flops per
+    optimiser) and ``search_seconds``.
+
+    Examples
+    --------
+    >>> c = estimate_cost(RACSpec(1, 4, 3), T=8, batch=16)
+    >>> sorted(c)[:3], c["flops"] > 0
+    (['candidates', 'flops', 'largest_intermediate'], True)
+    """
+    if not isinstance(spec, RACSpec):
+        raise TnrnnError(f"spec must be a RACSpec, got {type(spec).__name__}")
+    T = check_positive_int("T", T)
+    batch = check_positive_int("batch", batch)
+    if arithmetic not in ("float", "modp"):
+        raise TnrnnError(f"arithmetic must be 'float' or 'modp', got {arithmetic!r}")
+    mode = "tensor" if tensor else "forward"
+    key = _make_key(spec, T, form, 1 if tensor else batch, arithmetic, 0, has_h0, mode, (), optimizers)
+    return _plan(key).report.to_json()
+
+
+def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype):
+    import jax.numpy as jnp
+
+    kind, arr = check_inputs(spec, x, T=T)
+    if kind == "ids":
+        feats = np.eye(spec.M, dtype=np.int64 if modp else np.float32)[arr]
+    else:
+        feats = np.asarray(arr)
+        if modp:
+            if not np.issubdtype(feats.dtype, np.integer):
+                raise TnrnnError(f"mod-p feature inputs must be integers, got dtype {feats.dtype}")
+            feats = feats.astype(np.int64) % p
+    if modp:
+        return jnp.asarray(feats, dtype=jnp.int64)
+    return jnp.asarray(feats, dtype=dtype)
+
+
+def network_forward(
+    spec_or_net,
+    params: RACParams | None = None,
+    x=None,
+    *,
+    form: str = "continuous",
+    return_log_scale: bool = False,
+    rescale: bool = True,
+    budget_bytes: int | None = None,
+    budget_flops: int | None = None,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+):
+    """Evaluate ``y`` for a batch of sequences by contracting the RAC tensor network (float, jitted).
+
+    Parameters
+    ----------
+    spec_or_net : RACSpec or RACNetwork
+        The shape (the network is built and cached per structure), or a network (its spec, T and form are used;
+        its weights too when ``params`` is None).
+    params : RACParams
+        Float weights (:func:`tnrnn.rac.init_params`).
+    x : array_like
+        Symbol ids (B, T) or feature vectors (B, T, M).
+    form : {"continuous", "grid"}
+        Network form (the value is the same; the paths differ).
+    return_log_scale : bool
+        Return ``(mantissa, log_scale)`` with ``y = mantissa * exp(log_scale)[:, None]`` (finite for any T).
+    rescale : bool, default True
+        Rescale intermediates and carry log scales (turn off only to measure its cost).
+    budget_bytes, budget_flops : int, optional
+        Refuse (``ResourceError``) above these estimates; defaults :func:`default_budget_bytes`,
+        :func:`default_budget_flops`.
+    optimizers : sequence of str
+        Path optimisers to try.
+
+    Returns
+    -------
+    (B, K) array, or ``(mantissa, log_scale)``
+
+    Examples
+    --------
+    >>> import jax, numpy as np
+    >>> from tnrnn.rac import init_params, rac_forward
+    >>> spec = RACSpec(depth=2, width=3, features=2)
+    >>> params = init_params(spec, jax.random.PRNGKey(0))
+    >>> x = np.array([[0, 1, 1, 0], [1, 1, 0, 0]])
+    >>> bool(np.allclose(network_forward(spec, params, x), rac_forward(params, x), rtol=1e-4))
+    True
+    """
+    import jax.numpy as jnp
+
+    spec, params, form, T = _resolve(spec_or_net, params, form)
+    _check_params(spec, params)
+    if x is None:
+        raise TnrnnError("inputs x are required: symbol ids (B, T) or features (B, T, M)")
+    dtype = jnp.result_type(params.W_O)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.float32
+    feats = _prepare_inputs(spec, x, T, False, 0, dtype)
+    B, T = int(feats.shape[0]), int(feats.shape[1])
+    key = _make_key(spec, T, form, B, "float", 0, params.h0 is not None, "forward", (), optimizers)
+    plan = _plan(key)
+    _guard(plan.report, f"evaluating {B} sequences through the L={spec.L}, T={T} {form} network",
+           "evaluate with the recurrence tnrnn.rac.rac_forward (memory O(batch x R))", budget_bytes, budget_flops, B)
+    cast = lambda ws: tuple(jnp.asarray(w, dtype) for w in ws)  # noqa: E731
+    h0 = None if params.h0 is None else cast(params.h0)
+    mant, log = _executor(plan.key, bool(rescale))(cast(params.W_I), cast(params.W_H), jnp.asarray(params.W_O, dtype), h0, feats)
+    if log is None:
+        log = jnp.zeros((B,), dtype)
+    log = jnp.broadcast_to(log, (B,))
+    if return_log_scale:
+        return mant, log
+    return mant * jnp.exp(log)[:, None]
+
+
+def _modp_params(spec: RACSpec, params: RACParams, p: int):
+    import jax.numpy as jnp
+
+    def red(w):
+        a = np.asarray(w)
+        if not np.issubdtype(a.dtype, np.integer):
+            raise TnrnnError(f"mod-p weights must be integers (tnrnn.rac.init_params_modp), got dtype {a.dtype}")
+        return jnp.asarray(a.astype(np.int64) % p, dtype=jnp.int64)
+
+    W_I = tuple(red(w) for w in params.W_I)
+    W_H = tuple(red(w) for w in params.W_H)
+    h0 = None if params.h0 is None else tuple(red(h) for h in params.h0)
+    return W_I, W_H, red(params.W_O), h0
+
+
+def _check_modp_steps(report: PathReport, p: int) -> None:
+    limit = max_safe_terms(p)
+    worst = max((s.summed for s in report.steps), default=1)
+    if worst > limit:
+        bound = math.isqrt((2**63 - 1) // worst)
+        raise TnrnnError(
+            f"a pairwise contraction of this path sums {worst:,} products, and {worst:,} x (p-1)^2 overflows int64 "
+            f"for p = {p}; use a prime below {bound} (the default DEFAULT_PRIME = 1048573 allows {max_safe_terms(1048573):,} terms)"
+        )
+
+
+def network_forward_modp(
+    spec_or_net,
+    params: RACParams | None = None,
+    x=None,
+    p: int | None = None,
+    *,
+    form: str = "continuous",
+    budget_bytes: int | None = None,
+    budget_flops: int | None = None,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+) -> np.ndarray:
+    """Evaluate ``y`` exactly over GF(p) by contracting the RAC tensor network (int64, jitted).
+
+    Every pairwise contraction is reduced mod p; each one's number of summed products is checked to fit int64
+    first. The result equals :func:`tnrnn.rac.rac_forward_modp` exactly.
+
+    Parameters
+    ----------
+    spec_or_net : RACSpec or RACNetwork
+    params : RACParams
+        Integer weights (:func:`tnrnn.rac.init_params_modp`).
+    x : array_like
+        Symbol ids (B, T) or integer features (B, T, M).
+    p : int
+        The prime (default :data:`tnrnn.rac.DEFAULT_PRIME`).
+    form, budget_bytes, budget_flops, optimizers
+        As in :func:`network_forward`.
+
+    Returns
+    -------
+    numpy int64 array (B, K) with entries in ``[0, p)``
+
+    Examples
+    --------
+    >>> from tnrnn.rac import init_params_modp, rac_forward_modp
+    >>> spec = RACSpec(depth=2, width=2, features=3)
+    >>> q = init_params_modp(spec, seed=0, p=101)
+    >>> x = [[0, 2, 1], [1, 1, 2]]
+    >>> bool((network_forward_modp(spec, q, x, p=101) == rac_forward_modp(q, x, p=101)).all())
+    True
+    """
+    import jax
+
+    from ..rac import DEFAULT_PRIME
+
+    spec, params, form, T = _resolve(spec_or_net, params, form)
+    _check_params(spec, params)
+    p = check_prime(DEFAULT_PRIME if p is None else p)
+    if x is None:
+        raise TnrnnError("inputs x are required: symbol ids (B, T) or features (B, T, M)")
+    with jax.enable_x64(True):
+        feats = _prepare_inputs(spec, x, T, True, p, None)
+        B, T = int(feats.shape[0]), int(feats.shape[1])
+        key = _make_key(spec, T, form, B, "modp", p, params.h0 is not None, "forward", (), optimizers)
+        plan = _plan(key)
+        _guard(plan.report, f"evaluating {B} sequences mod p through the L={spec.L}, T={T} {form} network",
+               "evaluate with the recurrence tnrnn.rac.rac_forward_modp", budget_bytes, budget_flops, B)
+        _check_modp_steps(plan.report, p)
+        W_I, W_H, W_O, h0 = _modp_params(spec, params, p)
+        out, _ = _executor(plan.key, False)(W_I, W_H, W_O, h0, feats)
+        return np.asarray(out, dtype=np.int64)
+
+
+def grid_tensor_matrix(
+    spec: RACSpec,
+    T: int,
+    params: RACParams,
+    partition: "str | Iterable[int] | Partition" = "start-end",
+    *,
+    p: int | None = None,
+    budget_bytes: int | None = None,
+    budget_flops: int | None = None,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+):
+    """Materialise the matricization ``[A]_(A,B)`` of the one-hot grid tensor by contracting the grid network.
+
+    ``A[d_1..d_T] = y(e_d1, ..., e_dT)`` (SCIENCE.md section 2). Rows run over the side-A steps in increasing
+    order, row-major over their symbols (the first A step varies slowest); columns likewise over side B.
+
+    Parameters
+    ----------
+    spec : RACSpec
+    T : int
+    params : RACParams
+        Float weights, or integer weights when ``p`` is given.
+    partition : str, iterable of int, or Partition
+        As in :func:`tnrnn.partition.make_partition`.
+    p : int, optional
+        Compute exactly over GF(p) (int64 entries in ``[0, p)``) instead of in float.
+    budget_bytes, budget_flops, optimizers
+        As in :func:`network_forward`.
+
+    Returns
+    -------
+    ``(M^|A|, M^|B|)`` array for K = 1, else ``(K, M^|A|, M^|B|)``; numpy int64 for ``p``, else a float jax array
+    (an estimate: never certify a rank with it).
+
+    Examples
+    --------
+    >>> from tnrnn.rac import init_params_modp
+    >>> spec = RACSpec(depth=1, width=2, features=2)
+    >>> A = grid_tensor_matrix(spec, 4, init_params_modp(spec, seed=3, p=101), "start-end", p=101)
+    >>> A.shape
+    (4, 4)
+    """
+    import jax
+    import jax.numpy as jnp
+
+    if not isinstance(spec, RACSpec):
+        raise TnrnnError(f"spec must be a RACSpec, got {type(spec).__name__}")
+    T = check_positive_int("T", T)
+    _check_params(spec, params)
+    part = make_partition(T, partition)
+    M, K = spec.M, spec.K
+    itemsize = 8 if p is not None else 4
+    out_bytes = M**T * K * itemsize
+    budget = default_budget_bytes() if budget_bytes is None else int(budget_bytes)
+    if out_bytes > budget:
+        # The table alone is too big: refuse before building or searching anything.
+        raise ResourceError(
+            f"the grid tensor of T={T} over M={M} symbols has {M**T * K:,} entries ({human_bytes(out_bytes)}, budget "
+            f"{human_bytes(budget)}); use sample matrices of the continuous domain or a smaller T, or raise "
+            "budget_bytes (env TNRNN_MAX_BYTES)"
+        )
+    order = tuple(part.A) + tuple(part.B)
+    arithmetic = "float" if p is None else "modp"
+    rows, cols = M ** len(part.A), M ** len(part.B)
+
+    def finish(res):
+        # res has axes (steps in A then B order..., K)
+        mat = res.reshape(rows * cols, K).T.reshape(K, rows, cols) if K > 1 else res.reshape(rows, cols)
+        return mat
+
+    if p is None:
+        dtype = jnp.result_type(params.W_O)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            dtype = jnp.float32
+        key = _make_key(spec, T, "grid", 1, arithmetic, 0, params.h0 is not None, "tensor", order, optimizers)
+        plan = _plan(key)
+        _guard(plan.report, f"materialising the L={spec.L}, T={T} grid tensor", "use a smaller T or sample matrices",
+               budget_bytes, budget_flops)
+        cast = lambda ws: tuple(jnp.asarray(w, dtype) for w in ws)  # noqa: E731
+        h0 = None if params.h0 is None else cast(params.h0)
+        mant, log = _executor(plan.key, True)(cast(params.W_I), cast(params.W_H), jnp.asarray(params.W_O, dtype), h0, None)
+        res = mant if log is None else mant * jnp.exp(log)
+        return finish(res)
+    with jax.enable_x64(True):
+        p = check_prime(p)
+        key = _make_key(spec, T, "grid", 1, arithmetic, p, params.h0 is not None, "tensor", order, optimizers)
+        plan = _plan(key)
+        _guard(plan.report, f"materialising the L={spec.L}, T={T} grid tensor mod p",
+               "use a smaller T or sample matrices", budget_bytes, budget_flops)
+        _check_modp_steps(plan.report, p)
+        W_I, W_H, W_O, h0 = _modp_params(spec, params, p)
+        out, _ = _executor(plan.key, False)(W_I, W_H, W_O, h0, None)
+        return finish(np.asarray(out, dtype=np.int64))
+
+
+def clear_cache() -> None:
+    """Forget cached paths and compiled executors."""
+    _plan.cache_clear()
+    _executor.cache_clear()
