@@ -333,3 +333,16 @@ def test_big_onehot_full_table_and_submatrix_agree():
 def test_big_continuous_depth3():
     cert = certified_rank(RACSpec(3, 3, 3), 8, domain="continuous", seeds=(0,))
     assert cert.rank >= certified_rank(RACSpec(3, 3, 3), 8, seeds=(0,)).rank
+
+
+@pytest.mark.parametrize("L,R,M,T,partition", [(2, 2, 2, 4, "start-end"), (3, 2, 2, 4, "odd-even"),
+                                               (2, 3, 2, 5, "2,5"), (1, 3, 3, 4, "start-end")])
+def test_table_matches_network_contraction(L, R, M, T, partition):
+    # Independent path: the one-hot matricization by contracting the grid-form tensor network mod p.
+    from tnrnn.network.contract import grid_tensor_matrix
+
+    spec = RACSpec(L, R, M)
+    params = init_params_modp(spec, seed=11)
+    ours = onehot_matrix_modp(spec, T, params, partition, P)
+    theirs = np.asarray(grid_tensor_matrix(spec, T, params, partition, p=P))
+    assert theirs.shape == ours.shape and (theirs == ours).all()

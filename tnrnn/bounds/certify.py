@@ -443,8 +443,17 @@ def _as_small_int(upper: Any) -> int | None:
 
 
 def _margin(u: int) -> int:
-    """Extra rows/columns beyond the upper bound, so random rows/samples are very likely to span."""
+    """Extra one-hot rows/columns beyond a target rank, so that random rows/columns very likely span.
+
+    One-hot rows are not generic points (they are a fixed finite set), so the margin is generous.
+    """
     return max(8, u // 8)
+
+
+def _margin_samples(u: int) -> int:
+    """Extra continuous sample points beyond a target rank: generic points over GF(p) reach
+    ``min(N, sep)`` except with probability about ``sep / p``, so a few spare points suffice."""
+    return 8 + u // 100
 
 
 def _sample_sequences(rng: np.random.Generator, M: int, length: int, k: int) -> np.ndarray:
@@ -555,7 +564,8 @@ def certified_rank(
             if domain == "onehot":
                 run = _run_onehot(spec, part, q, s, u, plan, budget, output, progress)
             else:
-                run = _run_continuous(spec, part, q, s, u, plan, budget, output, progress)
+                best = max((r["rank"] for r in runs), default=0)
+                run = _run_continuous(spec, part, q, s, u, plan, budget, output, progress, best)
             run["seconds"] = time.perf_counter() - t0
             runs.append(run)
             bar.update(1)
@@ -612,7 +622,7 @@ def _plan(spec: RACSpec, part: Partition, domain: str, u: int | None, budget: in
             "use a smaller T or width, or give a tighter upper bound (separation_rank computes one)",
         )
         return {"k1": k1, "k2": k2, "full_table": full, "n_rows": n_rows, "n_cols": n_cols}
-    n0 = _START_SAMPLES if u is None else min(_START_SAMPLES, u + _margin(u))
+    n0 = _START_SAMPLES if u is None else min(_START_SAMPLES, u + _margin_samples(u))
     _check_budget(n0 * n0, budget, f"a {n0} x {n0} continuous sample matrix", "raise budget_bytes")
     return {"n0": n0}
 
@@ -658,11 +668,17 @@ def _run_onehot(spec, part, p, seed, u, plan, budget, output, progress) -> dict:
     return rec
 
 
-def _run_continuous(spec, part, p, seed, u, plan, budget, output, progress) -> dict:
+def _run_continuous(spec, part, p, seed, u, plan, budget, output, progress, best_so_far=0) -> dict:
     params = init_params_modp(spec, seed, p)
     stages: list[list[int]] = []
+    cap = None if u is None else u + _margin_samples(u)
     n = plan["n0"]
-    cap = None if u is None else u + _margin(u)
+    if best_so_far:
+        # An earlier run already showed the rank reaches best_so_far: start just above it, no doubling from 64.
+        n = max(n, best_so_far + _margin_samples(best_so_far))
+        n = n if cap is None else min(n, cap)
+        if n * n * _BYTES_PER_ENTRY > budget:
+            n = plan["n0"]
     limited = ""
     stage = 0
     best = (0, n)
