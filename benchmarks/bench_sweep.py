@@ -9,6 +9,7 @@ here; the metadata fields ``seconds``/``worker``/``traceback`` excepted).
 from __future__ import annotations
 
 import importlib
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -107,6 +108,8 @@ def rows(quick: bool) -> list[dict]:
         row["note"] = f"speed-up {timings[BASELINE] / timings[name]:.2f}x vs {BASELINE}"
         if name == "dask x2" and "dask x1" in timings:
             row["note"] += f", {timings['dask x1'] / timings[name]:.2f}x vs dask x1"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     out[0]["note"] += (f"; wall time incl. pool/cluster start, best of {repeat}; results identical across "
-                       f"variants ({len(reference or [])} points, none failed)")
+                       f"variants ({len(reference or [])} points, none failed); {os.cpu_count()} CPUs, "
+                       f"load average {load:.1f} at the end")
     return out
