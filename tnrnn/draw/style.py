@@ -59,10 +59,10 @@ def check_output_path(path: str | os.PathLike) -> tuple[Path, str]:
         raise TnrnnError("an output path is required, e.g. --out network.svg")
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        raise TnrnnError(f"unsupported figure format {p.suffix or '(none)'!r} for {str(p)!r}: use .svg or .png")
     if p.exists() and p.is_dir():
         raise TnrnnError(f"output path {str(p)!r} is a directory, expected a .svg or .png file")
+    if fmt not in FORMATS:
+        raise TnrnnError(f"unsupported figure format {p.suffix or '(none)'!r} for {str(p)!r}: use .svg or .png")
     for parent in p.parents:
         if parent.exists():
             if not parent.is_dir():
