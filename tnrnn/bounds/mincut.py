@@ -60,7 +60,7 @@ FORMS = ("continuous", "grid")
 SOLVERS = ("scipy", "networkx")
 
 #: Branch-and-bound nodes the structured grid-form solver may explore before giving up.
-DEFAULT_MAX_BB_NODES = 2000
+DEFAULT_MAX_BB_NODES = 1000
 _INT32_MAX = 2**31 - 1
 
 
@@ -333,7 +333,7 @@ def network_graph(net, partition: "Partition | str" = "start-end") -> nx.DiGraph
     partition = make_partition(net.T, partition)
     cg = _build_cut_graph(net, partition)
     g = nx.DiGraph()
-    g.add_nodes_from(cg.labels)
+    g.add_nodes_from(label for i, label in enumerate(cg.labels) if i not in cg.tie_aux)  # gadgets replace hubs
     for u, v, d, e in zip(cg.src.tolist(), cg.dst.tolist(), cg.dim.tolist(), cg.tn_edge):
         a, b = cg.labels[u], cg.labels[v]
         if d:
@@ -523,6 +523,24 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
 _R = (1, 0)  # cost of one R bond
 
 
+def _grid_fallback(spec: RACSpec, T: int, partition: Partition, max_bb_nodes: int, fallback: bool) -> CutResult:
+    from ..network.build import DEFAULT_MAX_NODES, build_network, count_nodes
+
+    nodes = count_nodes(spec, T, "grid")
+    why = (
+        f"the structured grid-form min-cut of L={spec.L}, R={spec.R}, M={spec.M}, T={T} did not close its branch "
+        f"and bound within {max_bb_nodes} nodes"
+    )
+    if not fallback or nodes > DEFAULT_MAX_NODES:
+        raise ResourceError(
+            f"{why}, and the explicit grid network would have {nodes:,} nodes (limit {DEFAULT_MAX_NODES:,}); use the "
+            f"continuous form (an upper bound on the grid form's min-cut), a smaller T, or raise max_bb_nodes"
+        )
+    cut = network_mincut(build_network(spec, T, form="grid"), partition)
+    cut.stats["fallback"] = f"{why}; solved the explicit grid network ({nodes:,} nodes) instead"
+    return cut
+
+
 def _tree_dp(L: int, T: int, side: list[int], leaf: list, order: _CostOrder):
     """Min-cut DP on the tree unfolding of the (time, layer) grid.
 
@@ -595,6 +613,7 @@ def rac_mincut(
     *,
     form: str = "continuous",
     max_bb_nodes: int = DEFAULT_MAX_BB_NODES,
+    fallback: bool = True,
 ) -> CutResult:
     """Exact min-cut of a RAC network without building it (structured fast path).
 
@@ -609,19 +628,24 @@ def rac_mincut(
         Continuous form (one open leg per input copy; exact DP, O(T L)) or grid form (one open leg per step;
         exact branch and bound over the steps' ties with the DP as bound).
     max_bb_nodes : int
-        Grid form only: refuse (``ResourceError``) when the branch and bound needs more nodes than this.
+        Grid form only: how many branch-and-bound nodes to explore before giving up.
+    fallback : bool
+        Grid form only: when the branch and bound gives up, solve the explicit grid network instead
+        (:func:`network_mincut`) if it has at most ``DEFAULT_MAX_NODES`` nodes.
 
     Returns
     -------
     CutResult
-        ``method = "structured"``, no ``edges`` or ``sides``; ``counts`` gives the cut bonds per dimension.
+        ``method = "structured"``, no ``edges`` or ``sides``; ``counts`` gives the cut bonds per dimension. A grid
+        form solved by the fallback has ``method = "explicit-scipy"`` and ``stats["fallback"]`` says why.
 
     Raises
     ------
     TnrnnError
         Bad arguments.
     ResourceError
-        Grid form whose branch and bound exceeds ``max_bb_nodes`` (use :func:`network_mincut` on a small T).
+        Grid form whose branch and bound exceeds ``max_bb_nodes`` while the explicit network is too big (or
+        ``fallback=False``); nothing else is attempted.
 
     Examples
     --------
@@ -707,11 +731,7 @@ def rac_mincut(
             break  # best-first: every remaining node's bound is at least the incumbent
         explored += 1
         if explored > max_bb_nodes:
-            raise ResourceError(
-                f"the structured grid-form min-cut of L={L}, T={T} needed more than {max_bb_nodes} branch-and-bound "
-                f"nodes; use network_mincut(build_network(spec, T, form='grid')) for small T, or the continuous "
-                f"form, or raise max_bb_nodes"
-            )
+            return _grid_fallback(spec, T, partition, max_bb_nodes, fallback)
         lb, ub, info = evaluate(status)
         if lb is None:
             continue
