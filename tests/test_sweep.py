@@ -161,6 +161,11 @@ def test_serial_records_match_direct_calls(pairs):
         assert rec["key"] == point_key(SQUARE, params)
 
 
+def test_points_may_be_any_iterable_of_dicts():
+    records = run_sweep(SQUARE, ({"x": x} for x in (2, 3)), None, executor="serial", progress=False)
+    assert [r["result"]["square"] for r in records] == [4, 9]
+
+
 def test_order_duplicates_and_resume(tmp_path):
     path = tmp_path / "r.jsonl"
     first = run_sweep(SQUARE, [{"x": 3}, {"x": 1}, {"x": 3}], path, executor="serial", progress=False)

@@ -46,7 +46,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import TnrnnError
 from .io import _default as _json_default
@@ -126,8 +126,11 @@ def point_key(task: str, params: dict) -> str:
     """
     _check_task_form(task)
     _check_params(params)
-    text = _canonical_json({"task": task, "params": params}, "params")
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    return _hash(_canonical_json({"task": task, "params": params}, "params"))
+
+
+def _hash(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:20]
 
 
 def load_results(results: str | os.PathLike) -> dict[str, dict]:
@@ -242,14 +245,14 @@ def _validate_executor(executor: Any, workers: Any, scheduler: Any) -> tuple[str
 
 
 def _prepare_points(task: str, points: Any) -> tuple[list[str], dict[str, dict]]:
-    if isinstance(points, (str, bytes, dict)) or not isinstance(points, Sequence):
+    if isinstance(points, (str, bytes, dict)) or not isinstance(points, Iterable):
         raise TnrnnError(f"points must be a list of parameter dicts, got {type(points).__name__}")
     keys: list[str] = []
     params_by_key: dict[str, dict] = {}
     for i, params in enumerate(points):
         _check_params(params, i)
         text = _canonical_json({"task": task, "params": params}, f"point {i} ({params!r})")
-        key = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+        key = _hash(text)
         keys.append(key)
         if key not in params_by_key:
             # Workers get the JSON-normalised params: exactly what a rerun reading the file would pass.
@@ -362,7 +365,7 @@ def run_sweep(
         ``"package.module:function"``, imported in each worker and called as ``function(**params)``; it must
         return a JSON-serialisable dict that depends only on ``params``.
     points : list of dict
-        JSON-serialisable keyword-argument dicts.
+        JSON-serialisable keyword-argument dicts (any iterable of them).
     results : str, path or None
         JSON-lines results file (created if missing). ``None`` keeps nothing on disk (no resume).
     executor : {"local", "dask", "serial"}
