@@ -200,7 +200,7 @@ def plot_rank_curves(
             conj = row["kind"].lower().startswith("conj")
             theory_kinds.add("conjecture" if conj else "theorem")
             vals = [min(v, top) for v in row["value_log2"]]
-            ax.plot(row["T"], vals, color=color, lw=1.3, ls=(0, (1, 2)) if conj else (0, (5, 3)),
+            ax.plot(row["T"], vals, color=color, lw=1.3, ls=":" if conj else "--",
                     alpha=0.65 if conj else 0.9, zorder=2, gid=f"theory-L{d}")
             bad = [(t, v) for t, v, b in zip(row["T"], vals, row["contradicted"]) if b]
             if bad:
@@ -236,9 +236,9 @@ def plot_rank_curves(
             matplotlib.patches.Patch(facecolor=grey, alpha=0.2, label="between lower and best upper bound"),
         ]
         if "theorem" in theory_kinds:
-            style_handles.append(Line2D([], [], color=grey, ls=(0, (5, 3)), lw=1.3, label="theorem (literature)"))
+            style_handles.append(Line2D([], [], color=grey, ls="--", lw=1.3, label="theorem (literature)"))
         if "conjecture" in theory_kinds:
-            style_handles.append(Line2D([], [], color=grey, ls=(0, (1, 2)), lw=1.3, alpha=0.7,
+            style_handles.append(Line2D([], [], color=grey, ls=":", lw=1.3, alpha=0.7,
                                         label="conjecture (literature)"))
         if "contradicted" in theory_kinds:
             style_handles.append(Line2D([], [], ls="none", marker="x", ms=7, mew=1.6, color="#c00000",

@@ -1,0 +1,86 @@
+"""``tnrnn render`` and ``tnrnn gallery``: files written, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from tnrnn.cli import main
+
+pytest.importorskip("tnrnn.bounds.mincut")
+
+
+def ids_of(path) -> list[str]:
+    return [el.get("id") for el in ET.parse(path).getroot().iter() if el.get("id")]
+
+
+def test_render_svg(tmp_path, capsys):
+    out = tmp_path / "net.svg"
+    assert main(["render", "--depth", "2", "--width", "2", "--features", "2", "--time", "6", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "min-cut: 2^4 = 16" in text  # R^(T/2+1) for depth 2, Start-End (SCIENCE.md section 4)
+    ids = ids_of(out)
+    assert sum(i.startswith("cut-") for i in ids) == 4
+    assert sum(i.startswith("node-") for i in ids) > 0
+
+
+def test_render_json_and_compact(tmp_path, capsys):
+    out = tmp_path / "big.png"
+    assert main(["render", "-L", "3", "-T", "10", "--form", "grid", "--out", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["view"] == "compact" and info["form"] == "grid"
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_render_partition_none_and_custom(tmp_path, capsys):
+    out = tmp_path / "n.svg"
+    assert main(["render", "-L", "2", "-T", "5", "--partition", "none", "--out", str(out)]) == 0
+    assert not any(i.startswith("cut-") for i in ids_of(out))
+    assert main(["render", "-L", "2", "-T", "5", "--partition", "1,3", "--out", str(out)]) == 0
+    assert any(i.startswith("cut-") for i in ids_of(out))
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["--out", "{tmp}/n.jpg"], "unsupported figure format"),
+    (["--out", "{tmp}/file/n.svg"], "not a directory"),
+    (["--out", "{tmp}"], "is a directory"),
+    (["-T", "5", "--out", "{tmp}/n.svg"], "even T"),
+    (["--partition", "0,9", "--out", "{tmp}/n.svg"], "1..4"),
+    (["--form", "dense", "--out", "{tmp}/n.svg"], "invalid choice"),
+    (["-T", "0", "--out", "{tmp}/n.svg"], ">= 1"),
+])
+def test_render_errors_are_one_line_exit_2(tmp_path, capsys, args, pattern):
+    (tmp_path / "file").write_text("x")
+    argv = ["render", "-L", "2", "-T", "4"] + [a.format(tmp=tmp_path) for a in args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert re.search(pattern, err), err
+
+
+def test_render_requires_out(capsys):
+    assert main(["render", "-L", "2", "-T", "4"]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_gallery_without_curves(tmp_path, capsys):
+    d = tmp_path / "diagrams"
+    assert main(["gallery", str(d), "--no-curves", "--no-progress"]) == 0
+    readme = (d / "README.md").read_text()
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
+    assert len(linked) == 7
+    for name in linked:
+        data = (d / name).read_bytes()
+        assert data[:4] == b"\x89PNG", name
+    assert "shallow_T8.png" in linked and "depth2_T6_odd_even.png" in linked
+    assert "Min-cut: `2^4 = 16`" in readme  # depth 2, T = 6, Start-End: R^(T/2+1)
+
+
+def test_gallery_refuses_a_file_as_folder(tmp_path, capsys):
+    f = tmp_path / "f"
+    f.write_text("x")
+    assert main(["gallery", str(f), "--no-curves"]) == 2
+    assert "not a folder" in capsys.readouterr().err
