@@ -695,6 +695,12 @@ def _leaf(ref: OperandRef, W_I, W_H, W_O, h0, xs, dtype):
 MAX_FUSED_STEPS = 256
 
 
+#: Float intermediates are rescaled once this many contractions have accumulated since the last rescale: often
+#: enough that float32 cannot overflow in between (each contraction multiplies magnitudes by a bounded factor
+#: for O(1) weights and inputs), rarely enough that rescaling does not dominate a batched evaluation.
+RESCALE_EVERY = 4
+
+
 def _apply_step(ops, op_logs, *, eq: str, batch_axis, modp: bool, p: int, rescale: bool):
     """One pairwise contraction with its mod-p reduction or its log-scale bookkeeping."""
     import jax.numpy as jnp
@@ -704,8 +710,7 @@ def _apply_step(ops, op_logs, *, eq: str, batch_axis, modp: bool, p: int, rescal
         return res % p, None
     carried = [lg for lg in op_logs if lg is not None]
     log = functools.reduce(lambda a, b: a + b, carried) if carried else jnp.zeros((), res.dtype)
-    # Rescale what was built from an intermediate: products of leaves (O(1) weights, inputs) cannot overflow.
-    if rescale and carried:
+    if rescale:
         res, log = _normalise(res, log, batch_axis)
     return res, log
 
@@ -735,6 +740,7 @@ def _executor(key: PlanKey, rescale: bool) -> Callable:
     refs = es.operands
     fused = len(steps) <= MAX_FUSED_STEPS
     apply = _apply_step if fused else _jitted_step()
+    last = next((st for st in reversed(steps) if st.eq != "transpose"), None)
 
     def run(W_I, W_H, W_O, h0, feats):
         if fused:
@@ -743,19 +749,25 @@ def _executor(key: PlanKey, rescale: bool) -> Callable:
         xs = None if feats is None else [feats[:, t, :] for t in range(feats.shape[1])]
         live = [_leaf(r, W_I, W_H, W_O, h0, xs, dtype) for r in refs]
         # Log scales: None for leaves; an intermediate's value is mantissa * exp(log), log scalar or per batch entry.
+        # ages: contractions since the last rescale (static Python ints, summed over merged subtrees).
         logs: list = [None] * len(live)
+        ages = [0] * len(live)
         for st in steps:
             if st.eq == "transpose":
                 live[-1] = jnp.transpose(live[-1], st.positions)
                 continue
             ops = tuple(live[i] for i in st.positions)
             op_logs = tuple(logs[i] for i in st.positions)
-            res, log = apply(ops, op_logs, eq=st.eq, batch_axis=st.batch_axis, modp=modp, p=p, rescale=rescale)
+            age = sum(ages[i] for i in st.positions) + 1
+            now = rescale and (age >= RESCALE_EVERY or st is last)
+            res, log = apply(ops, op_logs, eq=st.eq, batch_axis=st.batch_axis, modp=modp, p=p, rescale=now)
             for i in sorted(st.positions, reverse=True):
                 del live[i]
                 del logs[i]
+                del ages[i]
             live.append(res)
             logs.append(log)
+            ages.append(0 if now else age)
         return live[0], logs[0]
 
     return jax.jit(run) if fused else run
@@ -871,6 +883,8 @@ def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype):
     kind, arr = check_inputs(spec, x, T=T)
     if kind == "ids":
         feats = np.eye(spec.M, dtype=np.int64 if modp else np.float32)[arr]
+    elif not modp:
+        return jnp.asarray(arr, dtype=dtype)  # no host round trip for arrays already on the device
     else:
         feats = np.asarray(arr)
         if modp:
