@@ -32,8 +32,9 @@ BOX_W, BOX_H = 0.30, 0.16
 LANE_X0, LANE_SPAN = 0.34, 0.36  # up-going lanes right of the dot
 BUS_DX = 0.22        # grid form: the tie bus right of the dot
 MARGIN_L, MARGIN_R = 1.25, 1.5
-MARGIN_B, MARGIN_T = 1.55, 1.0
+MARGIN_B, MARGIN_T = 1.55, 1.3
 MIN_WIDTH = 7.5
+MARGIN_B_CONTINUOUS = 1.1
 
 
 def edge_key(node_id, edge) -> str:
@@ -164,7 +165,8 @@ def rac_layout(net) -> Layout:
 
     rows_slots = {l: max(counts[(t, l)] for t in range(1, T + 1)) for l in range(1, L + 1)}
     rows = {}
-    y = MARGIN_B
+    # The grid form needs room below layer 1 for the tie tensors and their legs.
+    y = MARGIN_B if net.form == "grid" else MARGIN_B_CONTINUOUS
     for l in range(1, L + 1):
         rows[l] = (y, y + rows_slots[l] * SLOT_H)
         y = rows[l][1] + ROW_GAP
@@ -193,7 +195,7 @@ def rac_layout(net) -> Layout:
     out_node = _other_end(root[0], root)
     rx, ry = pos[nid(root)]
     pos[nid(out_node)] = (rx + 0.75, ry)
-    tie_y = MARGIN_B - 0.42
+    tie_y = rows[1][0] - 0.42
     for n, g in zip(nodes, tags):
         if g.role == "tie":
             pos[nid(n)] = (columns[g.time] + BUS_DX, tie_y)

@@ -13,6 +13,7 @@ mechanically.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -90,6 +91,18 @@ def _draw_path(ax, pts, *, color, lw, gid, zorder, ls="-"):
     return line
 
 
+def _cut_mark(ax, pts, key) -> None:
+    """A short bar across the middle of the longest segment of a cut edge, so even a short cut bond is seen."""
+    segs = [(a, b) for a, b in zip(pts, pts[1:])]
+    (x0, y0), (x1, y1) = max(segs, key=lambda ab: math.dist(ab[0], ab[1]))
+    length = math.dist((x0, y0), (x1, y1)) or 1.0
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    nx_, ny_ = -(y1 - y0) / length, (x1 - x0) / length
+    h = 0.09
+    _draw_path(ax, [(mx - h * nx_, my - h * ny_), (mx + h * nx_, my + h * ny_)], color=style.CUT_COLOR, lw=1.6,
+               gid=f"cutmark-{key}", zorder=3)
+
+
 def _draw_node(ax, x, y, role, gid, *, label=None, face=None, fontsize=7.0):
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -114,6 +127,12 @@ def _draw_node(ax, x, y, role, gid, *, label=None, face=None, fontsize=7.0):
     if text:
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=5)
     return patch
+
+
+def _heading(ax, x, y, lines) -> None:
+    for text, color, size in lines:
+        ax.text(x, y, text, ha="center", va="top", fontsize=size, color=color)
+        y -= size / 72 * 1.45
 
 
 def _legend(fig, items, ncol):
@@ -237,6 +256,7 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
             _draw_path(ax, pts, color=style.EDGE_COLOR, lw=0.8, gid=f"edge-{key}", zorder=1)
     for key in sorted(cut_keys):
         _draw_path(ax, layout.paths[key], color=style.CUT_COLOR, lw=3.0, gid=f"cut-{key}", zorder=3)
+        _cut_mark(ax, layout.paths[key], key)
 
     for i, (node, g) in enumerate(zip(net.nodes, net.tags)):
         x, y = layout.pos[i]
@@ -261,21 +281,25 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
     ax.text(ox + 0.6, oy, "$y$", ha="left", va="center", fontsize=9)
 
     st = net.stats()
-    head = title or (f"RAC depth L = {spec.L}, width R = {spec.R}, features M = {spec.M}, T = {T}: "
-                     f"{net.form} form, {st['nodes']} nodes, {st['total_input_copies']} input copies")
+    head = title or (f"RAC  L = {spec.L}, R = {spec.R}, M = {spec.M}, T = {T}:  {net.form} form, "
+                     f"{st['nodes']} nodes, {st['total_input_copies']} input copies")
     lines = [(head, "#111111", 10)]
     if part is not None:
         lines.append((f"partition {part.label()}", "#333333", 9))
     value = _cut_value(cut)
     if value is not None:
         lines.append((f"min-cut: {math_count(value)}  (separation rank ≤ {math_count(value.split(' = ')[-1])}; "
-                      f"{len(cut_keys)} edges cut, drawn bold)", style.CUT_COLOR, 9.5))
+                      f"{len(cut_keys)} edge{'s' if len(cut_keys) != 1 else ''} cut, drawn bold)", style.CUT_COLOR, 9.5))
     if note:
         lines.append((note, "#555555", 8.5))
-    y = H - 0.18
-    for text, color, size in lines:
-        ax.text(W / 2, y, text, ha="center", va="top", fontsize=size, color=color)
-        y -= size / 72 * 1.45
+    # Heading lines above the grid; the page grows when they need more room than the layout's top margin.
+    need = 0.18 + sum(size / 72 * 1.45 for _, _, size in lines) + 0.3
+    room = H - y_hi
+    if need > room:
+        H += need - room
+        fig.set_size_inches(W, H)
+        ax.set_ylim(0, H)
+    _heading(ax, W / 2, H - 0.18, lines)
 
     items = [("copy tensor (elementwise product)", "dot", style.ROLE_COLORS["copy"]),
              ("input weights $W_I$", "box", style.ROLE_COLORS["W_I"]),
@@ -411,7 +435,7 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
         ax.add_patch(FancyArrowPatch((xs[T] + cw / 2, ys[L]), (xo + 0.05, ys[L]), **arrow))
         ax.text(xo + 0.1, ys[L], "$y$", ha="left", va="center", fontsize=9)
 
-        head = title or f"RAC depth L = {L}, width R = {spec.R}, features M = {spec.M}, T = {T}: {form} form"
+        head = title or f"RAC  L = {L}, R = {spec.R}, M = {spec.M}, T = {T}:  {form} form"
         lines = [(head, "#111111", 10)]
         if part is not None:
             lines.append((f"partition {part.label()}", "#333333", 9))
@@ -420,10 +444,7 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
                           f"{math_count(str(cut_value).split(' = ')[-1])})", style.CUT_COLOR, 9.5))
         if note:
             lines.append((note, "#555555", 8.5))
-        y = height - 0.15
-        for text, color, size in lines:
-            ax.text(width / 2, y, text, ha="center", va="top", fontsize=size, color=color)
-            y -= size / 72 * 1.45
+        _heading(ax, width / 2, height - 0.15, lines)
         items = [("state $h[t,l]$, ×n = its copies in the network", "box", style.ROLE_COLORS["W_I"])]
         if part is not None:
             items += [("input, side A", "line", style.SIDE_COLORS["A"]), ("input, side B", "line", style.SIDE_COLORS["B"])]
