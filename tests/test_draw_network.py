@@ -345,3 +345,25 @@ def test_no_partition_draws_no_cut(tmp_path):
     info = render_network(RACSpec(2, 2, 2), 5, None, "continuous", tmp_path / "n.svg")
     assert info["mincut"] is None
     assert not any(i.startswith("cut-") for i in svg_ids(tmp_path / "n.svg"))
+
+
+def test_explicit_initial_state_and_given_axes():
+    import matplotlib.pyplot as plt
+
+    from tnrnn.rac import init_params_modp
+
+    spec = RACSpec(2, 2, 2)
+    net = build_network(spec, 4, init_params_modp(spec, 0, init_state=True))
+    assert net.stats()["roles"]["init"] == 5  # h0 behind W_H in every instance at t = 1
+    fig, ax = plt.subplots()
+    assert draw_network(net, "start-end", ax=ax) is fig
+    assert sorted(gids(fig, "node-")) == sorted(f"node-{i}" for i in range(len(net.nodes)))
+    plt.close(fig)
+    lay = rac_layout(net)
+    xs = {(g.role, round(lay.pos[i][0], 6)) for i, g in enumerate(net.tags) if g.time <= 1 and g.role != "W_O"}
+    by_role = {}
+    for role, x in xs:
+        by_role.setdefault(role, set()).add(x)
+    assert all(len(v) == 1 for v in by_role.values())  # one x per role in the first column
+    x = {role: v.pop() for role, v in by_role.items()}
+    assert x["init"] < x["W_H"] < x["copy"] == x["W_I"]  # the state flows in from the left

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from ..errors import TnrnnError
@@ -112,6 +113,14 @@ def build_gallery(
     if curves:
         records = gallery_records(d, curve_depths, curve_times, progress=progress)
         ok = [r for r in records if r.get("lower") is not None]
+        failed = [r for r in records if r.get("lower") is None]
+        if not ok:
+            raise TnrnnError(f"no rank point of the curves could be computed (first error: "
+                             f"{failed[0].get('error') if failed else 'none'}); rerun with --no-curves to skip them")
+        if failed:
+            print(f"tnrnn: {len(failed)} rank points failed and are left out of the curves "
+                  f"(first: L={failed[0].get('depth')} T={failed[0].get('time')}: {failed[0].get('error')})",
+                  file=sys.stderr)
         write_json(d / "rank_curves.json", {
             "what": "certified Start-End separation ranks of generic RACs, R = M = 2, one-hot domain",
             "figure": CURVES_FILE, "records": records})

@@ -237,7 +237,7 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
             ax.add_patch(r)
         ax.text(x - 0.1, y_hi + 0.06, f"t = {t}", ha="center", va="bottom", fontsize=8, color="#333333")
     for l, (yb, yt) in layout.rows.items():
-        ax.text(layout.columns[1] - col_w / 2 - 0.2, (yb + yt) / 2, f"layer {l}", ha="right", va="center",
+        ax.text(layout.columns[1] - col_w / 2 - 0.3, (yb + yt) / 2, f"layer {l}", ha="right", va="center",
                 fontsize=8, rotation=90, color="#333333")
 
     # Edges, then the cut on top of them.
