@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.errors import TnrnnError
 from tnrnn.io import read_jsonl
-from tnrnn.sweep import SweepExecutorError, load_results, point_key, run_sweep
+from tnrnn.sweep import DIED_ERROR, SweepExecutorError, load_results, point_key, run_sweep
 from tnrnn.sweep_demo import busy, square
 
 SQUARE = "tnrnn.sweep_demo:square"
@@ -223,7 +223,7 @@ def test_killed_worker_is_recorded_and_innocent_points_finish(tmp_path):
     records = run_sweep(SQUARE, points, tmp_path / "r.jsonl", workers=2, progress=False)
     died = [r for r in records if r["status"] == "error"]
     assert [r["params"]["x"] for r in died] == [99]
-    assert died[0]["error"].startswith("BrokenProcessPool")
+    assert died[0]["error"] == DIED_ERROR
     assert all(r["result"] == {"x": r["params"]["x"], "square": r["params"]["x"] ** 2}
                for r in records if r["params"]["x"] != 99)
     assert len(read_jsonl(tmp_path / "r.jsonl")) == len(points)
@@ -320,13 +320,15 @@ def test_sigterm_then_rerun_equals_uninterrupted_run(tmp_path):
 
 def test_dask_local_cluster_equals_local_pool(tmp_path):
     pytest.importorskip("distributed")
-    points = [{"x": x, "fail": x == 3} for x in range(8)] + [{"x": 2}]
+    # A failing point, a point that kills its worker, and a duplicate, besides ordinary points.
+    points = [{"x": x, "fail": x == 3} for x in range(8)] + [{"x": 2}, {"x": 9, "die": True}]
     local = run_sweep(SQUARE, points, tmp_path / "local.jsonl", workers=2, progress=False)
     dask = run_sweep(SQUARE, points, tmp_path / "dask.jsonl", executor="dask", workers=2, progress=False)
     assert strip(dask) == strip(local)
     assert strip(load_results(tmp_path / "dask.jsonl")) == strip(load_results(tmp_path / "local.jsonl"))
-    assert len({r["worker"] for r in dask if r["worker"]}) >= 1
     assert dask[3]["error"] == "ValueError: asked to fail at x=3"
+    assert dask[-1]["error"] == DIED_ERROR and "KilledWorker" in dask[-1]["traceback"]
+    assert [r["status"] for r in dask].count("ok") == 8
 
 
 def test_busy_demo_task_is_deterministic_and_json():

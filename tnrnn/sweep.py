@@ -52,7 +52,7 @@ from .errors import TnrnnError
 from .io import _default as _json_default
 from .io import read_jsonl
 
-__all__ = ["run_sweep", "point_key", "load_results", "SweepExecutorError", "EXECUTORS"]
+__all__ = ["run_sweep", "point_key", "load_results", "SweepExecutorError", "EXECUTORS", "DIED_ERROR"]
 
 EXECUTORS = ("local", "dask", "serial")
 
@@ -478,14 +478,15 @@ def _mp_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _infra_outcome(error: str, started: float) -> dict:
+def _infra_outcome(error: str, started: float, detail: str | None = None) -> dict:
     """Outcome of a point that produced no outcome of its own (its worker died, the cluster failed it)."""
-    return {"status": "error", "result": None, "error": error, "traceback": None,
+    return {"status": "error", "result": None, "error": error, "traceback": detail,
             "seconds": time.perf_counter() - started, "worker": None}
 
 
-_DIED = ("BrokenProcessPool: the worker process died while running this point (killed by a signal, out of "
-         "memory, or exited)")
+# The same text whichever executor saw the death, so records stay identical across executors.
+DIED_ERROR = ("WorkerDied: the worker process died while running this point (killed by a signal, out of memory, "
+              "or exited)")
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -558,7 +559,7 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
                         record(key, _infra_outcome(_error_text(exc), started[key]))
                 if len(casualties) == 1:
                     suspects.discard(casualties[0])
-                    record(casualties[0], _infra_outcome(_DIED, started[casualties[0]]))
+                    record(casualties[0], _infra_outcome(DIED_ERROR, started[casualties[0]], "BrokenProcessPool"))
                 elif casualties:
                     suspects.update(casualties)
                     queue.extendleft(sorted(casualties, key=todo.index, reverse=True))
@@ -601,8 +602,12 @@ def _dask_client(workers: int, scheduler: str | None, connect_timeout: float) ->
         ) from None
     with contextlib.ExitStack() as stack:
         if scheduler is None:
+            import dask
+
             try:
-                with _sigint_ignored():
+                # One retry, not Dask's three: on one machine a point that killed its worker twice (crash, out of
+                # memory) will do it again, and every retry costs a worker restart.
+                with _sigint_ignored(), dask.config.set({"distributed.scheduler.allowed-failures": 1}):
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR)
             except (RuntimeError, OSError, TimeoutError) as exc:
@@ -640,10 +645,15 @@ def _run_dask(task: str, todo: list[str], params: dict[str, dict], record: Calla
     try:
         for fut in as_completed(futures):
             key = key_of[fut.key]
-            if fut.status == "finished":
+            try:
+                # result() rather than the status seen by as_completed: if the worker holding a finished result
+                # dies before we fetch it, Dask recomputes the point and result() waits for that.
                 outcome = fut.result()
-            else:
-                outcome = _infra_outcome(_error_text(fut.exception()), started)
+            except Exception as exc:  # noqa: BLE001 - _run_point returns task errors, so this is the cluster's
+                if type(exc).__name__ == "KilledWorker":  # Dask gave up after the point killed several workers
+                    outcome = _infra_outcome(DIED_ERROR, started, _error_text(exc))
+                else:
+                    outcome = _infra_outcome(_error_text(exc), started)
             pending.discard(fut.key)
             fut.release()
             record(key, outcome)
