@@ -331,6 +331,16 @@ def test_dask_local_cluster_equals_local_pool(tmp_path):
     assert [r["status"] for r in dask].count("ok") == 8
 
 
+def test_existing_dask_scheduler_by_address(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    points = [{"x": x, "fail": x == 1} for x in range(5)]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+        remote = run_sweep(SQUARE, points, tmp_path / "r.jsonl", scheduler=cl.scheduler_address, progress=False)
+        with distributed.Client(cl) as client:
+            assert len(client.nthreads()) == 2  # the sweep closed its client, not the user's cluster
+    assert strip(remote) == strip(run_sweep(SQUARE, points, None, executor="serial", progress=False))
+
+
 def test_busy_demo_task_is_deterministic_and_json():
     assert busy(1000, seed=3) == busy(1000, seed=3)
     assert busy(1000, seed=3)["value"] != busy(1000, seed=4)["value"]
