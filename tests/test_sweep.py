@@ -220,12 +220,13 @@ def test_killed_worker_is_recorded_and_innocent_points_finish(tmp_path):
     # Several points are in flight when the worker dies; the runner must pin the death on the right one.
     points = [{"x": x, "sleep": 0.05} for x in range(5)] + [{"x": 99, "die": True, "sleep": 0.05}]
     points += [{"x": x, "sleep": 0.05} for x in range(5, 8)]
+    points += [{"x": 97, "die": True}, {"x": 98, "die": True}, {"x": 8}]  # two deaths at once
     records = run_sweep(SQUARE, points, tmp_path / "r.jsonl", workers=2, progress=False)
     died = [r for r in records if r["status"] == "error"]
-    assert [r["params"]["x"] for r in died] == [99]
-    assert died[0]["error"] == DIED_ERROR
+    assert [r["params"]["x"] for r in died] == [99, 97, 98]
+    assert all(r["error"] == DIED_ERROR for r in died)
     assert all(r["result"] == {"x": r["params"]["x"], "square": r["params"]["x"] ** 2}
-               for r in records if r["params"]["x"] != 99)
+               for r in records if not r["params"].get("die"))
     assert len(read_jsonl(tmp_path / "r.jsonl")) == len(points)
 
 

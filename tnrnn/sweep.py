@@ -513,6 +513,7 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
     suspects: set[str] = set()
     ctx = _mp_context()
     started: dict[str, float] = {}
+    order = {key: i for i, key in enumerate(todo)}
     while queue:
         pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=ctx, initializer=_worker_init)
         inflight: dict[Future, str] = {}
@@ -562,7 +563,7 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
                     record(casualties[0], _infra_outcome(DIED_ERROR, started[casualties[0]], "BrokenProcessPool"))
                 elif casualties:
                     suspects.update(casualties)
-                    queue.extendleft(sorted(casualties, key=todo.index, reverse=True))
+                    queue.extendleft(sorted(casualties, key=order.__getitem__, reverse=True))
         except KeyboardInterrupt:
             # Keep points that finished while we were being interrupted, then stop the workers.
             for fut, key in list(inflight.items()):
