@@ -351,7 +351,7 @@ def draw_tensor_network(nodes: Sequence, *, cut=None, ax=None, title: str | None
             pts = layout.paths[key]
             _draw_path(ax, pts, color=style.EDGE_COLOR, lw=1.0, gid=f"edge-{key}", zorder=1)
             mx, my = (pts[0][0] + pts[-1][0]) / 2, (pts[0][1] + pts[-1][1]) / 2
-            ax.text(mx, my, str(e.dimension), fontsize=6.5, color="#555555", ha="center", va="center", zorder=2,
+            ax.text(mx, my, str(e.dimension), fontsize=6.5, color="#555555", ha="center", va="center", zorder=4,
                     bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none"))
         for key in sorted(cut_keys):
             _draw_path(ax, layout.paths[key], color=style.CUT_COLOR, lw=3.0, gid=f"cut-{key}", zorder=3)
@@ -395,7 +395,8 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
     widest = max(len(f"×{n}") for n in counts.values())
     cw = max(0.62, 0.085 * widest + 0.3)
     col_w, row_h = cw + 0.38, 0.85
-    ml, mb, mt = 1.1, 1.35, 1.15
+    n_lines = 1 + (partition is not None) + (cut_value is not None) + bool(note)
+    ml, mb, mt = 1.1, 1.1, 0.15 + 0.2 * n_lines + 0.4
     width = max(7.5, ml + T * col_w + 1.4)
     x0 = (width - (T * col_w + 1.4 - 0.8)) / 2 if width > ml + T * col_w + 1.4 else ml
     height = mb + L * row_h + mt
