@@ -367,3 +367,15 @@ def test_explicit_initial_state_and_given_axes():
     assert all(len(v) == 1 for v in by_role.values())  # one x per role in the first column
     x = {role: v.pop() for role, v in by_role.items()}
     assert x["init"] < x["W_H"] < x["copy"] == x["W_I"]  # the state flows in from the left
+
+
+def test_compact_view_without_a_cut_when_the_bound_is_refused(tmp_path, monkeypatch):
+    from tnrnn.errors import ResourceError
+
+    def refuse(*a, **k):
+        raise ResourceError("too big for the test")
+
+    monkeypatch.setattr(mincut, "rac_mincut", refuse)
+    info = render_network(RACSpec(3, 2, 2), 10, "start-end", "grid", tmp_path / "n.svg")
+    assert info["view"] == "compact" and info["mincut"] is None
+    assert not any(i.startswith("cut-") for i in svg_ids(tmp_path / "n.svg"))

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import matplotlib
 
-from ..errors import TnrnnError
+from ..errors import ResourceError, TnrnnError
 from . import style
 from .layout import BOX_H, BOX_W, Layout, cell_counts, edge_key, generic_layout, rac_layout, stack_height
 
@@ -534,9 +534,14 @@ def render_network(
         if cut is not None:
             info["cut_edges"] = sorted(edge_key(net.node_id, e) for e in cut.edges)
     else:
-        cut = mc.rac_mincut(spec, T, part, form=form) if (mc is not None and part is not None) else None
         note = (f"compact view: the explicit network has {n_nodes:,} nodes, too many to draw one by one; "
                 "each box is a state h[t, l] drawn once")
+        cut = None
+        if mc is not None and part is not None:
+            try:
+                cut = mc.rac_mincut(spec, T, part, form=form)
+            except ResourceError as exc:  # draw the grid anyway, and say why the bound is missing
+                note += f"; min-cut not computed ({exc})"
         fig = draw_compact_grid(spec, T, part, form=form, cut_value=None if cut is None else cut.value, note=note,
                                 title=title)
     if cut is not None:
