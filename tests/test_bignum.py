@@ -44,12 +44,12 @@ def test_huge_equal_or_adjacent_powers_are_decided_exactly(b1, b2, k, extra):
     # b1^(k*log_b1 L) vs b2^...: build equal values through different bases, then perturb by one factor.
     g = math.lcm(b1, b2)
     a = ExactCount.power(g, k) * ExactCount.power(b1, extra)
-    c = ExactCount.product({b1: k, g // b1: k}) * ExactCount.power(b1, extra)
+    c = ExactCount.power(b1, k) * ExactCount.power(g // b1, k) * ExactCount.power(b1, extra)
     assert a == c
     assert not (a < c) and not (a > c)
     assert a < c * 2 and a * 2 > c
     if extra:
-        assert a > ExactCount.product({b1: k, g // b1: k}) * ExactCount.power(b1, extra - 1)
+        assert a > ExactCount.power(b1, k) * ExactCount.power(g // b1, k) * ExactCount.power(b1, extra - 1)
 
 
 def test_huge_near_tie_beyond_float_resolution():
@@ -80,6 +80,14 @@ def test_compact_display_and_json():
     assert ExactCount.product({3: 5, 2: 7}).to_json()["value"] == "31104"
     assert str(ExactCount(0)) == "0" and str(ExactCount.power(7, 0)) == "1"
     assert len(str(ExactCount.power(3, 10**6) * 5)) < 40
+    # long factor lists and long int-built values stay short on screen, exact in JSON
+    many = ExactCount(1)
+    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97):
+        many = many * ExactCount.power(p, 1000 + p)
+    assert len(str(many)) < 50 and str(many).startswith("~2^")
+    assert ExactCount.from_json(many.to_json()) == many
+    assert str(ExactCount(10**100)).startswith("~2^332.19") and str(ExactCount(10**59)) == "1" + "0" * 59
+    assert str(ExactCount(6) * ExactCount(7)) == "42"
 
 
 def test_exact_refuses_millions_of_digits():

@@ -26,7 +26,9 @@ MAX_EXACT_DIGITS = 1_000_000
 #: ``to_json()`` writes the decimal value only up to this many digits (``None`` above).
 JSON_MAX_DIGITS = 1000
 #: ``str()`` appends ``= value`` only up to this many digits.
-STR_MAX_DIGITS = 30
+STR_MAX_DIGITS = 60
+#: ``str()`` shows factors only up to this many characters.
+STR_MAX_FACTORS = 60
 
 _LOG2_10 = math.log2(10)
 # Bases below this are split into primes (python-flint factors them instantly); larger ones stay opaque and are
@@ -271,7 +273,7 @@ class ExactCount:
             merged[b] = merged.get(b, 0) + e
         if any(b >= _FACTOR_LIMIT for b in merged):
             merged = _refine(merged)
-        shown = None
+        shown = None  # int-built times int-built stays int-like (shown as a decimal)
         if self._shown is not None or other._shown is not None:
             shown = dict(_shown_or_value(self))
             for b, e in _shown_or_value(other).items():
@@ -340,7 +342,7 @@ class ExactCount:
             return "0"
         shown = self._shown
         if shown is None:
-            if self._log2 / _LOG2_10 <= JSON_MAX_DIGITS:
+            if self._log2 / _LOG2_10 <= STR_MAX_DIGITS:
                 return str(self.exact())
             shown = self._factors
         if not shown:
@@ -348,15 +350,19 @@ class ExactCount:
         return " * ".join(str(b) if e == 1 else f"{b}^{e}" for b, e in shown.items())
 
     def __str__(self) -> str:
+        """Compact text: the decimal value when short (with its factors when they are short too), the factors when
+        the value is long, and ``~2^<log2> [<n> digits]`` when even the factors are long (exact in ``to_json``)."""
         if self._zero:
             return "0"
-        if self._shown is None:
-            return self.factor_string()
         text = self.factor_string()
-        small = self._log2 / _LOG2_10 < STR_MAX_DIGITS
-        if small and text != str(self.exact()):
-            return f"{text} = {self.exact()}"
-        return text
+        if self._log2 / _LOG2_10 < STR_MAX_DIGITS:
+            value = str(self.exact())
+            if self._shown is None or text == value or len(text) > STR_MAX_FACTORS:
+                return value
+            return f"{text} = {value}"
+        if len(text) <= STR_MAX_FACTORS:
+            return text
+        return f"~2^{self._log2:.10g} [{self.digits} digits]"
 
     def __repr__(self) -> str:
         if self._zero or (self._shown is None and self._log2 / _LOG2_10 <= STR_MAX_DIGITS):

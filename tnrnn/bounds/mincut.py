@@ -35,7 +35,9 @@ Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` o
   and zero at both ends. The bracket is narrowed until that certificate holds.
 * The structured paths compare costs ``(c1, c2)`` by their float value when it decides by a wide margin, and
   otherwise exactly (integer exponents for commensurable dimensions, ball arithmetic for incommensurable ones,
-  where only identical costs are equal).
+  where only identical costs are equal). The grid-form branch and bound computes its relaxed lower bounds in
+  floats and prunes a node only when its bound exceeds the incumbent by a relative 1e-9, far above the rounding
+  of those sums; the incumbent is a feasible cut whose cost is kept as exact integers.
 
 The value is returned as an :class:`~tnrnn.bignum.ExactCount`: ``R^c_R * M^c_M``, never expanded.
 """
@@ -59,8 +61,8 @@ from ..spec import RACSpec, check_positive_int
 FORMS = ("continuous", "grid")
 SOLVERS = ("scipy", "networkx")
 
-#: Branch-and-bound nodes the structured grid-form solver may explore before giving up.
-DEFAULT_MAX_BB_NODES = 1000
+#: Work budget of the structured grid-form solver: branch-and-bound nodes times T * L (each node is one DP).
+DEFAULT_BB_WORK = 300_000
 _INT32_MAX = 2**31 - 1
 
 
@@ -204,6 +206,25 @@ class _CostOrder:
 
     def lt(self, a, b) -> bool:
         return self.cmp(a, b) < 0
+
+
+class _FloatOrder:
+    """Float order on costs, for the grid-form relaxation only: its values are lower bounds used for pruning with
+    a relative safety margin (``_PRUNE_MARGIN``); every reported value is recomputed exactly with :class:`_CostOrder`."""
+
+    def __init__(self, R: int, M: int) -> None:
+        self.lr, self.lm = math.log(R), math.log(M)
+
+    def value(self, c) -> float:
+        return math.inf if c is None else c[0] * self.lr + c[1] * self.lm
+
+    def lt(self, a, b) -> bool:
+        return self.value(a) < self.value(b)
+
+
+# A node is pruned only when its float lower bound exceeds the incumbent by this relative margin, far above the
+# rounding of a sum of at most T*L*2 float terms, so float rounding can never prune the optimum.
+_PRUNE_MARGIN = 1e-9
 
 
 def _add(a, b):
@@ -612,7 +633,7 @@ def rac_mincut(
     partition: "Partition | str" = "start-end",
     *,
     form: str = "continuous",
-    max_bb_nodes: int = DEFAULT_MAX_BB_NODES,
+    max_bb_nodes: int | None = None,
     fallback: bool = True,
 ) -> CutResult:
     """Exact min-cut of a RAC network without building it (structured fast path).
@@ -627,8 +648,9 @@ def rac_mincut(
     form : {"continuous", "grid"}
         Continuous form (one open leg per input copy; exact DP, O(T L)) or grid form (one open leg per step;
         exact branch and bound over the steps' ties with the DP as bound).
-    max_bb_nodes : int
-        Grid form only: how many branch-and-bound nodes to explore before giving up.
+    max_bb_nodes : int, optional
+        Grid form only: how many branch-and-bound nodes to explore before giving up (default
+        ``max(20, DEFAULT_BB_WORK // (T L))``).
     fallback : bool
         Grid form only: when the branch and bound gives up, solve the explicit grid network instead
         (:func:`network_mincut`) if it has at most ``DEFAULT_MAX_NODES`` nodes.
@@ -661,7 +683,8 @@ def rac_mincut(
     T = check_positive_int("T", T)
     if form not in FORMS:
         raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
-    max_bb_nodes = check_positive_int("max_bb_nodes", max_bb_nodes)
+    if max_bb_nodes is not None:
+        max_bb_nodes = check_positive_int("max_bb_nodes", max_bb_nodes)
     partition = make_partition(T, partition)
     L, R, M = spec.L, spec.R, spec.M
     side = [0] + [0 if partition.side(t) == "A" else 1 for t in range(1, T + 1)]
@@ -687,8 +710,10 @@ def rac_mincut(
         return result(cost, {"dp_states": 2 * T * L}, f"exact DP over the (time, layer) grid of the tree network; {cert_cmp}")
 
     # grid form: branch and bound over tie states (0 = undecided/relaxed, 1 = cut, 2 = kept)
+    fl = _FloatOrder(R, M)
+    if max_bb_nodes is None:
+        max_bb_nodes = max(20, DEFAULT_BB_WORK // (T * L))
     best = None
-    best_status = None
     explored = 0
     counter = 0
     heap: list = []
@@ -698,37 +723,30 @@ def rac_mincut(
         cut_ties = 0
         for t in range(1, T + 1):
             if status[t] == 1:
-                leaf.append((0, 0))
+                leaf.append((0, 0.0))
                 cut_ties += 1
             elif status[t] == 2:
                 leaf.append(None)
             else:
-                leaf.append((0, Fraction(1, n[t])) if n[t] > 1 else (0, 1))
-        cost, root_side, choices = _tree_dp(L, T, side, leaf, order)
+                leaf.append((0, 1.0 / n[t]))
+        cost, root_side, choices = _tree_dp(L, T, side, leaf, fl)
         if cost is None:
             return None, None, None
-        lb = (cost[0], cost[1] + cut_ties)
+        lb = fl.value(cost) + cut_ties * fl.lm
         wrong = _count_wrong_leaves(L, T, side, root_side, choices)
-        ub_m = cut_ties + sum(1 for t in range(1, T + 1) if status[t] == 0 and wrong[t] > 0)
-        ub = (cost[0], ub_m)
+        # the relaxed optimum is a feasible cut: exact cost = its R bonds + one M per tie it splits
+        ub = (int(cost[0]), cut_ties + sum(1 for t in range(1, T + 1) if status[t] == 0 and wrong[t] > 0))
         partial = [t for t in range(1, T + 1) if status[t] == 0 and 0 < wrong[t] < n[t]]
         return lb, ub, (partial, wrong)
 
-    class _Key:
-        __slots__ = ("c",)
+    def prunable(lb: float) -> bool:
+        return best is not None and lb > fl.value(best) * (1 + _PRUNE_MARGIN) + 1e-12
 
-        def __init__(self, c):
-            self.c = c
-
-        def __lt__(self, other):
-            return order.lt(self.c, other.c)
-
-    root_status = [0] * (T + 1)
-    heapq.heappush(heap, (_Key((0, 0)), counter, root_status))
+    heapq.heappush(heap, (0.0, counter, [0] * (T + 1)))
     while heap:
         key, _, status = heapq.heappop(heap)
-        if best is not None and not order.lt(key.c, best):
-            break  # best-first: every remaining node's bound is at least the incumbent
+        if prunable(key):
+            break  # best-first: every remaining node's bound is above the incumbent
         explored += 1
         if explored > max_bb_nodes:
             return _grid_fallback(spec, T, partition, max_bb_nodes, fallback)
@@ -736,16 +754,16 @@ def rac_mincut(
         if lb is None:
             continue
         if best is None or order.lt(ub, best):
-            best, best_status = ub, status
+            best = ub
         partial, wrong = info
-        if not partial or not order.lt(lb, best):
+        if not partial or prunable(lb):
             continue
         t_branch = max(partial, key=lambda t: min(wrong[t], n[t] - wrong[t]) / n[t])
         for choice in (1, 2):
             child = list(status)
             child[t_branch] = choice
             counter += 1
-            heapq.heappush(heap, (_Key(lb), counter, child))
+            heapq.heappush(heap, (lb, counter, child))
     assert best is not None  # the all-relaxed root is always feasible
     cert = (
         f"exact branch and bound over the steps' ties ({explored} nodes), each bounded by the tree DP with a tie's "
