@@ -14,6 +14,7 @@ the fly inside its ``lax.scan``. The same key (or int seed) always gives the sam
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -105,8 +106,11 @@ class CopyingMemory:
 
     def sample(self, key, batch: int) -> TaskBatch:
         """Draw ``batch`` sequences (deterministic in ``key``; an int is a seed)."""
+        return _sample_jit(self, _key(key), batch)
+
+    def _sample(self, key, batch: int) -> TaskBatch:
         n, m, T = self.alphabet, self.symbols, self.time
-        sym = jax.random.randint(_key(key), (batch, m), 0, n)
+        sym = jax.random.randint(key, (batch, m), 0, n)
         ids = jnp.full((batch, T), n, jnp.int32)
         ids = ids.at[:, :m].set(sym)
         ids = ids.at[:, T - m - 1].set(n + 1)
@@ -184,9 +188,12 @@ class StartEndSimilarity:
 
     def sample(self, key, batch: int) -> TaskBatch:
         """Draw ``batch`` sequences (deterministic in ``key``; an int is a seed)."""
+        return _sample_jit(self, _key(key), batch)
+
+    def _sample(self, key, batch: int) -> TaskBatch:
         T, n, m = self.time, self.alphabet, self.m
         half = T // 2
-        k_lab, k_start, k_end, k_shift, k_pos = jax.random.split(_key(key), 5)
+        k_lab, k_start, k_end, k_shift, k_pos = jax.random.split(key, 5)
         labels = jax.random.permutation(k_lab, jnp.arange(batch, dtype=jnp.int32) % 3)
         start = jax.random.randint(k_start, (batch, half), 0, n)
         end = jax.random.randint(k_end, (batch, half), 0, n)
@@ -202,6 +209,12 @@ class StartEndSimilarity:
         targets = jnp.zeros((batch, T), jnp.int32).at[:, -1].set(labels)
         mask = jnp.zeros((batch, T), jnp.float32).at[:, -1].set(1.0)
         return TaskBatch(jax.nn.one_hot(ids, n, dtype=jnp.float32), targets, mask)
+
+
+@partial(jax.jit, static_argnums=(0, 2))
+def _sample_jit(task, key, batch: int) -> TaskBatch:
+    # One fused program per (task, batch size); tasks are frozen dataclasses, hence hashable static args.
+    return task._sample(key, batch)
 
 
 TASKS = {"copy": CopyingMemory, "ses": StartEndSimilarity}
