@@ -278,7 +278,9 @@ class ExactCount:
             shown = dict(_shown_or_value(self))
             for b, e in _shown_or_value(other).items():
                 shown[b] = shown.get(b, 0) + e
-        value = self._value * other._value if self._value is not None and other._value is not None else None
+        value = None  # kept only while cheap: exact() recomputes it from the factors otherwise
+        if self._value is not None and other._value is not None and self._log2 + other._log2 < 20_000:
+            value = self._value * other._value
         return ExactCount._make(dict(sorted(merged.items())), shown, value)
 
     __rmul__ = __mul__
@@ -347,6 +349,8 @@ class ExactCount:
             shown = self._factors
         if not shown:
             return "1"
+        if any(b.bit_length() > 4 * STR_MAX_FACTORS for b in shown):
+            return f"~2^{self._log2:.10g} [{self.digits} digits]"  # a base too long to show
         return " * ".join(str(b) if e == 1 else f"{b}^{e}" for b, e in shown.items())
 
     def __str__(self) -> str:
@@ -381,9 +385,11 @@ class ExactCount:
         if self._zero:
             return {"value": "0", "factors": None, "log2": None}
         small = self._log2 / _LOG2_10 <= JSON_MAX_DIGITS
+        # bases built from huge ints are kept unfactored; past JSON_MAX_DIGITS they are left out like the value
+        exportable = all(b.bit_length() <= JSON_MAX_DIGITS * _LOG2_10 for b in self._factors)
         return {
             "value": str(self.exact()) if small else None,
-            "factors": {str(b): e for b, e in self._factors.items()},
+            "factors": {str(b): e for b, e in self._factors.items()} if exportable else None,
             "log2": self._log2,
         }
 
@@ -391,7 +397,7 @@ class ExactCount:
 def _shown_or_value(x: ExactCount) -> dict[int, int]:
     if x._shown is not None:
         return x._shown
-    if x._value is not None:
+    if x._value is not None and x._log2 / _LOG2_10 <= STR_MAX_DIGITS:
         return {x._value: 1} if x._value > 1 else {}
     return dict(x._factors)
 

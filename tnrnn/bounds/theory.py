@@ -1,0 +1,168 @@
+"""Published values for the separation rank of RACs (SCIENCE.md section 5), labelled theorem or conjecture.
+
+All three come from Levine, Yakira, Cohen and Shashua, "Benefits of depth for long-term memory of recurrent
+networks" (ICLR 2018 workshop), and concern the Start-End partition and almost all weights:
+
+* shallow (Theorem 1, part 1): ``sep = min(R, M^(T/2))`` for L = 1;
+* depth 2 (Theorem 1, part 2): ``sep >= ((min(M, R), T/2))`` for L = 2 (valid, not tight);
+* depth L (conjecture): ``sep >= ((min(M, R), C(T/2 + L - 2, L - 1)))`` for L >= 3 (at L = 2 it is the theorem).
+  It concerns the continuous domain; on the one-hot domain it can exceed the trivial bound ``M^(T/2)`` and is
+  then false there (L = 3, M = R = 3, T = 4: it says 10, the one-hot table has rank 9). :func:`theory_values`
+  says so in the value's note, and :func:`contradictions` flags every value a certified bound refutes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..bignum import ExactCount
+from ..partition import Partition
+from ..spec import RACSpec
+from .algebraic import _check, multiset_count, trivial_bound
+
+SOURCE = "Levine, Yakira, Cohen, Shashua: Benefits of depth for long-term memory of recurrent networks (ICLR 2018 workshop)"
+
+
+@dataclass(frozen=True)
+class TheoryValue:
+    """One published statement about the separation rank, evaluated for a configuration.
+
+    Attributes
+    ----------
+    name : str
+        ``"shallow"``, ``"depth-2"`` or ``"depth-L"``.
+    kind : str
+        ``"theorem"`` or ``"conjecture"``.
+    relation : str
+        ``"="`` (the generic separation rank equals ``value``) or ``">="`` (it is at least ``value``).
+    value : ExactCount
+    applies : bool
+        Whether the statement's hypotheses (depth, Start-End partition) hold for this configuration; the value is
+        still computed (with ``T // 2``) when they do not.
+    source : str
+    note : str
+    """
+
+    name: str
+    kind: str
+    relation: str
+    value: ExactCount
+    applies: bool
+    source: str
+    note: str
+
+    def contradicted_by(self, lower: "ExactCount | int | None" = None, upper: "ExactCount | int | None" = None) -> str | None:
+        """Why a certified lower bound or a valid upper bound refutes this statement, or None.
+
+        ``">="`` is refuted by an upper bound below the value; ``"="`` also by a lower bound above it. Statements
+        that do not apply are never contradicted.
+
+        Examples
+        --------
+        >>> v = theory_values(RACSpec(3, 3, 3), 4, "start-end", "onehot")[-1]
+        >>> v.contradicted_by(lower=9, upper=9)
+        'depth-L conjecture says sep >= 10, but the upper bound is 9'
+        """
+        if not self.applies:
+            return None
+        if upper is not None and ExactCount(upper) < self.value:
+            return f"{self.name} {self.kind} says sep {self.relation} {self.value}, but the upper bound is {ExactCount(upper)}"
+        if self.relation == "=" and lower is not None and ExactCount(lower) > self.value:
+            return f"{self.name} {self.kind} says sep = {self.value}, but the certified lower bound is {ExactCount(lower)}"
+        return None
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "relation": self.relation,
+            "value": str(self.value),
+            "value_exact": self.value.to_json(),
+            "value_log2": self.value.log2,
+            "applies": self.applies,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+def theory_values(
+    spec: RACSpec, T: int, partition: "Partition | str" = "start-end", domain: str = "onehot"
+) -> list[TheoryValue]:
+    """The three published statements evaluated for ``spec``, T, the partition and the domain.
+
+    Every statement is listed (so tables have the same columns for every depth); ``applies`` says whether its
+    hypotheses hold: the right depth and the Start-End partition. On the one-hot domain a lower-bound statement
+    whose value exceeds the trivial bound ``M^min(|A|,|B|)`` is refuted outright, and its note says so.
+
+    Examples
+    --------
+    >>> [(v.name, v.kind, v.relation, str(v.value), v.applies) for v in theory_values(RACSpec(2, 3, 3), 8)]
+    [('shallow', 'theorem', '=', '3', False), ('depth-2', 'theorem', '>=', '15', True), ('depth-L', 'conjecture', '>=', '15', False)]
+    """
+    part = _check(spec, T, partition, domain)
+    L, R, M = spec.L, spec.R, spec.M
+    half = T // 2
+    start_end = part.name == "start-end"
+    q = min(M, R)
+    where = "" if start_end else " (stated for the Start-End partition only)"
+    trivial = trivial_bound(spec, T, part, domain)
+
+    def refuted_note(value: ExactCount) -> str:
+        if trivial is not None and value > trivial:
+            return (
+                f"; on the one-hot domain the value exceeds the trivial bound M^min(|A|,|B|) = {trivial}, so the "
+                "statement is false there (it concerns the continuous domain)"
+            )
+        return ""
+
+    shallow = ExactCount(min(R, M**half)) if half * math.log2(M) < 64 else ExactCount(R)
+    depth2 = multiset_count(q, half)
+    depthL = multiset_count(q, math.comb(half + L - 2, L - 1)) if L >= 2 else multiset_count(q, half)
+    return [
+        TheoryValue(
+            "shallow",
+            "theorem",
+            "=",
+            shallow,
+            L == 1 and start_end,
+            f"{SOURCE}, Theorem 1 part 1",
+            "sep_(S,E) = min(R, M^(T/2)) for L = 1 and almost all weights" + where,
+        ),
+        TheoryValue(
+            "depth-2",
+            "theorem",
+            ">=",
+            depth2,
+            L == 2 and start_end,
+            f"{SOURCE}, Theorem 1 part 2",
+            "sep_(S,E) >= ((min(M,R), T/2)) for L = 2 and almost all weights; valid, not tight" + where + refuted_note(depth2),
+        ),
+        TheoryValue(
+            "depth-L",
+            "conjecture",
+            ">=",
+            depthL,
+            L >= 3 and start_end,
+            f"{SOURCE}, conjecture",
+            "sep_(S,E) >= ((min(M,R), C(T/2+L-2, L-1))) for depth L >= 3 (at L = 2 it is the depth-2 theorem)"
+            + where
+            + refuted_note(depthL),
+        ),
+    ]
+
+
+def contradictions(values: list[TheoryValue], lower: "ExactCount | int | None", upper: "ExactCount | int | None") -> list[str]:
+    """Messages for every applicable statement that the certified ``lower`` or the valid ``upper`` bound refutes.
+
+    Examples
+    --------
+    >>> contradictions(theory_values(RACSpec(3, 3, 3), 4, "start-end", "onehot"), 9, 9)
+    ['depth-L conjecture says sep >= 10, but the upper bound is 9']
+    """
+    out = []
+    for v in values:
+        msg = v.contradicted_by(lower, upper)
+        if msg:
+            out.append(msg)
+    return out
