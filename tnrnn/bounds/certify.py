@@ -619,7 +619,7 @@ def _plan(spec: RACSpec, part: Partition, domain: str, u: int | None, budget: in
             budget,
             f"the certified one-hot rank ({'full table' if full else 'sub-matrix'} {k1} x {k2}"
             f"{'' if u is None else f', upper bound {u}'})",
-            "use a smaller T or width, or give a tighter upper bound (separation_rank computes one)",
+            "use a smaller T or width, or the upper bounds alone (tnrnn.bounds.algebraic.upper_bounds)",
         )
         return {"k1": k1, "k2": k2, "full_table": full, "n_rows": n_rows, "n_cols": n_cols}
     n0 = _START_SAMPLES if u is None else min(_START_SAMPLES, u + _margin_samples(u))

@@ -1,0 +1,85 @@
+"""``tnrnn rank`` and ``tnrnn table`` (tnrnn/cli/rank.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tnrnn.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_rank_json_keys(capsys):
+    code, out, _ = run(capsys, "rank", "-L", "2", "-R", "3", "-M", "3", "-T", "6", "--json", "--no-progress")
+    assert code == 0
+    data = json.loads(out)
+    for key in ("lower", "upper", "exact", "bounds", "theory", "certificate"):
+        assert key in data
+    assert set(data["bounds"]) >= {"mincut", "state", "input", "trivial"}
+    assert data["lower"] == 27 and data["exact"] is True
+    assert data["certificate"]["runs"][0]["prime"] == 1048573
+
+
+def test_rank_text_custom_partition_and_primes(capsys):
+    code, out, _ = run(capsys, "rank", "-L", "2", "-T", "6", "--partition", "1,3,5", "--seeds", "3",
+                       "--primes", "1048573,1000003", "--no-progress")
+    assert code == 0
+    assert "custom (A = 1,3,5 | B = 2,4,6)" in out
+    assert "lower (certified)" in out and "seed 0, p 1048573" in out
+
+
+def test_rank_continuous(capsys):
+    code, out, _ = run(capsys, "rank", "-L", "2", "-R", "2", "-M", "2", "-T", "4", "--domain", "continuous",
+                       "--json", "--no-progress")
+    assert code == 0 and json.loads(out)["lower"] == 6
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["rank", "-T", "5"], "even"),
+        (["rank", "--domain", "reals"], "invalid choice"),
+        (["rank", "-T", "4", "--partition", "1,7"], "1..4"),
+        (["rank", "-T", "4", "--primes", "100"], "prime"),
+        (["rank", "-L", "4", "-T", "1024", "--no-progress"], "budget"),
+        (["table", "--times", "2:5"], "even"),
+        (["table", "--partition", "1,2"], "partition"),
+    ],
+)
+def test_errors_are_one_line_exit_2(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert needle in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_table_runs_resumes_and_prints(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "table", "--depths", "1,2", "--width", "2", "--features", "2", "--times", "2:6:2",
+                       "--no-progress", "--workers", "1")
+    assert code == 0
+    assert (tmp_path / "tnrnn-table.jsonl").exists()  # the default results file
+    lines = out.splitlines()
+    assert lines[1].split() == ["depth", "\\", "T", "2", "4", "6"]
+    assert lines[2].split() == ["1", "=2", "=2", "=2"]
+    assert lines[3].split() == ["2", "=2", "=4", "=8"]
+    code, out, _ = run(capsys, "table", "--depths", "1,2", "--times", "2:6:2", "--no-progress", "--json")
+    data = json.loads(out)
+    assert code == 0 and len(data["records"]) == 6
+    rec = data["records"][-1]
+    for key in ("depth", "width", "features", "time", "domain", "partition", "lower", "upper", "upper_log2",
+                "upper_source", "exact", "lower_log2", "theory", "seconds"):
+        assert key in rec
+
+
+def test_table_marks_contradicted_theory(capsys, tmp_path):
+    code, out, _ = run(capsys, "table", "--depths", "3", "--width", "3", "--features", "3", "--times", "4",
+                       "--results", str(tmp_path / "t.jsonl"), "--no-progress", "--workers", "1")
+    assert code == 0
+    assert "=9*" in out and "contradicted" in out

@@ -1,0 +1,168 @@
+"""The separation-rank report (tnrnn/rank.py): bounds, certified lower bound, theory, JSON, the rank table."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tnrnn.bignum import ExactCount
+from tnrnn.errors import ResourceError, TnrnnError
+from tnrnn.io import read_jsonl
+from tnrnn.rank import BOUND_NAMES, RankReport, rank_table, separation_rank, table_point
+from tnrnn.spec import RACSpec
+
+
+def multiset(n: int, k: int) -> int:
+    return math.comb(n + k - 1, k)
+
+
+@pytest.mark.parametrize("R", [1, 2, 3, 4])
+@pytest.mark.parametrize("M", [1, 2, 3])
+@pytest.mark.parametrize("T", [2, 4, 6])
+def test_shallow_start_end_exact(R, M, T):
+    if M ** (T // 2) > 100:
+        pytest.skip("kept small")
+    rep = separation_rank(RACSpec(1, R, M), T)
+    assert rep.lower == min(R, M ** (T // 2))
+    assert rep.exact and rep.upper == rep.lower
+
+
+@pytest.mark.parametrize("L,M,R,T,expected", [(2, 2, 2, 8, 10), (2, 3, 3, 6, 27), (3, 3, 2, 6, 18), (1, 3, 3, 8, 3)])
+def test_anchors_through_the_report(L, M, R, T, expected):
+    rep = separation_rank(RACSpec(L, R, M), T)
+    assert rep.lower == expected
+    assert rep.lower <= rep.upper
+
+
+@pytest.mark.parametrize("M,R,T", [(2, 2, 6), (2, 3, 4), (3, 3, 6)])
+def test_depth2_lower_at_least_theorem(M, R, T):
+    rep = separation_rank(RACSpec(2, R, M), T)
+    assert rep.lower >= multiset(min(M, R), T // 2)
+    # The depth-2 theorem (a ">=" statement) can never be contradicted by a correct computation.
+    assert not any(row["contradicted"] for row in rep.theory_rows() if row["kind"] == "theorem")
+
+
+partitions = st.sampled_from(["start-end", "odd-even", "custom"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(L=st.integers(1, 3), R=st.integers(1, 3), M=st.integers(1, 3), half=st.integers(1, 3),
+       kind=partitions, domain=st.sampled_from(["onehot", "continuous"]), data=st.data())
+def test_property_lower_at_most_every_upper_bound(L, R, M, half, kind, domain, data):
+    T = 2 * half
+    if M**T > 729:
+        M = 2
+    if kind == "custom":
+        part = sorted(data.draw(st.sets(st.integers(1, T), min_size=1, max_size=T - 1)))
+    else:
+        part = kind
+    rep = separation_rank(RACSpec(L, R, M), T, part, domain, seeds=1)
+    assert 1 <= rep.lower <= rep.upper
+    for name in BOUND_NAMES:
+        if rep.bounds[name] is not None:
+            assert rep.lower <= rep.bounds[name]
+            assert rep.upper <= rep.bounds[name]
+    assert rep.bounds[rep.upper_source] == rep.upper
+    assert rep.exact == (rep.upper == rep.lower)
+    # A contradiction is only ever reported with its reason.
+    assert len(rep.contradictions) == sum(r["contradicted"] for r in rep.theory_rows())
+
+
+def test_onehot_conjecture_contradiction_is_reported():
+    # SCIENCE.md: L = 3, M = R = 3, T = 4: the depth-L conjecture says >= 10, the one-hot rank is 9.
+    rep = separation_rank(RACSpec(3, 3, 3), 4)
+    assert rep.lower == 9 and rep.exact
+    bad = [row for row in rep.theory_rows() if row["contradicted"]]
+    assert bad and all(row["kind"] == "conjecture" for row in bad)
+    assert any(row["value"] == "10" for row in bad)
+    assert rep.contradictions and rep.contradictions[0].startswith("depth-L conjecture")
+    assert "upper bound" in rep.contradictions[0] and rep.contradictions[0].endswith("9")
+    assert "CONTRADICTED" in str(rep)
+
+
+def test_continuous_domain_keeps_apart():
+    onehot = separation_rank(RACSpec(2, 2, 2), 4)
+    cont = separation_rank(RACSpec(2, 2, 2), 4, domain="continuous")
+    assert (onehot.lower, cont.lower) == (4, 6)
+    assert onehot.bounds["trivial"] == 4 and cont.bounds["trivial"] is None
+    assert cont.upper >= 6
+    assert onehot.to_json()["domain"] == "onehot" and cont.to_json()["domain"] == "continuous"
+
+
+def test_report_json_and_text():
+    rep = separation_rank(RACSpec(2, 3, 3), 6, seeds=[3, 5], primes=[1_000_003])
+    assert isinstance(rep, RankReport)
+    data = json.loads(json.dumps(rep.to_json()))
+    for key in ("lower", "upper", "exact", "bounds", "theory", "certificate", "timings", "spec", "T", "partition",
+                "domain", "upper_source", "contradictions"):
+        assert key in data
+    assert set(data["bounds"]) == set(BOUND_NAMES)
+    assert data["lower"] == 27 and data["upper"]["value"] == str(rep.upper.exact())
+    assert {r["seed"] for r in data["certificate"]["runs"]} <= {3, 5}
+    assert {r["prime"] for r in data["certificate"]["runs"]} == {1_000_003}
+    assert {"bounds", "theory", "certify", "total"} <= set(data["timings"])
+    for row in data["theory"]:
+        assert {"name", "kind", "relation", "value", "value_log2", "applies", "contradicted"} <= set(row)
+    text = str(rep)
+    for word in ("lower (certified)", "upper (best)", "exact", "mincut", "state", "input", "trivial", "theory",
+                 "seed 3"):
+        assert word in text
+
+
+def test_huge_request_refused_at_planning():
+    # L = 4, T = 1024: the bounds are computed (compactly), then the certified matrix is refused before any work.
+    with pytest.raises(ResourceError, match="budget"):
+        separation_rank(RACSpec(4, 2, 2), 1024)
+
+
+def test_bad_input():
+    with pytest.raises(TnrnnError, match="even"):
+        separation_rank(RACSpec(2, 2, 2), 5)
+    with pytest.raises(TnrnnError, match="domain"):
+        separation_rank(RACSpec(2, 2, 2), 4, domain="real")
+    with pytest.raises(TnrnnError):
+        separation_rank(RACSpec(2, 2, 2), 4, partition="1,9")
+    with pytest.raises(TnrnnError):
+        separation_rank(RACSpec(2, 2, 2), 4, seeds=0)
+    with pytest.raises(TnrnnError):
+        separation_rank((2, 2, 2), 4)
+
+
+def test_table_point_record():
+    rec = table_point(2, 2, 2, 6)
+    json.dumps(rec)
+    for key in ("depth", "width", "features", "time", "domain", "partition", "lower", "upper", "upper_log2",
+                "upper_source", "exact", "lower_log2", "theory", "seconds"):
+        assert key in rec
+    assert (rec["lower"], rec["exact"]) == (8, True)
+    assert rec["lower_log2"] == rec["upper_log2"] == 3.0
+    assert isinstance(rec["upper"], str)
+
+
+def test_rank_table_resumes(tmp_path):
+    path = tmp_path / "table.jsonl"
+    first = rank_table([1, 2], 2, 2, [2, 4], results=str(path), executor="serial", progress=False)
+    assert [(r["depth"], r["time"], r["lower"]) for r in first] == [(1, 2, 2), (1, 4, 2), (2, 2, 2), (2, 4, 4)]
+    lines = len(list(read_jsonl(path)))
+    again = rank_table([1, 2], 2, 2, [2, 4, 6], results=str(path), executor="serial", progress=False)
+    assert len(list(read_jsonl(path))) == lines + 2  # only the two new points ran
+    assert [r["lower"] for r in again if r["time"] == 6] == [2, 8]
+
+
+def test_rank_table_validates_before_running(tmp_path):
+    path = tmp_path / "t.jsonl"
+    with pytest.raises(TnrnnError, match="even"):
+        rank_table([1], 2, 2, [2, 3], results=str(path), executor="serial", progress=False)
+    with pytest.raises(TnrnnError, match="partition"):
+        rank_table([1], 2, 2, [2], partition="1,2", results=str(path), executor="serial", progress=False)
+    assert not path.exists()
+
+
+def test_upper_is_exact_count():
+    rep = separation_rank(RACSpec(2, 2, 2), 4)
+    assert isinstance(rep.upper, ExactCount)
+    assert all(v is None or isinstance(v, (ExactCount, int)) for v in rep.bounds.values())
