@@ -107,7 +107,7 @@ class CutResult:
         return f"min-cut {self.value} (log2 {self.value.log2:.6g}; {self.form} form, {self.method}; cut: {cut or 'nothing'})"
 
     def to_json(self) -> dict:
-        """JSON-ready summary (edges as ``[node id, node id or terminal, dimension]``-free counts)."""
+        """JSON-ready summary: value, method, form, cut counts per dimension, certificate, stats (no Edge objects)."""
         return {
             "value": self.value.to_json(),
             "value_str": str(self.value),
@@ -366,15 +366,16 @@ def network_graph(net, partition: "Partition | str" = "start-end") -> nx.DiGraph
 
 def _solve_int(cg: _CutGraph, weights: dict[int, int], solver: str) -> tuple[int, np.ndarray]:
     """Integer min-cut with capacity ``weights[dim]`` per arc; returns (value, boolean source-side mask)."""
-    finite = np.array([weights.get(int(d), 0) if d else 0 for d in cg.dim.tolist()], dtype=object)
-    total = int(sum(finite)) if len(finite) else 0
-    inf = total + 1
-    caps = np.array([int(c) if d else inf for c, d in zip(finite.tolist(), cg.dim.tolist())], dtype=object)
+    finite = np.zeros(len(cg.dim), dtype=np.int64)
+    for d, w in weights.items():
+        finite[cg.dim == d] = w
+    inf = int(finite.sum()) + 1  # more than any cut of finite arcs: never cut
+    caps = np.where(cg.dim == 0, inf, finite)
     if solver == "scipy" and inf * 2 < _INT32_MAX:
         import scipy.sparse as sp
         from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-        cap = sp.csr_matrix((caps.astype(np.int64), (cg.src, cg.dst)), shape=(cg.n, cg.n))
+        cap = sp.csr_matrix((caps, (cg.src, cg.dst)), shape=(cg.n, cg.n))
         cap.sum_duplicates()
         # caps of 0 (dimension-1 bonds) must not appear as arcs
         cap.eliminate_zeros()
@@ -393,7 +394,7 @@ def _solve_int(cg: _CutGraph, weights: dict[int, int], solver: str) -> tuple[int
         raise TnrnnError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
     g = nx.DiGraph()
     g.add_nodes_from(range(cg.n))
-    for u, v, c, d in zip(cg.src.tolist(), cg.dst.tolist(), caps.tolist(), cg.dim.tolist()):
+    for u, v, c, d in zip(cg.src.tolist(), cg.dst.tolist(), caps.tolist(), cg.dim.tolist()):  # python ints: exact
         if d and c == 0:
             continue
         if g.has_edge(u, v):
@@ -516,7 +517,16 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
         raise TnrnnError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
     partition = make_partition(net.T, partition)
     cg = _build_cut_graph(net, partition)
-    mask, counts, cert, calls = _exact_min_cut(cg, lambda w: _solve_int(cg, w, solver))
+    used = set()
+    dims, per_dim = np.unique(cg.dim[cg.dim > 0], return_counts=True)
+
+    def solve(weights: dict[int, int]):
+        # scipy needs int32 capacities; larger ones go to networkx (python ints), and the method says so
+        big = (sum(int(weights.get(int(d), 0)) * int(c) for d, c in zip(dims, per_dim)) + 1) * 2 >= _INT32_MAX
+        used.add("networkx" if solver == "networkx" or big else "scipy")
+        return _solve_int(cg, weights, solver)
+
+    mask, counts, cert, calls = _exact_min_cut(cg, solve)
     _, edges = _cut_counts(cg, mask)
     sides = {}
     n_net = len(net.nodes)
@@ -528,7 +538,7 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
     return CutResult(
         value=ExactCount.product(counts),
         edges=edges,
-        method=f"explicit-{solver}",
+        method="explicit-" + "+".join(sorted(used)),
         form=net.form,
         sides=sides,
         counts=counts,
