@@ -76,7 +76,8 @@ def test_gallery_without_curves(tmp_path, capsys):
         data = (d / name).read_bytes()
         assert data[:4] == b"\x89PNG", name
     assert "shallow_T8.png" in linked and "depth2_T6_odd_even.png" in linked
-    assert "Min-cut: `2^4 = 16`" in readme  # depth 2, T = 6, Start-End: R^(T/2+1)
+    assert "min-cut `2^4 = 16`" in readme  # depth 2, T = 6, Start-End: R^(T/2+1)
+    assert "input copies per step [10, 6, 3, 1]" in readme  # depth 3, T = 4: C(T - j + 2, 2)
 
 
 def test_gallery_refuses_a_file_as_folder(tmp_path, capsys):

@@ -46,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "DIR/README.md listing them.",
     )
     g.add_argument("dir", metavar="DIR", help="output folder (created if missing), e.g. diagrams/")
-    g.add_argument("--curve-times", type=int_range, default=list(range(2, 11, 2)), metavar="START:STOP:STEP",
-                   help="T values of the rank curves (even, default 2:10:2)")
+    g.add_argument("--curve-times", type=int_range, default=None, metavar="START:STOP:STEP",
+                   help="T values of the rank curves (even; default 2:10:2 one-hot, 2:8:2 continuous)")
     g.add_argument("--curve-depths", type=int_range, default=[1, 2, 3, 4], metavar="L1,L2",
                    help="depths of the rank curves (default 1,2,3,4)")
     g.add_argument("--no-curves", action="store_true", help="skip the rank curves (no rank computations)")

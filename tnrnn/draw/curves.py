@@ -157,7 +157,16 @@ def plot_rank_curves(
     curves, theory, meta = data["curves"], data["theory"], data["meta"]
     finite = [v for c in curves.values() for v in c["lower_log2"] if v is not None]
     finite += [v for t in theory.values() for v, bad in zip(t["value_log2"], t["contradicted"])]
-    top = clip_log2 if clip_log2 is not None else max(8.0, 1.6 * max(finite + [1.0]))
+    if clip_log2 is not None:
+        top = float(clip_log2)
+    else:
+        # Show the upper bounds in full unless they dwarf the certified and theory values.
+        base = max(finite + [1.0])
+        uppers = [v for c in curves.values() for v in c["upper_log2"] if v is not None]
+        shown = [v for v in uppers if v <= 2.5 * base + 6]
+        top = max([base] + shown) * 1.08 + 0.6
+        if len(shown) < len(uppers):
+            top = max(top, 1.6 * base, 8.0)
     all_T = sorted({t for c in curves.values() for t in c["T"]})
     all_T_gaps = [b - a for a, b in zip(all_T, all_T[1:])]
 
@@ -252,7 +261,7 @@ def plot_rank_curves(
                    bbox_to_anchor=(0.5, 0.0))
         n_rows = (len(style_handles) + 1) // 2
         fig_h = fig.get_figheight()
-        fig.subplots_adjust(left=0.1, right=0.97, top=0.92, bottom=(0.62 + 0.2 * n_rows) / fig_h)
+        fig.subplots_adjust(left=0.1, right=0.97, top=0.92, bottom=(0.52 + 0.2 * n_rows) / fig_h)
     if path is None:
         return fig
     return style.save_figure(fig, path)

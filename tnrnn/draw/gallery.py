@@ -8,24 +8,35 @@ from pathlib import Path
 
 from ..errors import TnrnnError
 
-#: (file, depth, T, partition, form, caption) of the network figures, all with R = M = 2.
+#: (file, title, depth, T, partition, form, caption) of the network figures, all with R = M = 2. Numbers that
+#: depend on the network (nodes, copies, min-cut) are added to the captions from the computed figure.
 NETWORK_FIGURES = (
-    ("shallow_T8.png", 1, 8, "start-end", "continuous",
-     "Shallow RAC (L = 1) at T = 8: a tensor train; the Start-End min-cut is one bond, R."),
-    ("depth2_T4_start_end.png", 2, 4, "start-end", "continuous",
-     "Depth 2 at T = 4: every state feeds two consumers, so sub-networks are duplicated; Start-End min-cut R^3."),
-    ("depth2_T6_start_end.png", 2, 6, "start-end", "continuous",
-     "Depth 2 at T = 6 with the Start-End cut: R^(T/2+1) = R^4."),
-    ("depth3_T4_start_end.png", 3, 4, "start-end", "continuous",
-     "Depth 3 at T = 4: copies multiply along lattice paths (input x_1 has 6 copies)."),
-    ("depth2_T6_odd_even.png", 2, 6, "odd-even", "continuous",
-     "Depth 2 at T = 6 with the interleaved (odd-even) cut."),
-    ("depth2_T6_grid_form.png", 2, 6, "start-end", "grid",
-     "Grid (one-hot) form: the copies of each input tied to one leg; cutting the A legs (M^3) is cheapest."),
-    ("depth3_T10_compact.png", 3, 10, "start-end", "continuous",
-     "Depth 3 at T = 10 is too large to draw node by node: the compact (time, layer) grid with copy counts."),
+    ("shallow_T8.png", "Shallow RAC, T = 8", 1, 8, "start-end", "continuous",
+     "A tensor train (MPS): one copy tensor, W_I and W_H per step; the Start-End min-cut is a single bond."),
+    ("depth2_T4_start_end.png", "Depth 2, T = 4, Start-End cut", 2, 4, "start-end", "continuous",
+     "Every state of layer 1 feeds two consumers, so the sub-network computing it is duplicated."),
+    ("depth2_T6_start_end.png", "Depth 2, T = 6, Start-End cut", 2, 6, "start-end", "continuous",
+     "The Start-End min-cut of depth 2 is R^(T/2+1): the T/2 copies of h[T/2, 1] handed on in layer 1, plus "
+     "one bond in layer 2."),
+    ("depth3_T4_start_end.png", "Depth 3, T = 4, Start-End cut", 3, 4, "start-end", "continuous",
+     "Copies multiply along lattice paths: input x_j has C(T - j + L - 1, L - 1) copies."),
+    ("depth2_T6_odd_even.png", "Depth 2, T = 6, odd-even cut", 2, 6, "odd-even", "continuous",
+     "The interleaved cut (A = odd steps) of the same network."),
+    ("depth2_T6_grid_form.png", "Grid (one-hot) form, depth 2, T = 6", 2, 6, "start-end", "grid",
+     "The copies of each input are tied by one copy tensor to a single leg of dimension M."),
+    ("depth3_T10_compact.png", "Compact view, depth 3, T = 10", 3, 10, "start-end", "continuous",
+     "Too large to draw node by node, so the figure switches to the (time, layer) grid with copy counts."),
 )
-CURVES_FILE = "rank_curves.png"
+#: (stem, domain, default T values, caption) of the rank-curve figures, all R = M = 2, Start-End, depths 1..4.
+CURVE_FIGURES = (
+    ("rank_curves", "onehot", (2, 4, 6, 8, 10),
+     "Rank against T on the one-hot domain, where it can never exceed M^(T/2). Red crosses mark published "
+     "formulas that the computed bounds rule out (the depth-L conjecture concerns the continuous domain)."),
+    ("rank_curves_continuous", "continuous", (2, 4, 6, 8),
+     "Rank against T on the continuous domain: deep RACs go far beyond M^(T/2); open markers are certified lower "
+     "bounds below the best upper bound (the band)."),
+)
+
 
 
 def _check_dir(path: str | os.PathLike) -> Path:
@@ -43,6 +54,8 @@ def _check_dir(path: str | os.PathLike) -> Path:
 
 def gallery_records(
     folder: Path,
+    stem: str,
+    domain: str,
     depths=(1, 2, 3, 4),
     times=(2, 4, 6, 8, 10),
     *,
@@ -50,20 +63,20 @@ def gallery_records(
     features: int = 2,
     progress: bool = True,
 ) -> list[dict]:
-    """Certified rank-table records for the rank curves, via the resumable sweep (``rank_curves.jsonl``)."""
+    """Certified rank-table records for one rank-curve figure, computed by the resumable sweep: finished points
+    are kept in ``folder/<stem>.jsonl`` and not recomputed on a rerun."""
     from ..rank import rank_table
 
-    records = rank_table(list(depths), width, features, list(times), domain="onehot", partition="start-end",
-                         results=str(folder / "rank_curves.jsonl"), executor="serial", progress=progress,
-                         desc="gallery rank curves")
-    return records
+    return rank_table(list(depths), width, features, list(times), domain=domain, partition="start-end",
+                      results=str(folder / f"{stem}.jsonl"), executor="serial", progress=progress,
+                      desc=f"gallery {stem}")
 
 
 def build_gallery(
     folder: str | os.PathLike,
     *,
     curves: bool = True,
-    curve_times=(2, 4, 6, 8, 10),
+    curve_times=None,
     curve_depths=(1, 2, 3, 4),
     progress: bool = True,
 ) -> list[dict]:
@@ -77,7 +90,8 @@ def build_gallery(
         Also compute certified ranks (about a minute for the defaults; finished points are kept in
         ``rank_curves.jsonl`` and reused on a rerun) and draw the rank curves.
     curve_times, curve_depths : sequences of int
-        Grid of the rank curves (R = M = 2, one-hot domain, Start-End cut).
+        Grid of the rank curves (R = M = 2, Start-End cut); ``curve_times=None`` uses T = 2..10 on the one-hot
+        domain and T = 2..8 on the continuous one.
     progress : bool
         Progress bars on stderr.
 
@@ -106,29 +120,35 @@ def build_gallery(
         items = tqdm(NETWORK_FIGURES, desc="gallery figures", disable=not progress, file=None)
     except ImportError:  # pragma: no cover
         pass
-    for name, L, T, partition, form, caption in items:
-        info = render_network(RACSpec(L, 2, 2), T, partition, form, d / name)
-        written.append({"file": name, "caption": caption, "view": info["view"], "mincut": info["mincut"],
-                        "nodes": info["nodes"]})
+    for name, title, L, T, partition, form, caption in items:
+        spec = RACSpec(L, 2, 2)
+        info = render_network(spec, T, partition, form, d / name)
+        facts = f" {info['nodes']} nodes, input copies per step {spec.input_copies(T)}"
+        if info["mincut"] is not None:
+            facts += f"; min-cut `{info['mincut']}`"
+        written.append({"file": name, "title": title, "caption": caption + facts + ".", "view": info["view"],
+                        "mincut": info["mincut"], "nodes": info["nodes"]})
     if curves:
-        records = gallery_records(d, curve_depths, curve_times, progress=progress)
-        ok = [r for r in records if r.get("lower") is not None]
-        failed = [r for r in records if r.get("lower") is None]
-        if not ok:
-            raise TnrnnError(f"no rank point of the curves could be computed (first error: "
-                             f"{failed[0].get('error') if failed else 'none'}); rerun with --no-curves to skip them")
-        if failed:
-            print(f"tnrnn: {len(failed)} rank points failed and are left out of the curves "
-                  f"(first: L={failed[0].get('depth')} T={failed[0].get('time')}: {failed[0].get('error')})",
-                  file=sys.stderr)
-        write_json(d / "rank_curves.json", {
-            "what": "certified Start-End separation ranks of generic RACs, R = M = 2, one-hot domain",
-            "figure": CURVES_FILE, "records": records})
-        plot_rank_curves(ok, d / CURVES_FILE,
-                         title="Separation rank against T, R = M = 2, one-hot domain, Start-End cut")
-        written.append({"file": CURVES_FILE, "data": "rank_curves.json",
-                        "caption": "Rank against T for depths " + ", ".join(map(str, curve_depths)) +
-                        ": certified lower bounds (filled = exact), best upper bound as a band, theory as lines."})
+        for stem, domain, default_times, caption in CURVE_FIGURES:
+            times = curve_times if curve_times is not None else default_times
+            records = gallery_records(d, stem, domain, curve_depths, times, progress=progress)
+            ok = [r for r in records if r.get("lower") is not None]
+            failed = [r for r in records if r.get("lower") is None]
+            if not ok:
+                raise TnrnnError(f"no rank point of {stem} could be computed (first error: "
+                                 f"{failed[0].get('error') if failed else 'none'}); rerun with --no-curves to skip")
+            if failed:
+                print(f"tnrnn: {len(failed)} rank points of {stem} failed and are left out "
+                      f"(first: L={failed[0].get('depth')} T={failed[0].get('time')}: {failed[0].get('error')})",
+                      file=sys.stderr)
+            label = "one-hot" if domain == "onehot" else domain
+            write_json(d / f"{stem}.json", {
+                "what": f"certified Start-End separation ranks of generic RACs, R = M = 2, {label} domain",
+                "figure": f"{stem}.png", "records": records})
+            plot_rank_curves(ok, d / f"{stem}.png",
+                             title=f"Separation rank against T: R = M = 2, {label} domain, Start-End cut")
+            written.append({"file": f"{stem}.png", "data": f"{stem}.json", "caption": caption,
+                            "title": f"Rank curves, {label} domain"})
     _write_readme(d, written)
     return written
 
@@ -139,17 +159,16 @@ def _write_readme(d: Path, written: list[dict]) -> None:
     lines = [
         "# tnrnn gallery",
         "",
-        "Regenerate with `tnrnn gallery diagrams/` (network figures take seconds; the rank curves compute",
-        "certified ranks, about a minute, and reuse `rank_curves.jsonl` when rerun). All networks have R = M = 2.",
+        "Regenerate with `tnrnn gallery diagrams/`. The network figures take seconds; the rank curves compute",
+        "certified ranks (about half a minute) and keep them in `rank_curves*.jsonl`, reused when rerun. All",
+        "networks have R = M = 2; every min-cut shown is exact.",
         "",
     ]
     for w in written:
-        title = w["file"].rsplit(".", 1)[0].replace("_", " ")
-        lines += [f"## {title}", "", w["caption"] + (
-            f" Min-cut: `{w['mincut']}`." if w.get("mincut") else ""), ""]
+        lines += [f"## {w['title']}", "", w["caption"], ""]
         if w.get("data"):
             lines += [f"Data: [`{w['data']}`]({w['data']}).", ""]
-        lines += [f"![{title}]({w['file']})", ""]
+        lines += [f"![{w['title']}]({w['file']})", ""]
     mine = {w["file"] for w in written}
     others = sorted(p.name for p in d.glob("*.png") if p.name not in mine)
     if others:
