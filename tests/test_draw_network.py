@@ -230,6 +230,17 @@ def test_cut_annotation_and_legend():
     assert "min-cut edge" in labels and "input leg, side A" in labels
 
 
+@pytest.mark.parametrize("L,T,form,expected", [
+    (2, 6, "continuous", "min-cut: $R^{4}$ = $2^{4}$ = 16"),  # R^(T/2+1), SCIENCE.md section 4
+    (1, 8, "continuous", "min-cut: $R$ = 2"),                 # shallow: one bond
+    (2, 6, "grid", "min-cut: $M^{3}$ = $2^{3}$ = 8"),        # grid form: the three A legs
+])
+def test_cut_is_annotated_in_powers_of_R_and_M(L, T, form, expected):
+    net = build_network(RACSpec(L, 2, 2), T, form=form)
+    fig = draw_network(net, "start-end", mincut.network_mincut(net, "start-end"))
+    assert any(t.get_text().startswith(expected + "  (") for t in fig.axes[0].texts)
+
+
 def test_math_count():
     assert math_count("2^5 = 32") == "$2^{5}$ = 32"
     assert math_count("7") == "7"

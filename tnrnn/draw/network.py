@@ -288,7 +288,8 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
         lines.append((f"partition {part.label()}", "#333333", 9))
     value = _cut_value(cut)
     if value is not None:
-        lines.append((f"min-cut: {math_count(value)}  (separation rank ≤ {math_count(value.split(' = ')[-1])}; "
+        sym = _symbolic_cut(net, getattr(cut, "edges", cut))
+        lines.append((f"min-cut: {sym + ' = ' if sym else ''}{math_count(value)}  (separation rank ≤ {math_count(value.split(' = ')[-1])}; "
                       f"{len(cut_keys)} edge{'s' if len(cut_keys) != 1 else ''} cut, drawn bold)", style.CUT_COLOR, 9.5))
     if note:
         lines.append((note, "#555555", 8.5))
@@ -312,6 +313,20 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
         items.append(("min-cut edge", "bold", style.CUT_COLOR))
     _legend(fig, items, ncol=4 if W < 10 else len(items))
     return fig
+
+
+def _symbolic_cut(net, edges) -> str:
+    """The cut as powers of R (hidden bonds) and M (input legs and their ties), e.g. ``"$R^{5}$"``."""
+    n_r = n_m = 0
+    for e in edges:
+        ends = [(e.node1, e.axis1)] + ([] if e.is_dangling() else [(e.node2, e.axis2)])
+        tags = [(net.tag(n), ax) for n, ax in ends]
+        if any(t.role == "tie" or (t.role == "W_I" and t.layer == 1 and ax == 1) for t, ax in tags):
+            n_m += 1
+        else:
+            n_r += 1
+    parts = [f"${sym}^{{{n}}}$" if n > 1 else f"${sym}$" for sym, n in (("R", n_r), ("M", n_m)) if n]
+    return " ".join(parts)
 
 
 def _behind_weight(net, init_node) -> bool:
