@@ -62,7 +62,7 @@ FORMS = ("continuous", "grid")
 SOLVERS = ("scipy", "networkx")
 
 #: Work budget of the structured grid-form solver: branch-and-bound nodes times T * L (each node is one DP).
-DEFAULT_BB_WORK = 300_000
+DEFAULT_BB_WORK = 150_000
 _INT32_MAX = 2**31 - 1
 
 
@@ -198,6 +198,10 @@ class _CostOrder:
         if a is None or b is None:  # None = forbidden (infinite cost)
             return (a is None) - (b is None)
         da, db = a[0] - b[0], a[1] - b[1]
+        if self.exps is not None and type(da) is int and type(db) is int:
+            # common base g: compare exponents of g exactly
+            s = da * self.exps.get(self.R, 0) + db * self.exps.get(self.M, 0)
+            return (s > 0) - (s < 0)
         v = float(da) * self.lr + float(db) * self.lm
         scale = (abs(float(a[0])) + abs(float(b[0]))) * self.lr + (abs(float(a[1])) + abs(float(b[1]))) * self.lm
         if abs(v) > 1e-9 * scale + 1e-12:
@@ -723,7 +727,8 @@ def rac_mincut(
     fl = _FloatOrder(R, M)
     if max_bb_nodes is None:
         max_bb_nodes = max(20, DEFAULT_BB_WORK // (T * L))
-    best = None
+    # incumbent: cut the ties (or legs) of every step of the smaller side, a feasible cut of cost M^min(|A|,|B|)
+    best = (0, min(len(partition.A), len(partition.B))) if M > 1 else (0, 0)
     explored = 0
     counter = 0
     heap: list = []
@@ -749,8 +754,35 @@ def rac_mincut(
         partial = [t for t in range(1, T + 1) if status[t] == 0 and 0 < wrong[t] < n[t]]
         return lb, ub, (partial, wrong)
 
+    def round_up(x: float):
+        """The smallest cost pair (R bonds, M ties) whose value is at least x: every cut's cost is such a pair,
+        so a bound x can be raised to it (this closes most of the relaxation's gap)."""
+        x = x * (1 - _PRUNE_MARGIN) - 1e-12
+        if x <= 0:
+            return (0, 0)
+        r, m = fl.lr, fl.lm
+
+        if m == 0:
+            return (math.ceil(x / r), 0) if r > 0 else (0, 0)
+        if r == 0:
+            return (0, math.ceil(x / m))
+        cands = [(max(0, math.ceil((x - b * m) / r)), b) for b in range(0, math.ceil(x / m) + 1)]
+        low = cands[0]
+        for c in cands[1:]:
+            if order.lt(c, low):
+                low = c
+        return low
+
     def prunable(lb: float) -> bool:
-        return best is not None and lb > fl.value(best) * (1 + _PRUNE_MARGIN) + 1e-12
+        # no cut below this node can be strictly cheaper than the incumbent
+        if lb > fl.value(best) * (1 + _PRUNE_MARGIN) + 1e-12:
+            return True
+        if order.exps is not None and fl.lr > 0 and fl.lm > 0:
+            # common base g: every cut costs a whole number of log g units, so the bound rounds up to the next one
+            eR, eM = order.exps[R], order.exps[M]
+            units = math.ceil((lb * (1 - _PRUNE_MARGIN) - 1e-12) / (fl.lr / eR))
+            return units >= best[0] * eR + best[1] * eM
+        return not order.lt(round_up(lb), best)
 
     heapq.heappush(heap, (0.0, counter, [0] * (T + 1)))
     while heap:
@@ -763,7 +795,7 @@ def rac_mincut(
         lb, ub, info = evaluate(status)
         if lb is None:
             continue
-        if best is None or order.lt(ub, best):
+        if order.lt(ub, best):
             best = ub
         partial, wrong = info
         if not partial or prunable(lb):
@@ -774,9 +806,8 @@ def rac_mincut(
             child[t_branch] = choice
             counter += 1
             heapq.heappush(heap, (lb, counter, child))
-    assert best is not None  # the all-relaxed root is always feasible
     cert = (
         f"exact branch and bound over the steps' ties ({explored} nodes), each bounded by the tree DP with a tie's "
-        f"cost spread over its copies; {cert_cmp}"
+        f"cost spread over its copies, rounded up to the next achievable cost; {cert_cmp}"
     )
     return result(best, {"bb_nodes": explored, "dp_states": 2 * T * L}, cert)
