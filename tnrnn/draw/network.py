@@ -187,9 +187,10 @@ def draw_network(
     --------
     >>> from tnrnn.spec import RACSpec
     >>> from tnrnn.network.build import build_network
-    >>> fig = draw_network(build_network(RACSpec(2, 2, 2), 4), "start-end")
-    >>> sum(1 for p in fig.axes[0].patches if (p.get_gid() or "").startswith("node-"))
-    31
+    >>> net = build_network(RACSpec(2, 2, 2), 4)
+    >>> fig = draw_network(net, "start-end")
+    >>> sum(1 for p in fig.axes[0].patches if (p.get_gid() or "").startswith("node-")) == len(net.nodes)
+    True
     """
     if hasattr(net, "tags") and hasattr(net, "spec"):
         with matplotlib.rc_context(style.RC):
