@@ -49,7 +49,7 @@ DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential")
 OPTIMIZERS = DEFAULT_OPTIMIZERS
 
 #: Networks with more operands than this are not contracted (path search and compilation would take minutes).
-MAX_OPERANDS = 20_000
+MAX_OPERANDS = 10_000
 
 _DEFAULT_BUDGET_BYTES = 4 * 2**30
 _DEFAULT_BUDGET_FLOPS = 10**13
@@ -326,8 +326,12 @@ class PathReport:
     path_optimizer : str
         The optimiser that found the path.
     candidates : dict
-        Flops of every optimiser tried.
+        Flops of every optimiser tried (None: abandoned at more than 16x the best).
     search_seconds : float
+    steps : tuple of Step
+        The path as local contractions.
+    skipped : dict
+        Optimisers not run, with the reason.
     """
 
     path: tuple
@@ -338,6 +342,7 @@ class PathReport:
     candidates: dict = field(default_factory=dict)
     search_seconds: float = 0.0
     steps: tuple = ()
+    skipped: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -346,6 +351,7 @@ class PathReport:
             "largest_intermediate": self.largest_intermediate,
             "path_optimizer": self.path_optimizer,
             "candidates": dict(self.candidates),
+            "skipped": dict(self.skipped),
             "search_seconds": round(self.search_seconds, 4),
         }
 
@@ -373,7 +379,9 @@ def _pairwise(path: Iterable[Sequence[int]], n: int) -> list[tuple]:
     return out
 
 
-def simulate_path(es: EinsumSpec, path: Sequence[Sequence[int]], *, itemsize: int = 4, batch: int = 1):
+def simulate_path(
+    es: EinsumSpec, path: Sequence[Sequence[int]], *, itemsize: int = 4, batch: int = 1, max_flops: float | None = None
+):
     """Walk a path: local equations, flops, peak live memory, largest intermediate.
 
     Parameters
@@ -384,10 +392,13 @@ def simulate_path(es: EinsumSpec, path: Sequence[Sequence[int]], *, itemsize: in
         Bytes per entry (4 for float32, 8 for int64).
     batch : int
         Size of the batch index (``es`` is built with size 1 for it).
+    max_flops : float, optional
+        Give up (return None) as soon as the path costs more than this: a bad candidate can build
+        intermediates with thousands of indices, and walking it to the end would take minutes.
 
     Returns
     -------
-    steps, flops, peak_bytes, largest_intermediate
+    steps, flops, peak_bytes, largest_intermediate (or None when ``max_flops`` was exceeded)
     """
     sizes = dict(es.sizes)
     if es.batch_symbol is not None:
@@ -422,6 +433,8 @@ def simulate_path(es: EinsumSpec, path: Sequence[Sequence[int]], *, itemsize: in
         summed = math.prod(sizes[s] for s in involved if s not in out)
         inner = len(out) < len(involved)
         flops += math.prod(sizes[s] for s in involved) * (max(1, len(ops) - 1) + (1 if inner else 0))
+        if max_flops is not None and flops > max_flops:
+            return None
         out_size = math.prod(sizes[s] for s in out)
         largest = max(largest, out_size)
         freed = sum(math.prod(sizes[s] for s in ix) * itemsize for ix, leaf in zip(ops, (is_leaf[i] for i in pos)) if not leaf)
@@ -515,7 +528,8 @@ def find_path(
         Any of ``"greedy"``, ``"random-greedy"``, ``"cotengra"`` (skipped when not installed) and
         ``"sequential"`` (a sweep in time order that follows the recurrence; good for shallow RACs).
     time_budget : float
-        Seconds allowed to each of random-greedy and cotengra.
+        Seconds allowed to each of random-greedy and cotengra; both are skipped when greedy's own run time
+        shows they could not finish enough trials in it (large networks).
 
     Returns
     -------
@@ -541,16 +555,31 @@ def find_path(
     eq = es.eq
     t0 = time.perf_counter()
     found: dict[str, list] = {}
+    skipped: dict[str, str] = {}
     if len(es.inputs) == 1:
         found["single"] = [(0,)]
-    for name in optimizers:
+    # Greedy first: its run time predicts the others' (one random-greedy trial costs about one greedy run,
+    # one cotengra trial several), and on large networks they cannot finish a useful number of trials within
+    # the time budget, so they are skipped rather than allowed to run for minutes.
+    ordered = sorted(optimizers, key=lambda o: o != "greedy")
+    t_greedy = None
+    for name in ordered:
         if name == "greedy":
+            t = time.perf_counter()
             found[name] = list(oe.contract_path(eq, *shapes, shapes=True, optimize="greedy")[0])
+            t_greedy = time.perf_counter() - t
         elif name == "random-greedy":
+            if t_greedy is not None and 4 * t_greedy > time_budget:
+                skipped[name] = "network too large for the time budget"
+                continue
             opt = oe.RandomGreedy(max_repeats=32, max_time=time_budget, minimize="flops")
             found[name] = list(oe.contract_path(eq, *shapes, shapes=True, optimize=opt)[0])
         elif name == "cotengra":
             if not _cotengra_available():
+                skipped[name] = "cotengra is not installed"
+                continue
+            if t_greedy is not None and 40 * t_greedy > time_budget:
+                skipped[name] = "network too large for the time budget"
                 continue
             import cotengra as ctg
 
@@ -564,7 +593,12 @@ def find_path(
     best = None
     candidates = {}
     for name, path in found.items():
-        steps, flops, peak, largest = simulate_path(es, path, itemsize=itemsize, batch=batch)
+        walked = simulate_path(es, path, itemsize=itemsize, batch=batch,
+                               max_flops=None if best is None else 16 * best[0][0])
+        if walked is None:
+            candidates[name] = None  # more than 16x the best so far: abandoned
+            continue
+        steps, flops, peak, largest = walked
         candidates[name] = flops
         key = (flops, peak)
         if best is None or key < best[0]:
@@ -572,7 +606,7 @@ def find_path(
     (flops, peak), name, path, steps, largest = best
     return PathReport(
         tuple(tuple(s) for s in _pairwise(path, len(es.inputs))), flops, peak, largest, name, candidates,
-        time.perf_counter() - t0, steps,
+        time.perf_counter() - t0, steps, skipped,
     )
 
 
@@ -877,10 +911,17 @@ def estimate_cost(
     return _plan(key).report.to_json()
 
 
-def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype):
+def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype, form: str = "continuous"):
     import jax.numpy as jnp
 
     kind, arr = check_inputs(spec, x, T=T)
+    if kind == "features" and form == "grid" and spec.L > 1 and arr.shape[1] > 1:
+        # A tie makes every copy of x_t read the same basis index, so a feature vector f enters linearly:
+        # the grid network computes the multilinear extension of the one-hot table, not y, off one-hot inputs.
+        raise TnrnnError(
+            "the grid form ties the copies of each input to one leg, so it evaluates y only on one-hot inputs: "
+            "pass symbol ids (B, T), or use form='continuous' for feature vectors"
+        )
     if kind == "ids":
         feats = np.eye(spec.M, dtype=np.int64 if modp else np.float32)[arr]
     elif not modp:
@@ -920,7 +961,8 @@ def network_forward(
     x : array_like
         Symbol ids (B, T) or feature vectors (B, T, M).
     form : {"continuous", "grid"}
-        Network form (the value is the same; the paths differ).
+        Network form. Both give ``y`` on symbol ids; feature vectors need the continuous form when L > 1 (the
+        grid form's ties make it the multilinear extension of the one-hot table, and it is refused there).
     return_log_scale : bool
         Return ``(mantissa, log_scale)`` with ``y = mantissa * exp(log_scale)[:, None]`` (finite for any T).
     rescale : bool, default True
@@ -954,7 +996,7 @@ def network_forward(
     dtype = jnp.result_type(params.W_O)
     if not jnp.issubdtype(dtype, jnp.floating):
         dtype = jnp.float32
-    feats = _prepare_inputs(spec, x, T, False, 0, dtype)
+    feats = _prepare_inputs(spec, x, T, False, 0, dtype, form)
     B, T = int(feats.shape[0]), int(feats.shape[1])
     key = _make_key(spec, T, form, B, "float", 0, params.h0 is not None, "forward", (), optimizers)
     plan = _plan(key)
@@ -1048,7 +1090,7 @@ def network_forward_modp(
     if x is None:
         raise TnrnnError("inputs x are required: symbol ids (B, T) or features (B, T, M)")
     with jax.enable_x64(True):
-        feats = _prepare_inputs(spec, x, T, True, p, None)
+        feats = _prepare_inputs(spec, x, T, True, p, None, form)
         B, T = int(feats.shape[0]), int(feats.shape[1])
         key = _make_key(spec, T, form, B, "modp", p, params.h0 is not None, "forward", (), optimizers)
         plan = _plan(key)
