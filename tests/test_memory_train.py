@@ -60,8 +60,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
     cfg = TrainConfig(steps=30, eval_every=10, batch_size=8, eval_batch_size=16, learning_rate=1e-2, seed=3)
     full = train_task(TASK, "rnn", 2, 4, cfg, progress=False)
     ck = tmp_path / "ck.npz"
-    half = train_task(TASK, "rnn", 2, 4, TrainConfig(**{**cfg.to_json(), "steps": 20}), checkpoint=ck,
-                      progress=False)
+    half = train_task(TASK, "rnn", 2, 4, cfg, checkpoint=ck, progress=False, until=20)  # "interrupted"
     assert half.steps_done == 20 and ck.exists()
     resumed = train_task(TASK, "rnn", 2, 4, cfg, checkpoint=ck, progress=False)
     assert resumed.resumed_from == 20 and resumed.steps_done == 30

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -247,6 +248,53 @@ def load_checkpoint(path: str | os.PathLike, params_like, opt_state_like):
 # ------------------------------------------------------------------------------------------------ loop
 
 
+_CACHE: dict = {}
+_CACHE_SIZE = 32
+
+
+def _cached(key, build: Callable):
+    """Memoise a jitted function (jax caches compilations per function object, so reuse the object)."""
+    try:
+        hit = _CACHE.get(key)
+    except TypeError:  # an unhashable callable: no caching
+        return build()
+    if hit is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        hit = _CACHE[key] = build()
+    return hit
+
+
+def _chunk_runner(loss_fn: Callable, sample_batch: Callable, config: TrainConfig) -> Callable:
+    """``run_chunk(params, opt_state, train_key, steps) -> ((params, opt_state), metrics)``, jitted."""
+
+    def build():
+        tx = make_optimizer(config)
+        grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+        batch_size = config.batch_size
+
+        def run_chunk(p, o, train_key, steps):
+            def body(state, step):
+                p, o = state
+                batch = sample_batch(jax.random.fold_in(train_key, step), batch_size)
+                (loss, aux), grads = grad_fn(p, batch)
+                updates, o = tx.update(grads, o, p)
+                p = optax.apply_updates(p, updates)
+                return (p, o), {"loss": loss, "grad_norm": optax.tree.norm(grads), **aux}
+
+            return jax.lax.scan(body, (p, o), steps)
+
+        return jax.jit(run_chunk)
+
+    key = ("chunk", loss_fn, sample_batch, TrainConfig.from_dict({**config.to_json(), "seed": 0}))
+    return _cached(key, build)
+
+
+def _loss_metrics(loss_fn: Callable, params, batch) -> dict:
+    loss, aux = loss_fn(params, batch)
+    return {"loss": loss, **aux}
+
+
 def _mean_metrics(tree: dict) -> dict:
     return {k: float(np.mean(np.asarray(v))) for k, v in tree.items()}
 
@@ -262,6 +310,7 @@ def train(
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
     desc: str = "train",
+    until: int | None = None,
 ) -> TrainResult:
     """Train ``params`` to minimise ``loss_fn`` on batches from ``sample_batch``.
 
@@ -284,10 +333,18 @@ def train(
         ``.npz`` file; if it exists the run resumes from it, and it is rewritten after every chunk.
     progress : bool
         Show a tqdm progress bar on stderr.
+    until : int, optional
+        Stop after this many steps in all (at a chunk boundary), leaving the rest of ``config.steps`` for a
+        later call that resumes from ``checkpoint``: a run can be done in slices with the same compiled code.
 
     Returns
     -------
     TrainResult
+
+    Notes
+    -----
+    The jitted chunk is cached per ``(loss_fn, sample_batch, config without its seed)``, so repeated runs of
+    one model and task (seeds, slices, resumes) compile once per process.
 
     Examples
     --------
@@ -318,38 +375,25 @@ def train(
     resumed_from = step0
 
     if eval_fn is None:
-
-        def eval_fn(p, b):
-            loss, aux = loss_fn(p, b)
-            return {"loss": loss, **aux}
-
-    eval_jit = jax.jit(eval_fn)
+        eval_jit = _cached(("eval-loss", loss_fn), lambda: jax.jit(partial(_loss_metrics, loss_fn)))
+    else:
+        eval_jit = _cached(("eval", eval_fn), lambda: jax.jit(eval_fn))
     if eval_batch is None:
-        eval_batch = jax.jit(sample_batch, static_argnums=1)(eval_key, config.eval_batch_size)
+        sample_jit = _cached(("sample", sample_batch), lambda: jax.jit(sample_batch, static_argnums=1))
+        eval_batch = sample_jit(eval_key, config.eval_batch_size)
 
-    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-
-    def body(state, step):
-        p, o = state
-        batch = sample_batch(jax.random.fold_in(train_key, step), config.batch_size)
-        (loss, aux), grads = grad_fn(p, batch)
-        updates, o = tx.update(grads, o, p)
-        p = optax.apply_updates(p, updates)
-        return (p, o), {"loss": loss, "grad_norm": optax.tree.norm(grads), **aux}
-
-    @jax.jit
-    def run_chunk(p, o, steps):
-        return jax.lax.scan(body, (p, o), steps)
+    run_chunk = _chunk_runner(loss_fn, sample_batch, config)
 
     bar = tqdm(total=config.steps, initial=min(step0, config.steps), desc=desc, disable=not progress,
                file=sys.stderr, leave=False, dynamic_ncols=True)
     step = step0
     timed_steps, timed_seconds, first_chunk = 0, 0.0, True
     try:
-        while step < config.steps and not diverged:
-            n = min(config.eval_every, config.steps - step)
+        stop = config.steps if until is None else min(config.steps, until)
+        while step < stop and not diverged:
+            n = min(config.eval_every, stop - step)
             t0 = time.perf_counter()
-            (new_p, new_o), metrics = run_chunk(params, opt_state, jnp.arange(step, step + n))
+            (new_p, new_o), metrics = run_chunk(params, opt_state, train_key, jnp.arange(step, step + n))
             train_metrics = _mean_metrics(jax.device_get(metrics))
             dt = time.perf_counter() - t0
             if not first_chunk:
@@ -420,10 +464,18 @@ def sequence_loss(logits, targets, mask):
 
 
 def make_task_loss(cell: str, *, nonlinearity: str = "tanh", forget_bias: float = 1.0) -> Callable:
-    """``loss_fn(params, batch)`` for a cell stack on a :class:`~tnrnn.memory.tasks.TaskBatch`."""
-    from .cells import apply_stack, check_cell
+    """``loss_fn(params, batch)`` for a cell stack on a :class:`~tnrnn.memory.tasks.TaskBatch`.
 
-    cell = check_cell(cell)
+    The same arguments return the same function object, so :func:`train` reuses its compiled code.
+    """
+    from .cells import check_cell
+
+    return _task_loss(check_cell(cell), nonlinearity, float(forget_bias))
+
+
+@lru_cache(maxsize=64)
+def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
+    from .cells import apply_stack
 
     def loss_fn(params, batch):
         logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
@@ -444,6 +496,7 @@ def train_task(
     init_seed: int | None = None,
     checkpoint: str | os.PathLike | None = None,
     progress: bool = True,
+    until: int | None = None,
 ) -> TrainResult:
     """Train a ``depth``-layer stack of ``cell`` of width ``width`` on ``task``.
 
@@ -464,7 +517,7 @@ def train_task(
                         nonlinearity=nonlinearity, forget_bias=forget_bias)
     loss_fn = make_task_loss(cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
     result = train(params, loss_fn, task.sample, config, checkpoint=checkpoint, progress=progress,
-                   desc=f"{cell} L={depth} R={width}")
+                   desc=f"{cell} L={depth} R={width}", until=until)
     result.extra = {
         "cell": cell,
         "depth": depth,
