@@ -390,3 +390,24 @@ def test_compact_view_without_a_cut_when_the_bound_is_refused(tmp_path, monkeypa
     info = render_network(RACSpec(3, 2, 2), 10, "start-end", "grid", tmp_path / "n.svg")
     assert info["view"] == "compact" and info["mincut"] is None
     assert not any(i.startswith("cut-") for i in svg_ids(tmp_path / "n.svg"))
+
+
+def test_headless_without_pyplot(tmp_path):
+    """Rendering needs no display and leaves matplotlib's global state alone (pyplot never imported)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tnrnn.draw.network as n, tnrnn.draw.curves as c\n"
+        "from tnrnn.spec import RACSpec\n"
+        f"n.render_network(RACSpec(2, 2, 2), 4, out={str(tmp_path / 'a.png')!r})\n"
+        "c.plot_rank_curves([{'depth': 1, 'time': 2, 'lower': 2, 'upper_log2': 1.0, 'exact': True}], "
+        f"{str(tmp_path / 'b.svg')!r})\n"
+        "print('matplotlib.pyplot' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND", "WAYLAND_DISPLAY")}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"
+    assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "b.svg").stat().st_size > 0

@@ -171,9 +171,10 @@ def plot_rank_curves(
     all_T_gaps = [b - a for a, b in zip(all_T, all_T[1:])]
 
     with matplotlib.rc_context(style.RC):
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
-        fig, ax = plt.subplots(figsize=(7.6, 5.4))
+        fig = Figure(figsize=(7.6, 5.4))
+        ax = fig.subplots()
         clipped_any = False
         depth_handles = []
         for i, (d, c) in enumerate(curves.items()):

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # headless: never needs a display  # noqa: E402
-
 from ..errors import TnrnnError
+
+# Figures are made with matplotlib.figure.Figure, not pyplot: no display, no GUI backend and no global state are
+# needed or touched (a notebook's backend stays as it is), and nothing accumulates in pyplot's figure registry.
 
 #: File formats the figure writers accept (by extension).
 FORMATS = ("svg", "png")
@@ -72,7 +73,7 @@ def check_output_path(path: str | os.PathLike) -> tuple[Path, str]:
 
 
 def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
-    """Save ``fig`` to ``path`` (SVG or PNG) deterministically and atomically, then close it.
+    """Save ``fig`` to ``path`` (SVG or PNG) deterministically and atomically.
 
     Same figure, same bytes: the SVG hash salt is fixed and no date or software version is written.
     The file is written beside its target and renamed, so an interruption never leaves half a figure.
@@ -82,16 +83,11 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
     TnrnnError
         Bad extension or an unwritable location (one readable line).
     """
-    import matplotlib.pyplot as plt
-
     p, fmt = check_output_path(path)
     buf = io.BytesIO()
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-    try:
-        with matplotlib.rc_context(RC):
-            fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
-    finally:
-        plt.close(fig)
+    with matplotlib.rc_context(RC):
+        fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
@@ -112,10 +108,10 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
 
 def new_figure(width_in: float, height_in: float):
     """A figure of the given size in inches with one axes filling it, data units = inches, axes hidden."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context(RC):
-        fig = plt.figure(figsize=(width_in, height_in))
+        fig = Figure(figsize=(width_in, height_in))
         ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width_in)
     ax.set_ylim(0, height_in)
