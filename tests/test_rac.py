@@ -1,0 +1,215 @@
+"""The RAC recurrence (tnrnn.rac) against an exact big-integer reference written here from SCIENCE.md section 1."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tnrnn.errors import TnrnnError
+from tnrnn.rac import (
+    DEFAULT_PRIME,
+    RACParams,
+    check_prime,
+    init_params,
+    init_params_modp,
+    max_safe_terms,
+    rac_forward,
+    rac_forward_modp,
+    rac_readout_modp,
+    rac_scan_modp,
+)
+from tnrnn.spec import RACSpec
+
+P = 10_007
+
+
+def reference(W_I, W_H, W_O, h0, x):
+    """``y = W_O h[T, L]`` with Python integers (exact, unbounded), one sequence of feature vectors ``x``.
+
+    ``h[t,l] = (W_I[l] h[t,l-1]) * (W_H[l] h[t-1,l])`` with ``W_H[l] h[0,l] = 1`` when ``h0`` is None.
+    """
+    L = len(W_I)
+
+    def mv(W, v):
+        return [sum(w * a for w, a in zip(row, v)) for row in W]
+
+    state = [None] * L
+    for t, f in enumerate(x):
+        below = list(f)
+        for l in range(L):
+            inp = mv(W_I[l], below)
+            if t == 0 and h0 is None:
+                rec = [1] * len(inp)
+            else:
+                rec = mv(W_H[l], state[l] if t > 0 else h0[l])
+            state[l] = [a * b for a, b in zip(inp, rec)]
+            below = state[l]
+    return mv(W_O, state[-1])
+
+
+@st.composite
+def small_integer_racs(draw):
+    """Small integer weights: exact in float64 and as Python ints (not generic weights: for testing values only)."""
+    L = draw(st.integers(1, 3))
+    R, M, K = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    T = draw(st.integers(1, 5))
+    h0 = draw(st.booleans())
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    W_I = [rng.integers(-2, 3, (R, M if l == 0 else R)) for l in range(L)]
+    W_H = [rng.integers(-2, 3, (R, R)) for _ in range(L)]
+    W_O = rng.integers(-2, 3, (K, R))
+    H0 = [rng.integers(-2, 3, R) for _ in range(L)] if h0 else None
+    ids = rng.integers(0, M, (draw(st.integers(1, 3)), T))
+    return RACSpec(L, R, M, K), W_I, W_H, W_O, H0, ids
+
+
+def _ints(a):
+    return np.asarray(a).astype(int).tolist()
+
+
+@settings(max_examples=15, deadline=None)
+@given(small_integer_racs())
+def test_float_recurrence_equals_exact_reference(case):
+    spec, W_I, W_H, W_O, H0, ids = case
+    with jax.enable_x64(True):
+        params = RACParams(
+            tuple(np.asarray(w, np.float64) for w in W_I), tuple(np.asarray(w, np.float64) for w in W_H),
+            np.asarray(W_O, np.float64), None if H0 is None else tuple(np.asarray(h, np.float64) for h in H0),
+        )
+        y = np.asarray(rac_forward(params, ids))
+    eye = np.eye(spec.M, dtype=int)
+    want = np.array(
+        [reference(*map(lambda ws: [_ints(w) for w in ws], (W_I, W_H)), _ints(W_O),
+                   None if H0 is None else [_ints(h) for h in H0], [_ints(eye[i]) for i in seq]) for seq in ids],
+        dtype=float,
+    )
+    np.testing.assert_allclose(y, want, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(small_integer_racs(), st.booleans())
+def test_modp_recurrence_equals_reference_mod_p(case, features):
+    spec, W_I, W_H, W_O, H0, ids = case
+    # Negative small weights become their residues; the reference keeps the integers and reduces at the end.
+    red = lambda w: np.asarray(w, np.int64) % P  # noqa: E731
+    params = RACParams(tuple(map(red, W_I)), tuple(map(red, W_H)), red(W_O), None if H0 is None else tuple(map(red, H0)))
+    rng = np.random.default_rng(len(ids))
+    x = rng.integers(-50, 50, ids.shape + (spec.M,)) if features else ids
+    got = rac_forward_modp(params, x % P if features else x, P)
+    eye = np.eye(spec.M, dtype=int)
+    seqs = [[_ints(f) for f in seq] for seq in x] if features else [[_ints(eye[i]) for i in seq] for seq in ids]
+    want = [
+        [v % P for v in reference([_ints(w) for w in W_I], [_ints(w) for w in W_H], _ints(W_O),
+                                  None if H0 is None else [_ints(h) for h in H0], seq)]
+        for seq in seqs
+    ]
+    assert got.tolist() == want
+
+
+def test_modp_continuation_from_a_state_equals_the_whole_sequence():
+    spec = RACSpec(2, 3, 2)
+    q = init_params_modp(spec, 4, P)
+    x = np.random.default_rng(0).integers(0, 2, (4, 6))
+    whole = rac_forward_modp(q, x, P)
+    half = rac_scan_modp(q, x[:, :3], P)
+    assert np.array_equal(rac_readout_modp(q, rac_scan_modp(q, x[:, 3:], P, state=half), P), whole)
+
+
+def test_modp_weights_are_uniform_over_the_field():
+    q = init_params_modp(RACSpec(1, 50, 50), 0, P)
+    w = np.asarray(q.W_I[0])
+    assert w.min() >= 0 and w.max() < P
+    assert w.max() > P // 2 and len(np.unique(w)) > 2000  # not small integers
+
+
+def _log_reference(params, ids):
+    """float64 recurrence in numpy with a per-step rescale: (sign, log|y|) per sequence and output."""
+    W_I = [np.asarray(w, np.float64) for w in params.W_I]
+    W_H = [np.asarray(w, np.float64) for w in params.W_H]
+    W_O = np.asarray(params.W_O, np.float64)
+    M = W_I[0].shape[1]
+    out = []
+    for seq in ids:
+        states = [None] * len(W_I)
+        logs = [0.0] * len(W_I)
+        for t, i in enumerate(seq):
+            below, below_log = np.eye(M)[i], 0.0
+            for l in range(len(W_I)):
+                rec = np.ones(W_I[l].shape[0]) if t == 0 else W_H[l] @ states[l]
+                h = (W_I[l] @ below) * rec
+                s = np.abs(h).max()
+                states[l], logs[l] = h / s, below_log + (logs[l] if t else 0.0) + math.log(s)
+                below, below_log = states[l], logs[l]
+        y = W_O @ states[-1]
+        out.append((np.sign(y), np.log(np.abs(y)) + logs[-1]))
+    return out
+
+
+def test_long_sequence_float_stays_finite_and_matches_float64_in_log_space():
+    spec = RACSpec(2, 4, 3)
+    params = init_params(spec, jax.random.PRNGKey(7))
+    ids = np.random.default_rng(7).integers(0, 3, (3, 500))
+    mant, log = rac_forward(params, ids, return_log_scale=True)
+    mant, log = np.asarray(mant), np.asarray(log)
+    assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log))
+    assert np.all(log < -300)  # far below float32's range: plain evaluation would give 0
+    for b, (sign, logabs) in enumerate(_log_reference(params, ids)):
+        assert np.array_equal(np.sign(mant[b]), sign)
+        np.testing.assert_allclose(np.log(np.abs(mant[b])) + log[b], logabs, rtol=1e-4)
+
+
+def test_explicit_initial_state_changes_the_first_step():
+    spec = RACSpec(1, 2, 2)
+    q = init_params_modp(spec, 3, P, init_state=True)
+    x = [[1, 0]]
+    W_I, W_H, W_O, h0 = q.W_I[0], q.W_H[0], q.W_O, q.h0[0]
+    h1 = (W_I[:, 1] * (W_H @ h0)) % P
+    h2 = (W_I[:, 0] * (W_H @ h1)) % P
+    assert np.array_equal(rac_forward_modp(q, x, P), (W_O @ h2 % P)[None, :])
+    assert not np.array_equal(rac_forward_modp(q._replace(h0=None), x, P), rac_forward_modp(q, x, P))
+
+
+def test_max_safe_terms_and_check_prime():
+    assert max_safe_terms(DEFAULT_PRIME) * (DEFAULT_PRIME - 1) ** 2 <= 2**63 - 1
+    assert (max_safe_terms(DEFAULT_PRIME) + 1) * (DEFAULT_PRIME - 1) ** 2 > 2**63 - 1
+    with pytest.raises(TnrnnError, match="prime"):
+        check_prime(10_000)
+    with pytest.raises(TnrnnError, match="too large"):
+        check_prime(2_147_483_647, terms=3)
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.zeros((2, 3, 4)), r"shape \(B, T, M=3\)"),
+        ([[0, 3]], "symbol id 3 is out of range"),
+        ([[0, -1]], "symbol id -1 is out of range"),
+        ([[0.0, 1.0]], "must be integers"),
+        (np.zeros((0, 3), int), "at least one sequence"),
+        (np.zeros(4, int), "inputs must be symbol ids"),
+    ],
+)
+def test_bad_inputs_raise_clear_errors(x, match):
+    spec = RACSpec(2, 2, 3)
+    for fn in (lambda: rac_forward(init_params(spec, jax.random.PRNGKey(0)), x),
+               lambda: rac_forward_modp(init_params_modp(spec, 0, P), x, P)):
+        with pytest.raises(TnrnnError, match=match):
+            fn()
+
+
+@pytest.mark.parametrize("kwargs", [dict(depth=0, width=2, features=2), dict(depth=1, width=0, features=2),
+                                    dict(depth=1, width=2, features=-1), dict(depth=1.5, width=2, features=2)])
+def test_bad_spec(kwargs):
+    with pytest.raises(TnrnnError, match="must be an integer >= 1"):
+        RACSpec(**kwargs)
+
+
+def test_bad_state_for_continuation():
+    q = init_params_modp(RACSpec(2, 2, 2), 0, P)
+    with pytest.raises(TnrnnError, match="state must be 2 arrays"):
+        rac_scan_modp(q, [[0, 1]], P, state=[np.zeros((1, 2), np.int64)])
