@@ -1,0 +1,122 @@
+"""Separation-rank engine, certified half: exact rank, one-hot table building, ``tnrnn rank`` wall time.
+
+Groups (every ratio measured side by side in this run):
+
+* ``exact rank``: python-flint ``nmod_mat.rank`` versus a naive Gaussian elimination mod p in numpy int64
+  (written here only as the baseline), on the same one-hot table; both must agree.
+* ``one-hot table``: the prefix-trie evaluation of the full table versus per-pair evaluation of every entry.
+* ``tnrnn rank``: wall time of the command (a fresh process, imports included) and of the in-process call,
+  for L = 2, R = 4, M = 4, T = 12 one-hot (a 4096 x 4096 table; target under 60 s on 2 cores) and
+  L = 3, R = 3, M = 3, T = 8 continuous; beside them the certified rank of the full 4096 x 4096 table
+  without the upper bound's help (what the random sub-matrix saves).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import best_time, median_time, rows_with_ratios
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def naive_rank_modp(matrix: np.ndarray, p: int) -> int:
+    """Rank by row reduction mod p with numpy int64 (baseline only; entries < 2^20 keep products in int64)."""
+    A = np.array(matrix, dtype=np.int64) % p
+    m, n = A.shape
+    rank = 0
+    for col in range(n):
+        if rank == m:
+            break
+        nz = np.nonzero(A[rank:, col])[0]
+        if nz.size == 0:
+            continue
+        piv = rank + int(nz[0])
+        if piv != rank:
+            A[[rank, piv]] = A[[piv, rank]]
+        inv = pow(int(A[rank, col]), p - 2, p)
+        A[rank] = (A[rank] * inv) % p
+        below = A[rank + 1:, col].copy()
+        A[rank + 1:] = (A[rank + 1:] - (below[:, None] * A[rank][None, :]) % p) % p
+        rank += 1
+    return rank
+
+
+def _cli(args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "tnrnn", *args, "--json", "--no-progress"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def rows(quick: bool) -> list[dict]:
+    from tnrnn.bounds.certify import _pair_values, _all_sequences, certified_rank, onehot_matrix_modp, rank_modp
+    from tnrnn.partition import make_partition
+    from tnrnn.rac import DEFAULT_PRIME, init_params_modp
+    from tnrnn.rank import separation_rank
+    from tnrnn.spec import RACSpec
+
+    p = DEFAULT_PRIME
+    out: list[dict] = []
+
+    # Exact rank: flint versus naive elimination, same matrix.
+    spec = RACSpec(2, 4, 4)
+    T = 8 if quick else 10
+    table = onehot_matrix_modp(spec, T, init_params_modp(spec, 0), "start-end", p)
+    r_flint, r_naive = rank_modp(table, p), naive_rank_modp(table, p)
+    if r_flint != r_naive:
+        raise AssertionError(f"flint rank {r_flint} != naive rank {r_naive}")
+    timings = {
+        "flint nmod_mat.rank (incl. conversion)": best_time(lambda: rank_modp(table, p), repeat=3),
+        "naive numpy int64 elimination": best_time(lambda: naive_rank_modp(table, p), repeat=1, warmup=0),
+    }
+    out += rows_with_ratios("exact rank", f"{table.shape[0]} x {table.shape[1]} one-hot table, rank {r_flint}",
+                            timings, "flint nmod_mat.rank (incl. conversion)", note="both ranks agree")
+
+    # One-hot table: trie versus per-pair evaluation (same entries).
+    params = init_params_modp(spec, 1)
+    part = make_partition(T, "start-end")
+    seqs = _all_sequences(spec.M, T // 2)
+    pairs = _pair_values(params, part, p, seqs, seqs, 0)
+    trie = onehot_matrix_modp(spec, T, params, part, p)
+    if not (pairs == trie).all():
+        raise AssertionError("trie and pair evaluation disagree")
+    timings = {
+        "prefix trie": best_time(lambda: onehot_matrix_modp(spec, T, params, part, p), repeat=2),
+        "per-pair evaluation": best_time(lambda: _pair_values(params, part, p, seqs, seqs, 0), repeat=2),
+    }
+    out += rows_with_ratios("one-hot table", f"L=2 R=4 M=4 T={T} ({trie.shape[0]} x {trie.shape[1]})", timings,
+                            "prefix trie", note="identical entries")
+
+    # tnrnn rank wall times.
+    big_T = 8 if quick else 12
+    case = f"L=2 R=4 M=4 T={big_T} onehot"
+    big = RACSpec(2, 4, 4)
+    timings = {
+        "tnrnn rank (CLI, fresh process)": median_time(
+            lambda: _cli(["rank", "-L", "2", "-R", "4", "-M", "4", "-T", str(big_T)]), repeat=1),
+        "separation_rank() in process": median_time(lambda: separation_rank(big, big_T), repeat=1),
+        "certified_rank, full table, 1 seed, no upper bound": median_time(
+            lambda: certified_rank(big, big_T, seeds=(0,)), repeat=1),
+    }
+    rep = separation_rank(big, big_T)
+    out += rows_with_ratios("tnrnn rank", case, timings, "tnrnn rank (CLI, fresh process)",
+                            note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
+
+    cT = 6 if quick else 8
+    cont = RACSpec(3, 3, 3)
+    timings = {
+        "tnrnn rank (CLI, fresh process)": median_time(
+            lambda: _cli(["rank", "-L", "3", "-R", "3", "-M", "3", "-T", str(cT), "--domain", "continuous"]),
+            repeat=1),
+        "separation_rank() in process": median_time(lambda: separation_rank(cont, cT, domain="continuous"),
+                                                    repeat=1),
+    }
+    rep = separation_rank(cont, cT, domain="continuous")
+    out += rows_with_ratios("tnrnn rank", f"L=3 R=3 M=3 T={cT} continuous", timings,
+                            "tnrnn rank (CLI, fresh process)",
+                            note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
+    return out
