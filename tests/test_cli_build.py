@@ -1,0 +1,80 @@
+"""``tnrnn build``: JSON content, table output, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from tnrnn.cli import main
+
+
+def run_json(capsys, *args):
+    assert main(["build", *args, "--json", "--optimizers", "greedy,sequential"]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("L, T, form", [(1, 5, "continuous"), (2, 6, "continuous"), (3, 4, "grid"), (2, 3, "grid")])
+def test_json_holds_counts_and_contraction(capsys, L, T, form):
+    data = run_json(capsys, "--depth", str(L), "--width", "3", "--features", "2", "--time", str(T), "--form", form,
+                    "--batch", "8")
+    n = [math.comb(T - j + L - 1, L - 1) for j in range(1, T + 1)]
+    assert data["input_copies"] == n
+    assert data["total_input_copies"] == math.comb(T + L - 1, L)
+    assert (data["depth"], data["width"], data["features"], data["time"], data["form"]) == (L, 3, 2, T, form)
+    instances = sum(math.comb(T - t + L - l, L - l) for t in range(1, T + 1) for l in range(1, L + 1))
+    ties = sum(1 for c in n if c > 1) if form == "grid" else 0
+    assert data["nodes"] == 3 * instances + 1 + ties  # copy, W_I, W_H-or-init per instance; W_O; ties
+    # Every edge is a bond or an open leg.
+    assert data["edges"] == data["bonds"] + data["open_legs"]
+    assert data["open_legs"] == (sum(n) if form == "continuous" else T) + 1
+    c = data["contraction"]
+    assert c["batch"] == 8
+    assert isinstance(c["flops"], int) and c["flops"] > 0
+    assert isinstance(c["peak_bytes"], int) and c["peak_bytes"] > 0
+    assert c["path_optimizer"] in ("greedy", "sequential")
+    assert c["flops"] == min(v for v in c["candidates"].values() if v is not None)
+
+
+def test_contraction_cost_grows_with_the_batch(capsys):
+    small = run_json(capsys, "-L", "1", "-R", "4", "-M", "3", "-T", "6", "--batch", "1")["contraction"]
+    big = run_json(capsys, "-L", "1", "-R", "4", "-M", "3", "-T", "6", "--batch", "100")["contraction"]
+    assert big["flops"] > 50 * small["flops"]
+    assert big["peak_bytes"] > small["peak_bytes"]
+
+
+def test_table_output(capsys):
+    assert main(["build", "-L", "2", "-R", "2", "-M", "2", "-T", "4", "--optimizers", "greedy"]) == 0
+    out = capsys.readouterr().out
+    assert "input copies" in out and "[4, 3, 2, 1]" in out
+    assert "total input copies" in out and "10" in out
+    assert "path optimizer" in out and "greedy" in out
+
+
+def test_too_large_to_plan_is_reported_not_failed(capsys):
+    data = run_json(capsys, "-L", "3", "-R", "2", "-M", "2", "-T", "40")
+    assert data["contraction"]["flops"] is None and "recurrence" in data["contraction"]["note"]
+    assert data["total_input_copies"] == math.comb(42, 3)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["--width", "0"], "--width"),
+        (["--time", "-2"], "--time"),
+        (["--depth", "two"], "--depth"),
+        (["--form", "tree"], "--form"),
+        (["--batch", "0"], "--batch"),
+        (["--optimizers", "magic"], "--optimizers must be among"),
+        (["--depth", "4", "--time", "400"], "nodes"),
+    ],
+)
+def test_misuse_exits_2_with_one_line(capsys, args, match):
+    assert main(["build", *args]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert captured.out == ""
+    assert len(err.splitlines()) == 1 and match in err
+    assert "Traceback" not in err

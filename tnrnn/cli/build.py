@@ -1,0 +1,92 @@
+"""``tnrnn build``: build a RAC tensor network and report its statistics and contraction cost."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import add_spec_args, positive_int, print_json, spec_from_args
+
+
+def register(subparsers) -> None:
+    """Add the ``build`` subcommand."""
+    p = subparsers.add_parser(
+        "build",
+        help="build a RAC tensor network: node/edge counts, input copies, contraction cost",
+        description="Build the tensor network of a RAC and report node and edge counts, the input copies per step "
+        "(n_j = C(T-j+L-1, L-1)) and the estimated cost of evaluating a batch through it.",
+    )
+    add_spec_args(p)
+    p.add_argument("--form", choices=("continuous", "grid"), default="continuous",
+                   help="one open leg per input copy (continuous, default) or per time step (grid)")
+    p.add_argument("--batch", type=positive_int, default=1, help="batch size for the contraction estimate (default 1)")
+    p.add_argument("--optimizers", default=None,
+                   help="comma-separated path optimisers to try (default: greedy,random-greedy,cotengra,sequential)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def _optimizers(text: str | None):
+    from ..errors import TnrnnError
+    from ..network.contract import DEFAULT_OPTIMIZERS, OPTIMIZERS
+
+    if text is None:
+        return DEFAULT_OPTIMIZERS
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [n for n in names if n not in OPTIMIZERS]
+    if bad or not names:
+        raise TnrnnError(f"--optimizers must be among {', '.join(OPTIMIZERS)}, got {text!r}")
+    return names
+
+
+def build_report(args: argparse.Namespace) -> dict:
+    """The data ``tnrnn build`` prints (also used by tests)."""
+    from ..errors import ResourceError
+    from ..network.build import build_network
+    from ..network.contract import estimate_cost
+
+    spec = spec_from_args(args)
+    optimizers = _optimizers(args.optimizers)
+    net = build_network(spec, args.time, form=args.form)
+    report = net.stats()
+    report["expected_input_copies"] = spec.input_copies(args.time)
+    try:
+        cost = estimate_cost(spec, args.time, form=args.form, batch=args.batch, optimizers=optimizers)
+        cost["batch"] = args.batch
+    except ResourceError as exc:
+        # The network exists but is too large to plan a contraction for: report why instead of failing.
+        cost = {"flops": None, "peak_bytes": None, "path_optimizer": None, "batch": args.batch, "note": str(exc)}
+    report["contraction"] = cost
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    report = build_report(args)
+    if args.json:
+        print_json(report)
+        return 0
+    from ..errors import human_bytes
+
+    c = report["contraction"]
+    copies = report["input_copies"]
+    shown = ", ".join(map(str, copies)) if len(copies) <= 16 else ", ".join(map(str, copies[:8])) + ", ..., " + ", ".join(map(str, copies[-4:]))
+    rows = [
+        ("RAC", f"L={report['depth']}  R={report['width']}  M={report['features']}  K={report['outputs']}  T={report['time']}"),
+        ("form", report["form"]),
+        ("nodes", f"{report['nodes']:,}  ({', '.join(f'{k} {v:,}' for k, v in report['roles'].items())})"),
+        ("edges", f"{report['edges']:,}  ({report['bonds']:,} bonds, {report['open_legs']:,} open legs)"),
+        ("input copies", f"[{shown}]  (n_j = C(T-j+L-1, L-1))"),
+        ("total input copies", f"{report['total_input_copies']:,}  (= C(T+L-1, L))"),
+    ]
+    if c.get("flops") is None:
+        rows.append(("contraction", c.get("note", "not estimated")))
+    else:
+        rows += [
+            (f"contraction (batch {c['batch']})", f"{c['flops']:.3g} flops, peak {human_bytes(c['peak_bytes'])}"),
+            ("path optimizer", f"{c['path_optimizer']}  (flops of each: "
+             + ", ".join(f"{k} {'abandoned' if v is None else format(v, '.3g')}" for k, v in c["candidates"].items())
+             + "".join(f"; {k} skipped: {why}" for k, why in c.get("skipped", {}).items()) + ")"),
+        ]
+    width = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{width}}  {v}")
+    return 0
