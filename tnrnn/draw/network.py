@@ -134,7 +134,8 @@ def _heading(ax, x, y, lines) -> None:
         y -= size / 72 * 1.45
 
 
-def _legend(fig, items, ncol):
+def _legend(where, items, ncol):
+    """Legend along the bottom of a figure (or of an axes, when drawing into a caller's axes)."""
     from matplotlib.lines import Line2D
 
     handles = []
@@ -149,8 +150,8 @@ def _legend(fig, items, ncol):
                                   markeredgecolor="#555555", label=label))
         else:
             handles.append(Line2D([], [], color=color, lw=3 if kind == "bold" else 2, label=label))
-    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7.5, frameon=False,
-               bbox_to_anchor=(0.5, 0.0), handletextpad=0.4, columnspacing=1.2, borderaxespad=0.3)
+    where.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7.5, frameon=False,
+                 bbox_to_anchor=(0.5, 0.0), handletextpad=0.4, columnspacing=1.2, borderaxespad=0.3)
 
 
 def draw_network(
@@ -218,6 +219,7 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
     part = None if partition is None else make_partition(T, partition)
     nid = net.node_id
     layout = rac_layout(net)
+    own = ax is None  # only a figure made here may be resized and get a figure-wide legend
     fig, ax = _figure_for(layout, ax)
     W, H = layout.size
     cut_keys = _cut_keys(net, cut, nid)
@@ -289,8 +291,10 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
     value = _cut_value(cut)
     if value is not None:
         sym = _symbolic_cut(net, getattr(cut, "edges", cut))
-        lines.append((f"min-cut: {sym + ' = ' if sym else ''}{math_count(value)}  (separation rank ≤ {math_count(value.split(' = ')[-1])}; "
-                      f"{len(cut_keys)} edge{'s' if len(cut_keys) != 1 else ''} cut, drawn bold)", style.CUT_COLOR, 9.5))
+        bound = math_count(value.split(" = ")[-1])
+        n_cut = len(cut_keys)
+        lines.append((f"min-cut: {sym + ' = ' if sym else ''}{math_count(value)}  (separation rank ≤ {bound}; "
+                      f"{n_cut} edge{'s' if n_cut != 1 else ''} cut, drawn bold)", style.CUT_COLOR, 9.5))
     if note:
         lines.append((note, "#555555", 8.5))
     # Heading lines above the grid; the page grows when they need more room than the layout's top margin.
@@ -298,7 +302,8 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
     room = H - y_hi
     if need > room:
         H += need - room
-        fig.set_size_inches(W, H)
+        if own:
+            fig.set_size_inches(W, H)
         ax.set_ylim(0, H)
     _heading(ax, W / 2, H - 0.18, lines)
 
@@ -311,7 +316,7 @@ def _draw_rac(net, partition, cut, *, ax, title, note):
                   ("input leg, side B", "line", style.SIDE_COLORS["B"])]
     if cut_keys:
         items.append(("min-cut edge", "bold", style.CUT_COLOR))
-    _legend(fig, items, ncol=4 if W < 10 else len(items))
+    _legend(fig if own else ax, items, ncol=4 if W < 10 else len(items))
     return fig
 
 
