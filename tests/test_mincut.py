@@ -190,3 +190,23 @@ def test_grid_branch_and_bound_gives_up_clearly():
     cut = rac_mincut(RACSpec(2, 2, 2), 12, form="grid", max_bb_nodes=1)
     assert cut.method == "explicit-scipy" and "fallback" in cut.stats
     assert cut.value == full.value
+
+
+def test_explicit_initial_state_changes_no_cut():
+    from tnrnn.rac import init_params_modp
+
+    spec = RACSpec(3, 2, 3)
+    for form in ("continuous", "grid"):
+        net = build_network(spec, 6, init_params_modp(spec, 0, 101, init_state=True), form=form)
+        assert any(tag.role == "init" and tag.time == 0 for tag in net.tags)
+        assert network_mincut(net, "odd-even").value == rac_mincut(spec, 6, "odd-even", form=form).value
+
+
+def test_cut_result_json():
+    import json
+
+    cut = network_mincut(build_network(RACSpec(2, 2, 3), 4, form="grid"), "start-end")
+    data = json.loads(json.dumps(cut.to_json()))
+    assert data["method"] == "explicit-scipy" and data["form"] == "grid"
+    assert ExactCount.from_json(data["value"]) == cut.value
+    assert math.prod(int(d) ** n for d, n in data["counts"].items()) == cut.value.exact()
