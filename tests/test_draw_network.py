@@ -413,3 +413,34 @@ def test_headless_without_pyplot(tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
     assert (tmp_path / "a.png").stat().st_size > 0 and (tmp_path / "b.svg").stat().st_size > 0
+
+
+def _text_problems(fig):
+    """Pairs of overlapping texts (labels, headings, legend entries) and texts reaching outside the page."""
+    import itertools
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in fig.axes[0].texts if t.get_text()]
+    for legend in fig.legends:
+        texts += list(legend.get_texts())
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    overlapping = [(a, b) for (a, ba), (b, bb) in itertools.combinations(boxes, 2) if ba.overlaps(bb)]
+    W, H = fig.canvas.get_width_height()
+    outside = [name for name, b in boxes if b.x0 < 0 or b.y0 < 0 or b.x1 > W or b.y1 > H]
+    return overlapping, outside
+
+
+@pytest.mark.parametrize("L,T,form", [(1, 16, "continuous"), (2, 8, "grid"), (3, 6, "continuous"), (1, 2, "grid")])
+def test_no_text_overlaps_or_clipping_in_the_full_view(L, T, form):
+    net = build_network(RACSpec(L, 2, 2), T, form=form)
+    fig = draw_network(net, "start-end", mincut.network_mincut(net, "start-end"))
+    assert _text_problems(fig) == ([], [])
+
+
+def test_no_text_overlaps_or_clipping_in_the_compact_view():
+    fig = draw_compact_grid(RACSpec(4, 2, 2), 24, "odd-even", cut_value="2^1749", note="compact view: a note")
+    assert _text_problems(fig) == ([], [])
