@@ -133,3 +133,21 @@ def test_real_table_records_plot(tmp_path):
     assert {"upper-band-L1", "upper-band-L2"} <= ids
     data = curve_data(recs)
     assert data["curves"][2]["lower"] == [2, 4]  # SCIENCE.md anchors, depth 2, M = R = 2
+
+
+def test_no_text_overlaps_or_clipping():
+    import itertools
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    fig = plot_rank_curves(anchor_records())
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = {id(t): t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()}
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts.values()]
+    assert len(boxes) > 15  # title, axis labels, ticks, both legends
+    assert [(a, b) for (a, ba), (b, bb) in itertools.combinations(boxes, 2) if ba.overlaps(bb)] == []
+    W, H = fig.canvas.get_width_height()
+    assert [n for n, b in boxes if b.x0 < 0 or b.y0 < 0 or b.x1 > W or b.y1 > H] == []
