@@ -346,3 +346,33 @@ def test_table_matches_network_contraction(L, R, M, T, partition):
     ours = onehot_matrix_modp(spec, T, params, partition, P)
     theirs = np.asarray(grid_tensor_matrix(spec, T, params, partition, p=P))
     assert theirs.shape == ours.shape and (theirs == ours).all()
+
+
+@pytest.mark.parametrize("partition", ["2,3", "start-end", "1,4"])
+@pytest.mark.parametrize("init_state", [False, True])
+def test_pairs_match_plain_recurrence(partition, init_state):
+    # The broadcast pair evaluation against the lead's recurrence on explicitly assembled sequences, including
+    # explicit initial states and a partition whose first step lies on side B (no shared prefix).
+    from tnrnn.rac import rac_forward_modp
+
+    spec = RACSpec(3, 2, 3)
+    T = 4
+    params = init_params_modp(spec, seed=8, init_state=init_state)
+    part = make_partition(T, partition)
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, 3, (5, len(part.A)))
+    cols = rng.integers(0, 3, (4, len(part.B)))
+    sub = onehot_matrix_modp(spec, T, params, partition, P, rows=rows, cols=cols)
+    seqs = np.zeros((5, 4, T), dtype=np.int64)
+    seqs[:, :, [t - 1 for t in part.A]] = rows[:, None, :]
+    seqs[:, :, [t - 1 for t in part.B]] = cols[None, :, :]
+    ref = rac_forward_modp(params, seqs.reshape(20, T), P)[:, 0].reshape(5, 4)
+    assert (sub == ref).all()
+    S = sample_matrix_modp(spec, T, params, partition, P, 3, np.random.default_rng(2))
+    rng = np.random.default_rng(2)
+    a = rng.integers(0, P, (3, len(part.A), spec.M))
+    b = rng.integers(0, P, (3, len(part.B), spec.M))
+    feats = np.zeros((3, 3, T, spec.M), dtype=np.int64)
+    feats[:, :, [t - 1 for t in part.A]] = a[:, None]
+    feats[:, :, [t - 1 for t in part.B]] = b[None, :]
+    assert (S == rac_forward_modp(params, feats.reshape(9, T, spec.M), P)[:, 0].reshape(3, 3)).all()
