@@ -1,0 +1,78 @@
+"""``tnrnn train`` and ``tnrnn memory-sweep``: outputs written, resume, one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tnrnn.cli import main
+from tnrnn.io import read_json, read_jsonl
+
+TINY = ["--alphabet", "2", "--steps", "4", "--eval-every", "2", "--batch-size", "8", "--eval-batch-size", "16"]
+
+
+def test_train_writes_metrics(tmp_path, capsys):
+    out = tmp_path / "m.json"
+    rc = main(["train", "--cell", "rnn", "--depth", "2", "--width", "4", "--task", "ses", "--time", "6", *TINY,
+               "--out", str(out), "--no-progress"])
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    metrics = read_json(out)
+    assert [h["step"] for h in metrics["history"]] == [2, 4]
+    assert metrics["width"] == 4 and metrics["depth"] == 2 and metrics["cell"] == "rnn"
+    assert 0.0 <= metrics["final"]["accuracy"] <= 1.0
+    assert summary["num_params"] == metrics["num_params"] and "history" not in summary
+
+
+def test_train_with_budget_and_checkpoint_resume(tmp_path, capsys):
+    ck = tmp_path / "ck.npz"
+    args = ["train", "--cell", "rnn", "--budget", "200", "--time", "6", *TINY, "--checkpoint", str(ck), "--no-progress"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["num_params"] <= 200 and ck.exists()
+    assert main(args) == 0  # finished run: resumed, nothing left to train
+    again = json.loads(capsys.readouterr().out)
+    assert again["resumed_from"] == 4 and again["final"] == first["final"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--cell", "gru", "--time", "9"], "time must be even"),
+        (["train", "--cell", "gru", "--time", "10", "--compare", "6"], "at most T/2"),
+        (["train", "--cell", "lstm", "--depth", "3", "--budget", "30", "--time", "10"], "too small for any lstm"),
+        (["train", "--cell", "gru", "--task", "copy", "--time", "5", "--symbols", "3"], "delay must be >= 1"),
+        (["train", "--cell", "plusrnn", "--depth", "1", "--time", "10"], "depth >= 2"),
+        (["train", "--cell", "elman", "--time", "10"], "invalid choice"),
+        (["memory-sweep", "--cells", "gru,foo"], "unknown cell"),
+        (["memory-sweep", "--cells", "gru", "--depths", "1", "--times", "10", "--budget", "5"], "too small"),
+        (["memory-sweep", "--times", "11"], "even"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
+    assert main([*argv, "--no-progress"] if argv[0] == "train" else argv + ["--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err and "Traceback" not in err
+
+
+def test_memory_sweep_writes_json_figure_and_resumes(tmp_path, capsys):
+    prefix = tmp_path / "sweep"
+    argv = ["memory-sweep", "--cells", "rnn", "--depths", "1,2", "--times", "6", "--budget", "400", *TINY,
+            "--out", str(prefix), "--no-progress"]
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    summary = read_json(f"{prefix}.json")
+    assert len(summary["points"]) == 2 and not summary["errors"]
+    assert {(p["depth"], p["time"]) for p in summary["points"]} == {(1, 6), (2, 6)}
+    assert all(p["num_params"] <= 400 for p in summary["points"])
+    assert summary["training"]["steps"] == 4
+    png = (tmp_path / "sweep.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert printed["figure"].endswith("sweep.png")
+    # a rerun finds every point finished: nothing is recomputed, the records are the same
+    records = read_jsonl(f"{prefix}.jsonl")
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert read_jsonl(f"{prefix}.jsonl") == records
+    assert read_json(f"{prefix}.json")["points"] == summary["points"]
