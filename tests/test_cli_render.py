@@ -85,3 +85,25 @@ def test_gallery_refuses_a_file_as_folder(tmp_path, capsys):
     f.write_text("x")
     assert main(["gallery", str(f), "--no-curves"]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_gallery_rank_curves_small_grid(tmp_path):
+    pytest.importorskip("tnrnn.rank")
+    d = tmp_path / "g"
+    argv = ["gallery", str(d), "--curve-times", "2,4", "--curve-depths", "1,2", "--no-progress"]
+    assert main(argv) == 0
+    for stem in ("rank_curves", "rank_curves_continuous"):
+        assert (d / f"{stem}.png").read_bytes()[:4] == b"\x89PNG"
+        data = json.loads((d / f"{stem}.json").read_text())
+        got = {(r["depth"], r["time"]): r["lower"] for r in data["records"]}
+        assert set(got) == {(1, 2), (1, 4), (2, 2), (2, 4)}
+        assert got[(1, 4)] == 2  # shallow: min(R, M^(T/2)) = 2
+    one_hot = {(r["depth"], r["time"]): r["lower"] for r in json.loads((d / "rank_curves.json").read_text())["records"]}
+    assert one_hot[(2, 4)] == 4  # SCIENCE.md anchor: L = 2, M = R = 2, T = 4
+    cont = {(r["depth"], r["time"]): r["lower"] for r in
+            json.loads((d / "rank_curves_continuous.json").read_text())["records"]}
+    assert cont[(2, 4)] == 6  # SCIENCE.md: continuous domain, L = 2, M = R = 2, T = 4 has rank 6
+    before = (d / "rank_curves.png").read_bytes()
+    assert main(argv) == 0  # rerun: finished points are reused, same figure
+    assert (d / "rank_curves.png").read_bytes() == before
+    assert "rank_curves.png" in (d / "README.md").read_text()
