@@ -31,7 +31,7 @@ from tnrnn.spec import RACSpec
 
 P = 10_007
 # Fast path search for the property tests; the full optimiser set is exercised separately below.
-FAST = ("greedy", "sequential")
+FAST = ("greedy", "sequential", "tree")
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -122,7 +122,7 @@ def test_all_optimisers_agree_and_cheapest_is_kept():
     assert np.array_equal(y, rac_forward_modp(q, x, P))
     cost = estimate_cost(spec, 5, batch=3)
     tried = {k: v for k, v in cost["candidates"].items() if v is not None}
-    assert {"greedy", "sequential"} <= set(cost["candidates"])
+    assert {"greedy", "sequential", "tree"} <= set(cost["candidates"])
     assert cost["flops"] == min(tried.values())
     assert cost["path_optimizer"] in tried and tried[cost["path_optimizer"]] == cost["flops"]
 

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
                    help="one open leg per input copy (continuous, default) or per time step (grid)")
     p.add_argument("--batch", type=positive_int, default=1, help="batch size for the contraction estimate (default 1)")
     p.add_argument("--optimizers", default=None,
-                   help="comma-separated path optimisers to try (default: greedy,random-greedy,cotengra,sequential)")
+                   help="comma-separated path optimisers to try (default: greedy,random-greedy,cotengra,sequential,tree)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
         return 0
     from ..errors import human_bytes
+    from ..network.contract import format_count
 
     c = report["contraction"]
     copies = report["input_copies"]
@@ -81,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
         rows.append(("contraction", c.get("note", "not estimated")))
     else:
         rows += [
-            (f"contraction (batch {c['batch']})", f"{c['flops']:.3g} flops, peak {human_bytes(c['peak_bytes'])}"),
+            (f"contraction (batch {c['batch']})", f"{format_count(c['flops'])} flops, peak {human_bytes(c['peak_bytes'])}"),
             ("path optimizer", f"{c['path_optimizer']}  (flops of each: "
-             + ", ".join(f"{k} {'abandoned' if v is None else format(v, '.3g')}" for k, v in c["candidates"].items())
+             + ", ".join(f"{k} {'abandoned' if v is None else format_count(v)}" for k, v in c["candidates"].items())
              + "".join(f"; {k} skipped: {why}" for k, why in c.get("skipped", {}).items()) + ")"),
         ]
     width = max(len(k) for k, _ in rows)

@@ -45,7 +45,7 @@ from ..spec import RACSpec, check_positive_int
 from .build import FORMS, RACNetwork, build_network, count_nodes
 
 #: Path optimisers tried by default ("cotengra" is skipped when cotengra is not installed).
-DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential")
+DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential", "tree")
 OPTIMIZERS = DEFAULT_OPTIMIZERS
 
 #: Networks with more operands than this are not contracted (path search and compilation would take minutes).
@@ -499,6 +499,88 @@ def _sequential_path(es: EinsumSpec) -> list[tuple]:
     return path
 
 
+def _tree_path(es: EinsumSpec) -> list[tuple]:
+    """Leaf elimination: repeatedly contract an operand that shares at most one index with the rest.
+
+    Without its batch index, a RAC network in forward mode (continuous form) is a tree of hyper-edges, and
+    absorbing leaves into their neighbours, oldest first, computes every state instance from its children like
+    the recurrence does, keeping intermediates at ``batch x R``. Greedy optimisers, distracted by the batch
+    index, often build weight-weight products instead and pay many times more. A leaf joins a partner that is a
+    leaf on the same index when there is one (an elementwise product), else the smallest partner. Whatever is
+    left unconnected (other components, e.g. the grid form's ties) is contracted in time order at the end.
+    """
+    import heapq
+
+    keep = set(es.output) | ({es.batch_symbol} if es.batch_symbol else set())
+    ix: dict[int, tuple] = {i: tuple(v) for i, v in enumerate(es.inputs)}
+    key: dict[int, float] = dict(enumerate(es.order))
+    members: dict[str, set] = {}
+    for i, v in ix.items():
+        for s in set(v):
+            if s not in keep:
+                members.setdefault(s, set()).add(i)
+    sizes = es.sizes
+    live = list(range(len(ix)))
+    path: list[tuple] = []
+    next_id = len(live)
+
+    def shared(i: int) -> list:
+        return [s for s in set(ix[i]) if s not in keep and len(members[s]) > 1]
+
+    def size(i: int) -> int:
+        return math.prod(sizes[s] for s in ix[i])
+
+    heap = [(key[i], i) for i in live]
+    heapq.heapify(heap)
+    while heap and len(live) > 1:
+        _, a = heapq.heappop(heap)
+        if a not in ix:
+            continue
+        sh = shared(a)
+        if len(sh) != 1:
+            continue  # not a leaf (yet): pushed again when a neighbour goes away
+        s = sh[0]
+        others = [j for j in members[s] if j != a]
+        leaves = [j for j in others if len(shared(j)) == 1]
+        b = min(leaves or others, key=lambda j: (size(j), key[j]))
+        pa, pb = sorted((live.index(a), live.index(b)))
+        path.append((pa, pb))
+        del live[pb]
+        del live[pa]
+        c = next_id
+        next_id += 1
+        live.append(c)
+        both = set(ix[a]) | set(ix[b])
+        touched = set()
+        for t in both:
+            if t in keep:
+                continue
+            members[t].discard(a)
+            members[t].discard(b)
+            # An index private to the pair is summed now; one used elsewhere stays on the result.
+            if members[t]:
+                members[t].add(c)
+                touched |= members[t]
+        ix[c] = tuple(t for t in dict.fromkeys(ix[a] + ix[b]) if t in keep or members.get(t))
+        key[c] = max(key[a], key[b])
+        del ix[a], ix[b]
+        for j in touched:
+            heapq.heappush(heap, (key[j], j))
+    # Leftover components: sweep them together in time order.
+    rest = sorted(live, key=lambda j: key[j])
+    while len(rest) > 1:
+        a, b = rest[0], rest[1]
+        pa, pb = sorted((live.index(a), live.index(b)))
+        path.append((pa, pb))
+        del live[pb]
+        del live[pa]
+        live.append(next_id)
+        key[next_id] = max(key[a], key[b])
+        rest = [next_id] + rest[2:]
+        next_id += 1
+    return path
+
+
 def _cotengra_available() -> bool:
     try:
         import cotengra  # noqa: F401
@@ -526,7 +608,8 @@ def find_path(
         Bytes per entry for the memory estimate.
     optimizers : sequence of str
         Any of ``"greedy"``, ``"random-greedy"``, ``"cotengra"`` (skipped when not installed) and
-        ``"sequential"`` (a sweep in time order that follows the recurrence; good for shallow RACs).
+        ``"sequential"`` (a sweep in time order that follows the recurrence; good for shallow RACs) and
+        ``"tree"`` (leaf elimination, state instance by state instance; good for deep RACs in the continuous form).
     time_budget : float
         Seconds allowed to each of random-greedy and cotengra; both are skipped when greedy's own run time
         shows they could not finish enough trials in it (large networks).
@@ -590,6 +673,8 @@ def find_path(
             found[name] = list(oe.contract_path(eq, *shapes, shapes=True, optimize=opt)[0])
         elif name == "sequential" and len(es.inputs) > 1:
             found[name] = _sequential_path(es)
+        elif name == "tree" and len(es.inputs) > 1:
+            found[name] = _tree_path(es)
     best = None
     candidates = {}
     for name, path in found.items():
@@ -677,6 +762,14 @@ def _make_key(spec, T, form, batch, arithmetic, p, has_h0, mode="forward", outpu
                    tuple(output_steps), opts)
 
 
+def format_count(n: int) -> str:
+    """A possibly astronomically large count in three significant digits, e.g. ``'1.23e+45'`` or ``'~10^1234'``."""
+    n = int(n)
+    if n < 10**300:
+        return f"{n:.3g}"
+    return f"~10^{len(str(n)) - 1}"
+
+
 def _guard(report: PathReport, what: str, instead: str, budget_bytes, budget_flops, batch: int | None = None) -> None:
     budget_bytes = default_budget_bytes() if budget_bytes is None else int(budget_bytes)
     budget_flops = default_budget_flops() if budget_flops is None else int(budget_flops)
@@ -684,7 +777,7 @@ def _guard(report: PathReport, what: str, instead: str, budget_bytes, budget_flo
     if report.peak_bytes > budget_bytes:
         over.append(f"about {human_bytes(report.peak_bytes)} of memory (budget {human_bytes(budget_bytes)})")
     if report.flops > budget_flops:
-        over.append(f"about {report.flops:.3g} flops (budget {budget_flops:.3g})")
+        over.append(f"about {format_count(report.flops)} flops (budget {budget_flops:.3g})")
     if over:
         hint = instead
         if batch and batch > 1 and report.peak_bytes > budget_bytes:
