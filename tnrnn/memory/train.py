@@ -265,8 +265,24 @@ def _cached(key, build: Callable):
     return hit
 
 
-def _chunk_runner(loss_fn: Callable, sample_batch: Callable, config: TrainConfig) -> Callable:
-    """``run_chunk(params, opt_state, train_key, steps) -> ((params, opt_state), metrics)``, jitted."""
+def make_train_chunk(loss_fn: Callable, sample_batch: Callable, config: TrainConfig) -> Callable:
+    """The jitted training chunk :func:`train` runs (cached per arguments, the seed aside).
+
+    ``run_chunk(params, opt_state, train_key, steps) -> ((params, opt_state), metrics)`` runs one optimiser
+    step per entry of the int array ``steps`` inside one ``lax.scan``; the batch of step ``s`` is
+    ``sample_batch(fold_in(train_key, s), config.batch_size)``. ``opt_state`` comes from
+    ``make_optimizer(config).init(params)``; ``metrics`` holds per-step ``loss``, ``grad_norm`` and the aux.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> cfg = TrainConfig(learning_rate=0.1)
+    >>> run = make_train_chunk(lambda p, b: (jnp.mean((p - b) ** 2), {}), lambda k, n: jnp.ones(n), cfg)
+    >>> (p, o), m = run(jnp.zeros(()), make_optimizer(cfg).init(jnp.zeros(())), jax.random.PRNGKey(0),
+    ...                 jnp.arange(3))
+    >>> m["loss"].shape
+    (3,)
+    """
 
     def build():
         tx = make_optimizer(config)
@@ -382,7 +398,7 @@ def train(
         sample_jit = _cached(("sample", sample_batch), lambda: jax.jit(sample_batch, static_argnums=1))
         eval_batch = sample_jit(eval_key, config.eval_batch_size)
 
-    run_chunk = _chunk_runner(loss_fn, sample_batch, config)
+    run_chunk = make_train_chunk(loss_fn, sample_batch, config)
 
     bar = tqdm(total=config.steps, initial=min(step0, config.steps), desc=desc, disable=not progress,
                file=sys.stderr, leave=False, dynamic_ncols=True)

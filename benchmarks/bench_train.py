@@ -1,0 +1,71 @@
+"""Training throughput: the jitted ``lax.scan`` chunk against per-step loops of the same model.
+
+Case: a GRU (width 128, one layer) on Start-End Similarity with T = 100 and batch 64 (quick: width 32,
+T = 20, batch 16). Variants, all doing the same work per step (draw a batch, gradient, Adam update with
+clipping):
+
+* ``scan chunk (jit)``: :func:`tnrnn.memory.train.make_train_chunk`, what :func:`train` runs (baseline);
+* ``per-step loop, jitted step``: a Python loop calling one jitted step;
+* ``per-step loop, no jit``: the same step run eagerly, op by op.
+
+Times are seconds per training step (compilation excluded); the note gives steps per second.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from common import best_time, rows_with_ratios
+
+
+def rows(quick: bool) -> list[dict]:
+    from tnrnn.memory.cells import init_stack
+    from tnrnn.memory.tasks import StartEndSimilarity
+    from tnrnn.memory.train import TrainConfig, make_optimizer, make_task_loss, make_train_chunk
+
+    width, T, batch = (32, 20, 16) if quick else (128, 100, 64)
+    chunk_steps = 10 if quick else 20
+    task = StartEndSimilarity(time=T, alphabet=4)
+    config = TrainConfig(steps=1000, batch_size=batch, learning_rate=1e-3, clip_norm=1.0)
+    params = init_stack(0, "gru", task.n_in, width, 1, task.n_out)
+    loss_fn = make_task_loss("gru")
+    tx = make_optimizer(config)
+    opt_state = tx.init(params)
+    key = jax.random.PRNGKey(0)
+
+    run_chunk = make_train_chunk(loss_fn, task.sample, config)
+    steps = jnp.arange(chunk_steps)
+
+    def scan_chunk():
+        jax.block_until_ready(run_chunk(params, opt_state, key, steps))
+
+    def step(p, o, s):
+        batch_ = task._sample(jax.random.fold_in(key, s), batch)
+        (loss, _), grads = jax.value_and_grad(loss_fn, has_aux=True)(p, batch_)
+        updates, o = tx.update(grads, o, p)
+        return optax.apply_updates(p, updates), o, loss
+
+    step_jit = jax.jit(step)
+
+    def loop(fn, n):
+        def run():
+            p, o = params, opt_state
+            for s in range(n):
+                p, o, loss = fn(p, o, jnp.int32(s))
+            jax.block_until_ready(loss)
+        return run
+
+    eager_steps = 1 if not quick else 2
+    timings = {
+        "scan chunk (jit)": best_time(scan_chunk, repeat=3) / chunk_steps,
+        "per-step loop, jitted step": best_time(loop(step_jit, chunk_steps), repeat=3) / chunk_steps,
+    }
+    with jax.disable_jit():
+        timings["per-step loop, no jit"] = best_time(loop(step, eager_steps), repeat=1, warmup=1) / eager_steps
+    case = f"GRU R={width}, T={T}, batch {batch}"
+    out = rows_with_ratios("train", case, timings, baseline="scan chunk (jit)")
+    for r in out:
+        r["note"] = f"{1.0 / r['seconds']:.3g} steps/s"
+    return out
