@@ -191,12 +191,23 @@ def _prefix_states(params: RACParams, length: int, p: int, *, progress: Any = No
 
 
 def _extend_all(params: RACParams, states: Sequence[np.ndarray], p: int) -> tuple:
-    """Continue every state by one step with each symbol; child index = parent * M + symbol."""
-    M = params.spec.M
+    """Continue every state by one step with each symbol; child index = parent * M + symbol.
+
+    Exact mod p like :func:`tnrnn.rac.rac_scan_modp`, but the recurrent factor ``W_H h`` is computed once per
+    parent and broadcast over its M children instead of once per child.
+    """
+    M, L, R = params.spec.M, params.spec.L, params.spec.R
     n = len(states[0])
-    rep = [np.repeat(s, M, axis=0) for s in states]
-    x = np.tile(np.arange(M, dtype=np.int64), n)[:, None]
-    return rac_scan_modp(params, x, p, state=rep)
+    below = (np.asarray(params.W_I[0], dtype=np.int64) % p).T[None, :, :]  # (1, M, R): W_I[1] e_x for every x
+    children = []
+    for l in range(L):
+        W_H = np.asarray(params.W_H[l], dtype=np.int64) % p
+        rec = ((np.asarray(states[l], dtype=np.int64) @ W_H.T) % p)[:, None, :]  # (n, 1, R)
+        if l > 0:
+            below = (below @ (np.asarray(params.W_I[l], dtype=np.int64) % p).T) % p
+        below = (below * rec) % p  # (n, M, R)
+        children.append(below.reshape(n * M, R))
+    return tuple(children)
 
 
 def _grid_table(params: RACParams, T: int, split: int, p: int, output: int, *, progress: bool = False) -> np.ndarray:
