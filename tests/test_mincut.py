@@ -181,13 +181,13 @@ def test_bad_arguments():
         rac_mincut("spec", 4)
 
 
-def test_grid_branch_and_bound_gives_up_clearly():
+def test_grid_frontier_gives_up_clearly():
     spec = RACSpec(4, 2, 3)
     with pytest.raises(ResourceError, match="nodes"):
-        rac_mincut(spec, 200, form="grid", max_bb_nodes=1, fallback=False)
+        rac_mincut(spec, 200, form="grid", max_states=1, fallback=False)
     full = rac_mincut(RACSpec(2, 2, 2), 12, form="grid")
-    assert full.method == "structured" and full.stats["bb_nodes"] > 1
-    cut = rac_mincut(RACSpec(2, 2, 2), 12, form="grid", max_bb_nodes=1)
+    assert full.method == "structured" and full.stats["pareto_states_max"] > 1
+    cut = rac_mincut(RACSpec(2, 2, 2), 12, form="grid", max_states=1)
     assert cut.method == "explicit-scipy" and "fallback" in cut.stats
     assert cut.value == full.value
 

@@ -18,14 +18,14 @@ Two ways to get it:
   unfolding of the (time, layer) grid, and all instances of ``h[t, l]`` are identical subtrees: a dynamic
   programme over the grid (for each (t, l) and side, the cheapest cut of one instance's subtree with its
   ``copy`` node on that side) is the exact min-cut in O(T L) operations. The grid form is no longer a tree (a
-  tie joins every copy of a step), so it is solved by branch and bound over the steps whose tie is cut, each
-  node bounded by the same dynamic programme with the tie's cost M spread as ``M / n_t`` over its ``n_t``
-  copies (a valid relaxation: a cut tie pays M once for all its copies; it is the max-flow dual with the tie's
-  capacity shared evenly among its copies); a node whose relaxed optimum cuts all or none of the copies of every
-  undecided step is solved exactly. The search starts from the feasible cut ``M^min(|A|,|B|)`` and closes
-  quickly for moderate T (T = 64 to 128 at L <= 4 in well under a second); the relaxation gets weaker with T, so
-  past a work budget it hands over to the explicit network when that is small enough, or refuses with a
-  ``ResourceError`` naming the sizes. Both paths return the same values (tested, including a property test).
+  tie joins every copy of a step), but a cut either splits a tie (cost M once; the step's copies are then free)
+  or keeps it (every copy on the step's side). For a given choice of split ties the rest is the same tree DP, so
+  the DP runs over the steps carrying every choice made so far as a state (the column of subtree costs
+  ``f[t][l][s]`` and the number of ties split) and drops a state whenever another is no worse in every column
+  cost and in ties split: the recurrences are monotone, so a dominated state can never finish cheaper. The
+  frontier stays small in practice (about T + 2 states for Start-End, a few hundred for random partitions at
+  T = 128); past ``max_states`` the explicit network is used when it is small enough, otherwise a
+  ``ResourceError`` names the sizes. Both paths return the same values (tested, including a property test).
 
 Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` over the distinct bond dimensions
 ``d`` (in a RAC network only R and M; dimension 1 costs nothing).
@@ -37,19 +37,16 @@ Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` o
   their side checked exactly with integers ``d2^q`` vs ``d1^p``) give two integer max-flow problems; a cut
   optimal for both is optimal at ``rho``, because ``rho -> c1 + c2 rho - mincut(rho)`` is convex, non-negative
   and zero at both ends. The bracket is narrowed until that certificate holds.
-* The structured paths compare costs ``(c1, c2)`` by their float value when it decides by a wide margin, and
-  otherwise exactly (integer exponents for commensurable dimensions, ball arithmetic for incommensurable ones,
-  where only identical costs are equal). The grid-form branch and bound computes its relaxed lower bounds in
-  floats, lowers them by a relative 1e-9 (far above the rounding of those sums) and rounds them up to the next
-  achievable cost (a whole number of ``log g`` units, or the cheapest ``(c1, c2)`` above the bound); a node is
-  pruned only when that is no cheaper than the incumbent, a feasible cut whose cost is kept as exact integers.
+* The structured paths count cut bonds as exact integers (R bonds, M legs or ties) and compare costs
+  ``(c1, c2)`` by their float value when it decides by a wide margin, and otherwise exactly (integer exponents
+  for commensurable dimensions, ball arithmetic for incommensurable ones, where only identical costs are equal).
+  The grid-form frontier compares integer counts componentwise, with no logarithms at all.
 
 The value is returned as an :class:`~tnrnn.bignum.ExactCount`: ``R^c_R * M^c_M``, never expanded.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -66,8 +63,9 @@ from ..spec import RACSpec, check_positive_int
 FORMS = ("continuous", "grid")
 SOLVERS = ("scipy", "networkx")
 
-#: Work budget of the structured grid-form solver: branch-and-bound nodes times T * L (each node is one DP).
-DEFAULT_BB_WORK = 150_000
+#: The structured grid-form solver refuses (or hands over to the explicit network) past this many Pareto states.
+DEFAULT_MAX_STATES = 20_000
+_FORBIDDEN = 2**60  # "infinite" integer cost in the grid-form frontier (real costs stay far below it)
 _INT32_MAX = 2**31 - 1
 
 
@@ -95,7 +93,7 @@ class CutResult:
     certificate : str
         Why the value is an exact minimum (which exactness argument applied).
     stats : dict
-        Solver details (graph size, max-flow calls, branch-and-bound nodes).
+        Solver details (graph size, max-flow calls, largest Pareto frontier of the grid-form DP).
     """
 
     value: ExactCount
@@ -215,25 +213,6 @@ class _CostOrder:
 
     def lt(self, a, b) -> bool:
         return self.cmp(a, b) < 0
-
-
-class _FloatOrder:
-    """Float order on costs, for the grid-form relaxation only: its values are lower bounds used for pruning with
-    a relative safety margin (``_PRUNE_MARGIN``); every reported value is recomputed exactly with :class:`_CostOrder`."""
-
-    def __init__(self, R: int, M: int) -> None:
-        self.lr, self.lm = math.log(R), math.log(M)
-
-    def value(self, c) -> float:
-        return math.inf if c is None else c[0] * self.lr + c[1] * self.lm
-
-    def lt(self, a, b) -> bool:
-        return self.value(a) < self.value(b)
-
-
-# A node is pruned only when its float lower bound exceeds the incumbent by this relative margin, far above the
-# rounding of a sum of at most T*L*2 float terms, so float rounding can never prune the optimum.
-_PRUNE_MARGIN = 1e-9
 
 
 def _add(a, b):
@@ -563,18 +542,18 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
 _R = (1, 0)  # cost of one R bond
 
 
-def _grid_fallback(spec: RACSpec, T: int, partition: Partition, max_bb_nodes: int, fallback: bool) -> CutResult:
+def _grid_fallback(spec: RACSpec, T: int, partition: Partition, max_states: int, fallback: bool) -> CutResult:
     from ..network.build import DEFAULT_MAX_NODES, build_network, count_nodes
 
     nodes = count_nodes(spec, T, "grid")
     why = (
-        f"the structured grid-form min-cut of L={spec.L}, R={spec.R}, M={spec.M}, T={T} did not close its branch "
-        f"and bound within {max_bb_nodes} nodes"
+        f"the structured grid-form min-cut of L={spec.L}, R={spec.R}, M={spec.M}, T={T} needed more than "
+        f"{max_states:,} Pareto states"
     )
     if not fallback or nodes > DEFAULT_MAX_NODES:
         raise ResourceError(
             f"{why}, and the explicit grid network would have {nodes:,} nodes (limit {DEFAULT_MAX_NODES:,}); use the "
-            f"continuous form (an upper bound on the grid form's min-cut), a smaller T, or raise max_bb_nodes"
+            f"continuous form (an upper bound on the grid form's min-cut), a smaller T, or raise max_states"
         )
     cut = network_mincut(build_network(spec, T, form="grid"), partition)
     cut.stats["fallback"] = f"{why}; solved the explicit grid network ({nodes:,} nodes) instead"
@@ -622,28 +601,52 @@ def _tree_dp(L: int, T: int, side: list[int], leaf: list, order: _CostOrder):
     return root[root_side], root_side, choices
 
 
-def _count_wrong_leaves(L: int, T: int, side: list[int], root_side: int, choices: dict) -> list[int]:
-    """Per step, the number of layer-1 ``W_I`` instances on the wrong side in the DP's optimal assignment."""
-    cnt = {(T, L): [0, 0]}
-    cnt[(T, L)][root_side] = 1
-    wrong = [0] * (T + 1)
-    for t in range(T, 0, -1):
-        for l in range(L, 0, -1):
-            c = cnt.pop((t, l), None)
-            if c is None:
-                continue
-            for s in (0, 1):
-                if not c[s]:
-                    continue
-                in_side, h_side = choices[(t, l, s)]
-                if l == 1:
-                    if in_side != side[t]:
-                        wrong[t] += c[s]
-                else:
-                    cnt.setdefault((t, l - 1), [0, 0])[in_side] += c[s]
-                if t > 1:
-                    cnt.setdefault((t - 1, l), [0, 0])[h_side] += c[s]
-    return wrong
+def _grid_column(F: np.ndarray | None, L: int, side_t: int, cut: bool) -> np.ndarray:
+    """Column t of the grid-form DP for every state at once.
+
+    ``F`` holds, per state, ``f[t-1][l][s]`` at index ``2 (l - 1) + s``: the R bonds cut in one instance's subtree of
+    ``h[t-1, l]`` with its copy node on side s (None at t = 1). A cut tie frees the step's copies; a kept tie forces
+    them onto the step's side (``_FORBIDDEN`` otherwise).
+    """
+    k = 1 if F is None else F.shape[0]
+    out = np.empty((k, 2 * L), dtype=np.int64)
+    below = None
+    for l in range(1, L + 1):
+        for s in (0, 1):
+            if l == 1:
+                own = 0 if (cut or s == side_t) else _FORBIDDEN
+                flip = 1 + (0 if (cut or 1 - s == side_t) else _FORBIDDEN)
+                inc = np.full(k, min(own, flip), dtype=np.int64)
+            else:
+                inc = np.minimum(below[:, s], below[:, 1 - s] + 1)
+            if F is None:
+                hid = 0
+            else:
+                hid = np.minimum(F[:, 2 * (l - 1) + s], F[:, 2 * (l - 1) + 1 - s] + 1)
+            out[:, 2 * (l - 1) + s] = np.minimum(inc + hid, _FORBIDDEN)
+        below = out[:, 2 * (l - 1) : 2 * l]
+    return out
+
+
+def _pareto(X: np.ndarray) -> np.ndarray:
+    """Rows of X not dominated (componentwise >=) by another row; duplicates kept once."""
+    X = np.unique(X, axis=0)
+    n = X.shape[0]
+    if n <= 1:
+        return X
+    keep = np.ones(n, dtype=bool)
+    # all pairs, in blocks of rows to bound memory; dominance is transitive, so dropping every dominated row at
+    # once keeps exactly the Pareto set
+    block = max(1, 8_000_000 // n)
+    cols = [np.ascontiguousarray(X[:, d]) for d in range(X.shape[1])]
+    for i0 in range(0, n, block):
+        i1 = min(n, i0 + block)
+        dom = cols[0][None, :] <= cols[0][i0:i1, None]  # dom[i, j]: row j <= row i in every column so far
+        for c in cols[1:]:
+            dom &= c[None, :] <= c[i0:i1, None]
+        np.fill_diagonal(dom[:, i0:i1], False)
+        keep[i0:i1] = ~dom.any(axis=1)
+    return X[keep]
 
 
 def rac_mincut(
@@ -652,7 +655,7 @@ def rac_mincut(
     partition: "Partition | str" = "start-end",
     *,
     form: str = "continuous",
-    max_bb_nodes: int | None = None,
+    max_states: int | None = None,
     fallback: bool = True,
 ) -> CutResult:
     """Exact min-cut of a RAC network without building it (structured fast path).
@@ -666,12 +669,12 @@ def rac_mincut(
         Partition of the steps 1..T.
     form : {"continuous", "grid"}
         Continuous form (one open leg per input copy; exact DP, O(T L)) or grid form (one open leg per step;
-        exact branch and bound over the steps' ties with the DP as bound).
-    max_bb_nodes : int, optional
-        Grid form only: how many branch-and-bound nodes to explore before giving up (default
-        ``max(20, DEFAULT_BB_WORK // (T L))``).
+        exact DP over the steps with a Pareto frontier of split/kept ties).
+    max_states : int, optional
+        Grid form only: the most Pareto states the DP may keep per step before giving up (default
+        ``DEFAULT_MAX_STATES``; in practice about T + 2 for Start-End and a few hundred for random partitions).
     fallback : bool
-        Grid form only: when the branch and bound gives up, solve the explicit grid network instead
+        Grid form only: when the frontier outgrows ``max_states``, solve the explicit grid network instead
         (:func:`network_mincut`) if it has at most ``DEFAULT_MAX_NODES`` nodes.
 
     Returns
@@ -685,7 +688,7 @@ def rac_mincut(
     TnrnnError
         Bad arguments.
     ResourceError
-        Grid form whose branch and bound exceeds ``max_bb_nodes`` while the explicit network is too big (or
+        Grid form whose frontier exceeds ``max_states`` while the explicit network is too big (or
         ``fallback=False``); nothing else is attempted.
 
     Examples
@@ -702,8 +705,8 @@ def rac_mincut(
     T = check_positive_int("T", T)
     if form not in FORMS:
         raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
-    if max_bb_nodes is not None:
-        max_bb_nodes = check_positive_int("max_bb_nodes", max_bb_nodes)
+    if max_states is not None:
+        max_states = check_positive_int("max_states", max_states)
     partition = make_partition(T, partition)
     L, R, M = spec.L, spec.R, spec.M
     side = [0] + [0 if partition.side(t) == "A" else 1 for t in range(1, T + 1)]
@@ -728,91 +731,30 @@ def rac_mincut(
         cost, _, _ = _tree_dp(L, T, side, leaf, order)
         return result(cost, {"dp_states": 2 * T * L}, f"exact DP over the (time, layer) grid of the tree network; {cert_cmp}")
 
-    # grid form: branch and bound over tie states (0 = undecided/relaxed, 1 = cut, 2 = kept)
-    fl = _FloatOrder(R, M)
-    if max_bb_nodes is None:
-        max_bb_nodes = max(20, DEFAULT_BB_WORK // (T * L))
-    # incumbent: cut the ties (or legs) of every step of the smaller side, a feasible cut of cost M^min(|A|,|B|)
-    best = (0, min(len(partition.A), len(partition.B))) if M > 1 else (0, 0)
-    explored = 0
-    counter = 0
-    heap: list = []
-
-    def evaluate(status: list[int]):
-        leaf: list = [None]
-        cut_ties = 0
-        for t in range(1, T + 1):
-            if status[t] == 1:
-                leaf.append((0, 0.0))
-                cut_ties += 1
-            elif status[t] == 2:
-                leaf.append(None)
-            else:
-                leaf.append((0, 1.0 / n[t]))
-        cost, root_side, choices = _tree_dp(L, T, side, leaf, fl)
-        if cost is None:
-            return None, None, None
-        lb = fl.value(cost) + cut_ties * fl.lm
-        wrong = _count_wrong_leaves(L, T, side, root_side, choices)
-        # the relaxed optimum is a feasible cut: exact cost = its R bonds + one M per tie it splits
-        ub = (int(cost[0]), cut_ties + sum(1 for t in range(1, T + 1) if status[t] == 0 and wrong[t] > 0))
-        partial = [t for t in range(1, T + 1) if status[t] == 0 and 0 < wrong[t] < n[t]]
-        return lb, ub, (partial, wrong)
-
-    def round_up(x: float):
-        """The smallest cost pair (R bonds, M ties) whose value is at least x: every cut's cost is such a pair,
-        so a bound x can be raised to it (this closes most of the relaxation's gap)."""
-        x = x * (1 - _PRUNE_MARGIN) - 1e-12
-        if x <= 0:
-            return (0, 0)
-        r, m = fl.lr, fl.lm
-
-        if m == 0:
-            return (math.ceil(x / r), 0) if r > 0 else (0, 0)
-        if r == 0:
-            return (0, math.ceil(x / m))
-        cands = [(max(0, math.ceil((x - b * m) / r)), b) for b in range(0, math.ceil(x / m) + 1)]
-        low = cands[0]
-        for c in cands[1:]:
-            if order.lt(c, low):
-                low = c
-        return low
-
-    def prunable(lb: float) -> bool:
-        # no cut below this node can be strictly cheaper than the incumbent
-        if lb > fl.value(best) * (1 + _PRUNE_MARGIN) + 1e-12:
-            return True
-        if order.exps is not None and fl.lr > 0 and fl.lm > 0:
-            # common base g: every cut costs a whole number of log g units, so the bound rounds up to the next one
-            eR, eM = order.exps[R], order.exps[M]
-            units = math.ceil((lb * (1 - _PRUNE_MARGIN) - 1e-12) / (fl.lr / eR))
-            return units >= best[0] * eR + best[1] * eM
-        return not order.lt(round_up(lb), best)
-
-    heapq.heappush(heap, (0.0, counter, [0] * (T + 1)))
-    while heap:
-        key, _, status = heapq.heappop(heap)
-        if prunable(key):
-            break  # best-first: every remaining node's bound is above the incumbent
-        explored += 1
-        if explored > max_bb_nodes:
-            return _grid_fallback(spec, T, partition, max_bb_nodes, fallback)
-        lb, ub, info = evaluate(status)
-        if lb is None:
-            continue
-        if order.lt(ub, best):
-            best = ub
-        partial, wrong = info
-        if not partial or prunable(lb):
-            continue
-        t_branch = max(partial, key=lambda t: min(wrong[t], n[t] - wrong[t]) / n[t])
-        for choice in (1, 2):
-            child = list(status)
-            child[t_branch] = choice
-            counter += 1
-            heapq.heappush(heap, (lb, counter, child))
+    # grid form: exact DP over the steps, keeping the Pareto frontier of (column costs, ties cut)
+    if max_states is None:
+        max_states = DEFAULT_MAX_STATES
+    F = None
+    C = np.zeros(1, dtype=np.int64)
+    widest = 1
+    for t in range(1, T + 1):
+        keep = _grid_column(F, L, side[t], cut=False)
+        cut = _grid_column(F, L, side[t], cut=True)
+        X = np.vstack([np.column_stack([keep, C]), np.column_stack([cut, C + 1])])
+        X = X[X[:, : 2 * L].min(axis=1) < _FORBIDDEN]
+        X = _pareto(X)
+        widest = max(widest, X.shape[0])
+        if X.shape[0] > max_states:
+            return _grid_fallback(spec, T, partition, max_states, fallback)
+        F, C = X[:, : 2 * L], X[:, 2 * L]
+    best = None
+    for a_r, c in zip(np.minimum(F[:, -2], F[:, -1]).tolist(), C.tolist()):
+        cand = (int(a_r), int(c))
+        if best is None or order.lt(cand, best):
+            best = cand
     cert = (
-        f"exact branch and bound over the steps' ties ({explored} nodes), each bounded by the tree DP with a tie's "
-        f"cost spread over its copies, rounded up to the next achievable cost; {cert_cmp}"
+        "exact DP over the steps: for every choice of cut ties (a cut tie costs M once and frees its copies, a kept "
+        "tie forces them onto its side) the (time, layer) tree DP gives the cheapest R bonds; partial choices "
+        f"dominated in every column cost and in ties cut are dropped (the recurrences are monotone); {cert_cmp}"
     )
-    return result(best, {"bb_nodes": explored, "dp_states": 2 * T * L}, cert)
+    return result(best, {"pareto_states_max": widest, "dp_states": 2 * T * L}, cert)
