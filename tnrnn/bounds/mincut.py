@@ -560,45 +560,39 @@ def _grid_fallback(spec: RACSpec, T: int, partition: Partition, max_states: int,
     return cut
 
 
-def _tree_dp(L: int, T: int, side: list[int], leaf: list, order: _CostOrder):
-    """Min-cut DP on the tree unfolding of the (time, layer) grid.
+def _tree_dp(L: int, T: int, side: list[int], leaf_cost, order: _CostOrder):
+    """Continuous-form min-cut: DP over the (time, layer) grid of the tree network.
 
-    ``side[t]`` (0 = A, 1 = B) for t = 1..T; ``leaf[t]`` is the cost of a layer-1 ``W_I`` instance of step t on
-    the wrong side (a cost pair, or None = forbidden). Returns ``(root cost, root side, choices)``; ``choices``
-    maps ``(t, l, s)`` to ``(input child side or W_I side, hidden child side)`` for the counting pass.
+    ``side[t]`` (0 = A, 1 = B) for t = 1..T; ``leaf_cost`` is the cost pair of one open input leg cut (a layer-1
+    ``W_I`` instance on the other side of its step). ``f[l][s]`` is the cost of one instance's subtree of
+    ``h[t, l]`` with its copy node on side s; the root ``W_O`` follows the root copy (its leg is free).
     """
     lt = order.lt
-    f_prev = None  # f[t-1][l][s] for l = 1..L
-    choices = {}
+
+    def cheaper(x, y):
+        return y if lt(y, x) else x
+
     zero = (0, 0)
+    f_prev: list = []
     for t in range(1, T + 1):
-        f_cur: list = [None] * (L + 1)
+        f_cur: list = [None]
         for l in range(1, L + 1):
             pair = []
             for s in (0, 1):
                 # input branch: copy -R- W_I -(M leg | R bond to the copy of h[t, l-1])
                 if l == 1:
-                    own = zero if s == side[t] else leaf[t]
-                    flip = _add(_R, zero if 1 - s == side[t] else leaf[t])
+                    own = zero if s == side[t] else leaf_cost
+                    flip = _add(_R, zero if 1 - s == side[t] else leaf_cost)
                 else:
-                    own = f_cur[l - 1][s]
-                    flip = _add(_R, f_cur[l - 1][1 - s])
-                in_choice = s if not lt(flip, own) else 1 - s
-                in_cost = own if in_choice == s else flip
+                    own, flip = f_cur[l - 1][s], _add(_R, f_cur[l - 1][1 - s])
+                cost = cheaper(own, flip)
                 # hidden branch: copy -R- W_H -R- copy of h[t-1, l]; two R bonds in series cost at most one
-                if t == 1:
-                    h_choice, h_cost = s, zero
-                else:
-                    own_h, flip_h = f_prev[l][s], _add(_R, f_prev[l][1 - s])
-                    h_choice = s if not lt(flip_h, own_h) else 1 - s
-                    h_cost = own_h if h_choice == s else flip_h
-                pair.append(_add(in_cost, h_cost))
-                choices[(t, l, s)] = (in_choice, h_choice)
-            f_cur[l] = pair
+                if t > 1:
+                    cost = _add(cost, cheaper(f_prev[l][s], _add(_R, f_prev[l][1 - s])))
+                pair.append(cost)
+            f_cur.append(pair)
         f_prev = f_cur
-    root = f_prev[L]
-    root_side = 0 if not lt(root[1], root[0]) else 1
-    return root[root_side], root_side, choices
+    return cheaper(*f_prev[L])
 
 
 def _grid_column(F: np.ndarray | None, L: int, side_t: int, cut: bool) -> np.ndarray:
@@ -711,7 +705,6 @@ def rac_mincut(
     L, R, M = spec.L, spec.R, spec.M
     side = [0] + [0 if partition.side(t) == "A" else 1 for t in range(1, T + 1)]
     order = _CostOrder(R, M)
-    n = [0] + spec.input_copies(T)
     cert_cmp = (
         "costs compared exactly (integer exponents)"
         if order.exps is not None
@@ -727,8 +720,7 @@ def rac_mincut(
         return CutResult(ExactCount.product(counts), [], "structured", form, None, dict(sorted(counts.items())), cert, stats)
 
     if form == "continuous":
-        leaf = [None] + [(0, 1)] * T
-        cost, _, _ = _tree_dp(L, T, side, leaf, order)
+        cost = _tree_dp(L, T, side, (0, 1), order)
         return result(cost, {"dp_states": 2 * T * L}, f"exact DP over the (time, layer) grid of the tree network; {cert_cmp}")
 
     # grid form: exact DP over the steps, keeping the Pareto frontier of (column costs, ties cut)
