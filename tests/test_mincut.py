@@ -210,3 +210,15 @@ def test_cut_result_json():
     assert data["method"] == "explicit-scipy" and data["form"] == "grid"
     assert ExactCount.from_json(data["value"]) == cut.value
     assert math.prod(int(d) ** n for d, n in data["counts"].items()) == cut.value.exact()
+
+
+@pytest.mark.parametrize("L,R,M,T,part", [(2, 2, 3, 24, "start-end"), (3, 3, 2, 10, "odd-even"), (4, 2, 3, 8, "1,2,7")])
+def test_grid_frontier_equals_explicit_at_longer_T(L, R, M, T, part):
+    spec = RACSpec(L, R, M)
+    fast = rac_mincut(spec, T, part, form="grid", fallback=False)
+    assert fast.method == "structured"
+    assert fast.value == network_mincut(build_network(spec, T, form="grid"), part).value
+    # the grid form never costs more than the continuous form or the trivial M^min(|A|,|B|)
+    p = make_partition(T, part)
+    assert fast.value <= rac_mincut(spec, T, part).value
+    assert fast.value <= M ** min(len(p.A), len(p.B))
