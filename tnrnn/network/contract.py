@@ -6,16 +6,20 @@ touching a copy tensor carry one index symbol and the copy tensor itself disappe
 an order of magnitude fewer flops than contracting dense deltas (``benchmarks/bench_contract.py`` measures it).
 
 A contraction path is searched with several optimisers (opt_einsum's greedy and random-greedy, cotengra when
-installed, and a time-ordered sweep that follows the recurrence) and the cheapest by flops, then by peak
-memory, is kept: none wins on every RAC shape. The path is compiled into a ``jax.jit`` function cached per
-network structure ``(L, R, M, K, T, form, batch, arithmetic, p, has_h0, output order)``; weights and inputs are
-arguments, so new weights reuse the compiled function without re-tracing.
+installed, a time-ordered sweep that follows the recurrence, and a leaf-elimination "tree" order that computes
+state instance by state instance) and the cheapest by flops, then by peak memory, is kept: none wins on every
+RAC shape (greedy is best on grid tables, the sweep on shallow batches, the tree order on deep batches, where
+greedy can cost 10^4 times more). The path is compiled into a ``jax.jit`` function cached per network structure
+``(L, R, M, K, T, form, batch, arithmetic, p, has_h0, output order)``; weights and inputs are arguments, so new
+weights reuse the compiled function without re-tracing. Paths longer than :data:`MAX_FUSED_STEPS` run step by
+step instead (each distinct step jitted once), because XLA compile time explodes on very long unrolled paths.
 
 Two arithmetics:
 
-* **float**: pairwise ``jnp.einsum`` along the path. Every intermediate produced from an intermediate is
-  rescaled to max-abs 1 (per sequence when it carries the batch index) and the log of the scale is carried,
-  as in :func:`tnrnn.rac.rac_forward`, so evaluation stays finite for long sequences (tested to T = 400).
+* **float**: pairwise ``jnp.einsum`` along the path. Every few contractions (:data:`RESCALE_EVERY`) an
+  intermediate is rescaled to max-abs 1 (per sequence when it carries the batch index) and the log of the scale
+  is carried, as in :func:`tnrnn.rac.rac_forward`, so evaluation stays finite for long sequences (tested at
+  T = 300 and 400, where plain float32 underflows to 0), given inputs and weights of moderate size.
   The materialised grid tensor is one array, so it shares one scale per intermediate: entries far below the
   largest one lose relative precision there (float tables are estimates; certify with ``p``).
 * **exact mod p**: int64 under ``jax.enable_x64``, every pairwise contraction reduced mod p; before running, each
@@ -854,7 +858,8 @@ def _executor(key: PlanKey, rescale: bool) -> Callable:
     """A function ``(W_I, W_H, W_O, h0, feats) -> (result, log_scale)`` following the cached plan's path.
 
     float: ``result`` is the mantissa and ``log_scale`` its log scale (None when nothing was rescaled); mod p:
-    the reduced int64 result and None. ``feats`` is (B, T, M) in forward mode and ``None`` in tensor mode.
+    the reduced int64 result and None. ``feats`` is features (B, T, M) or symbol ids (B, T) in forward mode and
+    ``None`` in tensor mode.
     Up to :data:`MAX_FUSED_STEPS` steps the whole path is one ``jax.jit`` function; longer paths run step by step.
     """
     import jax
@@ -873,7 +878,15 @@ def _executor(key: PlanKey, rescale: bool) -> Callable:
         if fused:
             _TRACES[key] += 1  # a Python side effect: runs only while jax traces
         dtype = W_O.dtype
-        xs = None if feats is None else [feats[:, t, :] for t in range(feats.shape[1])]
+        if feats is None:
+            xs = None
+        elif feats.ndim == 2:
+            # Symbol ids: build the one-hot rows here, where XLA fuses them into the W_I contraction, rather
+            # than shipping a (B, T, M) one-hot array from the host.
+            M = W_I[0].shape[1]
+            xs = [jax.nn.one_hot(feats[:, t], M, dtype=dtype) for t in range(feats.shape[1])]
+        else:
+            xs = [feats[:, t, :] for t in range(feats.shape[1])]
         live = [_leaf(r, W_I, W_H, W_O, h0, xs, dtype) for r in refs]
         # Log scales: None for leaves; an intermediate's value is mantissa * exp(log), log scalar or per batch entry.
         # ages: contractions since the last rescale (static Python ints, summed over merged subtrees).
@@ -1016,7 +1029,7 @@ def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype, 
             "pass symbol ids (B, T), or use form='continuous' for feature vectors"
         )
     if kind == "ids":
-        feats = np.eye(spec.M, dtype=np.int64 if modp else np.float32)[arr]
+        return jnp.asarray(arr, dtype=jnp.int32)  # one-hot rows are built inside the compiled function
     elif not modp:
         return jnp.asarray(arr, dtype=dtype)  # no host round trip for arrays already on the device
     else:
