@@ -53,7 +53,11 @@ def _forward_rows(spec: RACSpec, T: int, B: int, tn_sequences: int) -> list[dict
     y_net.block_until_ready()
     first_call = time.perf_counter() - t0
     y_rec = rac_forward(params, x)
-    np.testing.assert_allclose(np.asarray(y_net), np.asarray(y_rec), rtol=1e-3, atol=1e-6)
+    # Compare in log space: at T = 64 many plain float32 values have underflowed to 0 in both.
+    m_net, l_net = network_forward(spec, params, x, return_log_scale=True)
+    m_rec, l_rec = rac_forward(params, x, return_log_scale=True)
+    np.testing.assert_allclose(np.asarray(l_net), np.asarray(l_rec), atol=1e-3)
+    np.testing.assert_allclose(np.asarray(m_net), np.asarray(m_rec), rtol=1e-3, atol=1e-3)
     cost = estimate_cost(spec, T, batch=B)
 
     timings = {
@@ -65,7 +69,7 @@ def _forward_rows(spec: RACSpec, T: int, B: int, tn_sequences: int) -> list[dict
     timings["network path, same steps eager (no jit)"] = eager
     n = min(tn_sequences, B)
     y_tn = _tn_contract_one(spec, T, params, x[0])
-    np.testing.assert_allclose(y_tn, np.asarray(y_rec[0]), rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(y_tn, np.asarray(y_rec[0]), rtol=1e-3, atol=1e-30)
     per_seq = best_time(lambda: [_tn_contract_one(spec, T, params, x[i]) for i in range(n)], repeat=2) / n
     timings["tensornetwork greedy contractor (no jit)"] = per_seq * B
     case = f"L={spec.L} R={spec.R} M={spec.M} T={T} batch {B}"
