@@ -22,7 +22,6 @@ each component is a separate function and this bounds the chosen one.
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Sequence
@@ -175,7 +174,7 @@ def _all_sequences(M: int, length: int) -> np.ndarray:
     return np.array(list(itertools.product(range(M), repeat=length)), dtype=np.int64).reshape(-1, length)
 
 
-def _prefix_states(params: RACParams, length: int, p: int, *, progress: Any = None) -> tuple:
+def _prefix_states(params: RACParams, length: int, p: int) -> tuple:
     """States ``h[length, l]`` after every prefix of ``length`` symbols, lexicographic order, by a trie.
 
     Level k is computed from level k-1 (each state continued by one step with each of the M symbols), so the
@@ -185,8 +184,6 @@ def _prefix_states(params: RACParams, length: int, p: int, *, progress: Any = No
     states = rac_scan_modp(params, np.arange(M, dtype=np.int64)[:, None], p)
     for _ in range(length - 1):
         states = _extend_all(params, states, p)
-        if progress is not None:
-            progress.update(0)
     return states
 
 
