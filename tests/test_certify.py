@@ -376,3 +376,18 @@ def test_pairs_match_plain_recurrence(partition, init_state):
     feats[:, :, [t - 1 for t in part.A]] = a[:, None]
     feats[:, :, [t - 1 for t in part.B]] = b[None, :]
     assert (S == rac_forward_modp(params, feats.reshape(9, T, spec.M), P)[:, 0].reshape(3, 3)).all()
+
+
+def test_loose_upper_bound_grows_to_the_full_table():
+    # With a loose upper bound (60 > true 45) the random 68 x 68 sub-matrix cannot meet it, so the run grows to
+    # the full 81 x 81 table; the certified value is the same as without any bound.
+    cert = certified_rank(RACSpec(2, 3, 3), 8, upper=60, seeds=(0,))
+    stages = cert.runs[0]["stages"]
+    assert stages[0][:2] == [68, 68] and stages[-1] == [81, 81, 45]
+    assert cert.rank == 45
+
+
+def test_progress_bars_go_to_stderr(capsys):
+    certified_rank(RACSpec(2, 2, 2), 6, seeds=(0, 1), progress=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "certified rank" in err

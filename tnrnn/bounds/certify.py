@@ -682,18 +682,22 @@ def _run_onehot(spec, part, p, seed, u, plan, budget, output, progress) -> dict:
     limited = ""
     while True:
         rng = _rng(seed, p, stage)
-        rows = _sample_sequences(rng, spec.M, len(part.A), k1)
-        cols = _sample_sequences(rng, spec.M, len(part.B), k2)
-        sub = onehot_matrix_modp(spec, part.T, params, part, p, rows=rows, cols=cols, output=output,
-                                 budget_bytes=budget, progress=progress)
+        full = k1 == plan["n_rows"] and k2 == plan["n_cols"]
+        if full:  # grown to the whole table: the trie builds it faster than pair by pair
+            sub = onehot_matrix_modp(spec, part.T, params, part, p, output=output, budget_bytes=budget,
+                                     progress=progress)
+        else:
+            rows = _sample_sequences(rng, spec.M, len(part.A), k1)
+            cols = _sample_sequences(rng, spec.M, len(part.B), k2)
+            sub = onehot_matrix_modp(spec, part.T, params, part, p, rows=rows, cols=cols, output=output,
+                                     budget_bytes=budget, progress=progress)
         r = rank_modp(sub, p)
-        stages.append([len(rows), len(cols), r])
-        full = len(rows) == plan["n_rows"] and len(cols) == plan["n_cols"]
+        stages.append([sub.shape[0], sub.shape[1], r])
         if r > best[0]:
-            best = (r, len(rows), len(cols), "full one-hot table" if full else "random one-hot sub-matrix")
+            best = (r, sub.shape[0], sub.shape[1], "full one-hot table" if full else "random one-hot sub-matrix")
         if (u is not None and r >= u) or full:
             break
-        # Not yet at the upper bound: grow towards the full table (a sub-matrix rank only rises with size).
+        # Not yet at the upper bound: a bigger random sub-matrix (the full table at last) may reach higher.
         k1, k2 = min(plan["n_rows"], 4 * k1), min(plan["n_cols"], 4 * k2)
         if k1 * k2 * _BYTES_PER_ENTRY > budget:
             limited = f"matrix growth stopped at {stages[-1][0]} x {stages[-1][1]} by the memory budget"
