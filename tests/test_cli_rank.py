@@ -49,6 +49,7 @@ def test_rank_continuous(capsys):
         (["rank", "-T", "4", "--primes", "100"], "prime"),
         (["rank", "-L", "4", "-T", "1024", "--no-progress"], "budget"),
         (["table", "--times", "2:5"], "even"),
+        (["rank", "-K", "2", "--output", "2"], "output"),
         (["table", "--partition", "1,2"], "partition"),
     ],
 )
@@ -83,3 +84,9 @@ def test_table_marks_contradicted_theory(capsys, tmp_path):
                        "--results", str(tmp_path / "t.jsonl"), "--no-progress", "--workers", "1")
     assert code == 0
     assert "=9*" in out and "contradicted" in out
+
+
+def test_rank_second_output(capsys):
+    code, out, _ = run(capsys, "rank", "-L", "2", "-T", "4", "-K", "2", "--output", "1", "--json", "--no-progress")
+    data = json.loads(out)
+    assert code == 0 and data["certificate"]["output"] == 1 and data["lower"] == 4

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="primes for the certified runs (default 1048573)")
     p.add_argument("--budget-mb", type=positive_int, default=None, metavar="MB",
                    help="memory budget of the certified computation (default 2048)")
+    p.add_argument("--output", type=int, default=0, metavar="k",
+                   help="output component the rank is about, 0..K-1 (default 0; with K > 1 each component is "
+                   "a separate function and every bound applies to each)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run_rank)
@@ -72,7 +75,7 @@ def run_rank(args: argparse.Namespace) -> int:
     report = separation_rank(
         spec, args.time, args.partition, args.domain, seeds=args.seeds, primes=args.primes,
         budget_bytes=None if args.budget_mb is None else args.budget_mb * 2**20,
-        progress=not args.no_progress,
+        progress=not args.no_progress, output=args.output,
     )
     if args.json:
         print_json(report.to_json())
