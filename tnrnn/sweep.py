@@ -470,12 +470,18 @@ def run_sweep(
 # executors: each runs the points in `todo` and calls record(key, outcome) in the parent as they finish
 
 
-def _mp_context():
+def _mp_context(task: str):
     import multiprocessing
 
     # Never fork a parent that may have started jax/XLA threads: forkserver (or spawn) gives clean workers.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # Import the task's module once, in the fork server (which runs no computation, so forking it is safe),
+    # rather than in every worker of every pool: jax-heavy modules take seconds to import. This only takes
+    # effect when the server starts, i.e. with the first process pool of this Python process.
+    ctx.set_forkserver_preload(["__main__", __name__, task.split(":")[0]])
+    return ctx
 
 
 def _infra_outcome(error: str, started: float, detail: str | None = None) -> dict:
@@ -511,7 +517,7 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
     # Points that were in flight when a worker died. Until they are resolved they run one at a time, so the
     # point that kills its worker is identified exactly and the innocent ones still finish.
     suspects: set[str] = set()
-    ctx = _mp_context()
+    ctx = _mp_context(task)
     started: dict[str, float] = {}
     order = {key: i for i, key in enumerate(todo)}
     while queue:
@@ -575,7 +581,12 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
             _stop_pool(pool)
             raise
         else:
-            pool.shutdown(wait=True)
+            if broken:
+                # Not shutdown(wait=True): a worker spawned by a submit racing the break is missed by the
+                # executor's own clean-up (CPython 3.11), which then waits for it forever.
+                _stop_pool(pool)
+            else:
+                pool.shutdown(wait=True)
 
 
 @contextlib.contextmanager
@@ -606,9 +617,9 @@ def _dask_client(workers: int, scheduler: str | None, connect_timeout: float) ->
             import dask
 
             try:
-                # One retry, not Dask's three: on one machine a point that killed its worker twice (crash, out of
-                # memory) will do it again, and every retry costs a worker restart.
-                with _sigint_ignored(), dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                # No retry inside Dask: _run_dask reruns each point Dask gave up on by itself (one more worker
+                # restart for a point that really kills its worker, instead of Dask's three).
+                with _sigint_ignored(), dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR)
             except (RuntimeError, OSError, TimeoutError) as exc:
@@ -636,33 +647,55 @@ def _run_dask(task: str, todo: list[str], params: dict[str, dict], record: Calla
               client: Any) -> None:
     from distributed import as_completed
 
-    # Submit everything: Dask balances the load itself and retries a point whose worker died a few times
-    # before giving up on it with KilledWorker (which we record as that point's error).
-    futures = client.map(_run_point, [task] * len(todo), [params[k] for k in todo], pure=False,
-                         key=[f"tnrnn-sweep-{k}-{os.urandom(4).hex()}" for k in todo])
-    key_of = {fut.key: k for fut, k in zip(futures, todo)}
     started = time.perf_counter()
-    pending = set(key_of)
+    key_of: dict[str, str] = {}  # Dask key -> point key
+    unrecorded: list[Any] = []  # futures whose point has no record yet
+
+    def submit(keys: list[str]) -> list[Any]:
+        futures = client.map(_run_point, [task] * len(keys), [params[k] for k in keys], pure=False,
+                             key=[f"tnrnn-sweep-{k}-{os.urandom(4).hex()}" for k in keys])
+        key_of.update((fut.key, k) for fut, k in zip(futures, keys))
+        unrecorded.extend(futures)
+        return futures
+
+    def outcome_of(fut: Any) -> dict | None:
+        """The point's outcome, or None when Dask gave up on it because workers died while it ran."""
+        try:
+            # result() rather than the status seen by as_completed: if the worker holding a finished result
+            # dies before we fetch it, Dask recomputes the point and result() waits for that.
+            return fut.result()
+        except Exception as exc:  # noqa: BLE001 - _run_point returns task errors, so this is the cluster's
+            if type(exc).__name__ == "KilledWorker":
+                return None
+            return _infra_outcome(_error_text(exc), started)
+
+    def finish(fut: Any, outcome: dict) -> None:
+        unrecorded.remove(fut)
+        fut.release()
+        record(key_of[fut.key], outcome)
+
     try:
-        for fut in as_completed(futures):
-            key = key_of[fut.key]
-            try:
-                # result() rather than the status seen by as_completed: if the worker holding a finished result
-                # dies before we fetch it, Dask recomputes the point and result() waits for that.
-                outcome = fut.result()
-            except Exception as exc:  # noqa: BLE001 - _run_point returns task errors, so this is the cluster's
-                if type(exc).__name__ == "KilledWorker":  # Dask gave up after the point killed several workers
-                    outcome = _infra_outcome(DIED_ERROR, started, _error_text(exc))
-                else:
-                    outcome = _infra_outcome(_error_text(exc), started)
-            pending.discard(fut.key)
-            fut.release()
-            record(key, outcome)
+        # Submit everything at once: Dask balances the load itself.
+        suspects = []
+        for fut in as_completed(submit(todo)):
+            outcome = outcome_of(fut)
+            if outcome is None:
+                suspects.append(fut)
+            else:
+                finish(fut, outcome)
+        # KilledWorker also blames points that merely waited on a worker that another point killed; rerun each
+        # suspect alone, so only a point that kills a worker by itself is recorded as such.
+        for old in suspects:
+            unrecorded.remove(old)
+            (fut,) = submit([key_of[old.key]])
+            old.release()
+            outcome = outcome_of(fut)
+            finish(fut, outcome if outcome is not None else _infra_outcome(DIED_ERROR, started, "KilledWorker"))
     except KeyboardInterrupt:
-        for fut in futures:
-            if fut.key in pending and fut.status == "finished":
+        for fut in list(unrecorded):
+            if fut.status == "finished":
                 with contextlib.suppress(Exception):
-                    record(key_of[fut.key], fut.result(timeout=1))
+                    finish(fut, fut.result(timeout=1))
         with contextlib.suppress(Exception):
-            client.cancel([f for f in futures if f.key in pending], force=True)
+            client.cancel(unrecorded, force=True)
         raise
