@@ -19,8 +19,11 @@ from typing import Any, Sequence
 
 from ..errors import TnrnnError
 
-#: Training budget per point. ``quick`` is a smoke run (chance-level results are expected at most T);
-#: ``full`` is the budget of the gallery figure.
+#: Training budget per point. ``quick`` is a smoke run (chance-level results are expected at most T; the
+#: default quick grid of 12 points takes about 1 to 2 minutes here). ``full`` is the budget of the gallery
+#: figure ``diagrams/memory_sweep_ses.png``: its 45 points (rac, gru, lstm x depth 1, 2, 3 x T = 20..100,
+#: 20000 parameters) took 37.7 minutes with one worker on the project's 2-core CPU shared with other jobs
+#: (load average 5 to 7); 13 to 115 s per point, longer for larger T.
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"steps": 150, "batch_size": 32, "learning_rate": 3e-3, "eval_batch_size": 256, "eval_every": 75},
     "full": {"steps": 1500, "batch_size": 64, "learning_rate": 3e-3, "eval_batch_size": 1024, "eval_every": 250},
@@ -215,13 +218,17 @@ def plot_memory_sweep(summary: dict, path: str | os.PathLike, *, title: str | No
     task = points[0].get("task", {})
     tdesc = task.get("task", "?")
     if tdesc == "ses":
-        tdesc = f"Start-End Similarity (alphabet {task.get('alphabet')}, whole halves compared)"
+        compared = "whole halves compared" if all(p["task"].get("compare") == p["time"] // 2 for p in points) \
+            else f"{task.get('compare')} positions compared"
+        tdesc = f"Start-End Similarity (alphabet {task.get('alphabet')}, {compared})"
+    elif tdesc == "copy":
+        tdesc = f"Copying Memory (alphabet {task.get('alphabet')}, {task.get('symbols')} symbols recalled)"
     head = title or f"{tdesc}: depth at equal parameter budget ({tr.get('budget', '?')} parameters)"
     fig.suptitle("\n".join(textwrap.wrap(head, width=int(10 * fig.get_figwidth()))), fontsize=12)
     foot = (f"training per point: {tr.get('steps')} steps of {tr.get('optimizer', 'adam')}, batch {tr.get('batch_size')}, "
             f"lr {tr.get('learning_rate')} ({tr.get('schedule', 'cosine')}), clip {tr.get('clip_norm')}; "
-            f"accuracy on {tr.get('eval_batch_size')} held-out sequences; "
-            f"{summary.get('total_point_seconds', 0) / 60:.0f} CPU-min in all")
+            f"accuracy on {tr.get('eval_batch_size')} held-out sequences, one seed per point; "
+            f"{summary.get('total_point_seconds', 0) / 60:.0f} min of point run time in all")
     lines = textwrap.wrap(foot, width=int(16 * fig.get_figwidth()))
     fig.text(0.5, 0.01, "\n".join(lines), ha="center", va="bottom", fontsize=8.5, color="0.25")
     fig.tight_layout(rect=(0, 0.025 + 0.035 * len(lines), 1, 0.99))
