@@ -2,9 +2,15 @@
 
 A sweep is a task function named by a string (``"package.module:function"``) and a list of plain parameter
 dicts. Each point runs as ``function(**params)`` in a worker and returns a JSON-serialisable dict. The parent
-process is the only writer of the results file: each finished point is appended as one whole JSON line
-(one ``os.write``, the format :func:`tnrnn.io.read_jsonl` reads), so an interrupted sweep (Ctrl-C, SIGTERM, a killed worker) keeps every point
-that finished and a rerun of the same command skips them.
+process is the only writer of the results file, and holds a lock on it while the sweep runs. Each finished
+point is appended as one whole JSON line (one ``os.write``; :func:`tnrnn.io.read_jsonl` reads the file), so an
+interrupted sweep (Ctrl-C, SIGTERM, a killed worker) keeps every point that finished, and rerunning the same
+command skips them. Lines reach the disk (``fsync``) at least once a second and when the sweep ends, so even
+a machine crash loses at most the last second.
+
+A point that raises is recorded with its error and the sweep goes on. A point whose worker process dies is
+recorded with :data:`DIED_ERROR`. Before blaming a point, the runner reruns it alone, so points that shared
+the dead worker's pool (or Dask worker) still finish.
 
 Record format (one JSON object per line)::
 
