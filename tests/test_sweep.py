@@ -181,6 +181,27 @@ def test_order_duplicates_and_resume(tmp_path):
     assert by_x[1] == next(r for r in first if r["params"]["x"] == 1)  # same record, metadata included
 
 
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=10), st.data())
+def test_resuming_from_any_subset_equals_one_whole_run(tmp_path_factory, xs, data):
+    points = [{"x": x, "fail": x == 5} for x in xs]
+    first = data.draw(st.lists(st.sampled_from(points), max_size=len(points)))
+    path = tmp_path_factory.mktemp("resume") / "r.jsonl"
+    run_sweep(SQUARE, first, path, executor="serial", progress=False)
+    resumed = run_sweep(SQUARE, points, path, executor="serial", retry_errors=False, progress=False)
+    whole = run_sweep(SQUARE, points, None, executor="serial", progress=False)
+    assert strip(resumed) == strip(whole)
+    assert len(read_jsonl(path)) == len({json.dumps(p, sort_keys=True) for p in points})  # each point ran once
+
+
+def test_progress_bar_reports_done_and_skipped(tmp_path, capsys):
+    path = tmp_path / "r.jsonl"
+    run_sweep(SQUARE, [{"x": 1}, {"x": 2}], path, executor="serial", progress=False)
+    run_sweep(SQUARE, [{"x": x} for x in range(1, 5)], path, executor="serial", desc="squares")
+    err = capsys.readouterr().err
+    assert "squares" in err and "4/4" in err and "skipped=2" in err
+
+
 def test_retry_errors_reruns_stored_errors_only_when_asked(tmp_path):
     path = tmp_path / "r.jsonl"
     stale = {"key": point_key(SQUARE, {"x": 6}), "task": SQUARE, "params": {"x": 6}, "status": "error",
