@@ -286,7 +286,7 @@ class _ResultsAppender:
             # A process killed mid-write (or a full disk) can leave a last line without its newline; appending
             # right after it would glue the next record onto the torn one and lose both.
             size = os.fstat(self.fd).st_size
-            if size and os.pread(self.fd, 1, size - 1) != b"\n":
+            if size and os.lseek(self.fd, size - 1, os.SEEK_SET) >= 0 and os.read(self.fd, 1) != b"\n":
                 self._write(b"\n")
         except BaseException:
             os.close(self.fd)
