@@ -71,16 +71,23 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
     assert meta["step"] == 30 and meta["config"]["steps"] == 30
 
 
+def _quadratic(p, b):
+    return jnp.sum((p["w"] - b) ** 2), {}
+
+
 def test_checkpoint_of_another_model_is_refused(tmp_path):
     ck = tmp_path / "ck.npz"
     cfg = TrainConfig(steps=2, eval_every=2, batch_size=4, eval_batch_size=4)
-    train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False)
+    sample = lambda key, n: jnp.ones(3)  # noqa: E731
+    train({"w": jnp.zeros(3)}, _quadratic, sample, cfg, checkpoint=ck, progress=False)
     with pytest.raises(TnrnnError, match="different model"):
-        train_task(TASK, "rnn", 1, 5, cfg, checkpoint=ck, progress=False)
+        train({"w": jnp.zeros(4)}, _quadratic, sample, cfg, checkpoint=ck, progress=False)
+    with pytest.raises(TnrnnError, match="different model"):
+        train({"w": jnp.zeros(3), "v": jnp.zeros(1)}, _quadratic, sample, cfg, checkpoint=ck, progress=False)
     bad = tmp_path / "bad.npz"
     bad.write_text("not a checkpoint")
     with pytest.raises(TnrnnError, match="cannot read checkpoint"):
-        train_task(TASK, "rnn", 1, 4, cfg, checkpoint=bad, progress=False)
+        train({"w": jnp.zeros(3)}, _quadratic, sample, cfg, checkpoint=bad, progress=False)
 
 
 def test_checkpoint_round_trip(tmp_path):
