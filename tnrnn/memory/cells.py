@@ -30,9 +30,11 @@ degree 1 in each of ``x W_I`` and ``h_prev``, so each division multiplies every 
 logits, by a positive per-sequence scalar: the normalised RAC has **the same decision function** (argmax of
 the logits) as the plain RAC with the same weights; only the loss sees the rescaling. ``normalize=False``
 gives the plain recurrence of SCIENCE.md (used in tests to cross-check against :func:`tnrnn.rac_forward`).
-RAC weights start near the identity (``W_H = I + noise``, columns of ``W_I`` near all-ones), so at
-initialisation the state is carried almost unchanged, and ``h0`` starts at the solution of ``h0 W_H = 1``
-(the all-ones convention of SCIENCE.md).
+RAC weights start near the identity (``W_H = I + noise``; ``W_I`` of layer 1 has columns near all-ones,
+``W_I`` of upper layers is ``I + noise``), so at initialisation the state is carried almost unchanged and
+each layer passes its input up, and ``h0`` starts at the solution of ``h0 W_H = 1`` (the all-ones
+convention of SCIENCE.md). The RAC is sensitive to the learning rate: on Start-End Similarity at T = 40,
+Adam at 1e-3 trains it where 3e-3 and 1e-2 leave it at chance.
 """
 
 from __future__ import annotations
@@ -175,8 +177,10 @@ def _orthogonal(key, n: int, blocks: int) -> jax.Array:
     return jnp.concatenate([init(k, (n, n), jnp.float32) for k in jax.random.split(key, blocks)], axis=1)
 
 
-def init_layer(key, cell: str, n_in: int, width: int, *, forget_bias: float = 1.0) -> Params:
+def init_layer(key, cell: str, n_in: int, width: int, *, forget_bias: float = 1.0, upper: bool = False) -> Params:
     """Initial weights of one layer (see the module docstring for the layout).
+
+    ``upper`` marks a layer that reads the layer below (not the one-hot inputs); only the RAC uses it.
 
     Examples
     --------
@@ -189,7 +193,13 @@ def init_layer(key, cell: str, n_in: int, width: int, *, forget_bias: float = 1.
     k1, k2, k3 = jax.random.split(key, 3)
     if cell == "rac":
         W_H = jnp.eye(R, dtype=jnp.float32) + 0.1 * jax.random.normal(k2, (R, R), jnp.float32) / math.sqrt(R)
-        W_I = 1.0 + 0.5 * jax.random.normal(k1, (n_in, R), jnp.float32)
+        if upper:
+            # Reading a state: near the identity, so x W_I ~ x. Near all-ones here would send sum(x) to every
+            # unit and collapse the upper layers to one direction.
+            W_I = jnp.eye(R, dtype=jnp.float32) + 0.5 * jax.random.normal(k1, (n_in, R), jnp.float32) / math.sqrt(R)
+        else:
+            # Reading one-hot inputs: each column near all-ones, so one step rescales the state mildly.
+            W_I = 1.0 + 0.5 * jax.random.normal(k1, (n_in, R), jnp.float32)
         # h0 W_H = 1: the first step starts from the all-ones convention of SCIENCE.md.
         h0 = jnp.linalg.solve(W_H.T, jnp.ones((R,), jnp.float32))
         return {"W_I": W_I, "W_H": W_H, "h0": h0}
@@ -255,7 +265,7 @@ def init_stack(
         n = width
     layers = []
     for l in range(depth):
-        layers.append(init_layer(keys[l], cell, n, width, forget_bias=forget_bias))
+        layers.append(init_layer(keys[l], cell, n, width, forget_bias=forget_bias, upper=l > 0))
         n = width
     params["layers"] = layers
     readout = {"W": _dense(keys[depth], width, n_out)}
