@@ -1,7 +1,7 @@
 """Sweep runner: the rank-table sweep on 1 and 2 workers, local process pool and Dask LocalCluster.
 
-Times are whole ``run_sweep`` calls into a fresh results file (pool or cluster start-up included: that is what
-a user waits for). The task is ``tnrnn.rank:table_point`` once the rank engine provides it, otherwise
+Times are whole ``run_sweep`` calls into a fresh results file, each in a fresh Python process (pool or cluster
+start-up and the workers' imports included: what one ``tnrnn table`` command waits for). The task is ``tnrnn.rank:table_point`` once the rank engine provides it, otherwise
 CPU-bound ``tnrnn.sweep_demo:busy`` points of similar size. Every variant must return the same results (checked
 here; the metadata fields ``seconds``/``worker``/``traceback`` excepted).
 """
@@ -9,15 +9,18 @@ here; the metadata fields ``seconds``/``worker``/``traceback`` excepted).
 from __future__ import annotations
 
 import importlib
+import json
 import os
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 from common import rows_with_ratios
 
-from tnrnn.sweep import run_sweep
+from tnrnn.sweep import load_results, point_key, run_sweep
 
+ROOT = Path(__file__).resolve().parents[1]
 GROUP = "sweep"
 BASELINE = "local x1"
 RANK_TASK = "tnrnn.rank:table_point"
@@ -53,11 +56,32 @@ def _points(quick: bool) -> tuple[str, list[dict], str]:
     return "tnrnn.sweep_demo:busy", points, f"demo busy, {count} x {n:,} steps (table_point not usable yet)"
 
 
+_RUNNER = """
+import json, sys, time
+from tnrnn.sweep import load_results, point_key, run_sweep
+if __name__ == "__main__":
+    task, points, results, kwargs = json.loads(sys.argv[1])
+    t0 = time.perf_counter()
+    run_sweep(task, points, results, progress=False, **kwargs)
+    print(json.dumps(time.perf_counter() - t0))
+"""
+
+
 def _timed(task: str, points: list[dict], **kwargs) -> tuple[float, list[dict]]:
+    """Seconds of one ``run_sweep`` call in a fresh Python process (as one CLI command would run it: no pool,
+    fork server or import left warm by an earlier variant), and its records."""
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        records = run_sweep(task, points, Path(tmp) / "results.jsonl", progress=False, **kwargs)
-        return time.perf_counter() - t0, records
+        results = str(Path(tmp) / "results.jsonl")
+        script = Path(tmp) / "run_sweep_once.py"  # a file, not -c: worker processes re-import the main module
+        script.write_text(_RUNNER)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+        out = subprocess.run([sys.executable, str(script), json.dumps([task, points, results, kwargs])],
+                             capture_output=True, text=True, env=env, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(f"sweep variant {kwargs} failed: {out.stderr[-2000:]}")
+        seconds = json.loads(out.stdout.strip().splitlines()[-1])
+        stored = load_results(results)
+        return seconds, [stored[point_key(task, p)] for p in points]
 
 
 def _strip(records: list[dict]) -> list[dict]:
@@ -73,7 +97,6 @@ def _strip(records: list[dict]) -> list[dict]:
 
 def rows(quick: bool) -> list[dict]:
     task, points, case = _points(quick)
-    # No in-process "serial" row: it would reuse caches the parent warmed on earlier repeats.
     variants = {
         "local x1": {"executor": "local", "workers": 1},
         "local x2": {"executor": "local", "workers": 2},
@@ -108,7 +131,7 @@ def rows(quick: bool) -> list[dict]:
         if name == "dask x2" and "dask x1" in timings:
             row["note"] += f", {timings['dask x1'] / timings[name]:.2f}x vs dask x1"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    out[0]["note"] += (f"; wall time incl. pool/cluster start, best of {repeat}; results identical across "
+    out[0]["note"] += (f"; fresh process per run, wall time incl. pool/cluster start and worker imports, best of {repeat}; results identical across "
                        f"variants ({len(reference or [])} points, none failed); {os.cpu_count()} CPUs, "
                        f"load average {load:.1f} at the end")
     return out

@@ -624,8 +624,10 @@ def _dask_client(workers: int, scheduler: str | None, connect_timeout: float) ->
 
             try:
                 # No retry inside Dask: _run_dask reruns each point Dask gave up on by itself (one more worker
-                # restart for a point that really kills its worker, instead of Dask's three).
-                with _sigint_ignored(), dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                # restart for a point that really kills its worker, instead of Dask's three). No statistical
+                # profiler either: it samples every worker's stack every 10 ms for a dashboard we do not start.
+                config = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.profile.enabled": False}
+                with _sigint_ignored(), dask.config.set(config):
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                            dashboard_address=None, silence_logs=logging.ERROR)
             except (RuntimeError, OSError, TimeoutError) as exc:
