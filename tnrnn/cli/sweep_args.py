@@ -45,10 +45,12 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
                        help="local worker processes (default 1)")
     where = group.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="URL",
-                       help="run on the Dask cluster whose scheduler is at URL, e.g. tcp://10.0.0.5:8786")
+                       help="run on the Dask cluster whose scheduler is at URL, e.g. tcp://10.0.0.5:8786 "
+                            "(its workers need tnrnn installed)")
     where.add_argument("--dask-local", type=positive_int, default=None, metavar="N",
                        help="start a local Dask cluster of N single-threaded worker processes and run on it")
-    results_help = "JSON-lines results file; finished points are appended as they finish and skipped on a rerun"
+    results_help = ("JSON-lines results file; each point is appended as it finishes, and a rerun skips finished "
+                    "points and retries failed ones")
     if default_results is not None:
         results_help += f" (default {default_results})"
     group.add_argument("--results", default=default_results, metavar="PATH", help=results_help)
