@@ -23,7 +23,8 @@ from ..errors import TnrnnError
 #: default quick grid of 12 points takes about 1 to 2 minutes here). ``full`` is the budget of the gallery
 #: figure ``diagrams/memory_sweep_ses.png``: its 45 points (rac, gru, lstm x depth 1, 2, 3 x T = 20..100,
 #: 20000 parameters) took 37.7 minutes with one worker on the project's 2-core CPU shared with other jobs
-#: (load average 5 to 7); 13 to 115 s per point, longer for larger T.
+#: (load average 5 to 7); 13 to 115 s per point, longer for larger T. (Its RAC row was later rerun after a
+#: fix of the RAC initialisation: 15 points in about 5 minutes at load average about 1.)
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": {"steps": 150, "batch_size": 32, "learning_rate": 3e-3, "eval_batch_size": 256, "eval_every": 75},
     "full": {"steps": 1500, "batch_size": 64, "learning_rate": 3e-3, "eval_batch_size": 1024, "eval_every": 250},
@@ -211,8 +212,10 @@ def plot_memory_sweep(summary: dict, path: str | os.PathLike, *, title: str | No
         ax.set_title(cell.upper() if cell != "plusrnn" else "+RNN", fontsize=12)
         ax.set_xlabel("sequence length T")
         ax.grid(alpha=0.3)
-        ax.set_ylim(0, 1.02)
-        ax.legend(fontsize=8.5, loc="lower left")
+        # headroom above accuracy 1 holds the legend, so it never hides a point
+        ax.set_ylim(0, 1.0 + 0.075 * (len(depths) + 1))
+        ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+        ax.legend(fontsize=8.5, loc="upper center", framealpha=0.95)
     axes[0][0].set_ylabel("held-out accuracy")
     tr = summary.get("training", {})
     task = points[0].get("task", {})
