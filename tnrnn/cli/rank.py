@@ -90,6 +90,11 @@ def run_table(args: argparse.Namespace) -> int:
     # Validate the whole grid (odd T for start-end, bad partition) before anything runs.
     table_points(args.depths, args.width, args.features, args.times, domain=args.domain,
                  partition=args.partition, seeds=args.seeds)
+    if args.plot:
+        from ..draw.style import check_output_path
+
+        # A bad figure path must fail now, not after the whole sweep has run.
+        check_output_path(args.plot)
     kwargs = sweep_kwargs(args)
     kwargs.setdefault("results", DEFAULT_TABLE_RESULTS)
     records = rank_table(args.depths, args.width, args.features, args.times, domain=args.domain,
