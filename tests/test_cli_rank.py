@@ -90,3 +90,12 @@ def test_rank_second_output(capsys):
     code, out, _ = run(capsys, "rank", "-L", "2", "-T", "4", "-K", "2", "--output", "1", "--json", "--no-progress")
     data = json.loads(out)
     assert code == 0 and data["certificate"]["output"] == 1 and data["lower"] == 4
+
+
+def test_table_bad_plot_path_fails_before_any_point_runs(capsys, tmp_path):
+    results = tmp_path / "r.jsonl"
+    argv = ["table", "--depths", "1", "--times", "2", "--results", str(results), "--plot", str(tmp_path / "x.pdf")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "unsupported figure format" in err
+    assert not results.exists()
