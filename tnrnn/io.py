@@ -17,15 +17,25 @@ def _umask() -> int:
     return mask
 
 
-def _atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a torn one.
+
+    The parent folder is created when missing; the file gets the permissions a plain ``open`` would give.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = write_bytes_atomic(os.path.join(tempfile.mkdtemp(), "a", "b.bin"), b"rank")
+    >>> p.read_bytes()
+    b'rank'
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Write beside the target and rename: os.replace is atomic on one file system, so readers see the old
-    # file or the new one, never a torn one.
+    # Write beside the target and rename: os.replace is atomic on one file system.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         # mkstemp creates the file 0600; give the result the permissions a plain open() would have.
@@ -36,6 +46,10 @@ def _atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def _atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    return write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_json(path: str | os.PathLike, data: Any, *, indent: int = 2) -> Path:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
 
 from ..errors import TnrnnError
+from ..io import write_bytes_atomic
 
 # Figures are made with matplotlib.figure.Figure, not pyplot: no display, no GUI backend and no global state are
 # needed or touched (a notebook's backend stays as it is), and nothing accumulates in pyplot's figure registry.
@@ -89,19 +89,8 @@ def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
     with matplotlib.rc_context(RC):
         fig.savefig(buf, format=fmt, dpi=dpi, metadata=metadata)
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        write_bytes_atomic(p, buf.getvalue())
     except OSError as exc:
-        raise TnrnnError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise TnrnnError(f"cannot write {str(p)!r}: {exc.strerror or exc}") from None
     return p
 

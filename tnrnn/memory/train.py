@@ -20,7 +20,6 @@ import io
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache, partial
@@ -33,6 +32,7 @@ import numpy as np
 import optax
 
 from ..errors import TnrnnError
+from ..io import write_bytes_atomic
 from ..spec import check_positive_int
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -192,27 +192,14 @@ class TrainResult:
 
 def save_checkpoint(path: str | os.PathLike, params, opt_state, meta: dict) -> Path:
     """Write parameters, optimiser state and ``meta`` (JSON) to an ``.npz`` file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f"p{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(params))}
     arrays.update({f"o{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(opt_state))})
     meta = {"format": _CHECKPOINT_FORMAT, **meta}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
-    # Write beside the target and rename, so a crash leaves the previous checkpoint intact.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    # Atomic, so a crash leaves the previous checkpoint intact.
+    return write_bytes_atomic(path, buf.getvalue())
 
 
 def load_checkpoint(path: str | os.PathLike, params_like, opt_state_like):
