@@ -85,14 +85,7 @@ def _timed(task: str, points: list[dict], **kwargs) -> tuple[float, list[dict]]:
 
 
 def _strip(records: list[dict]) -> list[dict]:
-    out = []
-    for r in records:
-        r = {k: v for k, v in r.items() if k not in ("seconds", "worker", "traceback")}
-        if isinstance(r.get("result"), dict):
-            # table_point reports its own compute time inside the result; that is metadata too.
-            r["result"] = {k: v for k, v in r["result"].items() if k != "seconds"}
-        out.append(r)
-    return out
+    return [{k: v for k, v in r.items() if k not in ("seconds", "worker", "traceback")} for r in records]
 
 
 def rows(quick: bool) -> list[dict]:

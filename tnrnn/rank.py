@@ -335,7 +335,8 @@ def table_point(
 
     Keys: ``depth, width, features, time, domain, partition, lower, upper`` (compact string), ``upper_log2,
     upper_source, exact, lower_log2, theory`` (list of ``{name, kind, relation, value, value_log2, applies,
-    contradicted}``), ``seconds``.
+    contradicted}``), ``certificate``. Nothing in it depends on the machine or the executor (timings live in
+    the sweep record), so the same point gives the same record wherever it runs.
 
     Examples
     --------
@@ -344,9 +345,7 @@ def table_point(
     (4, '2^2 = 4', True)
     """
     import math
-    import time as _time
 
-    t0 = _time.perf_counter()
     spec = RACSpec(depth=depth, width=width, features=features)
     rep = separation_rank(spec, time, partition, domain, seeds=seeds)
     return {
@@ -367,7 +366,6 @@ def table_point(
             for row in rep.theory_rows()
         ],
         "certificate": {"seeds": sorted(set(rep.certificate.seeds)), "primes": sorted(set(rep.certificate.primes))},
-        "seconds": _time.perf_counter() - t0,
     }
 
 
@@ -454,9 +452,10 @@ def rank_table(
 
 
 def table_record(sweep_record: dict) -> dict:
-    """The table record of one sweep record (an error point keeps its parameters and the error text)."""
+    """The table record of one sweep record (an error point keeps its parameters and the error text); ``seconds``
+    is the point's run time as the sweep measured it."""
     if sweep_record.get("status") == "ok" and sweep_record.get("result"):
-        return dict(sweep_record["result"])
+        return {**sweep_record["result"], "seconds": sweep_record.get("seconds")}
     params = dict(sweep_record.get("params") or {})
     params.pop("seeds", None)
     return {**params, "lower": None, "upper": None, "exact": None, "error": sweep_record.get("error") or "failed"}
