@@ -6,7 +6,10 @@ clipping):
 
 * ``scan chunk (jit)``: :func:`tnrnn.memory.train.make_train_chunk`, what :func:`train` runs (baseline);
 * ``per-step loop, jitted step``: a Python loop calling one jitted step;
-* ``per-step loop, no jit``: the same step run eagerly, op by op.
+* ``per-step loop, no jit``: the same step run eagerly, op by op;
+* ``flax GRUCell, scan chunk (jit)``: flax's ``nn.RNN(nn.GRUCell)`` with a dense readout, trained by the same
+  jitted chunk (same batches, loss, optimiser): a check that our cell is not slower than the field's standard
+  one (row present when the ``bench`` extra's flax is installed).
 
 Times are seconds per training step (compilation excluded); the note gives steps per second.
 """
@@ -64,8 +67,45 @@ def rows(quick: bool) -> list[dict]:
     }
     with jax.disable_jit():
         timings["per-step loop, no jit"] = best_time(loop(step, eager_steps), repeat=1, warmup=1) / eager_steps
+    flax_params = _flax_gru_chunk(task, width, config, key, chunk_steps, timings)
     case = f"GRU R={width}, T={T}, batch {batch}"
     out = rows_with_ratios("train", case, timings, baseline="scan chunk (jit)")
     for r in out:
         r["note"] = f"{1.0 / r['seconds']:.3g} steps/s"
+        if r["variant"].startswith("flax") and flax_params:
+            r["note"] += f"; {flax_params:,} parameters vs {_count(params):,} in tnrnn's GRU"
     return out
+
+
+def _count(tree) -> int:
+    return sum(int(x.size) for x in jax.tree_util.tree_leaves(tree))
+
+
+def _flax_gru_chunk(task, width: int, config, key, chunk_steps: int, timings: dict) -> int | None:
+    """Time flax's GRU in the same training chunk; adds a timing and returns its parameter count."""
+    try:
+        import flax.linen as nn
+    except ImportError:
+        return None
+    from tnrnn.memory.train import make_optimizer, make_train_chunk, sequence_loss
+
+    class FlaxGRU(nn.Module):
+        width: int
+        n_out: int
+
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(self.n_out)(nn.RNN(nn.GRUCell(features=self.width))(x))
+
+    model = FlaxGRU(width, task.n_out)
+    params = model.init(key, task.sample(key, config.batch_size).inputs)
+
+    def loss_fn(p, batch_):
+        return sequence_loss(model.apply(p, batch_.inputs), batch_.targets, batch_.mask)
+
+    run_chunk = make_train_chunk(loss_fn, task.sample, config)
+    opt_state = make_optimizer(config).init(params)
+    steps = jnp.arange(chunk_steps)
+    timings["flax GRUCell, scan chunk (jit)"] = best_time(
+        lambda: jax.block_until_ready(run_chunk(params, opt_state, key, steps)), repeat=3) / chunk_steps
+    return _count(params)
