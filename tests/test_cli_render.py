@@ -61,6 +61,23 @@ def test_render_errors_are_one_line_exit_2(tmp_path, capsys, args, pattern):
     assert re.search(pattern, err), err
 
 
+@pytest.mark.parametrize("args,pattern", [
+    (["-T", "1000000"], r"T <= 40 .*T = 1000000"),  # was a hang: the min-cut ran before the size check
+    (["-L", "100000", "-T", "4"], r"depth <= 12"),
+    (["-T", "1000000", "--view", "full"], r"at least 6,000,001 nodes"),
+    (["-R", "100000"], r"R = 100000 .*GiB.*smaller --width"),  # was a numpy MemoryError traceback
+])
+def test_render_huge_sizes_refused_quickly(tmp_path, capsys, args, pattern):
+    import time
+
+    t0 = time.perf_counter()
+    assert main(["render", "-L", "2", "-T", "4", *args, "--out", str(tmp_path / "n.svg")]) == 2
+    assert time.perf_counter() - t0 < 5
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(pattern, err), err
+    assert not (tmp_path / "n.svg").exists()
+
+
 def test_render_requires_out(capsys):
     assert main(["render", "-L", "2", "-T", "4"]) == 2
     assert "--out" in capsys.readouterr().err

@@ -388,6 +388,31 @@ def draw_tensor_network(nodes: Sequence, *, cut=None, ax=None, title: str | None
     return fig
 
 
+def _check_compact_size(L: int, T: int) -> None:
+    if T > COMPACT_MAX_T or L > COMPACT_MAX_L:
+        raise TnrnnError(f"drawing is limited to T <= {COMPACT_MAX_T} and depth <= {COMPACT_MAX_L} "
+                         f"(got T = {T}, L = {L}); use `tnrnn rank` for the bounds of larger networks")
+
+
+def _check_weight_memory(spec) -> None:
+    """Refuse, before building, a full view whose structure-only network needs too much memory.
+
+    The structure-only build holds one zero array per weight shape (R x M, R x R, K x R).
+    """
+    from ..errors import human_bytes
+    from ..network.contract import default_budget_bytes
+
+    R, M, K = spec.R, spec.M, spec.K
+    need = 8 * (R * M + R * R + K * R)
+    budget = default_budget_bytes()
+    if need > budget:
+        raise ResourceError(
+            f"drawing R = {R} node by node needs its weight arrays, about {human_bytes(need)} (budget "
+            f"{human_bytes(budget)}, $TNRNN_MAX_BYTES); the picture does not depend on R: draw a smaller --width, "
+            "or use --view compact, and get the bound with `tnrnn rank`"
+        )
+
+
 def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous", cut_value=None,
                       note: str | None = None, title: str | None = None):
     """Draw the (time, layer) grid of a RAC, each state once, annotated with its copy multiplicity.
@@ -407,9 +432,7 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
     from ..partition import make_partition
 
     L = spec.L
-    if T > COMPACT_MAX_T or L > COMPACT_MAX_L:
-        raise TnrnnError(f"drawing is limited to T <= {COMPACT_MAX_T} and depth <= {COMPACT_MAX_L} "
-                         f"(got T = {T}, L = {L}); use `tnrnn rank` for the bounds of larger networks")
+    _check_compact_size(L, T)
     part = None if partition is None else make_partition(T, partition)
     counts = cell_counts(L, T)
     widest = max(len(f"×{n}") for n in counts.values())
@@ -538,11 +561,22 @@ def render_network(
     if view not in ("auto", "full", "compact"):
         raise TnrnnError(f"view must be auto, full or compact, got {view!r}")
     part = None if partition is None else make_partition(T, partition)
-    n_nodes = count_nodes(spec, T, form)
-    fits = full_view_fits(spec.L, T, n_nodes)
+    L = spec.L
+    # Every (time, layer) cell holds at least a copy tensor, W_I and W_H: huge sizes are refused (or sent to
+    # the compact view) from this lower bound, before the exact count, the min-cut or anything O(T * L).
+    if view == "full" and 3 * T * L + 1 > 4 * FULL_MAX_NODES:
+        raise TnrnnError(f"the full view of L = {L}, T = {T} would draw at least {3 * T * L + 1:,} nodes; use "
+                         "--view compact")
+    n_nodes = count_nodes(spec, T, form) if view == "full" or (T <= FULL_MAX_T and L <= FULL_MAX_STACK) else None
+    fits = n_nodes is not None and full_view_fits(L, T, n_nodes)
     if view == "full" and not fits and n_nodes > 4 * FULL_MAX_NODES:
-        raise TnrnnError(f"the full view of L = {spec.L}, T = {T} would draw {n_nodes:,} nodes; use --view compact")
+        raise TnrnnError(f"the full view of L = {L}, T = {T} would draw {n_nodes:,} nodes; use --view compact")
     chosen = "full" if view == "full" or (view == "auto" and fits) else "compact"
+    if chosen == "compact":
+        _check_compact_size(L, T)
+        n_nodes = count_nodes(spec, T, form) if n_nodes is None else n_nodes
+    else:
+        _check_weight_memory(spec)
     mc = _mincut_module()
     info = {"path": str(path), "view": chosen, "nodes": n_nodes, "form": form,
             "partition": None if part is None else part.to_json(), "mincut": None, "mincut_log2": None,
