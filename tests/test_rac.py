@@ -213,3 +213,58 @@ def test_bad_state_for_continuation():
     q = init_params_modp(RACSpec(2, 2, 2), 0, P)
     with pytest.raises(TnrnnError, match="state must be 2 arrays"):
         rac_scan_modp(q, [[0, 1]], P, state=[np.zeros((1, 2), np.int64)])
+
+
+def test_modp_refuses_float_weights_features_and_states_instead_of_truncating():
+    # A float would be cast to int64 (0.5 -> 0): a silently wrong "exact" value. Each must be refused.
+    spec = RACSpec(1, 2, 3)
+    q = init_params_modp(spec, 0, P)
+    with pytest.raises(TnrnnError, match="feature inputs must be integers"):
+        rac_forward_modp(q, np.full((1, 2, 3), 0.5), P)
+    with pytest.raises(TnrnnError, match="weights must be integers"):
+        rac_forward_modp(init_params(spec, jax.random.PRNGKey(0)), [[0, 1]], P)
+    with pytest.raises(TnrnnError, match="states must be integers"):
+        rac_scan_modp(q, [[0]], P, state=[np.full((1, 2), 0.7)])
+    with pytest.raises(TnrnnError, match="states must be integers"):
+        rac_readout_modp(q, [np.full((1, 2), 0.7)], P)
+
+
+def test_modp_reduces_unsigned_features_before_the_int64_cast():
+    # 2**64 - 1 as uint64 used to wrap to -1 in the int64 cast, giving the residue of -1 instead of its own.
+    q = init_params_modp(RACSpec(1, 2, 3), 0, P)
+    big = np.full((1, 1, 3), 2**64 - 1, dtype=np.uint64)
+    assert np.array_equal(rac_forward_modp(q, big, P), rac_forward_modp(q, np.full((1, 1, 3), (2**64 - 1) % P), P))
+
+
+def test_float_recurrence_accepts_integer_weights():
+    # Integer (e.g. mod-p) weights used to crash lax.scan with an int32/float carry mismatch.
+    spec = RACSpec(2, 2, 3)
+    q = init_params_modp(spec, 1, 101)
+    as_float = RACParams(*(tuple(np.asarray(w, np.float32) for w in ws) for ws in (q.W_I, q.W_H)),
+                         np.asarray(q.W_O, np.float32))
+    np.testing.assert_allclose(rac_forward(q, [[0, 2, 1]]), rac_forward(as_float, [[0, 2, 1]]), rtol=1e-6)
+
+
+def test_symbol_ids_need_no_one_hot_array():
+    # M = 200,000 symbols: a (M, M) identity for one-hot rows would need 298 GiB; ids select columns of W_I[0].
+    spec = RACSpec(1, 2, 200_000)
+    params = init_params(spec, jax.random.PRNGKey(0))
+    ids = np.array([[5, 199_999]])
+    W_I, W_H, W_O = (np.asarray(w, np.float64) for w in (params.W_I[0], params.W_H[0], params.W_O))
+    want = W_O @ (W_I[:, 199_999] * (W_H @ W_I[:, 5]))
+    np.testing.assert_allclose(np.asarray(rac_forward(params, ids))[0], want, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: init_params(RACSpec(1, 2, 2), 0), "PRNG key"),
+        (lambda: rac_forward(init_params(RACSpec(1, 2, 2), jax.random.PRNGKey(0)), np.full((1, 2, 2), "a")),
+         "must be real numbers"),
+        (lambda: rac_forward_modp(init_params_modp(RACSpec(1, 2, 2), 0, P), np.full((1, 2, 2), 1 + 2j), P),
+         "must be real numbers"),
+    ],
+)
+def test_bad_keys_and_feature_dtypes_raise_clear_errors(call, match):
+    with pytest.raises(TnrnnError, match=match):
+        call()

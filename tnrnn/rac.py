@@ -8,12 +8,18 @@ Two arithmetics:
 * **exact mod p** (numpy int64): every product reduced mod p, every dot product checked to fit in int64.
   This path is deliberately independent of jax and of the tensor-network code, so it can cross-check both.
 
+Largest safe p: a dot product of n reduced terms is at most ``n (p-1)^2``, which must stay below ``2**63``, so
+``p <= 1 + isqrt((2**63 - 1) // n)`` with n = max(R, M) the longest dot product (:func:`check_prime` enforces
+it and names the bound): about 3.0e9 for n = 1, 9.6e7 for n = 1000. The default p = 1,048,573 (the largest prime
+below 2**20) is safe up to n = 2**23, so any realistic width works without thinking about it.
+
 Initial state: by default ``W_H[l] @ h[0, l] = 1`` (all ones), so the first step is ``h[1,l] = W_I[l] @ h[1,l-1]``;
 pass ``init_state=True`` to draw explicit initial states ``h[0, l]`` instead.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple, Sequence
 
@@ -71,7 +77,17 @@ def max_safe_terms(p: int) -> int:
 
 
 def check_prime(p: int, *, terms: int = 1) -> int:
-    """Validate a modulus: a prime whose dot products of ``terms`` products fit int64."""
+    """Validate a modulus: a prime whose dot products of ``terms`` products fit int64.
+
+    Examples
+    --------
+    >>> check_prime(101, terms=1000)
+    101
+    >>> check_prime(2_147_483_647, terms=3)
+    Traceback (most recent call last):
+    ...
+    tnrnn.errors.TnrnnError: p = 2147483647 is too large for exact int64 dot products of 3 terms; use a prime below 1753413056 (the default 1048573 is safe for up to 8388672 terms)
+    """
     import flint
 
     p = check_positive_int("p", p, minimum=2)
@@ -84,6 +100,27 @@ def check_prime(p: int, *, terms: int = 1) -> int:
             f" (the default {DEFAULT_PRIME} is safe for up to {max_safe_terms(DEFAULT_PRIME)} terms)"
         )
     return p
+
+
+def reduce_modp(a, p: int, what: str = "values") -> np.ndarray:
+    """Integer (or bool) array ``a`` as int64 residues in ``[0, p)``.
+
+    Non-integer dtypes are refused rather than cast: a float would be truncated, silently breaking exactness.
+    The residue is taken before the cast, so uint64 entries above 2**63 reduce correctly.
+
+    Examples
+    --------
+    >>> reduce_modp([-1, 7, 2**40], 5).tolist()
+    [4, 2, 1]
+    >>> reduce_modp([0.5], 5)
+    Traceback (most recent call last):
+    ...
+    tnrnn.errors.TnrnnError: values must be integers for exact arithmetic mod p, got dtype float64
+    """
+    arr = np.asarray(a)
+    if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
+        raise TnrnnError(f"{what} must be integers for exact arithmetic mod p, got dtype {arr.dtype}")
+    return (arr % p).astype(np.int64)
 
 
 def init_params(spec: RACSpec, key, *, init_state: bool = False, dtype=None) -> RACParams:
@@ -108,6 +145,8 @@ def init_params(spec: RACSpec, key, *, init_state: bool = False, dtype=None) -> 
     """
     import jax.numpy as jnp
 
+    if not hasattr(key, "dtype"):
+        raise TnrnnError(f"key must be a jax PRNG key such as jax.random.PRNGKey(0), got {type(key).__name__}")
     dtype = dtype or jnp.float32
     R, M, L, K = spec.R, spec.M, spec.L, spec.K
     keys = jax.random.split(key, 3 * L + 1)
@@ -174,6 +213,9 @@ def check_inputs(spec: RACSpec, x, *, T: int | None = None) -> tuple[str, np.nda
     elif len(shape) == 3:
         if shape[2] != spec.M:
             raise TnrnnError(f"feature inputs must have shape (B, T, M={spec.M}), got {shape}")
+        dt = np.dtype(arr.dtype)
+        if not (np.issubdtype(dt, np.integer) or np.issubdtype(dt, np.floating) or dt == np.bool_):
+            raise TnrnnError(f"feature inputs must be real numbers, got dtype {dt}")
         kind, out = "features", arr
     else:
         raise TnrnnError(f"inputs must be symbol ids (B, T) or features (B, T, M={spec.M}), got shape {shape}")
@@ -188,13 +230,32 @@ def check_inputs(spec: RACSpec, x, *, T: int | None = None) -> tuple[str, np.nda
 # Float recurrence (jax)
 
 
+def float_params(params: RACParams) -> RACParams:
+    """The weights as jax arrays of one float dtype: that of ``W_O`` if it is a float, else float32.
+
+    Examples
+    --------
+    >>> q = init_params_modp(RACSpec(1, 2, 2), seed=0, p=101)
+    >>> float_params(q).W_O.dtype
+    dtype('float32')
+    """
+    import jax.numpy as jnp
+
+    dtype = jnp.result_type(params.W_O)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.float32
+    cast = lambda ws: tuple(jnp.asarray(w, dtype) for w in ws)  # noqa: E731
+    return RACParams(cast(params.W_I), cast(params.W_H), jnp.asarray(params.W_O, dtype),
+                     None if params.h0 is None else cast(params.h0))
+
+
 def rac_forward(params: RACParams, x, *, return_log_scale: bool = False):
     """Evaluate ``y = W_O h[T, L]`` for a batch of sequences with the plain recurrence (float, jitted).
 
     Parameters
     ----------
     params : RACParams
-        Float weights (:func:`init_params`).
+        Float weights (:func:`init_params`); integer weights are evaluated in float32.
     x : array_like
         Symbol ids (B, T) or feature vectors (B, T, M).
     return_log_scale : bool, default False
@@ -215,26 +276,24 @@ def rac_forward(params: RACParams, x, *, return_log_scale: bool = False):
     """
     import jax.numpy as jnp
 
-    spec = params.spec
-    kind, arr = check_inputs(spec, x)
-    feats = jnp.asarray(arr) if kind == "features" else None
-    dtype = jnp.result_type(params.W_O)
-    if kind == "ids":
-        feats = jnp.asarray(np.eye(spec.M)[arr], dtype=dtype)
-    mant, log_scale = _forward_scaled(params, feats.astype(dtype))
+    params = float_params(params)
+    kind, arr = check_inputs(params.spec, x)
+    # Symbol ids select columns of W_I[0] inside the scan: no (B, T, M) one-hot array is ever built.
+    xs = jnp.asarray(arr, jnp.int32) if kind == "ids" else jnp.asarray(arr, params.W_O.dtype)
+    mant, log_scale = _forward_scaled(params, xs, kind == "ids")
     if return_log_scale:
         return mant, log_scale
     return mant * jnp.exp(log_scale)[:, None]
 
 
-@jax.jit
-def _forward_scaled(params: RACParams, feats):
+@functools.partial(jax.jit, static_argnums=2)
+def _forward_scaled(params: RACParams, xs, ids: bool):
     import jax.numpy as jnp
 
     L = len(params.W_I)
-    B = feats.shape[0]
+    B = xs.shape[0]
     R = params.W_H[0].shape[0]
-    dtype = feats.dtype
+    dtype = params.W_O.dtype
 
     def normalise(h, log):
         scale = jnp.max(jnp.abs(h), axis=-1)
@@ -250,20 +309,24 @@ def _forward_scaled(params: RACParams, feats):
 
     def step(carry, x_t):
         hs, logs, first = carry
-        below, below_log = x_t, jnp.zeros((B,), dtype)
+        below, below_log = None, jnp.zeros((B,), dtype)
         new_hs, new_logs = [], []
         for l in range(L):
+            if l > 0:
+                inp = below @ params.W_I[l].T
+            else:
+                inp = params.W_I[0].T[x_t] if ids else x_t @ params.W_I[0].T
             recurrent = hs[l] @ params.W_H[l].T
             if params.h0 is None:
                 # Convention W_H h[0] = 1: the first step has an all-ones recurrent factor.
                 recurrent = jnp.where(first, jnp.ones_like(recurrent), recurrent)
-            h, log = normalise((below @ params.W_I[l].T) * recurrent, below_log + logs[l])
+            h, log = normalise(inp * recurrent, below_log + logs[l])
             new_hs.append(h)
             new_logs.append(log)
             below, below_log = h, log
         return (tuple(new_hs), tuple(new_logs), jnp.zeros((), bool)), None
 
-    (hs, logs, _), _ = jax.lax.scan(step, (hs0, logs0, jnp.ones((), bool)), jnp.swapaxes(feats, 0, 1))
+    (hs, logs, _), _ = jax.lax.scan(step, (hs0, logs0, jnp.ones((), bool)), jnp.swapaxes(xs, 0, 1))
     y = hs[-1] @ params.W_O.T
     scale = jnp.max(jnp.abs(y), axis=-1)
     safe = jnp.where(scale > 0, scale, 1.0)
@@ -285,18 +348,24 @@ def rac_scan_modp(params: RACParams, x, p: int = DEFAULT_PRIME, *, state: Sequen
     Parameters
     ----------
     params : RACParams
-        Integer weights in ``[0, p)`` (:func:`init_params_modp`).
+        Integer weights (:func:`init_params_modp`); they are used through their residues mod p.
     x : array_like
         Symbol ids (B, T) or integer features (B, T, M).
     p : int
         The prime modulus.
-    state : sequence of (B, R) arrays, optional
+    state : sequence of (B, R) integer arrays, optional
         States ``h[t0, l]`` to continue from (as returned by an earlier call); default: the initial state.
         Continuing lets callers share the work of common prefixes.
 
     Returns
     -------
     tuple of L int64 arrays of shape (B, R)
+
+    Raises
+    ------
+    TnrnnError
+        Bad inputs, a modulus that is not a prime or too large for exact int64 dot products, or float weights,
+        features or states (they would be truncated).
 
     Examples
     --------
@@ -311,19 +380,20 @@ def rac_scan_modp(params: RACParams, x, p: int = DEFAULT_PRIME, *, state: Sequen
     kind, arr = check_inputs(spec, x)
     B, T = arr.shape[:2]
     L, R = spec.L, spec.R
-    W_I = [np.asarray(w, dtype=np.int64) % p for w in params.W_I]
-    W_H = [np.asarray(w, dtype=np.int64) % p for w in params.W_H]
+    W_I = [reduce_modp(w, p, "mod-p weights") for w in params.W_I]
+    W_H = [reduce_modp(w, p, "mod-p weights") for w in params.W_H]
     if kind == "features":
-        feats = np.asarray(arr, dtype=np.int64) % p
+        feats = reduce_modp(arr, p, "mod-p feature inputs")
     if state is None:
         if params.h0 is None:
             recurrent = [np.ones((B, R), dtype=np.int64) for _ in range(L)]
         else:
-            recurrent = [np.broadcast_to(_matvec_modp(np.asarray(h, np.int64) % p, W_H[l], p), (B, R)) for l, h in enumerate(params.h0)]
+            recurrent = [np.broadcast_to(_matvec_modp(reduce_modp(h, p, "mod-p initial states"), W_H[l], p), (B, R))
+                         for l, h in enumerate(params.h0)]
     else:
         if len(state) != L or any(np.shape(s) != (B, R) for s in state):
             raise TnrnnError(f"state must be {L} arrays of shape (B={B}, R={R})")
-        recurrent = [_matvec_modp(np.asarray(s, np.int64), W_H[l], p) for l, s in enumerate(state)]
+        recurrent = [_matvec_modp(reduce_modp(s, p, "mod-p states"), W_H[l], p) for l, s in enumerate(state)]
     hs: list[np.ndarray] = []
     for t in range(T):
         # One-hot input: W_I[0] @ e_x is column x of W_I[0], exact without a product.
@@ -337,8 +407,17 @@ def rac_scan_modp(params: RACParams, x, p: int = DEFAULT_PRIME, *, state: Sequen
 
 
 def rac_readout_modp(params: RACParams, state: Sequence[np.ndarray], p: int = DEFAULT_PRIME) -> np.ndarray:
-    """``y = W_O h[T, L] mod p`` from the states returned by :func:`rac_scan_modp`; shape (B, K)."""
-    return _matvec_modp(np.asarray(state[-1], np.int64), np.asarray(params.W_O, np.int64) % p, p)
+    """``y = W_O h[T, L] mod p`` from the states returned by :func:`rac_scan_modp`; int64 array (B, K).
+
+    Examples
+    --------
+    >>> q = init_params_modp(RACSpec(1, 2, 2), seed=0, p=101)
+    >>> bool((rac_readout_modp(q, rac_scan_modp(q, [[1, 0]], p=101), p=101) == rac_forward_modp(q, [[1, 0]], p=101)).all())
+    True
+    """
+    check_prime(p, terms=np.shape(params.W_O)[-1])
+    h = reduce_modp(state[-1], p, "mod-p states")
+    return _matvec_modp(h, reduce_modp(params.W_O, p, "mod-p weights"), p)
 
 
 def rac_forward_modp(params: RACParams, x, p: int = DEFAULT_PRIME) -> np.ndarray:
