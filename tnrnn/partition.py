@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Iterable, NamedTuple
 
 from .errors import TnrnnError
@@ -28,8 +29,18 @@ class Partition(NamedTuple):
     name: str
 
     def side(self, t: int) -> str:
-        """``"A"`` or ``"B"``: the side holding step ``t`` (1-based)."""
-        return "A" if t in self.A else "B"
+        """``"A"`` or ``"B"``: the side holding step ``t`` (1-based).
+
+        Binary search in the sorted ``A``: callers ask for every step, and a tuple scan would make that O(T^2).
+
+        Examples
+        --------
+        >>> part = make_partition(6, "odd-even")
+        >>> [part.side(t) for t in range(1, 7)]
+        ['A', 'B', 'A', 'B', 'A', 'B']
+        """
+        i = bisect.bisect_left(self.A, t)
+        return "A" if i < len(self.A) and self.A[i] == t else "B"
 
     def label(self) -> str:
         """Short human-readable description, e.g. ``start-end (A = 1..4 | B = 5..8)``."""
@@ -113,7 +124,8 @@ def _custom(T: int, steps: list) -> Partition:
     if outside:
         raise TnrnnError(f"partition steps must lie in 1..{T} (1-based), got {outside}")
     A = tuple(sorted(clean))
-    B = tuple(t for t in range(1, T + 1) if t not in set(A))
+    in_a = set(A)
+    B = tuple(t for t in range(1, T + 1) if t not in in_a)
     if not A or not B:
         raise TnrnnError(f"both sides of a partition must be non-empty (A = {list(A)}, T = {T})")
     return Partition(A, B, T, "custom")
