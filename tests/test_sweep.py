@@ -146,7 +146,35 @@ def test_results_file_in_use_is_refused(tmp_path):
     assert run_sweep(SQUARE, [{"x": 1}], path, executor="serial", progress=False)[0]["status"] == "ok"
 
 
+def test_unusable_results_path_is_one_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    for bad, match in ((tmp_path, "cannot open results file.*directory"),
+                       (tmp_path / "file" / "r.jsonl", "cannot open results file")):
+        with pytest.raises(TnrnnError, match=match):
+            run_sweep(SQUARE, [{"x": 1}], bad, executor="serial", progress=False)
+
+
 # ---------------------------------------------------------------------------------------------- behaviour
+
+
+def test_interrupt_while_recording_a_finished_point_keeps_it():
+    # Ctrl-C or SIGTERM can land between a finished future and its record; the point must not be dropped.
+    from tnrnn.sweep import _run_local
+
+    params = {"a": {"x": 1}, "b": {"x": 2, "sleep": 30}}
+    recorded, calls = {}, []
+
+    def record(key, outcome):
+        calls.append(key)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # the signal arrives before this record is written
+        recorded[key] = outcome
+
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        _run_local(SQUARE, ["a", "b"], params, record, workers=2)
+    assert recorded["a"]["result"] == {"x": 1, "square": 1} and "b" not in recorded
+    assert time.perf_counter() - t0 < 20  # the sleeping point's worker was stopped, not waited for
 
 
 @settings(max_examples=8, deadline=None)

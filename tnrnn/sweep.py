@@ -277,10 +277,13 @@ class _ResultsAppender:
     """
 
     def __init__(self, path: Path, sync_seconds: float = 1.0) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.sync_seconds = sync_seconds
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError as exc:
+            raise TnrnnError(f"cannot open results file {str(path)!r}: {exc.strerror or exc}") from None
         try:
             self._lock()
             # A process killed mid-write (or a full disk) can leave a last line without its newline; appending
@@ -560,7 +563,8 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
                     done = set(inflight)
                 casualties = []
                 for fut in done:
-                    key = inflight.pop(fut)
+                    # Popped only once recorded: an interrupt in between leaves it to the handler below.
+                    key = inflight[fut]
                     exc = fut.exception()
                     if exc is None:
                         suspects.discard(key)
@@ -570,6 +574,7 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
                     else:  # _run_point catches Exception, so this is an infrastructure failure
                         suspects.discard(key)
                         record(key, _infra_outcome(_error_text(exc), started[key]))
+                    del inflight[fut]
                 if len(casualties) == 1:
                     suspects.discard(casualties[0])
                     record(casualties[0], _infra_outcome(DIED_ERROR, started[casualties[0]], "BrokenProcessPool"))
@@ -678,9 +683,10 @@ def _run_dask(task: str, todo: list[str], params: dict[str, dict], record: Calla
             return _infra_outcome(_error_text(exc), started)
 
     def finish(fut: Any, outcome: dict) -> None:
+        record(key_of[fut.key], outcome)
+        # Forgotten only once recorded: an interrupt before this leaves it to the handler below.
         unrecorded.remove(fut)
         fut.release()
-        record(key_of[fut.key], outcome)
 
     try:
         # Submit everything at once: Dask balances the load itself.
