@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -43,6 +44,17 @@ def test_train_with_budget_and_checkpoint_resume(tmp_path, capsys):
         (["train", "--cell", "gru", "--time", "10", "--compare", "6"], "at most T/2"),
         (["train", "--cell", "lstm", "--depth", "3", "--budget", "30", "--time", "10"], "too small for any lstm"),
         (["train", "--cell", "gru", "--task", "copy", "--time", "5", "--symbols", "3"], "delay must be >= 1"),
+        (["train", "--cell", "gru", "--task", "copy", "--time", "20"], "T - 2 * symbols = -40; use T >= 61"),
+        (["train", "--cell", "gru", "--time", "1000000"], "needs about"),  # was a hang / out of memory
+        (["train", "--cell", "gru", "--width", "100000", "--time", "10"], "smaller width"),  # was a traceback
+        (["train", "--cell", "gru", "--budget", "1000000000000", "--time", "10"], "needs about"),
+        (["train", "--cell", "gru", "--time", "10", "--forget-bias", "nan"], "finite number"),
+        (["train", "--cell", "gru", "--time", "10", "--out", "/proc/m.json"], "refuses new files"),
+        (["train", "--cell", "gru", "--time", "10", "--checkpoint", "/proc/ck.npz"], "refuses new files"),
+        (["train", "--cell", "gru", "--time", "10", "--checkpoint", "{tmp}/text.npz"], "not a tnrnn training checkpoint"),
+        (["memory-sweep", "--quick", "--times", "1000000"], "needs about"),  # was a hang in the workers
+        (["memory-sweep", "--quick", "--seed", "-3"], "seed must be"),  # was one failed record per point
+        (["memory-sweep", "--quick", "--results", "/proc/r.jsonl"], "refuses new files"),
         (["train", "--cell", "plusrnn", "--depth", "1", "--time", "10"], "depth >= 2"),
         (["train", "--cell", "elman", "--time", "10"], "invalid choice"),
         (["memory-sweep", "--cells", "gru,foo"], "unknown cell"),
@@ -51,6 +63,10 @@ def test_train_with_budget_and_checkpoint_resume(tmp_path, capsys):
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
+    if "/proc" in " ".join(argv) and not os.path.isdir("/proc"):
+        pytest.skip("needs /proc")
+    (tmp_path / "text.npz").write_text("root:x:0:0\n")
+    argv = [a.format(tmp=tmp_path) for a in argv]
     assert main([*argv, "--no-progress"] if argv[0] == "train" else argv + ["--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err

@@ -11,6 +11,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -41,6 +42,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def _add_task_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("task")
     g.add_argument("--task", choices=("ses", "copy"), default="ses",
@@ -65,7 +76,7 @@ def _add_training_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
     g.add_argument("--eval-every", type=positive_int, default=d(100), help="steps per jitted chunk / evaluation")
     g.add_argument("--eval-batch-size", type=positive_int, default=d(1024), help="held-out sequences")
     g.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh")
-    g.add_argument("--forget-bias", type=float, default=1.0, help="constant added to keep gates (default 1)")
+    g.add_argument("--forget-bias", type=_finite_float, default=1.0, help="constant added to keep gates (default 1)")
     g.add_argument("--seed", type=int, default=0)
 
 
@@ -130,6 +141,12 @@ def run_train(args: argparse.Namespace) -> int:
     from ..memory.tasks import make_task
     from ..memory.train import train_task
 
+    from ..draw.style import check_writable_file
+
+    # Output files are checked before training, which can take hours.
+    for path in (args.out, args.checkpoint):
+        if path is not None:
+            check_writable_file(path)
     cell = check_cell(args.cell)
     task = make_task(args.task, time=args.time, alphabet=args.alphabet, compare=args.compare, symbols=args.symbols)
     config = _config_from_args(args)
@@ -151,6 +168,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sweep_cmd(args: argparse.Namespace) -> int:
+    from ..draw.style import check_writable_file
     from ..io import write_json
     from ..memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points, plot_memory_sweep, summarize
 
@@ -169,6 +187,8 @@ def run_sweep_cmd(args: argparse.Namespace) -> int:
     kwargs = sweep_kwargs(args)
     if kwargs["results"] is None:
         kwargs["results"] = str(f"{prefix}.jsonl")
+    for path in (f"{prefix}.json", f"{prefix}.png", kwargs["results"]):  # before the sweep, which can take hours
+        check_writable_file(path)
     records = memory_sweep(points, **kwargs)
     summary = summarize(records)
     summary["preset"] = args.preset

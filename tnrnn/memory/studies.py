@@ -78,15 +78,9 @@ def memory_point(
     >>> r["num_params"] <= 300, 0.0 <= r["accuracy"] <= 1.0
     (True, True)
     """
-    from .cells import width_for_budget
-    from .tasks import make_task
-    from .train import TrainConfig, train_task
+    spec, width, config = _point_setup(dict(locals()))  # first line: locals() is exactly the arguments
+    from .train import train_task
 
-    spec = make_task(task, time=time, alphabet=alphabet, compare=compare, symbols=symbols)
-    width = width_for_budget(cell, spec.n_in, depth, spec.n_out, budget)
-    config = TrainConfig(optimizer=optimizer, learning_rate=learning_rate, clip_norm=clip_norm, schedule=schedule,
-                         steps=steps, batch_size=batch_size, eval_every=eval_every, eval_batch_size=eval_batch_size,
-                         seed=seed)
     res = train_task(spec, cell, depth, width, config, nonlinearity=nonlinearity, forget_bias=forget_bias,
                      progress=False)
     accs = [h.get("eval_accuracy") for h in res.history if "eval_accuracy" in h]
@@ -110,6 +104,28 @@ def memory_point(
     }
 
 
+def _point_setup(point: dict):
+    """Task, width and :class:`~tnrnn.memory.train.TrainConfig` of one :func:`memory_point`, validated
+    (unknown keys, task parameters, budget, training memory) without training anything."""
+    import inspect
+
+    from .cells import width_for_budget
+    from .tasks import make_task
+    from .train import TrainConfig, check_training_memory
+
+    try:
+        bound = inspect.signature(memory_point).bind(**point)
+    except TypeError as exc:
+        raise TnrnnError(f"bad memory-sweep point {point!r}: {exc}") from None
+    bound.apply_defaults()
+    a = bound.arguments
+    spec = make_task(a["task"], time=a["time"], alphabet=a["alphabet"], compare=a["compare"], symbols=a["symbols"])
+    width = width_for_budget(a["cell"], spec.n_in, a["depth"], spec.n_out, a["budget"])
+    config = TrainConfig.from_dict(a)
+    check_training_memory(spec, a["cell"], a["depth"], width, config)
+    return spec, width, config
+
+
 def memory_sweep_points(
     cells: Sequence[str],
     depths: Sequence[int],
@@ -122,8 +138,8 @@ def memory_sweep_points(
 ) -> list[dict]:
     """The sweep grid as keyword dicts for :func:`memory_point` (training budget from ``preset``).
 
-    Every point is validated here (task parameters, a budget that fits some width), so a bad grid fails
-    before any training starts.
+    Every point is validated here (task parameters, a budget that fits some width, the training
+    hyperparameters and their memory estimate), so a bad grid fails before any training starts.
 
     Examples
     --------
@@ -131,8 +147,8 @@ def memory_sweep_points(
     >>> len(pts), pts[0]["cell"], pts[0]["steps"]
     (4, 'gru', 150)
     """
-    from .cells import check_cell, width_for_budget
-    from .tasks import make_task
+    from ..spec import check_positive_int
+    from .cells import check_cell
 
     if preset not in PRESETS:
         raise TnrnnError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
@@ -141,12 +157,11 @@ def memory_sweep_points(
     training = {**PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None}}
     points = []
     for cell, depth, T in itertools.product(cells, depths, times):
-        cell = check_cell(cell)
-        spec = make_task(task, time=T, alphabet=training.get("alphabet"), compare=training.get("compare"),
-                         symbols=training.get("symbols"))
-        width_for_budget(cell, spec.n_in, depth, spec.n_out, budget)
-        points.append({"cell": cell, "depth": int(depth), "budget": int(budget), "task": task, "time": int(T),
-                       **training})
+        point = {"cell": check_cell(cell), "depth": check_positive_int("depth", depth),
+                 "budget": check_positive_int("budget", budget), "task": task, "time": check_positive_int("time", T),
+                 **training}
+        _point_setup(point)
+        points.append(point)
     return points
 
 

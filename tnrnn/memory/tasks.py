@@ -239,8 +239,14 @@ def make_task(name: str, *, time: int | None = None, alphabet: int | None = None
         return StartEndSimilarity(time=time, alphabet=4 if alphabet is None else alphabet, compare=compare)
     if name == "copy":
         m = 30 if symbols is None else symbols
-        if delay is None:
-            delay = 100 if time is None else time - 2 * m
+        if delay is None and time is not None:
+            T = check_positive_int("time", time)
+            if isinstance(m, (int, np.integer)) and T < 2 * m + 1:
+                raise TnrnnError(f"copy: delay must be >= 1, but time T = {T} leaves T - 2 * symbols = "
+                                 f"{T - 2 * m}; use T >= {2 * m + 1} or fewer symbols")
+            delay = T - 2 * m
+        elif delay is None:
+            delay = 100
         elif time is not None and time != 2 * m + delay:
             raise TnrnnError(f"copy: time must equal 2*symbols + delay = {2 * m + delay}, got {time}")
         return CopyingMemory(alphabet=32 if alphabet is None else alphabet, symbols=m, delay=delay)

@@ -212,8 +212,11 @@ def load_checkpoint(path: str | os.PathLike, params_like, opt_state_like):
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except (OSError, ValueError, KeyError) as exc:
-        raise TnrnnError(f"cannot read checkpoint {path}: {exc}") from None
+    except OSError as exc:
+        raise TnrnnError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, UnicodeDecodeError):
+        # numpy's own message for a text file talks of pickles, which would only mislead here
+        raise TnrnnError(f"cannot read checkpoint {path}: not a tnrnn training checkpoint (.npz)") from None
     if meta.get("format") != _CHECKPOINT_FORMAT:
         raise TnrnnError(f"{path} is not a tnrnn training checkpoint")
 
@@ -487,6 +490,56 @@ def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
     return loss_fn
 
 
+def training_memory_bytes(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
+    """Rough peak memory of :func:`train_task`, estimated before anything is allocated.
+
+    Parameters, gradients and the two Adam moments (4 float32 copies), plus the activations the backward
+    pass keeps for a training batch (every step of every layer: the input projection, the gates and the
+    state) and the forward pass over the held-out batch (one layer at a time); one-hot inputs included.
+
+    Examples
+    --------
+    >>> from tnrnn.memory.tasks import StartEndSimilarity
+    >>> training_memory_bytes(StartEndSimilarity(time=40), "gru", 2, 64, TrainConfig()) < 2**30
+    True
+    """
+    from .cells import GATES, check_cell, num_params
+
+    cell = check_cell(cell)
+    n_in, n_out, T, G = task.n_in, task.n_out, task.time, GATES[cell]
+    params = num_params(cell, n_in, width, depth, n_out)
+    train_act = T * config.batch_size * (n_in + n_out + depth * width * (G + 3))
+    eval_act = T * config.eval_batch_size * (n_in + n_out + width * (G + 2))
+    return 4 * (4 * params + train_act + eval_act)
+
+
+def check_training_memory(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
+    """Raise :class:`~tnrnn.errors.ResourceError` when :func:`training_memory_bytes` exceeds the memory
+    budget (``$TNRNN_MAX_BYTES``, default 4 GiB); return the estimate otherwise.
+
+    Examples
+    --------
+    >>> from tnrnn.memory.tasks import StartEndSimilarity
+    >>> check_training_memory(StartEndSimilarity(time=10**6), "gru", 1, 64, TrainConfig())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tnrnn.errors.ResourceError: training gru L=1 R=64 at T=1000000 (batch 64, held-out batch 512) needs about ...
+    """
+    from ..errors import ResourceError, human_bytes
+    from ..network.contract import default_budget_bytes
+
+    need = training_memory_bytes(task, cell, depth, width, config)
+    budget = default_budget_bytes()
+    if need > budget:
+        raise ResourceError(
+            f"training {cell} L={depth} R={width} at T={task.time} (batch {config.batch_size}, held-out batch "
+            f"{config.eval_batch_size}) needs about {human_bytes(need)} (budget {human_bytes(budget)}, "
+            "$TNRNN_MAX_BYTES); use a shorter T, smaller batches (--batch-size, --eval-batch-size) or a smaller "
+            "width"
+        )
+    return need
+
+
 def train_task(
     task,
     cell: str,
@@ -516,6 +569,7 @@ def train_task(
     """
     from .cells import init_stack, num_params
 
+    check_training_memory(task, cell, depth, width, config)
     params = init_stack(config.seed if init_seed is None else init_seed, cell, task.n_in, width, depth, task.n_out,
                         nonlinearity=nonlinearity, forget_bias=forget_bias)
     loss_fn = make_task_loss(cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
