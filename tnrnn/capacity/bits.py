@@ -1,0 +1,257 @@
+"""Bits per parameter: how many random binary labels a cell can memorise (SCIENCE.md section 7).
+
+One sweep point (:func:`bits_point`) is one cell at one parameter budget and one number of samples
+``b = round(b_multiple * num_params)``. It trains every (learning rate, seed) pair of the point **at once**
+(:func:`tnrnn.capacity.vtrain.train_members`: same shapes, one jitted, vmapped program), each seed with its
+own data set and initialisation, and measures the accuracy ``p`` on the training set itself, then
+``I = b (1 - H2(p))`` (:func:`tnrnn.capacity.info.stored_bits`).
+
+:func:`summarize_bits` turns the sweep records into the study: for each (cell, size) the capacity is the
+maximum over the searched ``b`` and learning rates of the seed-mean ``I`` (the seed spread at that maximum is
+kept), bits per parameter = capacity / parameters, and the log-log slope of capacity against parameter count
+per cell (1 means capacity linear in the parameter count, as the paper finds). The training budget travels
+with every number (``training`` in the summary, the figure footer, the CLI output).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from functools import lru_cache
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..errors import TnrnnError
+from ..memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
+from .info import stored_bits
+from .tasks import memorisation_set
+from .vtrain import evaluate_members, stack_init, train_members
+
+POINT_TASK = "tnrnn.capacity.bits:bits_point"
+
+
+def size_of(cell: str, budget: int, *, n_in: int, depth: int) -> tuple[int, int]:
+    """``(width, num_params)`` of the largest ``cell`` stack (two outputs) within ``budget`` parameters.
+
+    Examples
+    --------
+    >>> size_of("gru", 1000, n_in=16, depth=1)
+    (11, 959)
+    """
+    width = width_for_budget(cell, n_in, depth, 2, budget)
+    return width, num_params(cell, n_in, width, depth, 2)
+
+
+@lru_cache(maxsize=32)
+def _fns(cell: str, nonlinearity: str, batch_size: int, samples: int, time_steps: int):
+    """Loss and evaluation of one member; cached so repeated points reuse the compiled program."""
+
+    def logits_of(params, x, hp):
+        xs = jnp.zeros((x.shape[0], time_steps, x.shape[1]), jnp.float32).at[:, 0].set(x)
+        out = apply_stack(params, xs, cell=cell, nonlinearity=nonlinearity, forget_bias=hp["forget_bias"])
+        return out[:, -1]
+
+    def loss_fn(params, data, hp, key):
+        x, y = data
+        if batch_size < samples:
+            idx = jax.random.randint(key, (batch_size,), 0, samples)
+            x, y = x[idx], y[idx]
+        logits = logits_of(params, x, hp)
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, y)), {}
+
+    def eval_fn(params, data, hp):
+        x, y = data
+        logits = logits_of(params, x, hp)
+        loss = jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, y))
+        return {"accuracy": jnp.mean(jnp.argmax(logits, -1) == y), "loss": loss}
+
+    return loss_fn, eval_fn
+
+
+def bits_point(
+    *,
+    cell: str,
+    budget: int,
+    b_multiple: float,
+    learning_rates: Sequence[float] = (1e-3, 3e-3, 1e-2),
+    seeds: Sequence[int] = (0, 1),
+    n_in: int = 16,
+    depth: int = 1,
+    time: int = 5,
+    steps: int = 2000,
+    batch_size: int = 256,
+    clip_norm: float = 10.0,
+    forget_bias: float = 1.0,
+    nonlinearity: str = "tanh",
+    chunk: int = 500,
+) -> dict:
+    """Memorise ``b = round(b_multiple * num_params)`` random labels with every (lr, seed); return ``p`` and ``I``.
+
+    Parameters
+    ----------
+    cell : str
+        A cell of :data:`tnrnn.memory.cells.CELLS` (``plusrnn`` needs ``depth >= 2``).
+    budget : int
+        Parameter budget; the width is the largest that fits (two output logits).
+    b_multiple : float
+        Samples per parameter.
+    learning_rates, seeds : sequences
+        The grid trained together (vmapped); seed ``s`` fixes the data set and the initial weights.
+    n_in, depth, time : int
+        Input dimension, layers, sequence length (label read at the last step).
+    steps, batch_size, clip_norm : training budget (Adam, cosine decay to 0.1 of the learning rate);
+        minibatches are drawn with replacement from the fixed set (the whole set when ``batch_size >= b``).
+    forget_bias, nonlinearity : cell options.
+
+    Returns
+    -------
+    dict
+        ``cell, depth, budget, width, num_params, b, b_multiple`` and ``runs``: one entry per (lr, seed) with
+        ``learning_rate, seed, accuracy, loss, bits, diverged``; ``train_seconds``.
+
+    Examples
+    --------
+    >>> r = bits_point(cell="rnn", budget=100, b_multiple=0.5, learning_rates=[1e-2], seeds=[0], n_in=8,
+    ...                steps=20, batch_size=8, chunk=10)
+    >>> r["b"], len(r["runs"]), 0 <= r["runs"][0]["bits"] <= r["b"]
+    (44, 1, True)
+    """
+    cell = check_cell(cell)
+    if not (b_multiple > 0 and math.isfinite(b_multiple)):
+        raise TnrnnError(f"b_multiple must be a positive number, got {b_multiple}")
+    lrs, seed_list = [float(x) for x in learning_rates], [int(s) for s in seeds]
+    if not lrs or not seed_list:
+        raise TnrnnError("bits_point needs at least one learning rate and one seed")
+    width, P = size_of(cell, budget, n_in=n_in, depth=depth)
+    b = max(2, int(round(b_multiple * P)))
+    grid = list(itertools.product(lrs, seed_list))
+    data_sets = {s: memorisation_set(1000 * s + 17, b, n_in, time) for s in seed_list}
+    x = jnp.stack([data_sets[s].inputs[:, 0] for _, s in grid])
+    y = jnp.stack([data_sets[s].targets[:, -1] for _, s in grid])
+    params = stack_init(lambda s: init_stack(s, cell, n_in, width, depth, 2, nonlinearity=nonlinearity),
+                        [s for _, s in grid])
+    hps = {"lr": [lr for lr, _ in grid], "clip": [clip_norm] * len(grid), "forget_bias": [forget_bias] * len(grid)}
+    loss_fn, eval_fn = _fns(cell, nonlinearity, int(batch_size), b, int(time))
+    t0 = time_now()
+    out = train_members(params, (x, y), hps, loss_fn, steps=steps, seed=int(seed_list[0]), chunk=chunk)
+    ev = evaluate_members(out["params"], (x, y), hps, eval_fn)
+    runs = []
+    for i, (lr, s) in enumerate(grid):
+        acc = float(ev["accuracy"][i])
+        runs.append({"learning_rate": lr, "seed": s, "accuracy": acc, "loss": float(ev["loss"][i]),
+                     "bits": float(stored_bits(b, acc)), "diverged": bool(out["diverged"][i])})
+    return {"cell": cell, "depth": int(depth), "budget": int(budget), "width": int(width), "num_params": int(P),
+            "n_in": int(n_in), "b": int(b), "b_multiple": float(b_multiple), "runs": runs,
+            "train_seconds": time_now() - t0}
+
+
+def time_now() -> float:
+    return time.perf_counter()
+
+
+def bits_points(cells: Sequence[str], budgets: Sequence[int], b_multiples: Sequence[float], *,
+                depth_of: dict | None = None, **training: Any) -> list[dict]:
+    """The sweep grid for :func:`bits_point`, validated before anything runs.
+
+    ``depth_of`` maps a cell to its depth (default 1, and 2 for ``plusrnn``, which needs a layer below).
+
+    Examples
+    --------
+    >>> pts = bits_points(["rnn", "plusrnn"], [500], [1, 2], steps=10)
+    >>> [(p["cell"], p["depth"], p["b_multiple"]) for p in pts]
+    [('rnn', 1, 1.0), ('rnn', 1, 2.0), ('plusrnn', 2, 1.0), ('plusrnn', 2, 2.0)]
+    """
+    if not cells or not budgets or not b_multiples:
+        raise TnrnnError("the bits study needs at least one cell, one budget and one b multiple")
+    depth_of = depth_of or {}
+    points = []
+    for cell, budget, mult in itertools.product(cells, budgets, b_multiples):
+        cell = check_cell(cell)
+        depth = int(depth_of.get(cell, 2 if cell == "plusrnn" else 1))
+        size_of(cell, int(budget), n_in=int(training.get("n_in", 16)), depth=depth)
+        if not (float(mult) > 0):
+            raise TnrnnError(f"b multiples must be positive, got {mult}")
+        points.append({"cell": cell, "budget": int(budget), "b_multiple": float(mult), "depth": depth, **training})
+    return points
+
+
+def fit_slope(num_params: Sequence[float], capacity: Sequence[float]) -> float | None:
+    """Least-squares slope of ``log capacity`` against ``log num_params`` (None with fewer than 2 usable sizes).
+
+    Examples
+    --------
+    >>> round(fit_slope([100, 1000, 10000], [300, 3000, 30000]), 6)
+    1.0
+    """
+    pts = [(math.log(p), math.log(c)) for p, c in zip(num_params, capacity) if p > 0 and c and c > 0]
+    if len({p for p, _ in pts}) < 2:
+        return None
+    xs, ys = np.array(pts).T
+    return float(np.polyfit(xs, ys, 1)[0])
+
+
+def summarize_bits(records: list[dict], training: dict) -> dict:
+    """Capacity per (cell, size), bits per parameter, and the fitted log-log slope per cell.
+
+    Parameters
+    ----------
+    records : list of dict
+        Sweep records of :func:`bits_point` (``tnrnn.sweep.run_sweep`` output).
+    training : dict
+        The training budget to attach (steps, batch, learning-rate grid, b grid, seeds ...).
+
+    Returns
+    -------
+    dict
+        ``sizes``: one entry per (cell, budget) with ``capacity_bits`` (max over b and lr of the seed-mean I),
+        ``bits_per_param``, the best ``b_multiple`` and ``learning_rate``, ``seed_bits`` at the best setting and
+        ``max_single_run_bits``; ``slopes`` per cell; ``curves``: seed-mean I per (cell, budget, b, lr);
+        ``errors``; ``training`` (with ``total_point_seconds``).
+    """
+    ok = [r["result"] for r in records if r.get("status") == "ok" and r.get("result")]
+    errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
+    groups: dict[tuple, list[dict]] = {}
+    for res in ok:
+        groups.setdefault((res["cell"], res["depth"], res["budget"]), []).append(res)
+    sizes, curves = [], []
+    for (cell, depth, budget), results in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][2])):
+        best = None
+        for res in results:
+            by_lr: dict[float, list[dict]] = {}
+            for run in res["runs"]:
+                by_lr.setdefault(run["learning_rate"], []).append(run)
+            for lr, runs in by_lr.items():
+                mean_bits = float(np.mean([r["bits"] for r in runs]))
+                entry = {"cell": cell, "depth": depth, "budget": budget, "num_params": res["num_params"],
+                         "b": res["b"], "b_multiple": res["b_multiple"], "learning_rate": lr,
+                         "mean_bits": mean_bits, "mean_accuracy": float(np.mean([r["accuracy"] for r in runs])),
+                         "seed_bits": [r["bits"] for r in runs], "diverged": sum(r["diverged"] for r in runs)}
+                curves.append(entry)
+                if best is None or mean_bits > best["mean_bits"]:
+                    best = entry
+        P = results[0]["num_params"]
+        sizes.append({"cell": cell, "depth": depth, "budget": budget, "width": results[0]["width"],
+                      "num_params": P, "capacity_bits": best["mean_bits"], "bits_per_param": best["mean_bits"] / P,
+                      "best_b_multiple": best["b_multiple"], "best_learning_rate": best["learning_rate"],
+                      "best_accuracy": best["mean_accuracy"], "seed_bits": best["seed_bits"],
+                      "max_single_run_bits": max(max(r["bits"] for r in res["runs"]) for res in results),
+                      "b_multiples_searched": sorted({res["b_multiple"] for res in results})})
+    slopes = {}
+    for cell in dict.fromkeys(s["cell"] for s in sizes):
+        rows = [s for s in sizes if s["cell"] == cell]
+        slopes[cell] = fit_slope([s["num_params"] for s in rows], [s["capacity_bits"] for s in rows])
+    seconds = sum(float(r.get("seconds") or 0.0) for r in records)
+    return {"study": "bits_per_parameter", "sizes": sizes, "slopes": slopes, "curves": curves, "errors": errors,
+            "training": {**training, "total_point_seconds": seconds}}
+
+
+_ORDER = ("rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn", "rac")
+
+
+def _order(cell: str) -> int:
+    return _ORDER.index(cell) if cell in _ORDER else len(_ORDER)

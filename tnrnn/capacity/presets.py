@@ -1,0 +1,79 @@
+"""Budgets of the four capacity studies: ``quick`` (a smoke run of about a minute each) and ``full``.
+
+Each preset is a dict with the grid (cells, sizes ...) and the training budget of every point. The CLI
+(``tnrnn capacity STUDY --quick|--full``) starts from a preset and lets flags override single entries.
+
+Measured run times of the ``full`` presets (one sweep worker, on the project's 2-core CPU shared with other
+jobs, load average about 4 to 6; these runs produced ``diagrams/capacity_*``):
+
+* ``bits``: 54 points (6 cells x budgets 300, 1000, 2000 x b = 1, 2, 4 times the parameter count), each
+  training 3 learning rates x 2 seeds at once for 2500 Adam steps of batch 256: MEASURED_BITS.
+* ``units``: 30 points (5 cells x N = 2, 4, 8, 12, 16, 24 at n_in = 16, delay 5), 2 learning rates x 2
+  seeds each, 2000 steps of batch 128: MEASURED_UNITS.
+* ``mc``: 10 points (orthogonal and Gaussian matrices, N = 5, 10, 20, 50, 100, spectral radius 0.95),
+  20000 training and 20000 held-out steps each: MEASURED_MC.
+* ``trainability``: 17 points (6 cells x depth 1, 2, 4; the +RNN only at depth >= 2), 12 random draws per
+  point trained at once, 600 steps of batch 32 on parentheses counting (T = 30, 2 types, 2 noise symbols,
+  counts to 5) at 2000 parameters: MEASURED_TRAINABILITY.
+
+This is a far smaller budget than the paper's (which tuned for very long); the figures and JSON say so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import TnrnnError
+
+STUDIES = ("bits", "units", "mc", "trainability")
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "bits": {
+        "quick": {"cells": ["rnn", "gru"], "budgets": [100, 300], "b_multiples": [1, 2],
+                  "training": {"learning_rates": [1e-2], "seeds": [0], "steps": 300, "batch_size": 128,
+                               "n_in": 12, "chunk": 150}},
+        "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn"], "budgets": [300, 1000, 2000],
+                 "b_multiples": [1, 2, 4],
+                 "training": {"learning_rates": [3e-3, 1e-2, 3e-2], "seeds": [0, 1], "steps": 2500,
+                              "batch_size": 256, "n_in": 16, "chunk": 500}},
+    },
+    "units": {
+        "quick": {"cells": ["rnn", "gru"], "units": [2, 4, 8],
+                  "training": {"n_in": 8, "delay": 3, "learning_rates": [1e-2], "seeds": [0], "steps": 300,
+                               "batch_size": 64, "eval_batch_size": 1024, "chunk": 150}},
+        "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm"], "units": [2, 4, 8, 12, 16, 24],
+                 "training": {"n_in": 16, "delay": 5, "learning_rates": [3e-3, 1e-2], "seeds": [0, 1],
+                              "steps": 2000, "batch_size": 128, "eval_batch_size": 4096, "chunk": 500}},
+    },
+    "mc": {
+        "quick": {"sizes": [5, 10, 20], "kinds": ["orthogonal", "gaussian"], "seeds": [0],
+                  "training": {"spectral_radius": 0.95, "train_steps": 5000, "test_steps": 5000, "washout": 200}},
+        "full": {"sizes": [5, 10, 20, 50, 100], "kinds": ["orthogonal", "gaussian"], "seeds": [0],
+                 "training": {"spectral_radius": 0.95, "train_steps": 20000, "test_steps": 20000, "washout": 500}},
+    },
+    "trainability": {
+        "quick": {"cells": ["rnn", "gru"], "depths": [1, 2],
+                  "training": {"budget": 500, "draws": 4, "steps": 100, "batch_size": 16, "time": 20,
+                               "eval_batch_size": 128, "chunk": 50}},
+        "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn"], "depths": [1, 2, 4],
+                 "training": {"budget": 2000, "draws": 12, "steps": 600, "batch_size": 32, "time": 30,
+                              "eval_batch_size": 512, "chunk": 200}},
+    },
+}
+
+
+def preset(study: str, name: str) -> dict[str, Any]:
+    """A deep copy of one preset.
+
+    Examples
+    --------
+    >>> preset("units", "quick")["units"]
+    [2, 4, 8]
+    """
+    import copy
+
+    if study not in PRESETS:
+        raise TnrnnError(f"study must be one of {', '.join(STUDIES)}, got {study!r}")
+    if name not in PRESETS[study]:
+        raise TnrnnError(f"preset must be quick or full, got {name!r}")
+    return copy.deepcopy(PRESETS[study][name])

@@ -1,0 +1,214 @@
+"""Trainability: random hyperparameter draws per (cell, depth) on parentheses counting (SCIENCE.md section 7).
+
+For each (cell, depth) the same ``draws`` random hyperparameter settings are trained **at once** (vmapped;
+one jitted program per point) on :class:`~tnrnn.capacity.tasks.ParenthesesCounting` at a fixed parameter
+budget. Each draw samples, independently:
+
+* learning rate, log-uniform in ``lr_range`` (default 1e-4 .. 1);
+* gradient-clipping norm, log-uniform in ``clip_range`` (default 0.1 .. 1000);
+* forget bias (constant on the keep gates), uniform in ``forget_bias_range`` (default -1 .. 3);
+* scale of the recurrent matrices at initialisation, log-uniform in ``init_scale_range`` (0.3 .. 3),
+  multiplying the orthogonal (or, for the IRNN, identity) ``Wh`` / ``Whc`` of every layer.
+
+The draws depend only on ``draw_seed`` and the draw index, so every (cell, depth) sees the same settings.
+A draw **failed** when its training diverged (a non-finite loss or gradient; the member is then frozen at
+its last finite parameters) or its final held-out loss is above its initial held-out loss.
+:func:`summarize_trainability` reports per (cell, depth) the failed fraction, and the median and best final
+loss with failed-by-divergence draws counted as ``+inf`` (so a median of ``inf`` says more than half
+diverged).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..errors import TnrnnError
+from ..memory.cells import apply_stack, check_cell, init_stack, width_for_budget
+from ..spec import check_positive_int
+from .tasks import CountBatch, ParenthesesCounting
+from .vtrain import evaluate_members, stack_init, train_members
+
+POINT_TASK = "tnrnn.capacity.trainability:trainability_point"
+
+
+def draw_hyperparameters(draws: int, *, draw_seed: int = 0, lr_range=(1e-4, 1.0), clip_range=(0.1, 1000.0),
+                         forget_bias_range=(-1.0, 3.0), init_scale_range=(0.3, 3.0)) -> dict[str, np.ndarray]:
+    """``draws`` random settings (see the module docstring); deterministic in ``draw_seed``.
+
+    Examples
+    --------
+    >>> hp = draw_hyperparameters(3, draw_seed=1)
+    >>> sorted(hp), hp["lr"].shape, bool((hp["lr"] >= 1e-4).all() and (hp["lr"] <= 1.0).all())
+    (['clip', 'forget_bias', 'init_scale', 'lr'], (3,), True)
+    """
+    draws = check_positive_int("draws", draws)
+    for name, (lo, hi) in (("lr_range", lr_range), ("clip_range", clip_range), ("init_scale_range", init_scale_range)):
+        if not (0 < lo <= hi and math.isfinite(hi)):
+            raise TnrnnError(f"{name} must be 0 < low <= high, got {(lo, hi)}")
+    if not forget_bias_range[0] <= forget_bias_range[1]:
+        raise TnrnnError(f"forget_bias_range must be low <= high, got {forget_bias_range}")
+    rng = np.random.default_rng(check_positive_int("draw_seed", draw_seed, minimum=0))
+    logu = lambda lo, hi: np.exp(rng.uniform(math.log(lo), math.log(hi), draws))  # noqa: E731
+    return {"lr": logu(*lr_range), "clip": logu(*clip_range),
+            "forget_bias": rng.uniform(*forget_bias_range, draws), "init_scale": logu(*init_scale_range)}
+
+
+def _scaled_init(seed: int, scale: float, cell: str, n_in: int, width: int, depth: int, n_out: int):
+    p = init_stack(seed, cell, n_in, width, depth, n_out)
+    for layer in p["layers"]:
+        for name in ("Wh", "Whc", "W_H"):
+            if name in layer:
+                layer[name] = layer[name] * scale
+    return p
+
+
+@lru_cache(maxsize=32)
+def _fns(task: ParenthesesCounting, cell: str, batch_size: int):
+    def loss_on(params, batch, hp):
+        logits = apply_stack(params, batch.inputs, cell=cell, forget_bias=hp["forget_bias"])
+        logits = logits.reshape(logits.shape[:2] + (task.types, task.classes))
+        return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits, batch.targets)), logits
+
+    def loss_fn(params, data, hp, key):
+        return loss_on(params, task._sample(key, batch_size), hp)[0], {}
+
+    def eval_fn(params, data, hp):
+        inputs, targets = data
+        loss, logits = loss_on(params, CountBatch(inputs, targets), hp)
+        return {"loss": loss, "accuracy": jnp.mean(jnp.argmax(logits, -1) == targets)}
+
+    return loss_fn, eval_fn
+
+
+def trainability_point(
+    *,
+    cell: str,
+    depth: int,
+    budget: int = 3000,
+    draws: int = 16,
+    draw_seed: int = 0,
+    time: int = 50,
+    types: int = 2,
+    noise: int = 2,
+    max_count: int = 5,
+    steps: int = 1000,
+    batch_size: int = 32,
+    eval_batch_size: int = 512,
+    chunk: int = 250,
+    lr_range: Sequence[float] = (1e-4, 1.0),
+    clip_range: Sequence[float] = (0.1, 1000.0),
+    forget_bias_range: Sequence[float] = (-1.0, 3.0),
+    init_scale_range: Sequence[float] = (0.3, 3.0),
+) -> dict:
+    """Train ``draws`` random hyperparameter settings of one (cell, depth) on parentheses counting.
+
+    Returns
+    -------
+    dict
+        ``cell, depth, width, num_params, budget, task`` and ``runs``: per draw its hyperparameters,
+        ``initial_loss``, ``final_loss``, ``final_accuracy``, ``diverged``, ``failed``; ``train_seconds``.
+
+    Examples
+    --------
+    >>> r = trainability_point(cell="gru", depth=1, budget=300, draws=2, time=6, steps=10, batch_size=4,
+    ...                        eval_batch_size=16, chunk=5)
+    >>> len(r["runs"]), sorted(r["runs"][0])[:3]
+    (2, ['clip', 'diverged', 'failed'])
+    """
+    from ..memory.cells import num_params
+
+    cell = check_cell(cell)
+    task = ParenthesesCounting(time=time, types=types, noise=noise, max_count=max_count)
+    width = width_for_budget(cell, task.n_in, depth, task.n_out, budget)
+    hp = draw_hyperparameters(draws, draw_seed=draw_seed, lr_range=tuple(lr_range), clip_range=tuple(clip_range),
+                              forget_bias_range=tuple(forget_bias_range), init_scale_range=tuple(init_scale_range))
+    params = stack_init(lambda i: _scaled_init(i, float(hp["init_scale"][i]), cell, task.n_in, width, depth,
+                                               task.n_out), range(draws))
+    loss_fn, eval_fn = _fns(task, cell, int(batch_size))
+    held = task.sample(jax.random.PRNGKey(10**6 + 3), int(eval_batch_size))  # disjoint from the training keys
+    data = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (draws,) + a.shape), (held.inputs, held.targets))
+    before = evaluate_members(params, data, hp, eval_fn)
+    out = train_members(params, None, hp, loss_fn, steps=steps, seed=draw_seed, chunk=chunk)
+    after = evaluate_members(out["params"], data, hp, eval_fn)
+    runs = []
+    for i in range(draws):
+        init_loss, final = float(before["loss"][i]), float(after["loss"][i])
+        diverged = bool(out["diverged"][i]) or not math.isfinite(final)
+        runs.append({"lr": float(hp["lr"][i]), "clip": float(hp["clip"][i]), "forget_bias": float(hp["forget_bias"][i]),
+                     "init_scale": float(hp["init_scale"][i]), "initial_loss": init_loss,
+                     "final_loss": final if math.isfinite(final) else None,
+                     "final_accuracy": float(after["accuracy"][i]), "diverged": diverged,
+                     "failed": diverged or not (final <= init_loss)})
+    return {"cell": cell, "depth": int(depth), "width": int(width),
+            "num_params": num_params(cell, task.n_in, width, depth, task.n_out), "budget": int(budget),
+            "task": task.describe(), "runs": runs, "train_seconds": out["seconds"]}
+
+
+def trainability_points(cells: Sequence[str], depths: Sequence[int], **training: Any) -> list[dict]:
+    """The sweep grid for :func:`trainability_point`; ``plusrnn`` at depth 1 is skipped (it needs depth >= 2).
+
+    Examples
+    --------
+    >>> [(p["cell"], p["depth"]) for p in trainability_points(["gru", "plusrnn"], [1, 2], steps=5)]
+    [('gru', 1), ('gru', 2), ('plusrnn', 2)]
+    """
+    if not cells or not depths:
+        raise TnrnnError("the trainability study needs at least one cell and one depth")
+    budget = int(training.get("budget", 3000))
+    task = ParenthesesCounting(time=int(training.get("time", 50)), types=int(training.get("types", 2)),
+                               noise=int(training.get("noise", 2)), max_count=int(training.get("max_count", 5)))
+    pts = []
+    for cell, depth in itertools.product(cells, depths):
+        cell = check_cell(cell)
+        depth = check_positive_int("depth", depth)
+        if cell == "plusrnn" and depth < 2:
+            continue
+        width_for_budget(cell, task.n_in, depth, task.n_out, budget)  # fails early if the budget is too small
+        pts.append({"cell": cell, "depth": depth, **training})
+    return pts
+
+
+def summarize_trainability(records: list[dict], training: dict) -> dict:
+    """Failed fraction, median and best final loss per (cell, depth).
+
+    Returns
+    -------
+    dict
+        ``rows``: per (cell, depth) ``draws, diverged_fraction, above_initial_fraction, failed_fraction,
+        median_final_loss, best_final_loss, best_accuracy, median_initial_loss, width, num_params``;
+        ``errors``; ``training``.
+    """
+    ok = [r["result"] for r in records if r.get("status") == "ok" and r.get("result")]
+    errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
+    rows = []
+    for res in ok:
+        runs = res["runs"]
+        n = len(runs)
+        finals = np.array([math.inf if r["diverged"] or r["final_loss"] is None else r["final_loss"] for r in runs])
+        rows.append({
+            "cell": res["cell"], "depth": res["depth"], "width": res["width"], "num_params": res["num_params"],
+            "draws": n,
+            "diverged_fraction": sum(r["diverged"] for r in runs) / n,
+            "above_initial_fraction": sum((not r["diverged"]) and r["failed"] for r in runs) / n,
+            "failed_fraction": sum(r["failed"] for r in runs) / n,
+            "median_final_loss": float(np.median(finals)),
+            "best_final_loss": float(np.min(finals)),
+            "best_accuracy": max(r["final_accuracy"] for r in runs if not r["diverged"]) if any(
+                not r["diverged"] for r in runs) else None,
+            "median_initial_loss": float(np.median([r["initial_loss"] for r in runs])),
+        })
+    rows.sort(key=lambda r: (_ORDER.index(r["cell"]) if r["cell"] in _ORDER else 99, r["depth"]))
+    seconds = sum(float(r.get("seconds") or 0.0) for r in records)
+    return {"study": "trainability", "rows": rows, "errors": errors,
+            "training": {**training, "total_point_seconds": seconds}}
+
+
+_ORDER = ("rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn", "rac")
