@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 
 import pytest
 
 from tnrnn.cli import main
+from tnrnn.cli.common import MAX_RANGE, int_range
 
 
 def run_json(capsys, *args):
@@ -69,6 +71,10 @@ def test_too_large_to_plan_is_reported_not_failed(capsys):
         (["--batch", "0"], "--batch"),
         (["--optimizers", "magic"], "--optimizers must be among"),
         (["--depth", "4", "--time", "400"], "nodes"),
+        (["--depth", "1000000", "--time", "1000000"], "~10^602057 nodes"),
+        (["--depth", "1", "--time", "1000000000"], "3,000,000,001 nodes"),
+        (["--width", "1000000000000"], "more than an array can index"),
+        (["--time", "1e3"], "--time"),
     ],
 )
 def test_misuse_exits_2_with_one_line(capsys, args, match):
@@ -78,3 +84,18 @@ def test_misuse_exits_2_with_one_line(capsys, args, match):
     assert captured.out == ""
     assert len(err.splitlines()) == 1 and match in err
     assert "Traceback" not in err
+
+
+def test_huge_width_is_estimated_without_allocating_weights(capsys):
+    # R = 10**5: the structure-only network used dense zero weights (a 75 GiB MemoryError traceback).
+    c = run_json(capsys, "--width", "100000", "--time", "3")["contraction"]
+    assert c["peak_bytes"] > 10 * 2**30
+
+
+@pytest.mark.parametrize("text, match", [("1:10000000000", "at most"), ("2:8:0", "step"), ("8:2", "empty range"),
+                                         ("a:3", "integers")])
+def test_int_range_refuses_bad_and_oversized_ranges(text, match):
+    with pytest.raises(argparse.ArgumentTypeError, match=match):
+        int_range(text)
+    assert int_range(f"1:{MAX_RANGE}") == list(range(1, MAX_RANGE + 1))
+    assert int_range("2:8:3") == [2, 5, 8] and int_range("4,2") == [4, 2]

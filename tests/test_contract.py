@@ -278,25 +278,18 @@ def test_cost_guard_refuses_by_memory_and_flops_with_the_estimate():
     network_forward(spec, params, x, budget_bytes=est["peak_bytes"], budget_flops=est["flops"], optimizers=FAST)
 
 
-def test_cost_guard_reads_the_environment(monkeypatch):
+@pytest.mark.parametrize(
+    "var, small, small_match, bad",
+    [("TNRNN_MAX_BYTES", "1K", r"budget 1\.0 KiB", "lots"), ("TNRNN_MAX_FLOPS", "1e3", r"flops \(budget 1e\+03\)", "-5")],
+)
+def test_budgets_read_the_environment(monkeypatch, var, small, small_match, bad):
     spec = RACSpec(1, 8, 4)
     params = init_params(spec, jax.random.PRNGKey(0))
-    monkeypatch.setenv("TNRNN_MAX_BYTES", "1K")
-    with pytest.raises(ResourceError, match=r"budget 1\.0 KiB"):
+    monkeypatch.setenv(var, small)
+    with pytest.raises(ResourceError, match=small_match):
         network_forward(spec, params, np.zeros((64, 6), int), optimizers=FAST)
-    monkeypatch.setenv("TNRNN_MAX_BYTES", "lots")
-    with pytest.raises(TnrnnError, match="TNRNN_MAX_BYTES"):
-        network_forward(spec, params, np.zeros((64, 6), int), optimizers=FAST)
-
-
-def test_flop_budget_reads_the_environment(monkeypatch):
-    spec = RACSpec(1, 8, 4)
-    params = init_params(spec, jax.random.PRNGKey(0))
-    monkeypatch.setenv("TNRNN_MAX_FLOPS", "1e3")
-    with pytest.raises(ResourceError, match=r"flops \(budget 1e\+03\)"):
-        network_forward(spec, params, np.zeros((64, 6), int), optimizers=FAST)
-    monkeypatch.setenv("TNRNN_MAX_FLOPS", "-5")
-    with pytest.raises(TnrnnError, match="TNRNN_MAX_FLOPS"):
+    monkeypatch.setenv(var, bad)
+    with pytest.raises(TnrnnError, match=var):
         network_forward(spec, params, np.zeros((64, 6), int), optimizers=FAST)
 
 
@@ -369,3 +362,38 @@ def test_structure_estimate_matches_flop_formula_for_the_sequential_sweep():
     formula = B * R * M * 2 + (T - 1) * (B * R * R * 2 + B * R * M * 2 + B * R) + B * R * K * 2
     assert cost["flops"] == formula
     assert cost["peak_bytes"] >= 4 * (B * T * M + R * M + R * R + K * R)  # at least the inputs and weights
+
+
+def test_grid_tensor_of_astronomical_size_is_refused_in_one_short_line():
+    # M**T * 4 bytes used to overflow float in the message (OverflowError) and print M**T in full.
+    spec = RACSpec(1, 2, 3)
+    with pytest.raises(ResourceError, match=r"~10\^954 entries") as exc:
+        grid_tensor_matrix(spec, 2000, init_params_modp(spec, 0, P), p=P)
+    assert len(str(exc.value)) < 300 and "smaller T" in str(exc.value)
+
+
+def test_one_path_search_serves_every_prime():
+    spec = RACSpec(2, 2, 3)
+    x = np.random.default_rng(2).integers(0, 3, (2, 4))
+    network_forward_modp(spec, init_params_modp(spec, 0, P), x, P, optimizers=FAST)
+    searches = C._search_plan.cache_info().misses
+    for p in (101, 65_537):
+        q = init_params_modp(spec, 0, p)
+        assert np.array_equal(network_forward_modp(spec, q, x, p, optimizers=FAST), rac_forward_modp(q, x, p))
+    assert C._search_plan.cache_info().misses == searches
+
+
+def test_modp_network_refuses_float_weights_and_reduces_unsigned_features():
+    spec = RACSpec(1, 2, 3)
+    q = init_params_modp(spec, 0, P)
+    with pytest.raises(TnrnnError, match="weights must be integers"):
+        network_forward_modp(spec, q._replace(W_O=np.asarray(q.W_O, np.float64) + 0.5), [[0, 1]], P, optimizers=FAST)
+    big = np.full((1, 2, 3), 2**64 - 1, dtype=np.uint64)
+    want = rac_forward_modp(q, np.full((1, 2, 3), (2**64 - 1) % P), P)
+    assert np.array_equal(network_forward_modp(spec, q, big, P, optimizers=FAST), want)
+
+
+def test_estimate_for_huge_weights_allocates_nothing():
+    # Structure-only planning with explicit initial states used dense zero weights: R = 10**5 needed 75 GiB.
+    cost = estimate_cost(RACSpec(2, 10**5, 2), 2, has_h0=True, optimizers=("greedy",))
+    assert cost["peak_bytes"] > 4 * 10**10 and cost["flops"] > 10**10

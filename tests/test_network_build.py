@@ -126,3 +126,33 @@ def test_deep_grid_form_ties_every_copy_of_a_step_to_one_leg():
 def test_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@settings(max_examples=40, deadline=None)
+@given(specs, st.integers(1, 40), st.sampled_from(["continuous", "grid"]), st.booleans())
+def test_count_nodes_closed_form_equals_the_sum_over_instances(spec, T, form, h0):
+    L = spec.L
+    want = 1
+    for t in range(1, T + 1):
+        for l in range(1, L + 1):
+            want += math.comb(T - t + L - l, L - l) * (4 if (t == 1 and h0) else 3)
+        want += form == "grid" and math.comb(T - t + L - 1, L - 1) > 1
+    assert count_nodes(spec, T, form, init_state=h0) == want
+
+
+def test_huge_requests_are_refused_at_once():
+    # The node count used to be a T x L loop (T = 10**8 hung) and an exact binomial (T = L = 10**6 took minutes).
+    assert count_nodes(RACSpec(1, 2, 2), 10**9) == 3 * 10**9 + 1
+    with pytest.raises(ResourceError, match=r"~10\^602057 nodes"):
+        build_network(RACSpec(10**6, 2, 2), 10**6)
+    with pytest.raises(ResourceError, match="more than an array can index"):
+        build_network(RACSpec(1, 10**12, 2), 2)
+
+
+def test_structure_only_network_allocates_no_weights():
+    # R = 10**5: dense zero weights would need 75 GiB each; the structure needs none.
+    net = build_network(RACSpec(2, 10**5, 3), 2)
+    assert net.stats()["nodes"] == count_nodes(RACSpec(2, 10**5, 3), 2)
+    for node, tag in zip(net.nodes, net.tags):
+        if tag.role in ("W_I", "W_H", "W_O"):
+            assert node.tensor.strides == (0, 0)

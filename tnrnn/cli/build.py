@@ -26,16 +26,11 @@ def register(subparsers) -> None:
 
 
 def _optimizers(text: str | None):
-    from ..errors import TnrnnError
-    from ..network.contract import DEFAULT_OPTIMIZERS, OPTIMIZERS
+    from ..network.contract import DEFAULT_OPTIMIZERS, check_optimizers
 
     if text is None:
         return DEFAULT_OPTIMIZERS
-    names = tuple(s.strip() for s in text.split(",") if s.strip())
-    bad = [n for n in names if n not in OPTIMIZERS]
-    if bad or not names:
-        raise TnrnnError(f"--optimizers must be among {', '.join(OPTIMIZERS)}, got {text!r}")
-    return names
+    return check_optimizers([s.strip() for s in text.split(",") if s.strip()], what="--optimizers")
 
 
 def build_report(args: argparse.Namespace) -> dict:
@@ -64,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-    from ..errors import human_bytes
-    from ..network.contract import format_count
+    from ..errors import format_count, human_bytes
 
     c = report["contraction"]
     copies = report["input_copies"]

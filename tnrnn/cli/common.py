@@ -10,6 +10,10 @@ from typing import Any
 from ..errors import TnrnnError
 
 
+#: Most values a ``START:STOP:STEP`` argument may expand to.
+MAX_RANGE = 10_000
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
@@ -44,9 +48,15 @@ def int_range(text: str) -> list[int]:
         step = int(parts[2]) if len(parts) == 3 else 1
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected integers in {text!r}") from None
-    if step < 1 or stop < start:
+    if step < 1:
+        raise argparse.ArgumentTypeError(f"the step of {text!r} must be >= 1")
+    if stop < start:
         raise argparse.ArgumentTypeError(f"empty range {text!r}")
-    return list(range(start, stop + 1, step))
+    values = range(start, stop + 1, step)
+    if len(values) > MAX_RANGE:
+        # Each value is a sweep point; a typo such as 2:10000000000 must not build a list of 10**10 ints.
+        raise argparse.ArgumentTypeError(f"{text!r} has {len(values):,} values; at most {MAX_RANGE:,} are allowed")
+    return list(values)
 
 
 def add_spec_args(parser: argparse.ArgumentParser, *, time: bool = True) -> None:

@@ -28,7 +28,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import tensornetwork as tn
 
-from ..errors import ResourceError, TnrnnError
+from ..errors import ResourceError, TnrnnError, format_count
 from ..rac import RACParams
 from ..spec import RACSpec, check_positive_int
 
@@ -131,24 +131,64 @@ class RACNetwork:
         }
 
 
+def check_form(form: str) -> str:
+    """Return ``form`` if it is one of :data:`FORMS`, else raise a clear ``TnrnnError``.
+
+    Examples
+    --------
+    >>> check_form("grid")
+    'grid'
+    """
+    if form not in FORMS:
+        raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+    return form
+
+
 def count_nodes(spec: RACSpec, T: int, form: str = "continuous", *, init_state: bool = False) -> int:
-    """Number of nodes :func:`build_network` would create, computed without building anything.
+    """Number of nodes :func:`build_network` would create, in closed form (instant even for T = 10**9).
+
+    One instance of ``h[t, l]`` per lattice path, ``C(T - t + L - l, L - l)`` of them; summed over t and l
+    (hockey-stick identity) that is ``C(T + L, L) - 1`` instances of 3 nodes each (copy, W_I, W_H or init).
+    The ``C(T + L - 1, L - 1)`` instances at t = 1 get a 4th node with an explicit initial state, the grid form
+    one tie per step with more than one input copy (t < T when L > 1), and ``W_O`` is one more.
 
     Examples
     --------
     >>> count_nodes(RACSpec(1, 2, 2), 3)   # 3 steps x (copy, W_I, W_H-or-init) + W_O
     10
+    >>> count_nodes(RACSpec(2, 2, 2), 4, "grid", init_state=True)   # 1 + 3 x 14 instances + 5 at t = 1 + 3 ties
+    51
+    """
+    T = check_positive_int("T", T)
+    check_form(form)
+    L = spec.L
+    total = 1 + 3 * (math.comb(T + L, L) - 1)
+    if init_state:
+        total += math.comb(T + L - 1, L - 1)
+    if form == "grid" and L > 1:
+        total += T - 1
+    return total
+
+
+def nodes_over_limit(spec: RACSpec, T: int, form: str, *, init_state: bool = False, limit: int) -> str | None:
+    """``None`` when :func:`count_nodes` is at most ``limit``, else that count as text for an error message.
+
+    The count is a binomial in T and L; with both large (say 10**6) computing it exactly takes minutes, so a
+    log-gamma estimate decides first and far-too-large counts are shown as ``~10^x``.
+
+    Examples
+    --------
+    >>> nodes_over_limit(RACSpec(2, 2, 2), 4, "continuous", limit=100) is None
+    True
+    >>> nodes_over_limit(RACSpec(10**6, 2, 2), 10**6, "grid", limit=100)
+    '~10^602057'
     """
     L = spec.L
-    total = 1  # W_O
-    for t in range(1, T + 1):
-        for l in range(1, L + 1):
-            inst = math.comb(T - t + L - l, L - l)
-            per = 3 if (t > 1 or not init_state) else 4  # copy, W_I, W_H/init (+ W_H before an explicit h0)
-            total += inst * per
-        if form == "grid" and math.comb(T - t + L - 1, L - 1) > 1:
-            total += 1
-    return total
+    log10 = math.log10(3) + (math.lgamma(T + L + 1) - math.lgamma(T + 1) - math.lgamma(L + 1)) / math.log(10)
+    if log10 > max(30.0, math.log10(max(limit, 1)) + 1):
+        return f"~10^{int(log10)}"
+    n = count_nodes(spec, T, form, init_state=init_state)
+    return f"{n:,}" if n > limit else None
 
 
 def build_network(
@@ -195,18 +235,37 @@ def build_network(
     if not isinstance(spec, RACSpec):
         raise TnrnnError(f"spec must be a RACSpec, got {type(spec).__name__}")
     T = check_positive_int("T", T)
-    if form not in FORMS:
-        raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+    check_form(form)
     if params is not None and params.spec != spec:
         raise TnrnnError(f"params are for {params.spec}, not {spec}")
-    init_state = params is not None and params.h0 is not None
-    n_nodes = count_nodes(spec, T, form, init_state=init_state)
-    if n_nodes > max_nodes:
+    largest = spec.R * max(spec.R, spec.M, spec.K)
+    if largest >= 2**62:
         raise ResourceError(
-            f"the explicit network of L={spec.L}, T={T} would have {n_nodes:,} nodes (limit {max_nodes:,}); "
+            f"a weight matrix of R={spec.R}, M={spec.M}, K={spec.K} would have {format_count(largest)} entries, "
+            "more than an array can index; use smaller sizes (the structured bounds need no network)"
+        )
+    init_state = params is not None and params.h0 is not None
+    over = nodes_over_limit(spec, T, form, init_state=init_state, limit=max_nodes)
+    if over is not None:
+        raise ResourceError(
+            f"the explicit network of L={spec.L}, T={T} would have {over} nodes (limit {max_nodes:,}); "
             "use the structured min-cut (tnrnn.bounds.mincut) or a smaller T, or raise max_nodes"
         )
     return _Builder(spec, T, params, form).build()
+
+
+def structure_zeros(*shape: int) -> np.ndarray:
+    """A read-only float64 zero array that takes no memory (zero strides), for structure-only networks.
+
+    Shapes only matter there, and dense zeros of R x R with R = 10**5 would need 75 GiB.
+
+    Examples
+    --------
+    >>> z = structure_zeros(10**6, 10**6)
+    >>> z.shape, z.strides
+    ((1000000, 1000000), (0, 0))
+    """
+    return np.broadcast_to(np.zeros(()), shape)
 
 
 class _Builder:
@@ -218,13 +277,9 @@ class _Builder:
         self.inputs: list[list] = [[] for _ in range(T)]
         R, M, K, L = spec.R, spec.M, spec.K, spec.L
         if params is None:
-            # Structure only: one shared zero array per shape (nodes reference it, nothing is copied).
-            z = {}
-            def zeros(*shape):
-                return z.setdefault(shape, np.zeros(shape))
-            self.W_I = [zeros(R, M if l == 0 else R) for l in range(L)]
-            self.W_H = [zeros(R, R) for _ in range(L)]
-            self.W_O = zeros(K, R)
+            self.W_I = [structure_zeros(R, M if l == 0 else R) for l in range(L)]
+            self.W_H = [structure_zeros(R, R) for _ in range(L)]
+            self.W_O = structure_zeros(K, R)
             self.h0 = None
             self.dtype = np.float64
         else:

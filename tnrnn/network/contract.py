@@ -42,11 +42,11 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..errors import ResourceError, TnrnnError, human_bytes
+from ..errors import ResourceError, TnrnnError, format_count, human_bytes
 from ..partition import Partition, make_partition
-from ..rac import RACParams, check_inputs, check_prime, max_safe_terms
+from ..rac import DEFAULT_PRIME, RACParams, check_inputs, check_prime, float_params, max_safe_terms, reduce_modp
 from ..spec import RACSpec, check_positive_int
-from .build import FORMS, RACNetwork, build_network, count_nodes
+from .build import RACNetwork, build_network, check_form, nodes_over_limit, structure_zeros
 
 #: Path optimisers tried by default ("cotengra" is skipped when cotengra is not installed).
 DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential", "tree")
@@ -65,6 +65,21 @@ _TRACES = Counter()
 def trace_count() -> int:
     """How many times a contraction executor has been traced by jax in this process (for tests)."""
     return sum(_TRACES.values())
+
+
+def check_optimizers(names: Iterable[str], what: str = "path optimizers") -> tuple:
+    """Return ``names`` as a tuple if it is a non-empty selection of :data:`OPTIMIZERS`, else raise ``TnrnnError``.
+
+    Examples
+    --------
+    >>> check_optimizers(["greedy", "tree"])
+    ('greedy', 'tree')
+    """
+    opts = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [o for o in opts if o not in OPTIMIZERS]
+    if unknown or not opts:
+        raise TnrnnError(f"{what} must be among {', '.join(OPTIMIZERS)}, got {list(opts)}")
+    return opts
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -632,9 +647,7 @@ def find_path(
     """
     import opt_einsum as oe
 
-    unknown = [o for o in optimizers if o not in OPTIMIZERS]
-    if unknown or not optimizers:
-        raise TnrnnError(f"path optimizers must be among {', '.join(OPTIMIZERS)}, got {list(optimizers)}")
+    optimizers = check_optimizers(optimizers)
     sizes = dict(es.sizes)
     if es.batch_symbol is not None:
         sizes[es.batch_symbol] = batch
@@ -721,57 +734,48 @@ class PlanKey(NamedTuple):
 
 @dataclass(frozen=True)
 class Plan:
-    key: PlanKey
     es: EinsumSpec
     report: PathReport
 
 
 def _structure_params(spec: RACSpec, has_h0: bool) -> RACParams | None:
+    """Weightless parameters that only make the builder add the explicit initial-state nodes."""
     if not has_h0:
         return None
     R, M, L, K = spec.R, spec.M, spec.L, spec.K
-    z = np.zeros((R, R))
-    return RACParams(tuple(np.zeros((R, M)) if l == 0 else z for l in range(L)), tuple(z for _ in range(L)),
-                     np.zeros((K, R)), tuple(np.zeros(R) for _ in range(L)))
+    return RACParams(tuple(structure_zeros(R, M if l == 0 else R) for l in range(L)),
+                     tuple(structure_zeros(R, R) for _ in range(L)), structure_zeros(K, R),
+                     tuple(structure_zeros(R) for _ in range(L)))
 
 
 def _check_operand_count(spec: RACSpec, T: int, form: str, has_h0: bool) -> None:
-    n = count_nodes(spec, T, form, init_state=has_h0)
-    if n > MAX_OPERANDS:
+    over = nodes_over_limit(spec, T, form, init_state=has_h0, limit=MAX_OPERANDS)
+    if over is not None:
         raise ResourceError(
-            f"the RAC network of L={spec.L}, T={T} has {n:,} nodes (contraction limit {MAX_OPERANDS:,}); "
+            f"the RAC network of L={spec.L}, T={T} has {over} nodes (contraction limit {MAX_OPERANDS:,}); "
             "evaluate with the recurrence (tnrnn.rac.rac_forward / rac_forward_modp) instead, or use a smaller T"
         )
 
 
-@functools.lru_cache(maxsize=64)
 def _plan(key: PlanKey) -> Plan:
+    """The path for ``key``; it does not depend on the prime, so one search serves every p."""
+    return _search_plan(key._replace(p=0))
+
+
+@functools.lru_cache(maxsize=64)
+def _search_plan(key: PlanKey) -> Plan:
     spec = RACSpec(key.L, key.R, key.M, key.K)
     _check_operand_count(spec, key.T, key.form, key.has_h0)
     net = build_network(spec, key.T, _structure_params(spec, key.has_h0), form=key.form)
     es = network_to_einsum(net, mode=key.mode, output_steps=key.output_steps or None)
     itemsize = 8 if key.arithmetic == "modp" else 4
     report = find_path(es, batch=key.batch, itemsize=itemsize, optimizers=key.optimizers)
-    return Plan(key, es, report)
+    return Plan(es, report)
 
 
 def _make_key(spec, T, form, batch, arithmetic, p, has_h0, mode="forward", output_steps=(), optimizers=DEFAULT_OPTIMIZERS):
-    if form not in FORMS:
-        raise TnrnnError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
-    opts = tuple(optimizers)
-    unknown = [o for o in opts if o not in OPTIMIZERS]
-    if unknown or not opts:
-        raise TnrnnError(f"path optimizers must be among {', '.join(OPTIMIZERS)}, got {list(opts)}")
-    return PlanKey(spec.L, spec.R, spec.M, spec.K, int(T), form, int(batch), arithmetic, int(p), bool(has_h0), mode,
-                   tuple(output_steps), opts)
-
-
-def format_count(n: int) -> str:
-    """A possibly astronomically large count in three significant digits, e.g. ``'1.23e+45'`` or ``'~10^1234'``."""
-    n = int(n)
-    if n < 10**300:
-        return f"{n:.3g}"
-    return f"~10^{len(str(n)) - 1}"
+    return PlanKey(spec.L, spec.R, spec.M, spec.K, int(T), check_form(form), int(batch), arithmetic, int(p),
+                   bool(has_h0), mode, tuple(output_steps), check_optimizers(optimizers))
 
 
 def _guard(report: PathReport, what: str, instead: str, budget_bytes, budget_flops, batch: int | None = None) -> None:
@@ -1017,9 +1021,8 @@ def estimate_cost(
     return _plan(key).report.to_json()
 
 
-def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype, form: str = "continuous"):
-    import jax.numpy as jnp
-
+def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, form: str):
+    """Validated inputs for an executor: int32 symbol ids, int64 residues (mod p) or float features."""
     kind, arr = check_inputs(spec, x, T=T)
     if kind == "features" and form == "grid" and spec.L > 1 and arr.shape[1] > 1:
         # A tie makes every copy of x_t read the same basis index, so a feature vector f enters linearly:
@@ -1029,18 +1032,35 @@ def _prepare_inputs(spec: RACSpec, x, T: int | None, modp: bool, p: int, dtype, 
             "pass symbol ids (B, T), or use form='continuous' for feature vectors"
         )
     if kind == "ids":
-        return jnp.asarray(arr, dtype=jnp.int32)  # one-hot rows are built inside the compiled function
-    elif not modp:
-        return jnp.asarray(arr, dtype=dtype)  # no host round trip for arrays already on the device
-    else:
-        feats = np.asarray(arr)
-        if modp:
-            if not np.issubdtype(feats.dtype, np.integer):
-                raise TnrnnError(f"mod-p feature inputs must be integers, got dtype {feats.dtype}")
-            feats = feats.astype(np.int64) % p
+        return np.asarray(arr, dtype=np.int32)  # one-hot rows are built inside the compiled function
     if modp:
-        return jnp.asarray(feats, dtype=jnp.int64)
-    return jnp.asarray(feats, dtype=dtype)
+        return reduce_modp(arr, p, "mod-p feature inputs")
+    return arr  # float features: cast by _run, without a host round trip for arrays already on the device
+
+
+def _run(key: PlanKey, params: RACParams, feats, *, what: str, instead: str, budget_bytes, budget_flops,
+         batch: int | None = None, rescale: bool = True):
+    """Guard the cost of ``key``'s plan, then contract: ``(result, log_scale)``, result numpy int64 for mod p.
+
+    Everything the user can get wrong (sizes, budgets, int64 overflow, weight dtypes) is checked before the
+    executor runs.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    plan = _plan(key)
+    _guard(plan.report, what, instead, budget_bytes, budget_flops, batch)
+    if key.arithmetic == "float":
+        fp = float_params(params)
+        xs = None if feats is None else jnp.asarray(feats, jnp.int32 if feats.ndim == 2 else fp.W_O.dtype)
+        return _executor(key, rescale)(fp.W_I, fp.W_H, fp.W_O, fp.h0, xs)
+    _check_modp_steps(plan.report, key.p)
+    red = lambda ws: tuple(reduce_modp(w, key.p, "mod-p weights") for w in ws)  # noqa: E731
+    W_I, W_H, W_O = red(params.W_I), red(params.W_H), reduce_modp(params.W_O, key.p, "mod-p weights")
+    h0 = None if params.h0 is None else red(params.h0)
+    with jax.enable_x64(True):
+        out, _ = _executor(key, False)(*jax.tree_util.tree_map(jnp.asarray, (W_I, W_H, W_O, h0, feats)))
+        return np.asarray(out, dtype=np.int64), None
 
 
 def network_forward(
@@ -1099,39 +1119,18 @@ def network_forward(
     _check_params(spec, params)
     if x is None:
         raise TnrnnError("inputs x are required: symbol ids (B, T) or features (B, T, M)")
-    dtype = jnp.result_type(params.W_O)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        dtype = jnp.float32
-    feats = _prepare_inputs(spec, x, T, False, 0, dtype, form)
+    feats = _prepare_inputs(spec, x, T, False, 0, form)
     B, T = int(feats.shape[0]), int(feats.shape[1])
     key = _make_key(spec, T, form, B, "float", 0, params.h0 is not None, "forward", (), optimizers)
-    plan = _plan(key)
-    _guard(plan.report, f"evaluating {B} sequences through the L={spec.L}, T={T} {form} network",
-           "evaluate with the recurrence tnrnn.rac.rac_forward (memory O(batch x R))", budget_bytes, budget_flops, B)
-    cast = lambda ws: tuple(jnp.asarray(w, dtype) for w in ws)  # noqa: E731
-    h0 = None if params.h0 is None else cast(params.h0)
-    mant, log = _executor(plan.key, bool(rescale))(cast(params.W_I), cast(params.W_H), jnp.asarray(params.W_O, dtype), h0, feats)
+    mant, log = _run(key, params, feats, what=f"evaluating {B} sequences through the L={spec.L}, T={T} {form} network",
+                     instead="evaluate with the recurrence tnrnn.rac.rac_forward (memory O(batch x R))",
+                     budget_bytes=budget_bytes, budget_flops=budget_flops, batch=B, rescale=bool(rescale))
     if log is None:
-        log = jnp.zeros((B,), dtype)
+        log = jnp.zeros((B,), mant.dtype)
     log = jnp.broadcast_to(log, (B,))
     if return_log_scale:
         return mant, log
     return mant * jnp.exp(log)[:, None]
-
-
-def _modp_params(spec: RACSpec, params: RACParams, p: int):
-    import jax.numpy as jnp
-
-    def red(w):
-        a = np.asarray(w)
-        if not np.issubdtype(a.dtype, np.integer):
-            raise TnrnnError(f"mod-p weights must be integers (tnrnn.rac.init_params_modp), got dtype {a.dtype}")
-        return jnp.asarray(a.astype(np.int64) % p, dtype=jnp.int64)
-
-    W_I = tuple(red(w) for w in params.W_I)
-    W_H = tuple(red(w) for w in params.W_H)
-    h0 = None if params.h0 is None else tuple(red(h) for h in params.h0)
-    return W_I, W_H, red(params.W_O), h0
 
 
 def _check_modp_steps(report: PathReport, p: int) -> None:
@@ -1141,7 +1140,8 @@ def _check_modp_steps(report: PathReport, p: int) -> None:
         bound = math.isqrt((2**63 - 1) // worst)
         raise TnrnnError(
             f"a pairwise contraction of this path sums {worst:,} products, and {worst:,} x (p-1)^2 overflows int64 "
-            f"for p = {p}; use a prime below {bound} (the default DEFAULT_PRIME = 1048573 allows {max_safe_terms(1048573):,} terms)"
+            f"for p = {p}; use a prime below {bound} (the default DEFAULT_PRIME = {DEFAULT_PRIME} allows "
+            f"{max_safe_terms(DEFAULT_PRIME):,} terms)"
         )
 
 
@@ -1186,26 +1186,18 @@ def network_forward_modp(
     >>> bool((network_forward_modp(spec, q, x, p=101) == rac_forward_modp(q, x, p=101)).all())
     True
     """
-    import jax
-
-    from ..rac import DEFAULT_PRIME
-
     spec, params, form, T = _resolve(spec_or_net, params, form)
     _check_params(spec, params)
     p = check_prime(DEFAULT_PRIME if p is None else p)
     if x is None:
         raise TnrnnError("inputs x are required: symbol ids (B, T) or features (B, T, M)")
-    with jax.enable_x64(True):
-        feats = _prepare_inputs(spec, x, T, True, p, None, form)
-        B, T = int(feats.shape[0]), int(feats.shape[1])
-        key = _make_key(spec, T, form, B, "modp", p, params.h0 is not None, "forward", (), optimizers)
-        plan = _plan(key)
-        _guard(plan.report, f"evaluating {B} sequences mod p through the L={spec.L}, T={T} {form} network",
-               "evaluate with the recurrence tnrnn.rac.rac_forward_modp", budget_bytes, budget_flops, B)
-        _check_modp_steps(plan.report, p)
-        W_I, W_H, W_O, h0 = _modp_params(spec, params, p)
-        out, _ = _executor(plan.key, False)(W_I, W_H, W_O, h0, feats)
-        return np.asarray(out, dtype=np.int64)
+    feats = _prepare_inputs(spec, x, T, True, p, form)
+    B, T = int(feats.shape[0]), int(feats.shape[1])
+    key = _make_key(spec, T, form, B, "modp", p, params.h0 is not None, "forward", (), optimizers)
+    out, _ = _run(key, params, feats, what=f"evaluating {B} sequences mod p through the L={spec.L}, T={T} {form} network",
+                  instead="evaluate with the recurrence tnrnn.rac.rac_forward_modp",
+                  budget_bytes=budget_bytes, budget_flops=budget_flops, batch=B)
+    return out
 
 
 def grid_tensor_matrix(
@@ -1250,7 +1242,6 @@ def grid_tensor_matrix(
     >>> A.shape
     (4, 4)
     """
-    import jax
     import jax.numpy as jnp
 
     if not isinstance(spec, RACSpec):
@@ -1258,6 +1249,8 @@ def grid_tensor_matrix(
     T = check_positive_int("T", T)
     _check_params(spec, params)
     part = make_partition(T, partition)
+    if p is not None:
+        p = check_prime(p)
     M, K = spec.M, spec.K
     itemsize = 8 if p is not None else 4
     out_bytes = M**T * K * itemsize
@@ -1265,45 +1258,23 @@ def grid_tensor_matrix(
     if out_bytes > budget:
         # The table alone is too big: refuse before building or searching anything.
         raise ResourceError(
-            f"the grid tensor of T={T} over M={M} symbols has {M**T * K:,} entries ({human_bytes(out_bytes)}, budget "
-            f"{human_bytes(budget)}); use sample matrices of the continuous domain or a smaller T, or raise "
+            f"the grid tensor of T={T} over M={M} symbols has {format_count(M**T * K)} entries ({human_bytes(out_bytes)}, "
+            f"budget {human_bytes(budget)}); use sample matrices of the continuous domain or a smaller T, or raise "
             "budget_bytes (env TNRNN_MAX_BYTES)"
         )
     order = tuple(part.A) + tuple(part.B)
-    arithmetic = "float" if p is None else "modp"
+    key = _make_key(spec, T, "grid", 1, "float" if p is None else "modp", p or 0, params.h0 is not None, "tensor",
+                    order, optimizers)
+    res, log = _run(key, params, None, what=f"materialising the L={spec.L}, T={T} grid tensor" + (" mod p" if p else ""),
+                    instead="use a smaller T or sample matrices", budget_bytes=budget_bytes, budget_flops=budget_flops)
+    if log is not None:
+        res = res * jnp.exp(log)
+    # res has axes (steps in A then B order..., K)
     rows, cols = M ** len(part.A), M ** len(part.B)
-
-    def finish(res):
-        # res has axes (steps in A then B order..., K)
-        mat = res.reshape(rows * cols, K).T.reshape(K, rows, cols) if K > 1 else res.reshape(rows, cols)
-        return mat
-
-    if p is None:
-        dtype = jnp.result_type(params.W_O)
-        if not jnp.issubdtype(dtype, jnp.floating):
-            dtype = jnp.float32
-        key = _make_key(spec, T, "grid", 1, arithmetic, 0, params.h0 is not None, "tensor", order, optimizers)
-        plan = _plan(key)
-        _guard(plan.report, f"materialising the L={spec.L}, T={T} grid tensor", "use a smaller T or sample matrices",
-               budget_bytes, budget_flops)
-        cast = lambda ws: tuple(jnp.asarray(w, dtype) for w in ws)  # noqa: E731
-        h0 = None if params.h0 is None else cast(params.h0)
-        mant, log = _executor(plan.key, True)(cast(params.W_I), cast(params.W_H), jnp.asarray(params.W_O, dtype), h0, None)
-        res = mant if log is None else mant * jnp.exp(log)
-        return finish(res)
-    with jax.enable_x64(True):
-        p = check_prime(p)
-        key = _make_key(spec, T, "grid", 1, arithmetic, p, params.h0 is not None, "tensor", order, optimizers)
-        plan = _plan(key)
-        _guard(plan.report, f"materialising the L={spec.L}, T={T} grid tensor mod p",
-               "use a smaller T or sample matrices", budget_bytes, budget_flops)
-        _check_modp_steps(plan.report, p)
-        W_I, W_H, W_O, h0 = _modp_params(spec, params, p)
-        out, _ = _executor(plan.key, False)(W_I, W_H, W_O, h0, None)
-        return finish(np.asarray(out, dtype=np.int64))
+    return res.reshape(rows * cols, K).T.reshape(K, rows, cols) if K > 1 else res.reshape(rows, cols)
 
 
 def clear_cache() -> None:
     """Forget cached paths and compiled executors."""
-    _plan.cache_clear()
+    _search_plan.cache_clear()
     _executor.cache_clear()
