@@ -137,7 +137,7 @@ def bits_point(
                         [s for _, s in grid])
     hps = {"lr": [lr for lr, _ in grid], "clip": [clip_norm] * len(grid), "forget_bias": [forget_bias] * len(grid)}
     loss_fn, eval_fn = _fns(cell, nonlinearity, int(batch_size), b, int(time))
-    t0 = time_now()
+    t0 = _now()
     out = train_members(params, (x, y), hps, loss_fn, steps=steps, seed=int(seed_list[0]), chunk=chunk)
     ev = evaluate_members(out["params"], (x, y), hps, eval_fn)
     runs = []
@@ -147,10 +147,10 @@ def bits_point(
                      "bits": float(stored_bits(b, acc)), "diverged": bool(out["diverged"][i])})
     return {"cell": cell, "depth": int(depth), "budget": int(budget), "width": int(width), "num_params": int(P),
             "n_in": int(n_in), "b": int(b), "b_multiple": float(b_multiple), "runs": runs,
-            "train_seconds": time_now() - t0}
+            "train_seconds": _now() - t0}
 
 
-def time_now() -> float:
+def _now() -> float:
     return time.perf_counter()
 
 

@@ -52,7 +52,8 @@ def budget_text(training: dict, keys: tuple[str, ...] | None = None) -> str:
     >>> budget_text({"steps": 10, "learning_rates": [0.01], "total_point_seconds": 90})
     'steps 10, learning_rates [0.01]; point run time 1.5 min'
     """
-    items = [(k, v) for k, v in training.items() if k not in ("total_point_seconds", "chunk", "preset")
+    items = [(k, v) for k, v in training.items()
+             if k not in ("total_point_seconds", "chunk", "preset", "wall_seconds_this_run")
              and (keys is None or k in keys)]
     text = ", ".join(f"{k} {_fmt(v)}" for k, v in items)
     if "total_point_seconds" in training:
@@ -96,6 +97,9 @@ def plot_bits(summary: dict, path: str | os.PathLike) -> Path:
     ax1.legend(fontsize=7.5, loc="upper left")
     ax2.set_xlabel("trainable parameters")
     ax2.set_ylabel("bits per parameter")
+    ax2.axhspan(2.0, 3.5, color="0.85", alpha=0.6, lw=0)
+    ax2.text(ax2.get_xlim()[0], 3.5, " paper: 2 to 3.5 with a few thousand CPU-seconds", fontsize=7.5,
+             color="0.35", va="top")
     ax2.axhline(5.0, color="0.5", ls=":", lw=1)
     ax2.text(ax2.get_xlim()[0], 5.0, " paper: about 5 (huge tuning)", fontsize=7.5, color="0.35", va="bottom")
     top = max(5.6, max(s["bits_per_param"] for s in sizes) * 1.15)
@@ -222,7 +226,9 @@ def plot_trainability(summary: dict, path: str | os.PathLike) -> Path:
             ax1.bar(x, r["diverged_fraction"], w * 0.9, color=color, edgecolor="k", lw=0.5, hatch="//")
             ax1.bar(x, r["above_initial_fraction"], w * 0.9, bottom=r["diverged_fraction"], color=color,
                     edgecolor="k", lw=0.5)
-            ax1.text(x, r["failed_fraction"] + 0.015, f"L{d}", ha="center", va="bottom", fontsize=6.5)
+            n_failed = round(r["failed_fraction"] * r["draws"])
+            ax1.text(x, r["failed_fraction"] + 0.01, f"L{d}\n{n_failed}/{r['draws']}", ha="center", va="bottom",
+                     fontsize=6)
             med = r["median_final_loss"]
             ax2.bar(x, med if math.isfinite(med) else 0, w * 0.9, color=color, edgecolor="k", lw=0.5)
             if not math.isfinite(med):

@@ -6,7 +6,7 @@ Each preset is a dict with the grid (cells, sizes ...) and the training budget o
 Measured run times of the ``full`` presets (one sweep worker, on the project's 2-core CPU shared with other
 jobs, load average about 4 to 6; these runs produced ``diagrams/capacity_*``):
 
-* ``bits``: 54 points (6 cells x budgets 300, 1000, 2000 x b = 1, 2, 4 times the parameter count), each
+* ``bits``: 36 points (6 cells x budgets 300, 1000, 2000 x b = 2, 3 times the parameter count), each
   training 3 learning rates x 2 seeds at once for 2500 Adam steps of batch 256: MEASURED_BITS.
 * ``units``: 30 points (5 cells x N = 2, 4, 8, 12, 16, 24 at n_in = 16, delay 5), 2 learning rates x 2
   seeds each, 2000 steps of batch 128: MEASURED_UNITS.
@@ -33,7 +33,7 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "training": {"learning_rates": [1e-2], "seeds": [0], "steps": 300, "batch_size": 128,
                                "n_in": 12, "chunk": 150}},
         "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn"], "budgets": [300, 1000, 2000],
-                 "b_multiples": [1, 2, 4],
+                 "b_multiples": [2, 3],
                  "training": {"learning_rates": [3e-3, 1e-2, 3e-2], "seeds": [0, 1], "steps": 2500,
                               "batch_size": 256, "n_in": 16, "chunk": 500}},
     },

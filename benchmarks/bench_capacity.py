@@ -1,0 +1,60 @@
+"""Capacity studies: training the members of a grid at once (vmap) against a Python loop over them.
+
+Case: the bits-per-parameter memorisation task of :mod:`tnrnn.capacity.bits`, a GRU at a 1000-parameter
+budget (width 11, n_in 16, T = 5), b = 2 x parameters, minibatch 256, and M = 6 members (3 learning rates x
+2 seeds), each with its own data set (quick: an RNN at 300 parameters, batch 64). Variants, all doing the
+same optimiser steps on the same members:
+
+* ``vmapped members (one program)``: :func:`tnrnn.capacity.vtrain.train_members` with all M members stacked,
+  what :func:`bits_point` runs (baseline);
+* ``loop over members``: the same function called once per member (M = 1; one compiled program reused).
+
+Times are seconds for ``steps`` optimiser steps of every member (compilation excluded by a warm-up call).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+
+from common import best_time, rows_with_ratios
+
+
+def rows(quick: bool) -> list[dict]:
+    from tnrnn.capacity.bits import _fns, size_of
+    from tnrnn.capacity.tasks import memorisation_set
+    from tnrnn.capacity.vtrain import stack_init, train_members
+    from tnrnn.memory.cells import init_stack
+
+    cell, budget, batch, steps = ("rnn", 300, 64, 100) if quick else ("gru", 1000, 256, 300)
+    n_in = 16
+    width, P = size_of(cell, budget, n_in=n_in, depth=1)
+    b = 2 * P
+    grid = list(itertools.product([3e-3, 1e-2, 3e-2], [0, 1]))
+    sets = {s: memorisation_set(s, b, n_in) for s in (0, 1)}
+    x = jnp.stack([sets[s].inputs[:, 0] for _, s in grid])
+    y = jnp.stack([sets[s].targets[:, -1] for _, s in grid])
+    params = stack_init(lambda s: init_stack(s, cell, n_in, width, 1, 2), [s for _, s in grid])
+    hps = {"lr": [lr for lr, _ in grid], "clip": [10.0] * len(grid), "forget_bias": [1.0] * len(grid)}
+    loss_fn, _ = _fns(cell, "tanh", batch, b, 5)
+
+    def together():
+        out = train_members(params, (x, y), hps, loss_fn, steps=steps, chunk=steps)
+        jax.block_until_ready(out["params"])
+
+    def one_by_one():
+        for m in range(len(grid)):
+            sl = lambda a: a[m:m + 1]  # noqa: E731
+            out = train_members(jax.tree_util.tree_map(sl, params), (sl(x), sl(y)),
+                                {k: v[m:m + 1] for k, v in hps.items()}, loss_fn, steps=steps, chunk=steps)
+            jax.block_until_ready(out["params"])
+
+    timings = {
+        "vmapped members (one program)": best_time(together, repeat=3),
+        "loop over members": best_time(one_by_one, repeat=3),
+    }
+    case = f"{cell} {P} params, b={b}, batch {batch}, M={len(grid)} members, {steps} steps"
+    return rows_with_ratios("capacity", case, timings, "vmapped members (one program)",
+                            note=f"{len(grid) * steps / timings['vmapped members (one program)']:.0f} member-steps/s vmapped")
