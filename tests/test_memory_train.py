@@ -71,6 +71,21 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
     assert meta["step"] == 30 and meta["config"]["steps"] == 30
 
 
+def test_checkpoint_of_another_run_with_the_same_shapes_is_refused(tmp_path):
+    # Same parameter shapes, different run: resuming would silently mix them (it used to).
+    cfg = TrainConfig(steps=4, eval_every=2, batch_size=8, eval_batch_size=8)
+    ck = tmp_path / "ck.npz"
+    train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False, until=2)
+    longer = StartEndSimilarity(time=8, alphabet=2, compare=2)
+    for args, kwargs, what in [((longer, "rnn", 1, 4, cfg), {}, "time 6 -> 8"),
+                               ((TASK, "rnn", 1, 4, cfg), {"nonlinearity": "relu"}, "nonlinearity 'tanh' -> 'relu'"),
+                               ((TASK, "irnn", 1, 4, cfg), {}, "cell 'rnn' -> 'irnn'"),
+                               ((TASK, "rnn", 1, 4, TrainConfig(**{**cfg.to_json(), "seed": 1})), {}, "seed 0 -> 1")]:
+        with pytest.raises(TnrnnError, match=f"another run.*{what}"):
+            train_task(*args, checkpoint=ck, progress=False, **kwargs)
+    assert train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False).resumed_from == 2
+
+
 def _quadratic(p, b):
     return jnp.sum((p["w"] - b) ** 2), {}
 

@@ -296,6 +296,34 @@ def make_train_chunk(loss_fn: Callable, sample_batch: Callable, config: TrainCon
     return _cached(key, build)
 
 
+def _run_identity(loss_fn: Callable, sample_batch: Callable, config: TrainConfig) -> dict:
+    """What a checkpoint must match to be resumed: the config and, when known, the task and the model.
+
+    Parameter shapes alone do not tell runs apart (Start-End Similarity at T = 20 and T = 40, or tanh and
+    ReLU cells, have the same shapes), and resuming another run's state would silently mix the two.
+    """
+    task = getattr(getattr(sample_batch, "__self__", None), "describe", None)
+    run = {"config": config.to_json(), "task": task() if callable(task) else None,
+           "model": getattr(loss_fn, "model", None)}
+    return json.loads(json.dumps(run))  # as a checkpoint stores it
+
+
+def _check_same_run(path, meta: dict, run: dict) -> None:
+    diffs = []
+    for part, now in run.items():
+        then = meta.get(part)  # absent: an older checkpoint that did not record it
+        if then is None or now is None or then == now:
+            continue
+        if isinstance(then, dict) and isinstance(now, dict):
+            diffs += [f"{k} {then.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(then) | set(now))
+                      if then.get(k) != now.get(k)]
+        else:
+            diffs.append(f"{part} {then!r} -> {now!r}")
+    if diffs:
+        raise TnrnnError(f"checkpoint {path} belongs to another run ({'; '.join(diffs)}); resume with the same "
+                         "settings, or choose a new checkpoint path")
+
+
 def _loss_metrics(loss_fn: Callable, params, batch) -> dict:
     loss, aux = loss_fn(params, batch)
     return {"loss": loss, **aux}
@@ -375,8 +403,10 @@ def train(
 
     history: list[dict] = []
     step0, diverged = 0, False
+    run = _run_identity(loss_fn, sample_batch, config)
     if checkpoint is not None and Path(checkpoint).exists():
         params, opt_state, meta = load_checkpoint(checkpoint, params, opt_state)
+        _check_same_run(checkpoint, meta, run)
         step0, history, diverged = int(meta["step"]), list(meta.get("history", [])), bool(meta.get("diverged"))
     resumed_from = step0
 
@@ -419,7 +449,7 @@ def train(
             history.append(entry)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, params, opt_state,
-                                {"step": step, "history": history, "diverged": diverged, "config": config.to_json()})
+                                {"step": step, "history": history, "diverged": diverged, **run})
             bar.update(n if not diverged else 0)
             shown = {k: entry[k] for k in ("train_loss", "eval_accuracy") if k in entry}
             bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
@@ -487,6 +517,7 @@ def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
         logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
         return sequence_loss(logits, batch.targets, batch.mask)
 
+    loss_fn.model = {"cell": cell, "nonlinearity": nonlinearity, "forget_bias": forget_bias}  # checkpoint identity
     return loss_fn
 
 
