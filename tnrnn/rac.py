@@ -199,6 +199,15 @@ def check_inputs(spec: RACSpec, x, *, T: int | None = None) -> tuple[str, np.nda
     Returns
     -------
     kind, array : ("ids", int64 array) or ("features", array)
+
+    Examples
+    --------
+    >>> check_inputs(RACSpec(1, 2, 3), [[0, 2, 1]])[0]
+    'ids'
+    >>> check_inputs(RACSpec(1, 2, 3), [[0, 3]])
+    Traceback (most recent call last):
+    ...
+    tnrnn.errors.TnrnnError: symbol id 3 is out of range for M = 3 features (ids must be in [0, 3))
     """
     arr = np.asarray(x) if not hasattr(x, "shape") else x
     shape = tuple(arr.shape)

@@ -9,7 +9,19 @@ from .errors import TnrnnError
 
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int if it is an integer >= ``minimum``, else raise a clear ``TnrnnError``."""
+    """Return ``value`` as an int if it is an integer >= ``minimum``, else raise a clear ``TnrnnError``.
+
+    Booleans and integral floats (``2.0``) are refused: they are almost always a mistake in a size.
+
+    Examples
+    --------
+    >>> check_positive_int("T", 4)
+    4
+    >>> check_positive_int("T", 0)
+    Traceback (most recent call last):
+    ...
+    tnrnn.errors.TnrnnError: T must be an integer >= 1, got 0
+    """
     if isinstance(value, bool) or not isinstance(value, (int,)) and not _is_integral(value):
         raise TnrnnError(f"{name} must be an integer >= {minimum}, got {value!r}")
     ivalue = int(value)  # type: ignore[arg-type]
@@ -80,7 +92,13 @@ class RACSpec:
         return self.depth == 1
 
     def input_copies(self, T: int) -> list[int]:
-        """Copies of each input in the duplicated network, ``n_j = C(T - j + L - 1, L - 1)`` for j = 1..T."""
+        """Copies of each input in the duplicated network, ``n_j = C(T - j + L - 1, L - 1)`` for j = 1..T.
+
+        Examples
+        --------
+        >>> RACSpec(3, 2, 2).input_copies(4)
+        [10, 6, 3, 1]
+        """
         T = check_positive_int("T", T)
         return [math.comb(T - j + self.L - 1, self.L - 1) for j in range(1, T + 1)]
 
@@ -90,7 +108,13 @@ class RACSpec:
         return math.comb(T + self.L - 1, self.L)
 
     def num_params(self) -> int:
-        """Number of weights: ``W_I`` (R x M, then R x R), ``W_H`` (R x R per layer), ``W_O`` (K x R)."""
+        """Number of weights: ``W_I`` (R x M, then R x R), ``W_H`` (R x R per layer), ``W_O`` (K x R).
+
+        Examples
+        --------
+        >>> RACSpec(2, 3, 2).num_params()   # 6 + 9 + 2 * 9 + 3
+        36
+        """
         R, M, L, K = self.R, self.M, self.L, self.K
         return R * M + (L - 1) * R * R + L * R * R + K * R
 

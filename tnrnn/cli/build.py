@@ -34,7 +34,16 @@ def _optimizers(text: str | None):
 
 
 def build_report(args: argparse.Namespace) -> dict:
-    """The data ``tnrnn build`` prints (also used by tests)."""
+    """The data ``tnrnn build`` prints (also used by tests).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> register(parser.add_subparsers())
+    >>> report = build_report(parser.parse_args(["build", "-L", "2", "-T", "3", "--optimizers", "greedy"]))
+    >>> report["input_copies"], report["total_input_copies"], report["contraction"]["path_optimizer"]
+    ([3, 2, 1], 6, 'greedy')
+    """
     from ..errors import ResourceError
     from ..network.build import build_network
     from ..network.contract import estimate_cost

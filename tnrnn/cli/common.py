@@ -7,7 +7,6 @@ import json
 import sys
 from typing import Any
 
-from ..errors import TnrnnError
 
 
 #: Most values a ``START:STOP:STEP`` argument may expand to.
@@ -15,7 +14,13 @@ MAX_RANGE = 10_000
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+    """argparse type: an integer >= 1.
+
+    Examples
+    --------
+    >>> positive_int("8")
+    8
+    """
     try:
         value = int(text)
     except ValueError:
@@ -26,7 +31,13 @@ def positive_int(text: str) -> int:
 
 
 def int_list(text: str) -> list[int]:
-    """argparse type: ``"1,2,3"`` -> ``[1, 2, 3]``."""
+    """argparse type: comma-separated integers.
+
+    Examples
+    --------
+    >>> int_list("1,2,3")
+    [1, 2, 3]
+    """
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
@@ -37,7 +48,13 @@ def int_list(text: str) -> list[int]:
 
 
 def int_range(text: str) -> list[int]:
-    """argparse type: ``"2:16:2"`` (start:stop:step, stop inclusive) or ``"2,4,8"`` -> list of ints."""
+    """argparse type: ``START:STOP[:STEP]`` (stop inclusive, at most :data:`MAX_RANGE` values) or a list.
+
+    Examples
+    --------
+    >>> int_range("2:8:2"), int_range("2,4,8")
+    ([2, 4, 6, 8], [2, 4, 8])
+    """
     if ":" not in text:
         return int_list(text)
     parts = text.split(":")
@@ -70,7 +87,15 @@ def add_spec_args(parser: argparse.ArgumentParser, *, time: bool = True) -> None
 
 
 def spec_from_args(args: argparse.Namespace):
-    """Build a :class:`tnrnn.RACSpec` from parsed ``add_spec_args`` arguments."""
+    """Build a :class:`tnrnn.RACSpec` from parsed ``add_spec_args`` arguments.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_spec_args(parser)
+    >>> spec_from_args(parser.parse_args(["-L", "3", "-R", "4"]))
+    RACSpec(depth=3, width=4, features=2, outputs=1)
+    """
     from ..spec import RACSpec
 
     return RACSpec(depth=args.depth, width=args.width, features=args.features, outputs=args.outputs)
@@ -84,6 +109,3 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def fail(message: str) -> None:
-    """Raise the error the CLI prints as one line with exit status 2."""
-    raise TnrnnError(message)

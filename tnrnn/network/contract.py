@@ -102,7 +102,13 @@ def _parse_bytes(text: str) -> int:
 
 
 def default_budget_bytes() -> int:
-    """Memory budget for contractions: ``$TNRNN_MAX_BYTES`` (e.g. ``2G``) or 4 GiB."""
+    """Memory budget for contractions: ``$TNRNN_MAX_BYTES`` (e.g. ``2G``) or 4 GiB.
+
+    Examples
+    --------
+    >>> _parse_bytes("2G"), _parse_bytes("512 MiB")
+    (2147483648, 536870912)
+    """
     env = os.environ.get("TNRNN_MAX_BYTES")
     return _parse_bytes(env) if env else _DEFAULT_BUDGET_BYTES
 
@@ -418,6 +424,14 @@ def simulate_path(
     Returns
     -------
     steps, flops, peak_bytes, largest_intermediate (or None when ``max_flops`` was exceeded)
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> es = network_to_einsum(build_network(RACSpec(1, 2, 2), T=2))
+    >>> steps, flops, peak, largest = simulate_path(es, [(0, 1)] * (len(es.inputs) - 1), batch=4)
+    >>> len(steps) >= len(es.inputs) - 1, flops > 0, peak >= largest * 4
+    (True, True, True)
     """
     sizes = dict(es.sizes)
     if es.batch_symbol is not None:
@@ -1110,7 +1124,8 @@ def network_forward(
     >>> spec = RACSpec(depth=2, width=3, features=2)
     >>> params = init_params(spec, jax.random.PRNGKey(0))
     >>> x = np.array([[0, 1, 1, 0], [1, 1, 0, 0]])
-    >>> bool(np.allclose(network_forward(spec, params, x), rac_forward(params, x), rtol=1e-4))
+    >>> y = network_forward(spec, params, x, optimizers=("greedy", "tree"))   # the default tries more, slower
+    >>> bool(np.allclose(y, rac_forward(params, x), rtol=1e-4))
     True
     """
     import jax.numpy as jnp
