@@ -101,6 +101,16 @@ def test_gallery_without_curves(tmp_path, capsys):
     assert "input copies per step [10, 6, 3, 1]" in readme  # depth 3, T = 4: C(T - j + 2, 2)
 
 
+@pytest.mark.parametrize("args,pattern", [(["--curve-times", "2,3"], "even T"),
+                                          (["--curve-depths", "0"], "depth must be")])
+def test_gallery_bad_curve_grid_fails_before_drawing(tmp_path, capsys, args, pattern):
+    d = tmp_path / "g"
+    assert main(["gallery", str(d), *args, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(pattern, err), err
+    assert not list(d.glob("*.png"))  # used to fail only after drawing every network figure
+
+
 def test_gallery_refuses_a_file_as_folder(tmp_path, capsys):
     f = tmp_path / "f"
     f.write_text("x")

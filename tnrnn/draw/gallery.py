@@ -38,7 +38,6 @@ CURVE_FIGURES = (
 )
 
 
-
 def _check_dir(path: str | os.PathLike) -> Path:
     d = Path(path)
     if d.exists() and not d.is_dir():
@@ -112,6 +111,14 @@ def build_gallery(
     from .network import render_network
 
     d = _check_dir(folder)
+    if curves:  # a bad curve grid fails before the network figures are drawn, not after
+        from ..partition import make_partition
+        from ..spec import check_positive_int
+
+        for L in curve_depths:
+            check_positive_int("depth", L)
+        for T in curve_times or ():
+            make_partition(check_positive_int("T", T), "start-end")
     written = []
     items = NETWORK_FIGURES
     try:
