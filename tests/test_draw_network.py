@@ -4,6 +4,7 @@ same inputs give the same bytes, bad paths are refused with a clear error."""
 from __future__ import annotations
 
 import math
+import time
 import xml.etree.ElementTree as ET
 
 import networkx as nx
@@ -275,6 +276,23 @@ def test_generic_layout_is_deterministic_and_separates_nodes():
     assert lay1.pos == lay2.pos
     pts = list(lay1.pos.values())
     assert min(math.dist(p, q) for i, p in enumerate(pts) for q in pts[i + 1:]) > 0.5
+
+
+def _chain(n):
+    nodes = [tn.Node(np.ones((2, 2))) for _ in range(n)]
+    for a, b in zip(nodes, nodes[1:]):
+        a[1] ^ b[0]
+    return nodes
+
+
+def test_generic_layout_of_a_large_network_is_quick_and_deterministic():
+    # Kamada-Kawai alone took about 75 s at 300 nodes (and hung beyond); big components use a seeded spring layout.
+    t0 = time.perf_counter()
+    lay1, lay2 = generic_layout(_chain(150)), generic_layout(_chain(150))
+    assert time.perf_counter() - t0 < 20
+    assert lay1.pos == lay2.pos and len(lay1.pos) == 150
+    with pytest.raises(TnrnnError, match="limited to 300 nodes"):
+        generic_layout(_chain(301))
 
 
 def test_draw_network_dispatches_plain_node_lists():

@@ -36,6 +36,12 @@ MARGIN_B, MARGIN_T = 1.55, 1.3
 MIN_WIDTH = 7.5
 MARGIN_B_CONTINUOUS = 1.1
 
+#: Generic layout: the most nodes drawn (beyond, a picture is unreadable and the layout slow), and the largest
+#: component laid out by Kamada-Kawai (its cost grows steeply: about 8 s at 100 nodes, 75 s at 300); larger
+#: components get a seeded spring layout.
+GENERIC_MAX_NODES = 300
+KAMADA_KAWAI_MAX_NODES = 100
+
 
 def edge_key(node_id, edge) -> str:
     """A stable text id of an edge: ``"a.i-b.j"`` (node ids and axes, ends sorted) or ``"a.i"`` if dangling.
@@ -250,7 +256,8 @@ def rac_layout(net) -> Layout:
 
 
 def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layout:
-    """Layout for any ``tensornetwork`` network (no tags): networkx Kamada-Kawai on the node graph.
+    """Layout for any ``tensornetwork`` network (no tags): networkx Kamada-Kawai on the node graph (a seeded
+    spring layout for components of more than :data:`KAMADA_KAWAI_MAX_NODES` nodes).
 
     Parameters
     ----------
@@ -259,6 +266,11 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
         Fixes the layout (same network -> same picture).
     scale : float, optional
         Inches between neighbours (default grows with the network).
+
+    Raises
+    ------
+    TnrnnError
+        No nodes, more than :data:`GENERIC_MAX_NODES`, or an edge to a node missing from ``nodes``.
 
     Examples
     --------
@@ -274,6 +286,9 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
     nodes = list(nodes)
     if not nodes:
         raise TnrnnError("nothing to draw: the network has no nodes")
+    if len(nodes) > GENERIC_MAX_NODES:
+        raise TnrnnError(f"a generic network figure is limited to {GENERIC_MAX_NODES} nodes (got {len(nodes)}); "
+                         "draw a sub-network")
     index = {id(n): i for i, n in enumerate(nodes)}
 
     def nid(n):
@@ -300,8 +315,10 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
             sub = g.subgraph(sorted(comp))
             if len(comp) == 1:
                 p = {next(iter(comp)): (0.0, 0.0)}
-            else:
+            elif len(comp) <= KAMADA_KAWAI_MAX_NODES:
                 p = nx.kamada_kawai_layout(sub, scale=1.0)
+            else:
+                p = nx.spring_layout(sub, seed=seed, scale=1.0)
             xs = [v[0] for v in p.values()]
             shift = offset - min(xs)
             for k, (x, y) in p.items():
