@@ -35,6 +35,8 @@ def test_tiny_training_run_loss_falls():
     assert last["eval_loss"] < math.log(3) - 0.05
     assert res.final["accuracy"] > TASK.chance + 0.05
     assert res.extra["num_params"] == sum(x.size for x in jax.tree_util.tree_leaves(res.params))
+    # the final metrics are those of the last chunk's evaluation (same params, not recomputed)
+    assert res.final == {k[len("eval_"):]: v for k, v in last.items() if k.startswith("eval_")}
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])

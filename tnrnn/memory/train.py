@@ -424,6 +424,7 @@ def train(
                file=sys.stderr, leave=False, dynamic_ncols=True)
     step = step0
     timed_steps, timed_seconds, first_chunk = 0, 0.0, True
+    last_eval = None  # held-out metrics of the current params, once a chunk has computed them
     try:
         stop = config.steps if until is None else min(config.steps, until)
         while step < stop and not diverged:
@@ -443,7 +444,8 @@ def train(
             entry = {"step": step, "lr": float(sched(max(step - 1, 0)))}
             entry.update({f"train_{k}": v for k, v in train_metrics.items()})
             if not diverged:
-                entry.update({f"eval_{k}": v for k, v in _mean_metrics(jax.device_get(eval_jit(params, eval_batch))).items()})
+                last_eval = _mean_metrics(jax.device_get(eval_jit(params, eval_batch)))
+                entry.update({f"eval_{k}": v for k, v in last_eval.items()})
             entry["seconds"] = time.perf_counter() - t_start
             entry["diverged"] = diverged
             history.append(entry)
@@ -455,7 +457,7 @@ def train(
             bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
     finally:
         bar.close()
-    final = _mean_metrics(jax.device_get(eval_jit(params, eval_batch)))
+    final = last_eval if last_eval is not None else _mean_metrics(jax.device_get(eval_jit(params, eval_batch)))
     return TrainResult(
         params=params,
         history=history,
