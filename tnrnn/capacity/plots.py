@@ -53,11 +53,14 @@ def budget_text(training: dict, keys: tuple[str, ...] | None = None) -> str:
     'steps 10, learning_rates [0.01]; point run time 1.5 min'
     """
     items = [(k, v) for k, v in training.items()
-             if k not in ("total_point_seconds", "chunk", "preset", "wall_seconds_this_run")
+             if k not in ("total_point_seconds", "chunk", "preset", "wall_seconds", "wall_seconds_this_run")
              and (keys is None or k in keys)]
     text = ", ".join(f"{k} {_fmt(v)}" for k, v in items)
     if "total_point_seconds" in training:
         text += f"; point run time {training['total_point_seconds'] / 60:.1f} min"
+    wall = training.get("wall_seconds", training.get("wall_seconds_this_run"))
+    if isinstance(wall, (int, float)):
+        text += f", wall time {wall / 60:.1f} min"
     return text
 
 

@@ -200,6 +200,25 @@ def _table(study: str, summary: dict) -> list[dict]:
                                "median_final_loss", "best_final_loss")} for r in summary["rows"]]
 
 
+def _finished_keys(results: str | None) -> set:
+    from ..io import read_jsonl
+
+    if results is None or not Path(results).exists():
+        return set()
+    return {r.get("key") for r in read_jsonl(results) if r.get("status") == "ok"}
+
+
+def _previous_wall(path: Path, *, default: float) -> float:
+    from ..io import read_json
+
+    try:
+        tr = read_json(path).get("training", {})
+    except (OSError, ValueError, AttributeError):
+        return default
+    value = tr.get("wall_seconds", tr.get("wall_seconds_this_run"))
+    return float(value) if isinstance(value, (int, float)) else default
+
+
 def run_capacity(args: argparse.Namespace) -> int:
     from ..capacity import plots
     from ..io import write_json
@@ -212,9 +231,15 @@ def run_capacity(args: argparse.Namespace) -> int:
     kwargs = sweep_kwargs(args)
     if kwargs["results"] is None:
         kwargs["results"] = str(out / f"{stem}.jsonl")
+    done_before = _finished_keys(kwargs["results"])
     records = run_sweep(task, points, desc=f"capacity {args.study}", **kwargs)
     summary = _summarize(args.study, records, {"preset": args.preset, **training})
-    summary["training"]["wall_seconds_this_run"] = round(time.perf_counter() - t0, 1)
+    wall = round(time.perf_counter() - t0, 1)
+    if all(r["key"] in done_before for r in records if r.get("status") == "ok"):
+        # nothing was trained (a rerun that only rebuilds the JSON and figure): keep the wall time of the run
+        # that did the work, if the previous summary recorded one
+        wall = _previous_wall(out / f"{stem}.json", default=wall)
+    summary["training"]["wall_seconds"] = wall
     summary["preset"] = args.preset
     write_json(out / f"{stem}.json", summary)
     plot = {"bits": plots.plot_bits, "units": plots.plot_units, "mc": plots.plot_mc,
