@@ -88,6 +88,18 @@ def test_checkpoint_of_another_run_with_the_same_shapes_is_refused(tmp_path):
     assert train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False).resumed_from == 2
 
 
+def test_equal_tasks_made_anew_share_the_compiled_chunk():
+    # Bound methods compare their instance by identity, so each new task object used to miss the cache and
+    # recompile (every memory-sweep point, every seed): seconds per run.
+    from tnrnn.memory.train import make_task_loss, make_train_chunk
+
+    cfg = TrainConfig(steps=4, eval_every=2, batch_size=8)
+    loss_fn = make_task_loss("gru")
+    a = make_train_chunk(loss_fn, StartEndSimilarity(time=6, alphabet=2).sample, cfg)
+    assert make_train_chunk(loss_fn, StartEndSimilarity(time=6, alphabet=2).sample, cfg) is a
+    assert make_train_chunk(loss_fn, StartEndSimilarity(time=8, alphabet=2).sample, cfg) is not a
+
+
 def _quadratic(p, b):
     return jnp.sum((p["w"] - b) ** 2), {}
 

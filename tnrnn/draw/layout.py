@@ -105,7 +105,13 @@ def cell_counts(L: int, T: int) -> dict:
 
 
 def stack_height(L: int, T: int) -> int:
-    """Slots in the tallest column of the full view: the sum over layers of the largest cell of each row."""
+    """Slots in the tallest column of the full view: the sum over layers of the largest cell of each row.
+
+    Examples
+    --------
+    >>> stack_height(2, 4)   # layer 1 holds up to 4 copies of a state, layer 2 one
+    5
+    """
     counts = cell_counts(L, T)
     return sum(max(counts[(t, l)] for t in range(1, T + 1)) for l in range(1, L + 1))
 

@@ -63,7 +63,13 @@ Params = dict[str, Any]
 
 
 def check_cell(cell: str) -> str:
-    """Return the cell name in lower case, or raise a :class:`TnrnnError` listing the valid ones."""
+    """Return the cell name in lower case, or raise a :class:`TnrnnError` listing the valid ones.
+
+    Examples
+    --------
+    >>> check_cell("GRU"), check_cell("+RNN")
+    ('gru', 'plusrnn')
+    """
     name = str(cell).lower().replace("+rnn", "plusrnn")
     if name not in CELLS:
         raise TnrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
@@ -279,7 +285,14 @@ def init_stack(
 
 
 def initial_carry(cell: str, layer: Params, batch: int):
-    """The learned initial state of one layer, broadcast to ``batch`` rows."""
+    """The learned initial state of one layer, broadcast to ``batch`` rows (``(h, c)`` for the LSTM).
+
+    Examples
+    --------
+    >>> p = init_stack(0, "lstm", n_in=3, width=4, depth=1, n_out=2)
+    >>> [a.shape for a in initial_carry("lstm", p["layers"][0], 5)]
+    [(5, 4), (5, 4)]
+    """
     h = jnp.broadcast_to(layer["h0"], (batch,) + layer["h0"].shape)
     if check_cell(cell) == "lstm":
         return (h, jnp.broadcast_to(layer["c0"], h.shape))

@@ -166,7 +166,17 @@ def memory_sweep_points(
 
 
 def memory_sweep(points: list[dict], results: str | os.PathLike | None, **sweep_kwargs: Any) -> list[dict]:
-    """Run :func:`memory_point` over ``points`` with :func:`tnrnn.sweep.run_sweep` (resumable)."""
+    """Run :func:`memory_point` over ``points`` with :func:`tnrnn.sweep.run_sweep` (resumable).
+
+    ``sweep_kwargs`` go to :func:`~tnrnn.sweep.run_sweep` (``executor``, ``workers``, ``scheduler``, ...).
+
+    Examples
+    --------
+    >>> pts = memory_sweep_points(["gru"], [1], [6], budget=300, preset="quick", alphabet=2, steps=4,
+    ...                           eval_every=2, batch_size=8, eval_batch_size=16)   # memory_point's example
+    >>> [r["status"] for r in memory_sweep(pts, None, executor="serial", progress=False)]
+    ['ok']
+    """
     from ..sweep import run_sweep
 
     sweep_kwargs.setdefault("desc", "memory sweep")
@@ -174,7 +184,17 @@ def memory_sweep(points: list[dict], results: str | os.PathLike | None, **sweep_
 
 
 def summarize(records: list[dict]) -> dict:
-    """Group sweep records into ``{"points": [...], "errors": [...], "training": {...}}`` for JSON and plots."""
+    """Group sweep records into ``{"points": [...], "errors": [...], "training": {...}}`` for JSON and plots.
+
+    Examples
+    --------
+    >>> recs = [{"status": "ok", "params": {"steps": 10, "budget": 500}, "seconds": 2.0,
+    ...          "result": {"cell": "gru", "depth": 1, "time": 6, "accuracy": 0.5}},
+    ...         {"status": "error", "params": {"steps": 10}, "error": "ValueError: x", "seconds": 1.0}]
+    >>> s = summarize(recs)
+    >>> len(s["points"]), s["errors"][0]["error"], s["training"]["budget"], s["total_point_seconds"]
+    (1, 'ValueError: x', 500, 3.0)
+    """
     ok = [r["result"] for r in records if r.get("status") == "ok" and r.get("result")]
     errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
     training = {}

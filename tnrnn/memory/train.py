@@ -132,7 +132,15 @@ def learning_rate_schedule(config: TrainConfig) -> optax.Schedule:
 
 
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    """Gradient clipping (if any) followed by Adam or RMSProp on :func:`learning_rate_schedule`."""
+    """Gradient clipping (if any) followed by Adam or RMSProp on :func:`learning_rate_schedule`.
+
+    Examples
+    --------
+    >>> tx = make_optimizer(TrainConfig(optimizer="rmsprop", clip_norm=None))
+    >>> updates, _ = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.zeros(2)}))
+    >>> bool((updates["w"] < 0).all())
+    True
+    """
     sched = learning_rate_schedule(config)
     opt = optax.adam(sched) if config.optimizer == "adam" else optax.rmsprop(sched, decay=0.9, eps=1e-6)
     if config.clip_norm is None:
@@ -191,7 +199,17 @@ class TrainResult:
 
 
 def save_checkpoint(path: str | os.PathLike, params, opt_state, meta: dict) -> Path:
-    """Write parameters, optimiser state and ``meta`` (JSON) to an ``.npz`` file atomically."""
+    """Write parameters, optimiser state and ``meta`` (JSON) to an ``.npz`` file atomically.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "ck.npz")
+    >>> _ = save_checkpoint(path, {"w": jnp.arange(3.0)}, (), {"step": 7})
+    >>> params, _, meta = load_checkpoint(path, {"w": jnp.zeros(3)}, ())
+    >>> params["w"].tolist(), meta["step"]
+    ([0.0, 1.0, 2.0], 7)
+    """
     arrays = {f"p{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(params))}
     arrays.update({f"o{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(opt_state))})
     meta = {"format": _CHECKPOINT_FORMAT, **meta}
@@ -240,6 +258,13 @@ def load_checkpoint(path: str | os.PathLike, params_like, opt_state_like):
 
 _CACHE: dict = {}
 _CACHE_SIZE = 32
+
+
+def _fn_key(fn: Callable):
+    """Cache key of a callable: a bound method by (instance, function), since bound methods compare their
+    instance by identity; equal tasks (frozen dataclasses) made anew for each run then share compiled code."""
+    inst, func = getattr(fn, "__self__", None), getattr(fn, "__func__", None)
+    return (inst, func) if inst is not None and func is not None else fn
 
 
 def _cached(key, build: Callable):
@@ -292,7 +317,7 @@ def make_train_chunk(loss_fn: Callable, sample_batch: Callable, config: TrainCon
 
         return jax.jit(run_chunk)
 
-    key = ("chunk", loss_fn, sample_batch, TrainConfig.from_dict({**config.to_json(), "seed": 0}))
+    key = ("chunk", _fn_key(loss_fn), _fn_key(sample_batch), TrainConfig.from_dict({**config.to_json(), "seed": 0}))
     return _cached(key, build)
 
 
@@ -411,11 +436,11 @@ def train(
     resumed_from = step0
 
     if eval_fn is None:
-        eval_jit = _cached(("eval-loss", loss_fn), lambda: jax.jit(partial(_loss_metrics, loss_fn)))
+        eval_jit = _cached(("eval-loss", _fn_key(loss_fn)), lambda: jax.jit(partial(_loss_metrics, loss_fn)))
     else:
-        eval_jit = _cached(("eval", eval_fn), lambda: jax.jit(eval_fn))
+        eval_jit = _cached(("eval", _fn_key(eval_fn)), lambda: jax.jit(eval_fn))
     if eval_batch is None:
-        sample_jit = _cached(("sample", sample_batch), lambda: jax.jit(sample_batch, static_argnums=1))
+        sample_jit = _cached(("sample", _fn_key(sample_batch)), lambda: jax.jit(sample_batch, static_argnums=1))
         eval_batch = sample_jit(eval_key, config.eval_batch_size)
 
     run_chunk = make_train_chunk(loss_fn, sample_batch, config)
@@ -505,6 +530,12 @@ def make_task_loss(cell: str, *, nonlinearity: str = "tanh", forget_bias: float 
     """``loss_fn(params, batch)`` for a cell stack on a :class:`~tnrnn.memory.tasks.TaskBatch`.
 
     The same arguments return the same function object, so :func:`train` reuses its compiled code.
+
+    Examples
+    --------
+    >>> loss_fn = make_task_loss("rnn")
+    >>> loss_fn is make_task_loss("RNN"), loss_fn.model["nonlinearity"]
+    (True, 'tanh')
     """
     from .cells import check_cell
 
