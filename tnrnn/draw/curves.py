@@ -155,7 +155,7 @@ def plot_rank_curves(
     data = curve_data(records)
     curves, theory, meta = data["curves"], data["theory"], data["meta"]
     finite = [v for c in curves.values() for v in c["lower_log2"] if v is not None]
-    finite += [v for t in theory.values() for v, bad in zip(t["value_log2"], t["contradicted"])]
+    finite += [v for t in theory.values() for v in t["value_log2"]]
     if clip_log2 is not None:
         top = float(clip_log2)
     else:

@@ -11,6 +11,7 @@ Presets (:data:`PRESETS`) fix the training budget of every point; ``full`` is th
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 import textwrap
@@ -107,8 +108,6 @@ def memory_point(
 def _point_setup(point: dict):
     """Task, width and :class:`~tnrnn.memory.train.TrainConfig` of one :func:`memory_point`, validated
     (unknown keys, task parameters, budget, training memory) without training anything."""
-    import inspect
-
     from .cells import width_for_budget
     from .tasks import make_task
     from .train import TrainConfig, check_training_memory
@@ -202,8 +201,9 @@ def summarize(records: list[dict]) -> dict:
         p = records[0]["params"]
         training = {k: p[k] for k in ("steps", "batch_size", "learning_rate", "eval_batch_size", "budget", "task")
                     if k in p}
+        defaults = inspect.signature(memory_point).parameters
         for k in ("optimizer", "schedule", "clip_norm"):
-            training[k] = p.get(k, {"optimizer": "adam", "schedule": "cosine", "clip_norm": 1.0}[k])
+            training[k] = p.get(k, defaults[k].default)
     seconds = sum(float(r.get("seconds") or 0.0) for r in records)
     points = [{k: v for k, v in r.items() if k != "curve"} | {"curve": r.get("curve")} for r in ok]
     points.sort(key=lambda r: (r["cell"], r["depth"], r["time"]))
