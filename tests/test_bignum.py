@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.bignum import ExactCount, min_count
+from tnrnn.bignum import ExactCount, min_count, prod_counts
 from tnrnn.errors import ResourceError, TnrnnError
 
 small_factors = st.dictionaries(st.integers(1, 40), st.integers(0, 12), max_size=4)
@@ -107,3 +107,33 @@ def test_min_count_and_errors():
     with pytest.raises(TnrnnError):
         min_count("12")
     assert ExactCount(0) < 1 and ExactCount(3) > -5 and ExactCount(0) * ExactCount.power(2, 99) == 0
+
+
+def test_hash_agrees_with_equality_for_huge_values():
+    big = ExactCount.power(2, 5000)
+    assert big == 2**5000 and hash(big) == hash(2**5000)  # used to hash the factors above 2^4096
+    assert len({big, 2**5000, ExactCount.product({4: 2500})}) == 1
+    p = (1 << 65) + 1  # an opaque base (above 2^64): the same value over different coprime bases
+    a, b = ExactCount.product({p * (p + 2): 80}), ExactCount.product({p: 80, p + 2: 80})
+    assert a == b and hash(a) == hash(b)
+    assert hash(ExactCount(12)) == hash(12) and hash(ExactCount(0)) == hash(0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(small_factors, max_size=5))
+def test_prod_counts_matches_repeated_products(factor_list):
+    counts = [ExactCount.product(f) for f in factor_list]
+    expected = math.prod(_value(f) for f in factor_list)
+    got = prod_counts(counts)
+    assert got == expected and got.exact() == expected
+    one_by_one = ExactCount(1)
+    for c in counts:
+        one_by_one = one_by_one * c
+    assert str(got) == str(one_by_one)
+
+
+def test_huge_digit_counts_and_log2_overflow():
+    text = str(ExactCount.power(2, 10**115))
+    assert text.startswith("~2^") and "e+114 digits" in text and len(text) < 60  # no 115-digit digit count
+    with pytest.raises(ResourceError, match="log2"):
+        ExactCount.power(3, 10**400)  # used to raise a bare OverflowError

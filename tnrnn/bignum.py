@@ -16,6 +16,7 @@ are small.
 from __future__ import annotations
 
 import math
+import sys
 from functools import total_ordering
 from typing import Iterable, Mapping
 
@@ -96,7 +97,13 @@ def _canonical(factors: Mapping[int, int]) -> dict[int, int]:
 
 
 def _log2_of(factors: Mapping[int, int]) -> float:
-    return math.fsum(e * math.log2(b) for b, e in factors.items())
+    try:
+        return math.fsum(e * math.log2(b) for b, e in factors.items())
+    except OverflowError:
+        raise ResourceError(
+            "a count with more than 2^1024 bits: its log2 is beyond floating-point range, so it can be neither "
+            "compared nor shown compactly; use smaller sizes"
+        ) from None
 
 
 @total_ordering
@@ -330,12 +337,19 @@ class ExactCount:
         return self._cmp(o) < 0
 
     def __hash__(self) -> int:
-        # Consistent with int hashing for values a caller could plausibly hold as ints.
+        # Equal to hash(int(self)) for every value, without expanding it: CPython hashes a non-negative int as its
+        # residue modulo sys.hash_info.modulus (a prime), and the residue of a product of powers is computed
+        # factor by factor. (Hashing the factors instead broke x == y => hash(x) == hash(y) for huge values equal
+        # to an int, or written over different coprime bases.)
         if self._zero:
-            return hash(0)
-        if self._log2 < 4096:
-            return hash(self.exact())
-        return hash(tuple(sorted(self._factors.items())))
+            return 0
+        if self._value is not None:
+            return hash(self._value)
+        modulus = sys.hash_info.modulus
+        h = 1
+        for b, e in self._factors.items():
+            h = h * pow(b, e, modulus) % modulus
+        return h
 
     # -- display ----------------------------------------------------------------------------------------------
     def factor_string(self) -> str:
@@ -350,7 +364,7 @@ class ExactCount:
         if not shown:
             return "1"
         if any(b.bit_length() > 4 * STR_MAX_FACTORS for b in shown):
-            return f"~2^{self._log2:.10g} [{self.digits} digits]"  # a base too long to show
+            return self._approx()  # a base too long to show
         return " * ".join(str(b) if e == 1 else f"{b}^{e}" for b, e in shown.items())
 
     def __str__(self) -> str:
@@ -366,7 +380,13 @@ class ExactCount:
             return f"{text} = {value}"
         if len(text) <= STR_MAX_FACTORS:
             return text
-        return f"~2^{self._log2:.10g} [{self.digits} digits]"
+        return self._approx()
+
+    def _approx(self) -> str:
+        """``~2^<log2> [<n> digits]``; the digit count itself in short scientific form when it is huge."""
+        digits = self.digits
+        shown = str(digits) if digits < 10**15 else f"~{float(digits):.4g}"
+        return f"~2^{self._log2:.10g} [{shown} digits]"
 
     def __repr__(self) -> str:
         if self._zero or (self._shown is None and self._log2 / _LOG2_10 <= STR_MAX_DIGITS):
@@ -444,6 +464,39 @@ def _sign_of_log(quotient: Mapping[int, int]) -> int:
             prec *= 2  # the value is nonzero (coprime bases), so enough precision separates it from 0
     finally:
         flint.ctx.prec = old
+
+
+def prod_counts(xs: "Iterable[ExactCount | int]") -> ExactCount:
+    """The product of many counts (ints accepted), merged at once: one coprime refinement instead of one per factor.
+
+    Examples
+    --------
+    >>> str(prod_counts([ExactCount.power(2, 10), 3, ExactCount.power(2, 5)]))
+    '2^15 * 3 = 98304'
+    >>> prod_counts([]) == 1
+    True
+    """
+    merged: dict[int, int] = {}
+    shown: dict[int, int] | None = None
+    counts = []
+    for x in xs:
+        c = _coerce(x)
+        if c is NotImplemented:
+            raise TnrnnError(f"prod_counts takes ExactCount or int values, got {type(x).__name__}")
+        if c._zero:
+            return ExactCount(0)
+        counts.append(c)
+    if any(c._shown is not None for c in counts):
+        shown = {}
+    for c in counts:
+        for b, e in c._factors.items():
+            merged[b] = merged.get(b, 0) + e
+        if shown is not None:
+            for b, e in _shown_or_value(c).items():
+                shown[b] = shown.get(b, 0) + e
+    if any(b >= _FACTOR_LIMIT for b in merged):
+        merged = _refine(merged)
+    return ExactCount._make(dict(sorted(merged.items())), shown)
 
 
 def min_count(*xs: "ExactCount | int | None") -> ExactCount:
