@@ -222,3 +222,55 @@ def test_grid_frontier_equals_explicit_at_longer_T(L, R, M, T, part):
     p = make_partition(T, part)
     assert fast.value <= rac_mincut(spec, T, part).value
     assert fast.value <= M ** min(len(p.A), len(p.B))
+
+
+def test_huge_grids_refused_before_any_work():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError, match=r"cells.*limit"):
+        rac_mincut(RACSpec(2, 2, 2), 10**6)  # 2e6 (time, layer) cells
+    with pytest.raises(ResourceError, match=r"cells.*limit"):
+        rac_mincut(RACSpec(10**6, 2, 2), 4, form="grid")
+    with pytest.raises(ResourceError, match="input copies"):
+        rac_mincut(RACSpec(1000, 2, 2), 1000)  # 2^1995 input copies: bond counts beyond float log2
+    assert time.perf_counter() - t0 < 2
+
+
+def test_grid_form_stops_before_its_int64_costs_could_be_misread():
+    # Subtree R-bond counts of L = T = 60 pass 2^59: the DP used to clip them to "forbidden" silently.
+    with pytest.raises(ResourceError, match="int64"):
+        rac_mincut(RACSpec(60, 2, 3), 60, form="grid")
+    # where the costs fit, nothing changes
+    assert rac_mincut(RACSpec(20, 2, 3), 100, form="grid").value == ExactCount.product({2: 1, 3: 49})
+
+
+def test_grid_form_work_limit_hands_over(monkeypatch):
+    import tnrnn.bounds.mincut as mc
+
+    monkeypatch.setattr(mc, "MAX_GRID_WORK", 1000)
+    with pytest.raises(ResourceError, match="work limit"):
+        rac_mincut(RACSpec(3, 2, 2), 40, form="grid", fallback=False)
+    # with the fallback, the explicit grid network gives the same value as the unlimited DP
+    cut = rac_mincut(RACSpec(2, 2, 3), 8, form="grid")
+    assert "work limit" in cut.stats["fallback"]
+    monkeypatch.setattr(mc, "MAX_GRID_WORK", 10**12)
+    assert cut.value == rac_mincut(RACSpec(2, 2, 3), 8, form="grid").value
+
+
+def _pareto_brute(X: np.ndarray) -> set:
+    rows = {tuple(r) for r in X.tolist()}
+    return {r for r in rows if not any(o != r and all(a <= b for a, b in zip(o, r)) for o in rows)}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 5), st.integers(0, 2**40), st.booleans())
+def test_pareto_filter_matches_brute_force(n, d, seed, wide):
+    from tnrnn.bounds.mincut import _pareto
+
+    rng = np.random.default_rng(seed)
+    high = 2**40 if wide else 4  # wide values take the int64 path, small ones int32 (and many duplicates)
+    X = rng.integers(0, high, (n, d), dtype=np.int64)
+    got = _pareto(X)
+    assert len(got) == len({tuple(r) for r in got.tolist()})  # duplicates kept once
+    assert {tuple(r) for r in got.tolist()} == _pareto_brute(X)

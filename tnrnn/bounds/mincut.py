@@ -24,8 +24,9 @@ Two ways to get it:
   ``f[t][l][s]`` and the number of ties split) and drops a state whenever another is no worse in every column
   cost and in ties split: the recurrences are monotone, so a dominated state can never finish cheaper. The
   frontier stays small in practice (about T + 2 states for Start-End, a few hundred for random partitions at
-  T = 128); past ``max_states`` the explicit network is used when it is small enough, otherwise a
-  ``ResourceError`` names the sizes. Both paths return the same values (tested, including a property test).
+  T = 128); past ``max_states`` (or ``MAX_GRID_WORK`` comparisons) the explicit network is used when it is small
+  enough, otherwise a ``ResourceError`` names the sizes. Both paths return the same values (tested, including a
+  property test).
 
 Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` over the distinct bond dimensions
 ``d`` (in a RAC network only R and M; dimension 1 costs nothing).
@@ -65,8 +66,19 @@ SOLVERS = ("scipy", "networkx")
 
 #: The structured grid-form solver refuses (or hands over to the explicit network) past this many Pareto states.
 DEFAULT_MAX_STATES = 20_000
+#: The structured solvers refuse (before any work) a (time, layer) grid of more than this many cells, T * L
+#: (the continuous-form DP takes a few microseconds per cell).
+MAX_GRID_CELLS = 1_000_000
+#: The grid-form DP gives up (like past ``max_states``) on more cells than this (it costs about 0.2 ms per step)...
+MAX_GRID_FORM_CELLS = 50_000
+#: ... or once its Pareto filtering has compared this many (row pair, column) entries in all (L = 4, T = 1024
+#: Start-End needs about 6e9, a few seconds).
+MAX_GRID_WORK = 15 * 10**9
+# Networks with more than 2^this many input copies are refused: their bond counts leave float range (log2).
+_MAX_COPIES_BITS = 900
 _FORBIDDEN = 2**60  # "infinite" integer cost in the grid-form frontier (real costs stay far below it)
 _INT32_MAX = 2**31 - 1
+_PARETO_WINDOW = 4  # rows compared in the cheap first pass of _pareto
 
 
 @dataclass
@@ -542,22 +554,42 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
 _R = (1, 0)  # cost of one R bond
 
 
-def _grid_fallback(spec: RACSpec, T: int, partition: Partition, max_states: int, fallback: bool) -> CutResult:
+def _count_text(n: int) -> str:
+    """``1,234`` for modest counts, ``about 10^k`` for huge ones (messages stay one short line)."""
+    return f"{n:,}" if n < 10**12 else f"about 10^{len(str(n)) - 1}"
+
+
+def _grid_fallback(spec: RACSpec, T: int, partition: Partition, reason: str, fallback: bool) -> CutResult:
     from ..network.build import DEFAULT_MAX_NODES, build_network, count_nodes
 
     nodes = count_nodes(spec, T, "grid")
-    why = (
-        f"the structured grid-form min-cut of L={spec.L}, R={spec.R}, M={spec.M}, T={T} needed more than "
-        f"{max_states:,} Pareto states"
-    )
+    why = f"the structured grid-form min-cut of L={spec.L}, R={spec.R}, M={spec.M}, T={T} {reason}"
     if not fallback or nodes > DEFAULT_MAX_NODES:
         raise ResourceError(
-            f"{why}, and the explicit grid network would have {nodes:,} nodes (limit {DEFAULT_MAX_NODES:,}); use the "
-            f"continuous form (an upper bound on the grid form's min-cut), a smaller T, or raise max_states"
+            f"{why}, and the explicit grid network would have {_count_text(nodes)} nodes (limit {DEFAULT_MAX_NODES:,}); use the "
+            f"continuous form (an upper bound on the grid form's min-cut) or a smaller T"
+            + (", or raise max_states" if "Pareto states" in reason else "")
         )
     cut = network_mincut(build_network(spec, T, form="grid"), partition)
     cut.stats["fallback"] = f"{why}; solved the explicit grid network ({nodes:,} nodes) instead"
     return cut
+
+
+def _check_grid_size(L: int, T: int) -> None:
+    """Refuse, before any work, a (time, layer) grid too big for the structured solvers."""
+    cells = T * L
+    if cells > MAX_GRID_CELLS:
+        raise ResourceError(
+            f"the structured min-cut of L={L}, T={T} is a DP over {cells:,} (time, layer) cells (limit "
+            f"{MAX_GRID_CELLS:,}, a few seconds); use a smaller T or depth"
+        )
+    bits = math.comb(T + L - 1, L).bit_length()
+    if bits > _MAX_COPIES_BITS:
+        raise ResourceError(
+            f"the network of L={L}, T={T} has about 2^{bits - 1} input copies: its bond counts are beyond the "
+            f"floating-point range of log2 used to compare and print bounds (limit 2^{_MAX_COPIES_BITS}); use a "
+            "smaller T or depth"
+        )
 
 
 def _tree_dp(L: int, T: int, side: list[int], leaf_cost, order: _CostOrder):
@@ -623,21 +655,34 @@ def _grid_column(F: np.ndarray | None, L: int, side_t: int, cut: bool) -> np.nda
 
 
 def _pareto(X: np.ndarray) -> np.ndarray:
-    """Rows of X not dominated (componentwise >=) by another row; duplicates kept once."""
-    X = np.unique(X, axis=0)
+    """Rows of X not dominated (componentwise >=) by another row; duplicates kept once.
+
+    Rows are deduplicated and sorted by their sum: a distinct row can only be dominated by one with a smaller sum,
+    so each row is compared with the rows before it. A cheap first pass drops rows dominated by one of the few
+    rows just before them; dominance is transitive (every dropped row has a non-dominated dominator, which stays),
+    so the full all-pairs pass on the survivors still finds exactly the Pareto set.
+    """
+    X = X[np.lexsort(X.T[::-1])]
+    if len(X) > 1:
+        X = X[np.concatenate([[True], (X[1:] != X[:-1]).any(axis=1)])]
     n = X.shape[0]
     if n <= 1:
         return X
+    X = X[np.argsort(X.sum(axis=1), kind="stable")]
+    Y = X.astype(np.int32) if X.max() <= _INT32_MAX else X  # half the memory traffic when the costs allow it
+    dominated = np.zeros(n, dtype=bool)
+    for k in range(1, min(_PARETO_WINDOW, n - 1) + 1):
+        dominated[k:] |= (Y[:-k] <= Y[k:]).all(axis=1)
+    X, Y = X[~dominated], Y[~dominated]
+    n = X.shape[0]
     keep = np.ones(n, dtype=bool)
-    # all pairs, in blocks of rows to bound memory; dominance is transitive, so dropping every dominated row at
-    # once keeps exactly the Pareto set
-    block = max(1, 8_000_000 // n)
-    cols = [np.ascontiguousarray(X[:, d]) for d in range(X.shape[1])]
+    block = max(1, 8_000_000 // n)  # rows per block: bounds the (block, n) comparison matrix
+    cols = [np.ascontiguousarray(Y[:, d]) for d in range(Y.shape[1])]
     for i0 in range(0, n, block):
         i1 = min(n, i0 + block)
-        dom = cols[0][None, :] <= cols[0][i0:i1, None]  # dom[i, j]: row j <= row i in every column so far
+        dom = cols[0][None, :i1] <= cols[0][i0:i1, None]  # dom[i, j]: row j <= row i in every column so far
         for c in cols[1:]:
-            dom &= c[None, :] <= c[i0:i1, None]
+            dom &= c[None, :i1] <= c[i0:i1, None]
         np.fill_diagonal(dom[:, i0:i1], False)
         keep[i0:i1] = ~dom.any(axis=1)
     return X[keep]
@@ -682,8 +727,9 @@ def rac_mincut(
     TnrnnError
         Bad arguments.
     ResourceError
-        Grid form whose frontier exceeds ``max_states`` while the explicit network is too big (or
-        ``fallback=False``); nothing else is attempted.
+        Before any work: more than ``MAX_GRID_CELLS`` (time, layer) cells, or a network with more than 2^900 input
+        copies. Grid form whose frontier exceeds ``max_states`` (or whose filtering exceeds ``MAX_GRID_WORK``, or
+        whose costs could overflow int64) while the explicit network is too big (or ``fallback=False``).
 
     Examples
     --------
@@ -703,7 +749,9 @@ def rac_mincut(
         max_states = check_positive_int("max_states", max_states)
     partition = make_partition(T, partition)
     L, R, M = spec.L, spec.R, spec.M
-    side = [0] + [0 if partition.side(t) == "A" else 1 for t in range(1, T + 1)]
+    _check_grid_size(L, T)
+    on_a = set(partition.A)
+    side = [0] + [0 if t in on_a else 1 for t in range(1, T + 1)]
     order = _CostOrder(R, M)
     cert_cmp = (
         "costs compared exactly (integer exponents)"
@@ -726,18 +774,30 @@ def rac_mincut(
     # grid form: exact DP over the steps, keeping the Pareto frontier of (column costs, ties cut)
     if max_states is None:
         max_states = DEFAULT_MAX_STATES
+    if T * L > MAX_GRID_FORM_CELLS:
+        return _grid_fallback(spec, T, partition, f"would run over {T * L:,} (time, layer) cells (limit "
+                              f"{MAX_GRID_FORM_CELLS:,})", fallback)
     F = None
     C = np.zeros(1, dtype=np.int64)
     widest = 1
+    work = 0
     for t in range(1, T + 1):
         keep = _grid_column(F, L, side[t], cut=False)
         cut = _grid_column(F, L, side[t], cut=True)
         X = np.vstack([np.column_stack([keep, C]), np.column_stack([cut, C + 1])])
         X = X[X[:, : 2 * L].min(axis=1) < _FORBIDDEN]
+        # Real costs below _FORBIDDEN / 2 add up to less than _FORBIDDEN, so the first real cost that could be
+        # mistaken for "forbidden" lands in [_FORBIDDEN / 2, _FORBIDDEN): stop there rather than misread it.
+        if ((X[:, : 2 * L] >= _FORBIDDEN // 2) & (X[:, : 2 * L] < _FORBIDDEN)).any():
+            return _grid_fallback(spec, T, partition, f"has R-bond counts beyond its int64 costs at step {t}", fallback)
+        work += X.shape[0] ** 2 * X.shape[1] // 2
+        if work > MAX_GRID_WORK:
+            return _grid_fallback(spec, T, partition, f"exceeded its work limit ({MAX_GRID_WORK:.0e} comparisons) "
+                                  f"at step {t} of {T}", fallback)
         X = _pareto(X)
         widest = max(widest, X.shape[0])
         if X.shape[0] > max_states:
-            return _grid_fallback(spec, T, partition, max_states, fallback)
+            return _grid_fallback(spec, T, partition, f"needed more than {max_states:,} Pareto states", fallback)
         F, C = X[:, : 2 * L], X[:, 2 * L]
     best = None
     for a_r, c in zip(np.minimum(F[:, -2], F[:, -1]).tolist(), C.tolist()):
