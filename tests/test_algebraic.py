@@ -22,7 +22,7 @@ from tnrnn.bounds.algebraic import (
     upper_bounds,
 )
 from tnrnn.bounds.mincut import rac_mincut
-from tnrnn.errors import TnrnnError
+from tnrnn.errors import ResourceError, TnrnnError
 from tnrnn.partition import make_partition
 from tnrnn.rac import DEFAULT_PRIME, init_params_modp, rac_forward_modp
 from tnrnn.spec import RACSpec
@@ -71,6 +71,30 @@ def test_multiset_count_huge_degree_stays_factorised():
     big = multiset_count(5, 10**12)
     assert big == math.comb(10**12 + 4, 4)
     assert multiset_count(2, 10**15).exact() == 10**15 + 1
+
+
+def test_multiset_count_never_factorises_huge_terms():
+    import time
+
+    t0 = time.perf_counter()
+    N = 10**80  # degrees like C(T/2+L-2, L-1) at L = T = 200; flint used to try to factorise such terms
+    assert multiset_count(6, N) == math.comb(N + 5, 5)
+    assert multiset_count(20001, 20000) == math.comb(40000, 20000)  # flint's binomial (math.comb is quadratic)
+    n = 10**6  # C(2n - 1, n): about 2 million bits, a minute for math.comb
+    expected = (math.lgamma(2 * n) - math.lgamma(n + 1) - math.lgamma(n)) / math.log(2)
+    assert multiset_count(n, n).log2 == pytest.approx(expected, rel=1e-9)
+    assert time.perf_counter() - t0 < 5
+    with pytest.raises(ResourceError, match="bits"):
+        multiset_count(10**7, 10**9)
+
+
+def test_long_sequences_and_deep_networks_stay_fast():
+    import time
+
+    t0 = time.perf_counter()
+    assert input_bound(RACSpec(1, 2, 3), 10**5, "odd-even") == ExactCount.power(2, 5 * 10**4)
+    assert state_bound(RACSpec(200, 2, 2), 200) > 2**3000
+    assert time.perf_counter() - t0 < 5
 
 
 # SCIENCE.md section 5: exact generic one-hot Start-End ranks (L, M, R) -> values at T = 2, 4, 6, 8

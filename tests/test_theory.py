@@ -92,7 +92,8 @@ def test_json_and_huge_values():
     for d in data:
         assert set(d) >= {"name", "kind", "relation", "value", "value_log2", "applies", "source", "note"}
     conj = _by_name(vals)["depth-L"].value
-    assert conj == math.comb(math.comb(512 + 2, 3) + 2, 2)  # ((3, C(T/2+L-2, L-1))) and ExactCount.from_json(data[2]["value_exact"]) == conj
+    assert conj == math.comb(math.comb(512 + 2, 3) + 2, 2)  # ((3, C(T/2+L-2, L-1)))
+    assert ExactCount.from_json(data[2]["value_exact"]) == conj
 
 
 def test_bad_input():
@@ -100,3 +101,11 @@ def test_bad_input():
         theory_values(RACSpec(2, 2, 2), 5, "start-end")
     with pytest.raises(TnrnnError):
         theory_values(RACSpec(2, 2, 2), 4, "start-end", "grid")
+
+
+@pytest.mark.parametrize("part", ["1,2,3", "4,5,6", "start-end"])
+def test_custom_side_equal_to_start_end_is_start_end(part):
+    # side A = 1..T/2 (or T/2+1..T) given as steps is the Start-End partition: the theorems apply to it
+    vals = _by_name(theory_values(RACSpec(2, 2, 2), 6, part))
+    assert vals["depth-2"].applies and not vals["shallow"].applies
+    assert not _by_name(theory_values(RACSpec(2, 2, 2), 6, "1,2,4"))["depth-2"].applies

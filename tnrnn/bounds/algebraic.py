@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ..bignum import ExactCount
-from ..errors import TnrnnError
+from ..bignum import ExactCount, prod_counts
+from ..errors import ResourceError, TnrnnError
 from ..partition import Partition, make_partition
 from ..spec import RACSpec, check_positive_int
 
@@ -25,6 +25,11 @@ BOUND_NAMES = ("mincut", "state", "input", "trivial")
 
 # Binomials with more factors than this are expanded with math.comb instead of factorised term by term.
 _MAX_FACTOR_TERMS = 10_000
+# Terms at or above this are never factorised (factoring large integers can take arbitrarily long): such binomials
+# are expanded with math.comb, and ExactCount keeps the big value as an opaque base.
+_FACTOR_LIMIT = 2**64
+# Binomials of more bits than this (1 MB) are refused rather than expanded.
+_MAX_BINOMIAL_BITS = 2**23
 
 
 def _check(spec: RACSpec, T: int, partition, domain: str | None = None) -> Partition:
@@ -40,7 +45,13 @@ def multiset_count(n: int, k: int) -> ExactCount:
     """``((n, k)) = C(n + k - 1, k)``, the number of size-k multisets of n items, as a factorised count.
 
     Computed as ``prod_{i=1..m} (N - m + i) / m!`` with ``N = n + k - 1`` and ``m = min(n - 1, k)``, each term
-    factorised exactly, so huge k (degrees like ``C(T/2 + L - 1, L - 1)``) cost only m factorisations.
+    factorised exactly, so huge k (degrees like ``C(T/2 + L - 1, L - 1)``) cost only m factorisations. Terms of
+    2^64 or more are not factorised (that can take arbitrarily long): the binomial is then expanded exactly.
+
+    Raises
+    ------
+    ResourceError
+        The binomial has more than 2^23 bits and cannot be factorised term by term.
 
     Examples
     --------
@@ -53,8 +64,19 @@ def multiset_count(n: int, k: int) -> ExactCount:
     m = min(n - 1, k)
     if m == 0:
         return ExactCount(1)
-    if m > _MAX_FACTOR_TERMS or m * math.log10(N) <= 60:
-        return ExactCount(math.comb(N, m))  # few digits: shown as a decimal
+    if m > _MAX_FACTOR_TERMS or m * math.log10(N) <= 60 or N >= _FACTOR_LIMIT:
+        # (N/m)^m <= C(N, m) <= (e N/m)^m: refuse only when even the lower end is too big
+        bits = m * max(N.bit_length() - m.bit_length() - 1, 0)
+        if bits > _MAX_BINOMIAL_BITS:
+            raise ResourceError(
+                f"(({n}, {k})) = C({N}, {m}) has about 2^{max(bits, 1).bit_length() - 1} bits, too many to expand "
+                f"(limit 2^{_MAX_BINOMIAL_BITS.bit_length() - 1} bits); use a smaller width, depth or T"
+            )
+        if N < _FACTOR_LIMIT:  # flint's binomial is fast where math.comb is quadratic in m
+            import flint
+
+            return ExactCount(int(flint.fmpz.bin_uiui(N, m)))
+        return ExactCount(math.comb(N, m))  # few digits (shown as a decimal), or terms too big to factorise
     factors: dict[int, int] = {}
     import flint
 
@@ -112,10 +134,7 @@ def state_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end
     k = _prefix_length(partition)
     if k is None:
         return None
-    total = ExactCount(1)
-    for d in state_degrees(spec, T, k):
-        total = total * multiset_count(spec.R, d)
-    return total
+    return prod_counts(multiset_count(spec.R, d) for d in state_degrees(spec, T, k))
 
 
 def input_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end", domain: str = "onehot") -> ExactCount | None:
@@ -142,14 +161,17 @@ def input_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end
     n = spec.input_copies(T)
     sides = []
     for steps in (partition.A, partition.B):
-        total = ExactCount(1)
-        capped = 0
+        degrees: dict[int, int] = {}  # degree n_j -> how many steps of this side have it (L = 1: all degree 1)
         for j in steps:
-            if domain == "onehot" and _multiset_at_least(q, n[j - 1], spec.M):
-                capped += 1
+            degrees[n[j - 1]] = degrees.get(n[j - 1], 0) + 1
+        capped = 0
+        factors = []
+        for degree, count in degrees.items():
+            if domain == "onehot" and _multiset_at_least(q, degree, spec.M):
+                capped += count
             else:
-                total = total * multiset_count(q, n[j - 1])
-        sides.append(total * ExactCount.power(spec.M, capped))
+                factors.append(multiset_count(q, degree) ** count)
+        sides.append(prod_counts(factors + [ExactCount.power(spec.M, capped)]))
     return min(sides)
 
 

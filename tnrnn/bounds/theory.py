@@ -103,7 +103,8 @@ def theory_values(
     part = _check(spec, T, partition, domain)
     L, R, M = spec.L, spec.R, spec.M
     half = T // 2
-    start_end = part.name == "start-end"
+    # a custom side A of 1..T/2 (or T/2+1..T) is the Start-End partition too
+    start_end = T % 2 == 0 and tuple(range(1, half + 1)) in (part.A, part.B)
     q = min(M, R)
     where = "" if start_end else " (stated for the Start-End partition only)"
     trivial = trivial_bound(spec, T, part, domain)
