@@ -391,3 +391,25 @@ def test_progress_bars_go_to_stderr(capsys):
     certified_rank(RACSpec(2, 2, 2), 6, seeds=(0, 1), progress=True)
     out, err = capsys.readouterr()
     assert out == "" and "certified rank" in err
+
+
+def test_wide_network_refused_before_drawing_weights():
+    # R = 10^4: the GF(p) weights alone are 2.4 GB (three copies 7 GB); this used to allocate them and run for a
+    # minute before any check. The estimate names the size.
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError, match=r"GiB \(budget"):
+        certified_rank(RACSpec(2, 10**4, 2), 4, upper=4)
+    assert time.perf_counter() - t0 < 2
+
+
+def test_huge_table_sizes_are_printed_compactly():
+    with pytest.raises(ResourceError) as err:
+        certified_rank(RACSpec(4, 3, 5), 1000)
+    assert "5^500 x 5^500" in str(err.value) and len(str(err.value)) < 300
+
+
+def test_too_many_seeds_refused():
+    with pytest.raises(TnrnnError, match="at most"):
+        certified_rank(RACSpec(1, 2, 2), 4, seeds=range(10**6))

@@ -168,3 +168,22 @@ def test_upper_is_exact_count():
     rep = separation_rank(RACSpec(2, 2, 2), 4)
     assert isinstance(rep.upper, ExactCount)
     assert all(v is None or isinstance(v, (ExactCount, int)) for v in rep.bounds.values())
+
+
+def test_seed_counts_are_checked_before_any_work():
+    import numpy as np
+
+    with pytest.raises(TnrnnError, match="at most"):
+        separation_rank(RACSpec(1, 2, 2), 4, seeds=10**9)  # used to build a list of 10^9 seeds
+    with pytest.raises(TnrnnError, match="at most"):
+        table_point(1, 2, 2, 4, seeds=5000)
+    assert separation_rank(RACSpec(1, 2, 2), 4, seeds=np.int64(2)).lower == 2  # numpy counts work like ints
+
+
+def test_huge_T_refused_quickly_with_the_size():
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ResourceError, match="cells"):
+        separation_rank(RACSpec(2, 2, 2), 10**6)
+    assert time.perf_counter() - t0 < 5

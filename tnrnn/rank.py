@@ -23,16 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from .bignum import ExactCount
-from .bounds.certify import DOMAINS, Certificate, certified_rank
+from .bounds.algebraic import BOUND_NAMES
+from .bounds.certify import DOMAINS, MAX_SEEDS, Certificate, _as_list, certified_rank
 from .errors import TnrnnError
 from .partition import Partition, make_partition
 from .rac import DEFAULT_PRIME
 from .spec import RACSpec, check_positive_int
 
 __all__ = ["RankReport", "separation_rank", "table_point", "rank_table", "BOUND_NAMES", "TABLE_TASK"]
-
-#: The upper bounds, in the order they are reported (and preferred on ties).
-BOUND_NAMES = ("mincut", "state", "input", "trivial")
 
 #: The sweep task behind ``tnrnn table``.
 TABLE_TASK = "tnrnn.rank:table_point"
@@ -168,7 +166,8 @@ class RankReport:
 def _show(x: ExactCount | int) -> str:
     x = _as_count(x)
     text = str(x)
-    return text if x.log2 < 20 or "log2" in text else f"{text} (log2 {x.log2:.1f})"
+    # the approximate form "~2^<log2> [n digits]" already shows the log2
+    return text if x.log2 < 20 or text.startswith("~2^") else f"{text} (log2 {x.log2:.1f})"
 
 
 def _count_json(x: ExactCount | int | None) -> dict | None:
@@ -204,23 +203,23 @@ def _theory_row(tv: Any, lower: int, upper: ExactCount) -> dict:
 def _seed_list(seeds: "int | Sequence[int]") -> list[int]:
     if isinstance(seeds, bool):
         raise TnrnnError(f"seeds must be a count or a list of seeds, got {seeds!r}")
-    if isinstance(seeds, int):
-        return list(range(check_positive_int("seeds", seeds)))
-    out = list(seeds)
-    if not out:
-        raise TnrnnError("seeds must not be empty")
-    return out
+    if hasattr(seeds, "__index__"):
+        n = check_positive_int("seeds", seeds)
+        if n > MAX_SEEDS:
+            raise TnrnnError(
+                f"seeds = {n} would run {n} certified computations per prime (at most {MAX_SEEDS}); a few seeds "
+                "suffice: the maximum over runs rarely grows after the first"
+            )
+        return list(range(n))
+    return _as_list("seeds", seeds)
 
 
 def _prime_list(primes: "int | Sequence[int] | None") -> list[int]:
     if primes is None:
         return [DEFAULT_PRIME]
-    if isinstance(primes, int) and not isinstance(primes, bool):
-        return [primes]
-    out = list(primes)
-    if not out:
-        raise TnrnnError("primes must not be empty")
-    return out
+    if hasattr(primes, "__index__") and not isinstance(primes, bool):
+        return [int(primes)]
+    return _as_list("primes", primes)
 
 
 def separation_rank(
@@ -392,6 +391,7 @@ def table_points(
     for t in times:
         make_partition(t, partition)  # odd T for start-end fails here, before the sweep starts
     seeds = check_positive_int("seeds", seeds)
+    _seed_list(seeds)  # the count limit, checked before the sweep starts
     return [
         {"depth": d, "width": width, "features": features, "time": t, "domain": domain, "partition": partition,
          "seeds": seeds}

@@ -32,6 +32,7 @@ from ..errors import ResourceError, TnrnnError, human_bytes
 from ..partition import Partition, make_partition
 from ..rac import DEFAULT_PRIME, RACParams, check_prime, init_params_modp, rac_readout_modp, rac_scan_modp
 from ..spec import RACSpec, check_positive_int
+from .algebraic import DOMAINS
 
 __all__ = [
     "Certificate",
@@ -43,19 +44,21 @@ __all__ = [
     "DOMAINS",
 ]
 
-DOMAINS = ("onehot", "continuous")
-
 #: Default memory budget for one certified computation (matrix + its flint copy + evaluation scratch).
 DEFAULT_BUDGET_BYTES = 2 * 2**30
 
 # A matrix entry costs its int64 (8 B), a Python int while it is handed to flint (~36 B) and its nmod slot
 # (8 B); rounded up.
 _BYTES_PER_ENTRY = 64
-# Pair/suffix evaluations are done in chunks of at most this many sequences, which keeps the int64
-# scratch of the recurrence (a few (chunk, R) arrays per layer) small.
+# Pair/suffix evaluations are done in chunks of at most this many sequences, and at most _CHUNK_VALUES state
+# entries per (chunk, R) array, which keeps the int64 scratch of the recurrence (a few such arrays per layer) small
+# for wide networks too.
 _CHUNK_SEQUENCES = 1 << 17
+_CHUNK_VALUES = 1 << 23
 # Continuous samples start at this many points when the upper bound does not make a smaller start sensible.
 _START_SAMPLES = 64
+#: Most seeds (and most primes) one certified computation takes: every (prime, seed) pair is a full run.
+MAX_SEEDS = 1000
 # Upper bounds above this are "infinite" for sizing purposes (the matrices would not fit anyway).
 _HUGE = 1 << 62
 
@@ -218,7 +221,7 @@ def _grid_table(params: RACParams, T: int, split: int, p: int, output: int, *, p
     n_rows, n_cols = M**split, M**rest
     table = np.empty((n_rows, n_cols), dtype=np.int64)
     rows = _prefix_states(params, split, p)
-    block = max(1, _CHUNK_SEQUENCES // n_cols)
+    block = max(1, _chunk_sequences(params.spec.R) // n_cols)
     bar = _bar(progress, total=n_rows, desc="one-hot table rows")
     try:
         for i0 in range(0, n_rows, block):
@@ -284,7 +287,7 @@ def _pair_values(
     else:
         rec0 = [np.broadcast_to((np.asarray(h, np.int64) % p @ W_H[l].T) % p, (k1, 1, R)) for l, h in enumerate(params.h0)]
     out = np.empty((k1, k2), dtype=np.int64)
-    block = max(1, _CHUNK_SEQUENCES // max(k2, 1))
+    block = max(1, _chunk_sequences(R) // max(k2, 1))
     bar = _bar(progress and k1 > block, total=k1, desc="pair evaluation rows")
     try:
         for i0 in range(0, k1, block):
@@ -309,12 +312,47 @@ def _pair_values(
     return out
 
 
+def _chunk_sequences(R: int) -> int:
+    """Sequences (or pairs) evaluated at once: ``_CHUNK_SEQUENCES``, fewer for wide networks."""
+    return max(1, min(_CHUNK_SEQUENCES, _CHUNK_VALUES // R))
+
+
 def _table_entries(spec: RACSpec, part: Partition) -> tuple[int, int]:
     return spec.M ** len(part.A), spec.M ** len(part.B)
 
 
-def _check_budget(entries: int, budget_bytes: int, what: str, suggestion: str) -> None:
-    need = entries * _BYTES_PER_ENTRY
+def _size(n: int, M: int, length: int) -> str:
+    """A matrix dimension for messages: the number, or ``M^length`` when it is all ``M^length`` sequences and long.
+
+    >>> _size(64, 2, 6), _size(2**100, 2, 100), _size(300, 2, 100)
+    ('64', '2^100', '300')
+    """
+    return f"{M}^{length}" if n.bit_length() > 32 and n == M**length else str(n)
+
+
+def _work_bytes(spec: RACSpec, T: int, rows: int, cols: int, features: bool = False) -> int:
+    """Memory of a certified evaluation besides the matrix itself.
+
+    The GF(p) weights with their reduced copies (3 x 8 B per weight; for wide networks they dominate), the int64
+    states of one chunk of pairs (2L + 3 arrays of (chunk, R)), the row states (L arrays of (rows, R)) and the
+    per-step input projections (and, for continuous samples, the feature vectors) of every row and column.
+    """
+    L, R, M = spec.L, spec.R, spec.M
+    weights = 3 * 8 * spec.num_params()
+    chunk = 8 * (2 * L + 3) * R * min(rows * cols, _chunk_sequences(R))
+    states = 8 * L * R * rows
+    inputs = 8 * T * (rows + cols) * (R + (M if features else 0))
+    return weights + chunk + states + inputs
+
+
+def _fits(spec: RACSpec, T: int, rows: int, cols: int, budget_bytes: int, features: bool = False) -> bool:
+    """Whether a rows x cols matrix and its evaluation fit the budget (what :func:`_check_budget` checks)."""
+    return rows * cols * _BYTES_PER_ENTRY + _work_bytes(spec, T, rows, cols, features) <= budget_bytes
+
+
+def _check_budget(entries: int, budget_bytes: int, what: str, suggestion: str, extra_bytes: int = 0) -> None:
+    """Refuse (before any work) a matrix of ``entries`` entries, plus ``extra_bytes`` of evaluation memory."""
+    need = entries * _BYTES_PER_ENTRY + extra_bytes
     if need > budget_bytes:
         raise ResourceError(
             f"{what} needs about {human_bytes(need)} (budget {human_bytes(budget_bytes)}); {suggestion}"
@@ -384,8 +422,9 @@ def onehot_matrix_modp(
         _check_budget(
             grid,
             budget,
-            f"the full one-hot table ({spec.M}^{T} = {grid} entries)",
+            f"the full one-hot table ({spec.M}^{T} = {_size(grid, spec.M, T)} entries)",
             "use a smaller T, fewer features, or a sub-matrix (rows=..., cols=...)",
+            _work_bytes(spec, T, n_rows, n_cols),
         )
         if contiguous_start:
             return _grid_table(params, T, len(part.A), p, output, progress=progress)
@@ -395,12 +434,15 @@ def onehot_matrix_modp(
         axes = [t - 1 for t in part.A] + [t - 1 for t in part.B]
         return np.ascontiguousarray(full.reshape((spec.M,) * T).transpose(axes)).reshape(n_rows, n_cols)
     if row_in is None:
-        _check_budget(n_rows * len(col_in), budget, f"{n_rows} x {len(col_in)} one-hot sub-matrix", "select rows")
+        _check_budget(n_rows * len(col_in), budget, f"{_size(n_rows, spec.M, len(part.A))} x {len(col_in)} one-hot sub-matrix", "select rows",
+                      _work_bytes(spec, T, n_rows, len(col_in)))
         row_in = _all_sequences(spec.M, len(part.A))
     if col_in is None:
-        _check_budget(len(row_in) * n_cols, budget, f"{len(row_in)} x {n_cols} one-hot sub-matrix", "select cols")
+        _check_budget(len(row_in) * n_cols, budget, f"{len(row_in)} x {_size(n_cols, spec.M, len(part.B))} one-hot sub-matrix", "select cols",
+                      _work_bytes(spec, T, len(row_in), n_cols))
         col_in = _all_sequences(spec.M, len(part.B))
-    _check_budget(len(row_in) * len(col_in), budget, f"a {len(row_in)} x {len(col_in)} one-hot sub-matrix", "select fewer rows/cols")
+    _check_budget(len(row_in) * len(col_in), budget, f"a {len(row_in)} x {len(col_in)} one-hot sub-matrix",
+                  "select fewer rows/cols", _work_bytes(spec, T, len(row_in), len(col_in)))
     return _pair_values(params, part, p, row_in, col_in, output, progress=progress)
 
 
@@ -451,7 +493,8 @@ def sample_matrix_modp(
     p = check_prime(p, terms=max(spec.R, spec.M))
     n = check_positive_int("n", n)
     budget = DEFAULT_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
-    _check_budget(n * n, budget, f"a {n} x {n} sample matrix", "use fewer sample points")
+    _check_budget(n * n, budget, f"a {n} x {n} sample matrix", "use fewer sample points",
+                  _work_bytes(spec, T, n, n, features=True))
     a = rng.integers(0, p, (n, len(part.A), spec.M), dtype=np.int64)
     b = rng.integers(0, p, (n, len(part.B), spec.M), dtype=np.int64)
     return _pair_values(params, part, p, a, b, output, progress=progress)
@@ -639,6 +682,8 @@ def _as_list(name: str, values: Any) -> list:
         raise TnrnnError(f"{name} must be an integer or a sequence of integers, got {values!r}") from None
     if not out:
         raise TnrnnError(f"{name} must not be empty")
+    if len(out) > MAX_SEEDS:
+        raise TnrnnError(f"{name}: {len(out)} values would make as many certified runs (at most {MAX_SEEDS})")
     return out
 
 
@@ -654,13 +699,15 @@ def _plan(spec: RACSpec, part: Partition, domain: str, u: int | None, budget: in
         _check_budget(
             entries,
             budget,
-            f"the certified one-hot rank ({'full table' if full else 'sub-matrix'} {k1} x {k2}"
+            f"the certified one-hot rank ({'full table' if full else 'sub-matrix'} {_size(k1, spec.M, len(part.A))} x {_size(k2, spec.M, len(part.B))}"
             f"{'' if u is None else f', upper bound {u}'})",
             "use a smaller T or width, or the upper bounds alone (tnrnn.bounds.algebraic.upper_bounds)",
+            _work_bytes(spec, part.T, k1, k2),
         )
         return {"k1": k1, "k2": k2, "full_table": full, "n_rows": n_rows, "n_cols": n_cols}
     n0 = _START_SAMPLES if u is None else min(_START_SAMPLES, u + _margin_samples(u))
-    _check_budget(n0 * n0, budget, f"a {n0} x {n0} continuous sample matrix", "raise budget_bytes")
+    _check_budget(n0 * n0, budget, f"a {n0} x {n0} continuous sample matrix",
+                  "use a smaller T or width, or raise budget_bytes", _work_bytes(spec, part.T, n0, n0, features=True))
     return {"n0": n0}
 
 
@@ -699,7 +746,7 @@ def _run_onehot(spec, part, p, seed, u, plan, budget, output, progress) -> dict:
             break
         # Not yet at the upper bound: a bigger random sub-matrix (the full table at last) may reach higher.
         k1, k2 = min(plan["n_rows"], 4 * k1), min(plan["n_cols"], 4 * k2)
-        if k1 * k2 * _BYTES_PER_ENTRY > budget:
+        if not _fits(spec, part.T, k1, k2, budget):
             limited = f"matrix growth stopped at {stages[-1][0]} x {stages[-1][1]} by the memory budget"
             break
         stage += 1
@@ -718,7 +765,7 @@ def _run_continuous(spec, part, p, seed, u, plan, budget, output, progress, best
         # An earlier run already showed the rank reaches best_so_far: start just above it, no doubling from 64.
         n = max(n, best_so_far + _margin_samples(best_so_far))
         n = n if cap is None else min(n, cap)
-        if n * n * _BYTES_PER_ENTRY > budget:
+        if not _fits(spec, part.T, n, n, budget, features=True):
             n = plan["n0"]
     limited = ""
     stage = 0
@@ -735,7 +782,7 @@ def _run_continuous(spec, part, p, seed, u, plan, budget, output, progress, best
         nxt = 2 * n if cap is None else min(2 * n, cap)
         if nxt <= n:
             break
-        if nxt * nxt * _BYTES_PER_ENTRY > budget:
+        if not _fits(spec, part.T, nxt, nxt, budget, features=True):
             limited = f"sample growth stopped at N = {n} by the memory budget (rank still rising)"
             break
         n = nxt
