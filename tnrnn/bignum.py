@@ -228,7 +228,11 @@ class ExactCount:
 
     @property
     def digits(self) -> int:
-        """Number of decimal digits, from ``log2`` (exact except within float rounding of a power of ten)."""
+        """Number of decimal digits, from ``log2`` (exact except within float rounding of a power of ten).
+
+        >>> ExactCount(999).digits, ExactCount.power(10, 100).digits
+        (3, 101)
+        """
         if self._zero:
             return 1
         if self._value is not None:
@@ -236,6 +240,11 @@ class ExactCount:
         return int(math.floor(self._log2 / _LOG2_10 + 1e-12)) + 1
 
     def is_zero(self) -> bool:
+        """Whether the value is 0.
+
+        >>> ExactCount(0).is_zero(), ExactCount.product({0: 0}).is_zero()
+        (True, False)
+        """
         return self._zero
 
     def exact(self) -> int:
@@ -245,6 +254,11 @@ class ExactCount:
         ------
         ResourceError
             The value has more than ``MAX_EXACT_DIGITS`` decimal digits.
+
+        Examples
+        --------
+        >>> ExactCount.product({2: 3, 5: 2}).exact()
+        200
         """
         if self._value is not None:
             return self._value
@@ -320,21 +334,20 @@ class ExactCount:
             return 0
         return _sign_of_log(quotient)
 
-    def __eq__(self, other: object) -> bool:
+    def _cmp_any(self, other: object) -> int | None:
+        """``_cmp`` against an ExactCount or any int (negative ints are below every count); None otherwise."""
         if _is_negative_int(other):
-            return False
+            return 1
         o = _coerce(other)
-        if o is NotImplemented:
-            return NotImplemented
-        return self._cmp(o) == 0
+        return None if o is NotImplemented else self._cmp(o)
+
+    def __eq__(self, other: object) -> bool:
+        c = self._cmp_any(other)
+        return NotImplemented if c is None else c == 0
 
     def __lt__(self, other: object) -> bool:
-        if _is_negative_int(other):
-            return False
-        o = _coerce(other)
-        if o is NotImplemented:
-            return NotImplemented
-        return self._cmp(o) < 0
+        c = self._cmp_any(other)
+        return NotImplemented if c is None else c < 0
 
     def __hash__(self) -> int:
         # Equal to hash(int(self)) for every value, without expanding it: CPython hashes a non-negative int as its
@@ -353,7 +366,11 @@ class ExactCount:
 
     # -- display ----------------------------------------------------------------------------------------------
     def factor_string(self) -> str:
-        """The value as ``b^e * ...`` (the bases it was built from), or its decimal form if built from an int."""
+        """The value as ``b^e * ...`` (the bases it was built from), or its decimal form if built from an int.
+
+        >>> ExactCount.product({6: 2, 2: 1}).factor_string(), ExactCount(72).factor_string()
+        ('6^2 * 2', '72')
+        """
         if self._zero:
             return "0"
         shown = self._shown
@@ -401,6 +418,9 @@ class ExactCount:
 
         ``factors`` are over pairwise coprime bases (primes in practice); ``log2`` is ``None`` for zero (JSON has
         no infinity).
+
+        >>> ExactCount.power(6, 2).to_json()
+        {'value': '36', 'factors': {'2': 2, '3': 2}, 'log2': 5.169925001442312}
         """
         if self._zero:
             return {"value": "0", "factors": None, "log2": None}

@@ -378,7 +378,16 @@ def table_points(
     partition: str = "start-end",
     seeds: int = 2,
 ) -> list[dict]:
-    """The sweep points of a rank table (validated up front, so a bad grid fails before any work)."""
+    """The sweep points of a rank table (validated up front, so a bad grid fails before any work).
+
+    Examples
+    --------
+    >>> [(p["depth"], p["time"]) for p in table_points([1, 2], 2, 2, [2, 4])]
+    [(1, 2), (1, 4), (2, 2), (2, 4)]
+    >>> table_points([1], 2, 2, [3])
+    Traceback (most recent call last):
+    tnrnn.errors.TnrnnError: the start-end partition needs an even T, got T = 3
+    """
     if domain not in DOMAINS:
         raise TnrnnError(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
     if partition not in ("start-end", "odd-even"):
@@ -453,7 +462,13 @@ def rank_table(
 
 def table_record(sweep_record: dict) -> dict:
     """The table record of one sweep record (an error point keeps its parameters and the error text); ``seconds``
-    is the point's run time as the sweep measured it."""
+    is the point's run time as the sweep measured it.
+
+    Examples
+    --------
+    >>> table_record({"status": "error", "params": {"depth": 2, "time": 4, "seeds": 2}, "error": "boom"})
+    {'depth': 2, 'time': 4, 'lower': None, 'upper': None, 'exact': None, 'error': 'boom'}
+    """
     if sweep_record.get("status") == "ok" and sweep_record.get("result"):
         return {**sweep_record["result"], "seconds": sweep_record.get("seconds")}
     params = dict(sweep_record.get("params") or {})

@@ -286,7 +286,10 @@ def _build_cut_graph(net, partition: Partition) -> _CutGraph:
         if tag.role == "tie" and len(node.edges) > 3:
             hubs[i] = (len(labels), len(labels) + 1)
             labels.extend([("tie", tag.time, "in"), ("tie", tag.time, "out")])
-    terminal = {"A": source, "B": sink}
+    on_a = set(partition.A)  # Partition.side scans a tuple: O(T) per leg
+
+    def side_terminal(t: int) -> int:
+        return source if t in on_a else sink
 
     for i, (a_in, a_out) in hubs.items():
         node = net.nodes[i]
@@ -296,7 +299,7 @@ def _build_cut_graph(net, partition: Partition) -> _CutGraph:
         for e in node.edges:
             if e.is_dangling():
                 open_leg = e
-                members.append(terminal[partition.side(t)])
+                members.append(side_terminal(t))
             else:
                 other = e.node2 if e.node1 is node else e.node1
                 members.append(net.node_id(other))
@@ -320,7 +323,7 @@ def _build_cut_graph(net, partition: Partition) -> _CutGraph:
             u = net.node_id(e.node1)
             if u in hubs:
                 continue
-            undirected(u, terminal[partition.side(t)], e.dimension, e)
+            undirected(u, side_terminal(t), e.dimension, e)
     # the output leg is attached to neither terminal: the bound holds per output component
     return _CutGraph(
         labels,

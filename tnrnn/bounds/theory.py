@@ -73,6 +73,11 @@ class TheoryValue:
         return None
 
     def to_json(self) -> dict:
+        """JSON-ready dict: the value compact (``value``), exact (``value_exact``) and as ``value_log2``.
+
+        >>> theory_values(RACSpec(2, 3, 3), 8)[1].to_json()["value"]
+        '15'
+        """
         return {
             "name": self.name,
             "kind": self.kind,

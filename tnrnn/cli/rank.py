@@ -21,6 +21,7 @@ DEFAULT_TABLE_RESULTS = "tnrnn-table.jsonl"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``rank`` and ``table`` subcommands."""
     p = sub.add_parser(
         "rank",
         help="bounds, certified lower bound and theory for one separation rank",
@@ -69,6 +70,7 @@ def _add_rank_options(p: argparse.ArgumentParser, *, custom: bool = True) -> Non
 
 
 def run_rank(args: argparse.Namespace) -> int:
+    """``tnrnn rank``: print one :class:`~tnrnn.rank.RankReport` as a table or JSON."""
     from ..rank import separation_rank
 
     spec = spec_from_args(args)
@@ -85,6 +87,7 @@ def run_rank(args: argparse.Namespace) -> int:
 
 
 def run_table(args: argparse.Namespace) -> int:
+    """``tnrnn table``: run (or resume) the rank-table sweep and print it; exit 1 when a point failed."""
     from ..rank import rank_table, table_points
 
     # Validate the whole grid (odd T for start-end, bad partition) before anything runs.
@@ -120,7 +123,17 @@ def run_table(args: argparse.Namespace) -> int:
 
 
 def format_table(records: list[dict], args: argparse.Namespace) -> str:
-    """Depth rows by T columns; a cell is ``=r`` when exact, ``lower..upper`` otherwise."""
+    """Depth rows by T columns; a cell is ``=r`` when exact, ``lower..upper`` otherwise.
+
+    >>> import argparse
+    >>> recs = [{"depth": 2, "time": 4, "lower": 4, "upper": "4", "exact": True},
+    ...         {"depth": 2, "time": 6, "lower": 7, "upper": "2^3 = 8", "exact": False}]
+    >>> print(format_table(recs, argparse.Namespace(domain="onehot", partition="start-end", width=2, features=2)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Separation-rank table (onehot domain, start-end), R=2, M=2: '=r' exact, 'lower..upper' otherwise, '*' a theory value contradicted
+    depth \\ T   4           6
+            2  =4  7..2^3 = 8
+    """
     depths = sorted({r["depth"] for r in records})
     times = sorted({r["time"] for r in records})
     cell = {}
