@@ -394,25 +394,6 @@ def _check_compact_size(L: int, T: int) -> None:
                          f"(got T = {T}, L = {L}); use `tnrnn rank` for the bounds of larger networks")
 
 
-def _check_weight_memory(spec) -> None:
-    """Refuse, before building, a full view whose structure-only network needs too much memory.
-
-    The structure-only build holds one zero array per weight shape (R x M, R x R, K x R).
-    """
-    from ..errors import human_bytes
-    from ..network.contract import default_budget_bytes
-
-    R, M, K = spec.R, spec.M, spec.K
-    need = 8 * (R * M + R * R + K * R)
-    budget = default_budget_bytes()
-    if need > budget:
-        raise ResourceError(
-            f"drawing R = {R} node by node needs its weight arrays, about {human_bytes(need)} (budget "
-            f"{human_bytes(budget)}, $TNRNN_MAX_BYTES); the picture does not depend on R: draw a smaller --width, "
-            "or use --view compact, and get the bound with `tnrnn rank`"
-        )
-
-
 def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous", cut_value=None,
                       note: str | None = None, title: str | None = None):
     """Draw the (time, layer) grid of a RAC, each state once, annotated with its copy multiplicity.
@@ -575,8 +556,6 @@ def render_network(
     if chosen == "compact":
         _check_compact_size(L, T)
         n_nodes = count_nodes(spec, T, form) if n_nodes is None else n_nodes
-    else:
-        _check_weight_memory(spec)
     mc = _mincut_module()
     info = {"path": str(path), "view": chosen, "nodes": n_nodes, "form": form,
             "partition": None if part is None else part.to_json(), "mincut": None, "mincut_log2": None,
