@@ -154,6 +154,19 @@ def test_each_optimiser_path_gives_the_same_value():
         assert np.array_equal(network_forward_modp(spec, q, x, P, optimizers=(name,)), want), name
 
 
+def test_long_fused_modp_path_compiles_quickly():
+    # The sequential path of this deep, width-1 RAC chains ~65 outer products, each reduced mod p; with jnp's
+    # ``%`` XLA's fusion of the chain blew up (over 20 GiB and minutes to compile). It must take seconds.
+    import time
+
+    spec = RACSpec(2, 1, 3, 2)
+    q = init_params_modp(spec, 0, P)
+    x = np.random.default_rng(0).integers(0, 3, (2, 5))
+    t0 = time.perf_counter()
+    assert np.array_equal(network_forward_modp(spec, q, x, P, optimizers=("sequential",)), rac_forward_modp(q, x, P))
+    assert time.perf_counter() - t0 < 60
+
+
 def test_hyper_indices_equal_dense_copy_tensors_and_save_flops():
     # Independent evaluation with opt_einsum/numpy: the dense-delta network and the hyper-index expression
     # must give the same tensor, and the hyper-index one must be cheaper.

@@ -192,6 +192,7 @@ def test_max_safe_terms_and_check_prime():
         ([[0.0, 1.0]], "must be integers"),
         (np.zeros((0, 3), int), "at least one sequence"),
         (np.zeros(4, int), "inputs must be symbol ids"),
+        ([[0, 1], [1]], "rectangular"),
     ],
 )
 def test_bad_inputs_raise_clear_errors(x, match):

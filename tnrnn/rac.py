@@ -209,7 +209,10 @@ def check_inputs(spec: RACSpec, x, *, T: int | None = None) -> tuple[str, np.nda
     ...
     tnrnn.errors.TnrnnError: symbol id 3 is out of range for M = 3 features (ids must be in [0, 3))
     """
-    arr = np.asarray(x) if not hasattr(x, "shape") else x
+    try:
+        arr = np.asarray(x) if not hasattr(x, "shape") else x
+    except ValueError:  # ragged nested lists
+        raise TnrnnError("inputs must be a rectangular array: symbol ids (B, T) or features (B, T, M)") from None
     shape = tuple(arr.shape)
     if len(shape) == 2:
         if not np.issubdtype(np.dtype(arr.dtype), np.integer):
