@@ -410,3 +410,13 @@ def test_estimate_for_huge_weights_allocates_nothing():
     # Structure-only planning with explicit initial states used dense zero weights: R = 10**5 needed 75 GiB.
     cost = estimate_cost(RACSpec(2, 10**5, 2), 2, has_h0=True, optimizers=("greedy",))
     assert cost["peak_bytes"] > 4 * 10**10 and cost["flops"] > 10**10
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rac_cases(), st.sampled_from(["sequential", "tree", "greedy"]))
+def test_each_fast_optimiser_alone_equals_the_recurrence_mod_p(case, optimizer):
+    # The cheapest path hides the others; each must still reduce the network to the right values by itself.
+    spec, T, form, h0, seed, B = case
+    q = init_params_modp(spec, seed, P, init_state=h0)
+    x = np.random.default_rng(seed).integers(0, spec.M, (B, T))
+    assert np.array_equal(network_forward_modp(spec, q, x, P, form=form, optimizers=(optimizer,)), rac_forward_modp(q, x, P))
