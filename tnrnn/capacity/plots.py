@@ -178,16 +178,23 @@ def plot_mc(summary: dict, path: str | os.PathLike) -> Path:
         ls = "-" if kind == "orthogonal" else "--"
         k = np.arange(len(c["m_linear"]))
         if c.get("m_exact"):
-            ax2.plot(k, c["m_exact"], ls, color="k", lw=1.2, label=f"{kind} N={c['n']}: exact")
-        ax2.plot(k, c["m_linear"], ls, color="#1f77b4", lw=1, label=f"{kind}: measured linear")
-        ax2.plot(k, c["m_tanh"], ls, color="#d62728", lw=1, label=f"{kind}: measured tanh")
-        ax3.semilogy(np.arange(len(c["fisher"])), np.maximum(c["fisher"], 1e-12), ls, lw=1.3,
+            cond = next((r["covariance_condition"] for r in rows if r["kind"] == kind and r["n"] == c["n"]), None)
+            extra = f" (cond C {cond:.0e})" if cond else ""
+            ax2.plot(k, c["m_exact"], ls, color="k", lw=1.2, label=f"{kind[:5]}. exact{extra}")
+        ax2.plot(k, c["m_linear"], ls, color="#1f77b4", lw=1, label=f"{kind[:5]}. linear")
+        ax2.plot(k, c["m_tanh"], ls, color="#d62728", lw=1, label=f"{kind[:5]}. tanh")
+        J = np.asarray(c["fisher"], float)
+        J = np.where(J > 1e-12, J, np.nan)  # below that it is rounding noise: leave a gap, not a floor
+        ax3.semilogy(np.arange(len(J)), J, ls, lw=1.3,
                      label=f"{kind} N={c['n']} (J_tot {_fisher_total(summary, kind):.3f})")
     ax2.set_xlabel("delay k")
     ax2.set_ylabel("memory function m(k) = r^2")
     ax2.set_ylim(-0.03, 1.05)
     ax2.grid(alpha=0.3)
-    ax2.legend(fontsize=6.5, loc="upper right")
+    # the right half is empty past the memory span; keep the legend there, below the m = 1 plateau
+    n_big = max((c["n"] for c in curves.values()), default=0)
+    ax2.legend(fontsize=6.5, loc="upper right", bbox_to_anchor=(1.0, 0.75), title=f"N = {n_big}",
+               title_fontsize=7)
     ax3.set_xlabel("delay k")
     ax3.set_ylabel("Fisher memory J(k)")
     ax3.grid(alpha=0.3, which="both")

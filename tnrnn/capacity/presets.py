@@ -7,15 +7,21 @@ Measured run times of the ``full`` presets (one sweep worker, on the project's 2
 jobs, load average about 4 to 6; these runs produced ``diagrams/capacity_*``):
 
 * ``bits``: 36 points (6 cells x budgets 300, 1000, 2000 x b = 2, 3 times the parameter count), each
-  training 3 learning rates x 2 seeds at once for 2500 Adam steps of batch 256: MEASURED_BITS.
+  training 3 learning rates x 2 seeds at once for 2500 Adam steps of batch 256: 28.0 min wall for 33 points
+  (3 more, RNN at b = 2, were kept from an interrupted first run), 29.4 min of point time in all; 20 to 50 s
+  per point, one point 8 min while another job held 14 GB and the machine swapped.
 * ``units``: 30 points (5 cells x N = 2, 4, 8, 12, 16, 24 at n_in = 16, delay 5), 2 learning rates x 2
-  seeds each, 2000 steps of batch 128: MEASURED_UNITS.
+  seeds each, 2000 steps of batch 128: 9.0 min wall (5 to 25 s per point).
 * ``mc``: 10 points (orthogonal and Gaussian matrices, N = 5, 10, 20, 50, 100, spectral radius 0.95),
-  20000 training and 20000 held-out steps each: MEASURED_MC.
+  20000 training and 20000 held-out steps each: 8 s wall (the machine was idle by then; 2 to 10 s per point
+  at load average 5).
 * ``trainability``: 17 points (6 cells x depth 1, 2, 4; the +RNN only at depth >= 2), 12 random draws per
   point trained at once, 600 steps of batch 32 on parentheses counting (T = 30, 2 types, 2 noise symbols,
-  counts to 5) at 2000 parameters: MEASURED_TRAINABILITY.
+  counts to 5) at 2000 parameters: 13.9 min wall (13.8 min point time), 30 to 75 s per point.
 
+Together 51 minutes of wall time, more than the 40 minutes aimed at: the bits and trainability points ran
+about twice slower than when timed alone because the CPU was shared (load average 5 to 10). For a shorter
+run, drop the 2000 budget of ``bits`` (about 12 minutes less) or depth 4 of ``trainability`` (about 5).
 This is a far smaller budget than the paper's (which tuned for very long); the figures and JSON say so.
 """
 
