@@ -57,8 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tnrnn: interrupted (finished results were kept)", file=sys.stderr)
         return 130
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, OverflowError) as exc:
         print(f"tnrnn: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        # The estimates refuse known large requests first; this is the last line of defence for the rest.
+        print("tnrnn: error: out of memory; use smaller sizes (or lower $TNRNN_MAX_BYTES so the estimates refuse "
+              "earlier)", file=sys.stderr)
         return 2
     return int(result or 0)
 

@@ -1,0 +1,47 @@
+"""The ``tnrnn`` entry point: every failure a user can cause is one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import pytest
+
+import tnrnn.cli as cli
+from tnrnn.errors import TnrnnError
+
+
+def _command_raising(monkeypatch, exc: BaseException) -> None:
+    """Make every parsed command raise ``exc`` (as a command's own work would)."""
+    parser = cli.build_parser()
+    real_parse = parser.parse_args
+
+    def boom(args):
+        raise exc
+
+    def parse(argv):
+        ns = real_parse(argv)
+        ns.func = boom
+        return ns
+
+    monkeypatch.setattr(parser, "parse_args", parse)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+
+
+@pytest.mark.parametrize("exc", [TnrnnError("bad\nsize"), ValueError("bad value"), OSError("disk full"),
+                                 OverflowError("int too large"), MemoryError()])
+def test_errors_from_a_command_are_one_line_exit_2(monkeypatch, capsys, exc):
+    _command_raising(monkeypatch, exc)
+    assert cli.main(["build"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("tnrnn: error: ")
+
+
+def test_interrupt_exits_130_and_says_results_were_kept(monkeypatch, capsys):
+    _command_raising(monkeypatch, KeyboardInterrupt())
+    assert cli.main(["build"]) == 130
+    assert "finished results were kept" in capsys.readouterr().err
+
+
+def test_usage_errors_and_unknown_commands(capsys):
+    assert cli.main(["nope"]) == 2
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all(line.startswith("tnrnn: error:") for line in err)
