@@ -10,6 +10,10 @@ same optimiser steps on the same members:
 * ``loop over members``: the same function called once per member (M = 1; one compiled program reused).
 
 Times are seconds for ``steps`` optimiser steps of every member (compilation excluded by a warm-up call).
+Measured on the project's 2-core CPU (load average about 1.5): the vmapped program is 2.0x faster for the
+quick case (tiny RNN, batch 64: the loop is dominated by per-call overhead) and 1.17x faster for the full case
+(GRU, batch 256: one member already keeps the cores busy). Both variants compile once; on an accelerator the
+gap should be larger, since one member is far from filling it.
 """
 
 from __future__ import annotations
