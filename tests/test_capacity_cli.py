@@ -56,7 +56,7 @@ def test_bits_run_prints_the_budget_beside_the_numbers(tmp_path, capsys):
     [
         (["capacity", "bits", "--cells", "rnn,elman"], "unknown cell"),
         (["capacity", "bits", "--cells", "lstm", "--budgets", "20"], "too small"),
-        (["capacity", "bits", "--lrs", "0.1,-1"], "positive numbers"),
+        (["capacity", "bits", "--lrs", "0.1,-1"], "expected a positive number"),
         (["capacity", "units", "--units", "x"], "integers"),
         (["capacity", "mc", "--spectral-radius", "1.5"], "spectral radius"),
         (["capacity", "mc", "--kinds", "sparse"], "orthogonal or gaussian"),

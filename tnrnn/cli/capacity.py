@@ -19,31 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from .common import int_list, positive_int, print_json
+from .common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json
 from .sweep_args import add_sweep_args, sweep_kwargs
-
-
-def _cell_list(text: str) -> list[str]:
-    from ..errors import TnrnnError
-    from ..memory.cells import check_cell
-
-    try:
-        cells = [check_cell(c.strip()) for c in text.split(",") if c.strip()]
-    except TnrnnError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not cells:
-        raise argparse.ArgumentTypeError("expected at least one cell")
-    return cells
-
-
-def _float_list(text: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    if not values or not all(v > 0 and v != float("inf") for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
 
 
 def _seed_list(text: str) -> list[int]:
@@ -54,10 +31,7 @@ def _seed_list(text: str) -> list[int]:
 
 
 def _radius(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = finite_float(text)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"the spectral radius must lie in (0, 1), got {text!r}")
     return value
@@ -87,10 +61,10 @@ def register(subparsers) -> None:
     b = sub.add_parser("bits", help="bits per parameter on the memorisation task",
                        description="Memorise b random binary labels; stored bits I = b(1 - H2(p)); capacity = "
                                    "max over b and the learning rates; bits/parameter and the log-log slope.")
-    b.add_argument("--cells", type=_cell_list, default=None, help="comma-separated cells (+RNN runs at depth 2)")
+    b.add_argument("--cells", type=cell_list, default=None, help="comma-separated cells (+RNN runs at depth 2)")
     b.add_argument("--budgets", type=int_list, default=None, help="parameter budgets, e.g. 300,1000,2000")
-    b.add_argument("--b-multiples", type=_float_list, default=None, help="samples per parameter searched")
-    b.add_argument("--lrs", type=_float_list, default=None, help="learning-rate grid (trained together)")
+    b.add_argument("--b-multiples", type=positive_float_list, default=None, help="samples per parameter searched")
+    b.add_argument("--lrs", type=positive_float_list, default=None, help="learning-rate grid (trained together)")
     b.add_argument("--seeds", type=_seed_list, default=None, help="seeds (data set and initialisation)")
     b.add_argument("--steps", type=positive_int, default=None)
     b.add_argument("--batch-size", type=positive_int, default=None)
@@ -100,11 +74,11 @@ def register(subparsers) -> None:
     u = sub.add_parser("units", help="per-unit memory: single-shot recall error against units",
                        description="Recall one random n_in-vector after a delay; normalised error against N, "
                                    "beside max(0, 1 - N/n_in).")
-    u.add_argument("--cells", type=_cell_list, default=None)
+    u.add_argument("--cells", type=cell_list, default=None)
     u.add_argument("--units", type=int_list, default=None, help="hidden units N, e.g. 2,4,8,16")
     u.add_argument("--n-in", type=positive_int, default=None)
     u.add_argument("--delay", type=positive_int, default=None)
-    u.add_argument("--lrs", type=_float_list, default=None)
+    u.add_argument("--lrs", type=positive_float_list, default=None)
     u.add_argument("--seeds", type=_seed_list, default=None)
     u.add_argument("--steps", type=positive_int, default=None)
     _common(u, "units")
@@ -123,7 +97,7 @@ def register(subparsers) -> None:
     t = sub.add_parser("trainability", help="random hyperparameter draws per cell and depth (parentheses)",
                        description="Train random hyperparameter draws per (cell, depth) on parentheses counting; "
                                    "fraction failed, median and best final loss.")
-    t.add_argument("--cells", type=_cell_list, default=None)
+    t.add_argument("--cells", type=cell_list, default=None)
     t.add_argument("--depths", type=int_list, default=None, help="e.g. 1,2,4")
     t.add_argument("--draws", type=positive_int, default=None, help="random draws per (cell, depth)")
     t.add_argument("--steps", type=positive_int, default=None)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
-
-
 
 #: Most values a ``START:STOP:STEP`` argument may expand to.
 MAX_RANGE = 10_000
@@ -28,6 +27,71 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
     return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type: a finite number.
+
+    Examples
+    --------
+    >>> finite_float("-0.5")
+    -0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0.
+
+    Examples
+    --------
+    >>> positive_float("3e-3")
+    0.003
+    """
+    value = finite_float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def positive_float_list(text: str) -> list[float]:
+    """argparse type: comma-separated finite numbers > 0.
+
+    Examples
+    --------
+    >>> positive_float_list("1e-3,3e-3")
+    [0.001, 0.003]
+    """
+    values = [positive_float(x.strip()) for x in text.split(",") if x.strip()]
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one number")
+    return values
+
+
+def cell_list(text: str) -> list[str]:
+    """argparse type: comma-separated recurrent cell names (checked against :data:`tnrnn.memory.cells.CELLS`).
+
+    Examples
+    --------
+    >>> cell_list("gru, lstm")
+    ['gru', 'lstm']
+    """
+    from ..errors import TnrnnError
+    from ..memory.cells import check_cell
+
+    try:
+        cells = [check_cell(c.strip()) for c in text.split(",") if c.strip()]
+    except TnrnnError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not cells:
+        raise argparse.ArgumentTypeError("expected at least one cell")
+    return cells
 
 
 def int_list(text: str) -> list[int]:

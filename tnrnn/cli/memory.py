@@ -11,42 +11,11 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
-from .common import int_list, int_range, positive_int, print_json
+from .common import cell_list, finite_float, int_list, int_range, positive_float, positive_int, print_json
 from .sweep_args import add_sweep_args, sweep_kwargs
-
-
-def _cell_list(text: str) -> list[str]:
-    from ..errors import TnrnnError
-    from ..memory.cells import check_cell
-
-    try:
-        cells = [check_cell(c.strip()) for c in text.split(",") if c.strip()]
-    except TnrnnError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if not cells:
-        raise argparse.ArgumentTypeError("expected at least one cell")
-    return cells
-
-
-def _finite_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _finite_float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def _add_task_args(p: argparse.ArgumentParser) -> None:
@@ -66,14 +35,14 @@ def _add_training_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
     g = p.add_argument_group("training")
     g.add_argument("--steps", type=positive_int, default=d(1000), help="optimiser steps")
     g.add_argument("--batch-size", type=positive_int, default=d(64), help="training batch size")
-    g.add_argument("--lr", type=_positive_float, default=d(3e-3), help="peak learning rate")
+    g.add_argument("--lr", type=positive_float, default=d(3e-3), help="peak learning rate")
     g.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam")
     g.add_argument("--schedule", choices=("constant", "cosine", "warmup_cosine", "exponential"), default="cosine")
-    g.add_argument("--clip", type=_positive_float, default=1.0, help="gradient clipping global norm (default 1)")
+    g.add_argument("--clip", type=positive_float, default=1.0, help="gradient clipping global norm (default 1)")
     g.add_argument("--eval-every", type=positive_int, default=d(100), help="steps per jitted chunk / evaluation")
     g.add_argument("--eval-batch-size", type=positive_int, default=d(1024), help="held-out sequences")
     g.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh")
-    g.add_argument("--forget-bias", type=_finite_float, default=1.0, help="constant added to keep gates (default 1)")
+    g.add_argument("--forget-bias", type=finite_float, default=1.0, help="constant added to keep gates (default 1)")
     g.add_argument("--seed", type=int, default=0)
 
 
@@ -102,7 +71,7 @@ def register(subparsers) -> None:
     s = subparsers.add_parser(
         "memory-sweep", help="accuracy against T for several cells and depths at equal parameter budget",
         description="Train every (cell, depth, T) at the width that fits the budget; write JSON and a figure.")
-    s.add_argument("--cells", type=_cell_list, default=None, help="comma-separated cells (default rac,gru,lstm)")
+    s.add_argument("--cells", type=cell_list, default=None, help="comma-separated cells (default rac,gru,lstm)")
     s.add_argument("--depths", type=int_list, default=None, help="comma-separated depths (default 1,2,3)")
     s.add_argument("--times", type=int_range, default=None, help="sequence lengths, START:STOP:STEP or a list "
                    "(default 20:100:20)")
