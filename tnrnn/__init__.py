@@ -70,6 +70,21 @@ _EXPORTS: dict[str, str] = {
     "train": "tnrnn.memory.train",
     "train_task": "tnrnn.memory.train",
     "memory_point": "tnrnn.memory.studies",
+    # capacity and trainability
+    "binary_entropy": "tnrnn.capacity.info",
+    "stored_bits": "tnrnn.capacity.info",
+    "memorisation_set": "tnrnn.capacity.tasks",
+    "recall_batch": "tnrnn.capacity.tasks",
+    "ParenthesesCounting": "tnrnn.capacity.tasks",
+    "train_members": "tnrnn.capacity.vtrain",
+    "bits_point": "tnrnn.capacity.bits",
+    "units_point": "tnrnn.capacity.units",
+    "linear_memory_capacity": "tnrnn.capacity.mc",
+    "linear_memory_function": "tnrnn.capacity.mc",
+    "fisher_memory_curve": "tnrnn.capacity.mc",
+    "empirical_memory_function": "tnrnn.capacity.mc",
+    "mc_point": "tnrnn.capacity.mc_study",
+    "trainability_point": "tnrnn.capacity.trainability",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
