@@ -180,6 +180,9 @@ def plot_mc(summary: dict, path: str | os.PathLike) -> Path:
         if c.get("m_exact"):
             cond = next((r["covariance_condition"] for r in rows if r["kind"] == kind and r["n"] == c["n"]), None)
             extra = f" (cond C {cond:.0e})" if cond else ""
+            if cond and cond > 1e12:
+                # float64 keeps about 16 digits: with C this ill-conditioned the "exact" curve is rounding.
+                extra += ", unreliable"
             ax2.plot(k, c["m_exact"], ls, color="k", lw=1.2, label=f"{kind[:5]}. exact{extra}")
         ax2.plot(k, c["m_linear"], ls, color="#1f77b4", lw=1, label=f"{kind[:5]}. linear")
         ax2.plot(k, c["m_tanh"], ls, color="#d62728", lw=1, label=f"{kind[:5]}. tanh")
