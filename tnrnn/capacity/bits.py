@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
+from time import perf_counter
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -30,7 +30,7 @@ from ..errors import TnrnnError
 from ..memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
 from .info import stored_bits
 from .tasks import memorisation_set
-from .vtrain import evaluate_members, stack_init, train_members
+from .vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
 
 POINT_TASK = "tnrnn.capacity.bits:bits_point"
 
@@ -124,20 +124,18 @@ def bits_point(
     cell = check_cell(cell)
     if not (b_multiple > 0 and math.isfinite(b_multiple)):
         raise TnrnnError(f"b_multiple must be a positive number, got {b_multiple}")
-    lrs, seed_list = [float(x) for x in learning_rates], [int(s) for s in seeds]
-    if not lrs or not seed_list:
-        raise TnrnnError("bits_point needs at least one learning rate and one seed")
+    grid, hps = lr_seed_members(learning_rates, seeds, clip_norm=clip_norm, forget_bias=forget_bias,
+                                what="bits_point")
+    seed_list = list(dict.fromkeys(s for _, s in grid))
     width, P = size_of(cell, budget, n_in=n_in, depth=depth)
     b = max(2, int(round(b_multiple * P)))
-    grid = list(itertools.product(lrs, seed_list))
     data_sets = {s: memorisation_set(1000 * s + 17, b, n_in, time) for s in seed_list}
     x = jnp.stack([data_sets[s].inputs[:, 0] for _, s in grid])
     y = jnp.stack([data_sets[s].targets[:, -1] for _, s in grid])
     params = stack_init(lambda s: init_stack(s, cell, n_in, width, depth, 2, nonlinearity=nonlinearity),
                         [s for _, s in grid])
-    hps = {"lr": [lr for lr, _ in grid], "clip": [clip_norm] * len(grid), "forget_bias": [forget_bias] * len(grid)}
     loss_fn, eval_fn = _fns(cell, nonlinearity, int(batch_size), b, int(time))
-    t0 = _now()
+    t0 = perf_counter()
     out = train_members(params, (x, y), hps, loss_fn, steps=steps, seed=int(seed_list[0]), chunk=chunk)
     ev = evaluate_members(out["params"], (x, y), hps, eval_fn)
     runs = []
@@ -147,11 +145,7 @@ def bits_point(
                      "bits": float(stored_bits(b, acc)), "diverged": bool(out["diverged"][i])})
     return {"cell": cell, "depth": int(depth), "budget": int(budget), "width": int(width), "num_params": int(P),
             "n_in": int(n_in), "b": int(b), "b_multiple": float(b_multiple), "runs": runs,
-            "train_seconds": _now() - t0}
-
-
-def _now() -> float:
-    return time.perf_counter()
+            "train_seconds": perf_counter() - t0}
 
 
 def bits_points(cells: Sequence[str], budgets: Sequence[int], b_multiples: Sequence[float], *,
@@ -222,10 +216,7 @@ def summarize_bits(records: list[dict], training: dict) -> dict:
     for (cell, depth, budget), results in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][2])):
         best = None
         for res in results:
-            by_lr: dict[float, list[dict]] = {}
-            for run in res["runs"]:
-                by_lr.setdefault(run["learning_rate"], []).append(run)
-            for lr, runs in by_lr.items():
+            for lr, runs in runs_by_learning_rate(res["runs"]).items():
                 mean_bits = float(np.mean([r["bits"] for r in runs]))
                 entry = {"cell": cell, "depth": depth, "budget": budget, "num_params": res["num_params"],
                          "b": res["b"], "b_multiple": res["b_multiple"], "learning_rate": lr,

@@ -25,7 +25,7 @@ from ..errors import TnrnnError
 from ..memory.cells import apply_stack, check_cell, init_stack, num_params
 from ..spec import check_positive_int
 from .tasks import _recall
-from .vtrain import evaluate_members, stack_init, train_members
+from .vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
 
 POINT_TASK = "tnrnn.capacity.units:units_point"
 
@@ -96,15 +96,12 @@ def units_point(
     N = check_positive_int("units", units)
     n_in = check_positive_int("n_in", n_in)
     delay = check_positive_int("delay", delay, minimum=0)
-    lrs, seed_list = [float(x) for x in learning_rates], [int(s) for s in seeds]
-    if not lrs or not seed_list:
-        raise TnrnnError("units_point needs at least one learning rate and one seed")
-    grid = list(itertools.product(lrs, seed_list))
+    grid, hps = lr_seed_members(learning_rates, seeds, clip_norm=clip_norm, forget_bias=forget_bias,
+                                what="units_point")
     params = stack_init(lambda s: init_stack(s, cell, n_in, N, depth, n_in, nonlinearity=nonlinearity),
                         [s for _, s in grid])
-    hps = {"lr": [lr for lr, _ in grid], "clip": [clip_norm] * len(grid), "forget_bias": [forget_bias] * len(grid)}
     loss_fn, eval_fn = _fns(cell, nonlinearity, int(batch_size), n_in, delay)
-    out = train_members(params, None, hps, loss_fn, steps=steps, seed=int(seed_list[0]), chunk=chunk)
+    out = train_members(params, None, hps, loss_fn, steps=steps, seed=grid[0][1], chunk=chunk)
     held = _recall(jax.random.PRNGKey(10**6 + 7), int(eval_batch_size), n_in, delay)  # disjoint from training keys
     data = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(grid),) + a.shape), (held.inputs, held.targets))
     ev = evaluate_members(out["params"], data, hps, eval_fn)
@@ -146,9 +143,8 @@ def summarize_units(records: list[dict], training: dict) -> dict:
     errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
     curves: dict[str, list[dict]] = {}
     for res in ok:
-        by_lr: dict[float, list[float]] = {}
-        for run in res["runs"]:
-            by_lr.setdefault(run["learning_rate"], []).append(run["normalized_error"])
+        by_lr = {lr: [run["normalized_error"] for run in runs]
+                 for lr, runs in runs_by_learning_rate(res["runs"]).items()}
         lr, errs = min(by_lr.items(), key=lambda kv: float(np.mean(kv[1])))
         curves.setdefault(res["cell"], []).append(
             {"units": res["units"], "normalized_error": float(np.mean(errs)), "seed_errors": errs,

@@ -206,3 +206,37 @@ def stack_init(init_fn: Callable, seeds) -> Any:
     """
     members = [init_fn(int(s)) for s in seeds]
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *members)
+
+
+def lr_seed_members(learning_rates, seeds, *, clip_norm: float, forget_bias: float, what: str):
+    """The members of a (learning rate x seed) grid: ``(grid, hps)`` for :func:`train_members`.
+
+    ``grid`` lists ``(lr, seed)`` in member order; ``hps`` holds per-member ``lr``, ``clip`` and ``forget_bias``.
+    ``what`` names the caller in the error raised for an empty grid.
+
+    Examples
+    --------
+    >>> grid, hps = lr_seed_members([1e-3, 1e-2], [0, 1], clip_norm=1.0, forget_bias=1.0, what="demo")
+    >>> grid[1], hps["lr"]
+    ((0.001, 1), [0.001, 0.001, 0.01, 0.01])
+    """
+    lrs, seed_list = [float(x) for x in learning_rates], [int(s) for s in seeds]
+    if not lrs or not seed_list:
+        raise TnrnnError(f"{what} needs at least one learning rate and one seed")
+    grid = [(lr, s) for lr in lrs for s in seed_list]
+    n = len(grid)
+    return grid, {"lr": [lr for lr, _ in grid], "clip": [clip_norm] * n, "forget_bias": [forget_bias] * n}
+
+
+def runs_by_learning_rate(runs: list[dict]) -> dict[float, list[dict]]:
+    """Group a point's per-member ``runs`` by their ``learning_rate`` (the seeds of one setting together).
+
+    Examples
+    --------
+    >>> sorted(runs_by_learning_rate([{"learning_rate": 0.1}, {"learning_rate": 0.2}, {"learning_rate": 0.1}]))
+    [0.1, 0.2]
+    """
+    by_lr: dict[float, list[dict]] = {}
+    for run in runs:
+        by_lr.setdefault(run["learning_rate"], []).append(run)
+    return by_lr
