@@ -33,6 +33,35 @@ def _optimizers(text: str | None):
     return check_optimizers([s.strip() for s in text.split(",") if s.strip()], what="--optimizers")
 
 
+def network_report(spec, T: int, *, form: str = "continuous", batch: int = 1, optimizers=None) -> dict:
+    """Statistics of a RAC network and the estimated cost of contracting it (``tnrnn build`` and ``tnrnn demo``).
+
+    A network too large to plan a contraction for still gets its statistics; ``contraction`` then holds
+    ``flops: None`` and a ``note`` saying why.
+
+    Examples
+    --------
+    >>> from tnrnn.spec import RACSpec
+    >>> report = network_report(RACSpec(2, 2, 2), 3, optimizers=("greedy",))
+    >>> report["input_copies"], report["total_input_copies"], report["contraction"]["path_optimizer"]
+    ([3, 2, 1], 6, 'greedy')
+    """
+    from ..errors import ResourceError
+    from ..network.build import build_network
+    from ..network.contract import DEFAULT_OPTIMIZERS, estimate_cost
+
+    report = build_network(spec, T, form=form).stats()
+    report["expected_input_copies"] = spec.input_copies(T)
+    try:
+        cost = estimate_cost(spec, T, form=form, batch=batch, optimizers=optimizers or DEFAULT_OPTIMIZERS)
+        cost["batch"] = batch
+    except ResourceError as exc:
+        # The network exists but is too large to plan a contraction for: report why instead of failing.
+        cost = {"flops": None, "peak_bytes": None, "path_optimizer": None, "batch": batch, "note": str(exc)}
+    report["contraction"] = cost
+    return report
+
+
 def build_report(args: argparse.Namespace) -> dict:
     """The data ``tnrnn build`` prints (also used by tests).
 
@@ -44,23 +73,8 @@ def build_report(args: argparse.Namespace) -> dict:
     >>> report["input_copies"], report["total_input_copies"], report["contraction"]["path_optimizer"]
     ([3, 2, 1], 6, 'greedy')
     """
-    from ..errors import ResourceError
-    from ..network.build import build_network
-    from ..network.contract import estimate_cost
-
-    spec = spec_from_args(args)
-    optimizers = _optimizers(args.optimizers)
-    net = build_network(spec, args.time, form=args.form)
-    report = net.stats()
-    report["expected_input_copies"] = spec.input_copies(args.time)
-    try:
-        cost = estimate_cost(spec, args.time, form=args.form, batch=args.batch, optimizers=optimizers)
-        cost["batch"] = args.batch
-    except ResourceError as exc:
-        # The network exists but is too large to plan a contraction for: report why instead of failing.
-        cost = {"flops": None, "peak_bytes": None, "path_optimizer": None, "batch": args.batch, "note": str(exc)}
-    report["contraction"] = cost
-    return report
+    return network_report(spec_from_args(args), args.time, form=args.form, batch=args.batch,
+                          optimizers=_optimizers(args.optimizers))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ bounds (min-cut, algebraic, certified lower bound) and renders the network with 
 from __future__ import annotations
 
 import argparse
+
 from .common import add_spec_args, print_json, spec_from_args
 
 
@@ -27,16 +28,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..draw.network import render_network
     from ..draw.style import check_output_path
-    from ..network.build import build_network
-    from ..network.contract import estimate_cost
+    from ..errors import format_count, human_bytes
     from ..rank import separation_rank
+    from .build import network_report
 
     spec = spec_from_args(args)
     # A bad figure path must fail before the (longer) rank computation, not after it.
     out, _ = check_output_path(args.out)
-    net = build_network(spec, args.time, form="grid")
-    stats = net.stats()
-    cost = estimate_cost(spec, args.time, form="grid")
+    stats = network_report(spec, args.time, form="grid")
+    cost = stats["contraction"]
     report = separation_rank(spec, args.time, partition=args.partition, domain="onehot")
     figure = render_network(spec, args.time, partition=args.partition, form="grid", out=out)
     if args.json:
@@ -47,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
         f"  network: {stats['nodes']} nodes, {stats['edges']} edges, input copies per step "
         f"{stats['input_copies']} (total {stats['total_input_copies']})"
     )
-    print(f"  contraction: {cost['flops']:.3g} flops, peak {cost['peak_bytes']:,} bytes ({cost['path_optimizer']})")
+    if cost["flops"] is None:
+        print(f"  contraction: {cost['note']}")
+    else:
+        print(f"  contraction: {format_count(cost['flops'])} flops, peak {human_bytes(cost['peak_bytes'])} "
+              f"({cost['path_optimizer']})")
     print()
     print(report)
     print()
