@@ -24,7 +24,7 @@ from typing import Any, Iterable, Sequence
 
 from .bignum import ExactCount
 from .bounds.algebraic import BOUND_NAMES
-from .bounds.certify import DOMAINS, MAX_SEEDS, Certificate, _as_list, certified_rank
+from .bounds.certify import DOMAINS, MAX_SEEDS, Certificate, as_int_list, certified_rank
 from .errors import TnrnnError
 from .partition import Partition, make_partition
 from .rac import DEFAULT_PRIME
@@ -211,7 +211,7 @@ def _seed_list(seeds: "int | Sequence[int]") -> list[int]:
                 "suffice: the maximum over runs rarely grows after the first"
             )
         return list(range(n))
-    return _as_list("seeds", seeds)
+    return as_int_list("seeds", seeds)
 
 
 def _prime_list(primes: "int | Sequence[int] | None") -> list[int]:
@@ -219,7 +219,7 @@ def _prime_list(primes: "int | Sequence[int] | None") -> list[int]:
         return [DEFAULT_PRIME]
     if hasattr(primes, "__index__") and not isinstance(primes, bool):
         return [int(primes)]
-    return _as_list("primes", primes)
+    return as_int_list("primes", primes)
 
 
 def separation_rank(

@@ -628,8 +628,8 @@ def certified_rank(
     if domain not in DOMAINS:
         raise TnrnnError(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
     output = _check_output(spec, output)
-    seeds = [check_positive_int("seed", s, minimum=0) for s in _as_list("seeds", seeds)]
-    primes = [check_prime(q, terms=max(spec.R, spec.M)) for q in _as_list("primes", primes)]
+    seeds = [check_positive_int("seed", s, minimum=0) for s in as_int_list("seeds", seeds)]
+    primes = [check_prime(q, terms=max(spec.R, spec.M)) for q in as_int_list("primes", primes)]
     budget = DEFAULT_BUDGET_BYTES if budget_bytes is None else check_positive_int("budget_bytes", budget_bytes)
     u = _as_small_int(upper)
     plan = _plan(spec, part, domain, u, budget)
@@ -673,7 +673,14 @@ def certified_rank(
     return Certificate(rank=rank, runs=runs, domain=domain, method=method, output=output, notes=notes)
 
 
-def _as_list(name: str, values: Any) -> list:
+def as_int_list(name: str, values: Any) -> list:
+    """Seeds or primes as a non-empty list: an integer becomes ``[n]``; at most :data:`MAX_SEEDS` values.
+
+    Examples
+    --------
+    >>> as_int_list("primes", 7), as_int_list("seeds", (0, 1))
+    ([7], [0, 1])
+    """
     if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
         return [int(values)]
     try:
