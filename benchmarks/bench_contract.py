@@ -23,8 +23,8 @@ from tnrnn.network.contract import (
     network_forward_modp,
     network_to_einsum,
 )
-from tnrnn.rac import init_params, init_params_modp, rac_forward, rac_forward_modp
-from tnrnn.spec import RACSpec
+from tnrnn.rac.recurrence import init_params, init_params_modp, rac_forward, rac_forward_modp
+from tnrnn.rac.spec import RACSpec
 
 GROUP = "contract"
 

@@ -14,7 +14,7 @@ from common import best_time, rows_with_ratios
 
 from tnrnn.bounds.mincut import network_mincut, rac_mincut
 from tnrnn.network.build import DEFAULT_MAX_NODES, build_network, count_nodes
-from tnrnn.spec import RACSpec
+from tnrnn.rac.spec import RACSpec
 
 
 def _group(spec: RACSpec, form: str, times: list[int], repeat: int) -> list[dict]:

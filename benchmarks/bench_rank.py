@@ -53,10 +53,10 @@ def _cli(args: list[str]) -> None:
 
 def rows(quick: bool) -> list[dict]:
     from tnrnn.bounds.certify import _pair_values, _all_sequences, certified_rank, onehot_matrix_modp, rank_modp
-    from tnrnn.partition import make_partition
-    from tnrnn.rac import DEFAULT_PRIME, init_params_modp
+    from tnrnn.rac.partition import make_partition
+    from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
     from tnrnn.rank import separation_rank
-    from tnrnn.spec import RACSpec
+    from tnrnn.rac.spec import RACSpec
 
     p = DEFAULT_PRIME
     out: list[dict] = []

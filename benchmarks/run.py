@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from tnrnn.io import write_json  # noqa: E402
+from tnrnn.base.io import write_json  # noqa: E402
 
 
 def _fmt_seconds(s: float) -> str:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.bignum import ExactCount
+from tnrnn.base.counts import ExactCount
 from tnrnn.bounds.algebraic import (
     best_bound,
     input_bound,
@@ -22,10 +22,10 @@ from tnrnn.bounds.algebraic import (
     upper_bounds,
 )
 from tnrnn.bounds.mincut import rac_mincut
-from tnrnn.errors import ResourceError, TnrnnError
-from tnrnn.partition import make_partition
-from tnrnn.rac import DEFAULT_PRIME, init_params_modp, rac_forward_modp
-from tnrnn.spec import RACSpec
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.rac.partition import make_partition
+from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp, rac_forward_modp
+from tnrnn.rac.spec import RACSpec
 
 P = DEFAULT_PRIME
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.bignum import ExactCount, min_count, prod_counts
-from tnrnn.errors import ResourceError, TnrnnError
+from tnrnn.base.counts import ExactCount, min_count, prod_counts
+from tnrnn.base.errors import ResourceError, TnrnnError
 
 small_factors = st.dictionaries(st.integers(1, 40), st.integers(0, 12), max_size=4)
 

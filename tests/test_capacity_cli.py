@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tnrnn.cli import main
-from tnrnn.io import read_json, read_jsonl
+from tnrnn.base.io import read_json, read_jsonl
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

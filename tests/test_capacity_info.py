@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tnrnn.capacity.info import binary_entropy, clip_accuracy, stored_bits
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 probs = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 

@@ -16,7 +16,7 @@ from tnrnn.capacity.mc import (
     simulate,
     state_covariance,
 )
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 sizes = st.integers(min_value=2, max_value=8)
 radii = st.floats(min_value=0.3, max_value=0.9)

@@ -14,7 +14,7 @@ from tnrnn.capacity.info import stored_bits
 from tnrnn.capacity.trainability import draw_hyperparameters, summarize_trainability, trainability_points
 from tnrnn.capacity.units import linear_bound, units_point
 from tnrnn.capacity.vtrain import train_members
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 
 def _quad_loss(p, d, hp, key):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tnrnn.capacity.tasks import ParenthesesCounting, memorisation_set, recall_batch
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 
 def test_memorisation_set_is_deterministic_distinct_and_balanced():

@@ -19,10 +19,10 @@ from tnrnn.bounds.certify import (
     rank_modp,
     sample_matrix_modp,
 )
-from tnrnn.errors import ResourceError, TnrnnError
-from tnrnn.partition import make_partition
-from tnrnn.rac import DEFAULT_PRIME, init_params_modp
-from tnrnn.spec import RACSpec
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.rac.partition import make_partition
+from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
+from tnrnn.rac.spec import RACSpec
 
 P = DEFAULT_PRIME
 
@@ -353,7 +353,7 @@ def test_table_matches_network_contraction(L, R, M, T, partition):
 def test_pairs_match_plain_recurrence(partition, init_state):
     # The broadcast pair evaluation against the lead's recurrence on explicitly assembled sequences, including
     # explicit initial states and a partition whose first step lies on side B (no shared prefix).
-    from tnrnn.rac import rac_forward_modp
+    from tnrnn.rac.recurrence import rac_forward_modp
 
     spec = RACSpec(3, 2, 3)
     T = 4

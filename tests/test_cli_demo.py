@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tnrnn.cli import main
-from tnrnn.spec import RACSpec
+from tnrnn.rac.spec import RACSpec
 
 
 def test_demo_json_agrees_with_the_library(tmp_path, capsys):
@@ -13,7 +13,7 @@ def test_demo_json_agrees_with_the_library(tmp_path, capsys):
     assert main(["demo", "--time", "4", "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     from tnrnn.bounds.mincut import rac_mincut
-    from tnrnn.partition import make_partition
+    from tnrnn.rac.partition import make_partition
 
     assert doc["network"]["input_copies"] == [4, 3, 2, 1]
     rank = doc["rank"]

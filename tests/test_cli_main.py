@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import tnrnn.cli as cli
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 
 def _command_raising(monkeypatch, exc: BaseException) -> None:

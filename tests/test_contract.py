@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tnrnn.errors import ResourceError, TnrnnError
+from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.network import contract as C
 from tnrnn.network.build import build_network
 from tnrnn.network.contract import (
@@ -25,9 +25,9 @@ from tnrnn.network.contract import (
     simulate_path,
     trace_count,
 )
-from tnrnn.partition import make_partition
-from tnrnn.rac import init_params, init_params_modp, rac_forward, rac_forward_modp
-from tnrnn.spec import RACSpec
+from tnrnn.rac.partition import make_partition
+from tnrnn.rac.recurrence import init_params, init_params_modp, rac_forward, rac_forward_modp
+from tnrnn.rac.spec import RACSpec
 
 P = 10_007
 # Fast path search for the property tests; the full optimiser set is exercised separately below.

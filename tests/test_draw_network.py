@@ -24,10 +24,10 @@ from tnrnn.draw.network import (
     render_network,
 )
 from tnrnn.draw.style import check_output_path
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 from tnrnn.network.build import build_network
-from tnrnn.partition import make_partition
-from tnrnn.spec import RACSpec
+from tnrnn.rac.partition import make_partition
+from tnrnn.rac.spec import RACSpec
 
 mincut = pytest.importorskip("tnrnn.bounds.mincut")
 
@@ -379,7 +379,7 @@ def test_no_partition_draws_no_cut(tmp_path):
 def test_explicit_initial_state_and_given_axes():
     import matplotlib.pyplot as plt
 
-    from tnrnn.rac import init_params_modp
+    from tnrnn.rac.recurrence import init_params_modp
 
     spec = RACSpec(2, 2, 2)
     net = build_network(spec, 4, init_params_modp(spec, 0, init_state=True))
@@ -399,7 +399,7 @@ def test_explicit_initial_state_and_given_axes():
 
 
 def test_compact_view_without_a_cut_when_the_bound_is_refused(tmp_path, monkeypatch):
-    from tnrnn.errors import ResourceError
+    from tnrnn.base.errors import ResourceError
 
     def refuse(*a, **k):
         raise ResourceError("too big for the test")
@@ -418,7 +418,7 @@ def test_headless_without_pyplot(tmp_path):
 
     code = (
         "import sys, tnrnn.draw.network as n, tnrnn.draw.curves as c\n"
-        "from tnrnn.spec import RACSpec\n"
+        "from tnrnn.rac.spec import RACSpec\n"
         f"n.render_network(RACSpec(2, 2, 2), 4, out={str(tmp_path / 'a.png')!r})\n"
         "c.plot_rank_curves([{'depth': 1, 'time': 2, 'lower': 2, 'upper_log2': 1.0, 'exact': True}], "
         f"{str(tmp_path / 'b.svg')!r})\n"

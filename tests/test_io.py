@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.io import append_jsonl, read_json, read_jsonl, write_csv, write_json
+from tnrnn.base.io import append_jsonl, read_json, read_jsonl, write_csv, write_json
 
 _values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.text(max_size=8),

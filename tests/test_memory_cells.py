@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 from tnrnn.memory.cells import (
     CELLS,
     GATES,
@@ -192,8 +192,8 @@ def test_stack_equals_python_loop_of_steps(cell):
 
 
 def test_plain_rac_stack_equals_rac_recurrence():
-    """The unnormalised RAC cell computes SCIENCE.md's RAC: cross-check against tnrnn.rac.rac_forward."""
-    from tnrnn.rac import RACParams, rac_forward
+    """The unnormalised RAC cell computes SCIENCE.md's RAC: cross-check against tnrnn.rac.recurrence.rac_forward."""
+    from tnrnn.rac.recurrence import RACParams, rac_forward
 
     depth, R, M, K, T = 2, 3, 4, 2, 6
     p = init_stack(5, "rac", M, R, depth, K)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 from tnrnn.memory.tasks import CopyingMemory, StartEndSimilarity, make_task
 
 

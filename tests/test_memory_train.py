@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tnrnn.errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 from tnrnn.memory.tasks import StartEndSimilarity
 from tnrnn.memory.train import (
     TrainConfig,

@@ -11,12 +11,12 @@ import tensornetwork as tn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.bignum import ExactCount
+from tnrnn.base.counts import ExactCount
 from tnrnn.bounds.mincut import network_graph, network_mincut, rac_mincut
-from tnrnn.errors import ResourceError, TnrnnError
+from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.network.build import NodeTag, RACNetwork, build_network
-from tnrnn.partition import make_partition
-from tnrnn.spec import RACSpec
+from tnrnn.rac.partition import make_partition
+from tnrnn.rac.spec import RACSpec
 
 CASES = [
     # (L, R, M, T, partition): commensurable and incommensurable dimensions, named and custom partitions
@@ -193,7 +193,7 @@ def test_grid_frontier_gives_up_clearly():
 
 
 def test_explicit_initial_state_changes_no_cut():
-    from tnrnn.rac import init_params_modp
+    from tnrnn.rac.recurrence import init_params_modp
 
     spec = RACSpec(3, 2, 3)
     for form in ("continuous", "grid"):

@@ -12,10 +12,10 @@ import tensornetwork as tn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.errors import ResourceError, TnrnnError
+from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.network.build import ROLES, build_network, count_nodes
-from tnrnn.rac import init_params
-from tnrnn.spec import RACSpec
+from tnrnn.rac.recurrence import init_params
+from tnrnn.rac.spec import RACSpec
 
 specs = st.builds(RACSpec, st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2))
 

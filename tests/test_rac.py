@@ -1,4 +1,4 @@
-"""The RAC recurrence (tnrnn.rac) against an exact big-integer reference written here from SCIENCE.md section 1."""
+"""The RAC recurrence (tnrnn.rac.recurrence) against an exact big-integer reference written here from SCIENCE.md section 1."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.errors import TnrnnError
-from tnrnn.rac import (
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.recurrence import (
     DEFAULT_PRIME,
     RACParams,
     check_prime,
@@ -23,7 +23,7 @@ from tnrnn.rac import (
     rac_readout_modp,
     rac_scan_modp,
 )
-from tnrnn.spec import RACSpec
+from tnrnn.rac.spec import RACSpec
 
 P = 10_007
 

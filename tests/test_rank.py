@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.bignum import ExactCount
-from tnrnn.errors import ResourceError, TnrnnError
-from tnrnn.io import read_jsonl
+from tnrnn.base.counts import ExactCount
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.io import read_jsonl
 from tnrnn.rank import BOUND_NAMES, RankReport, rank_table, separation_rank, table_point
-from tnrnn.spec import RACSpec
+from tnrnn.rac.spec import RACSpec
 
 
 def multiset(n: int, k: int) -> int:

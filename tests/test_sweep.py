@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
-from tnrnn.errors import TnrnnError
-from tnrnn.io import read_jsonl
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.io import read_jsonl
 from tnrnn.sweep import DIED_ERROR, SweepExecutorError, load_results, point_key, run_sweep
 from tnrnn.sweep_demo import busy, square
 
@@ -285,7 +285,7 @@ def test_workers_that_cannot_start_are_an_executor_error_not_point_errors(tmp_pa
     script = textwrap.dedent(
         f"""
         import sys
-        from tnrnn.errors import TnrnnError
+        from tnrnn.base.errors import TnrnnError
         from tnrnn.sweep import run_sweep
         try:
             run_sweep("{SQUARE}", [{{"x": 1}}, {{"x": 2}}], {str(tmp_path / "r.jsonl")!r}, workers=2, progress=False)

@@ -8,11 +8,11 @@ import math
 import pytest
 
 from tests.test_algebraic import ANCHORS, onehot_rank, sample_rank
-from tnrnn.bignum import ExactCount
+from tnrnn.base.counts import ExactCount
 from tnrnn.bounds.algebraic import best_bound, trivial_bound, upper_bounds
 from tnrnn.bounds.theory import TheoryValue, contradictions, theory_values
-from tnrnn.errors import TnrnnError
-from tnrnn.spec import RACSpec
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.spec import RACSpec
 
 
 def _by_name(values: list[TheoryValue]) -> dict[str, TheoryValue]:

@@ -22,13 +22,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from .bignum import ExactCount
-from .bounds.algebraic import BOUND_NAMES
-from .bounds.certify import DOMAINS, MAX_SEEDS, Certificate, as_int_list, certified_rank
-from .errors import TnrnnError
-from .partition import Partition, make_partition
-from .rac import DEFAULT_PRIME
-from .spec import RACSpec, check_positive_int
+from tnrnn.base.counts import ExactCount
+from tnrnn.bounds.algebraic import BOUND_NAMES
+from tnrnn.bounds.certify import DOMAINS, MAX_SEEDS, Certificate, as_int_list, certified_rank
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.recurrence import DEFAULT_PRIME
+from tnrnn.rac.spec import RACSpec, check_positive_int
 
 __all__ = ["RankReport", "separation_rank", "table_point", "rank_table", "BOUND_NAMES", "TABLE_TASK"]
 
@@ -276,9 +276,9 @@ def separation_rank(
     >>> sorted(rep.to_json()["bounds"])
     ['input', 'mincut', 'state', 'trivial']
     """
-    from .bounds.algebraic import best_bound, upper_bounds
-    from .bounds.theory import contradictions as theory_contradictions
-    from .bounds.theory import theory_values
+    from tnrnn.bounds.algebraic import best_bound, upper_bounds
+    from tnrnn.bounds.theory import contradictions as theory_contradictions
+    from tnrnn.bounds.theory import theory_values
 
     t_start = time.perf_counter()
     if not isinstance(spec, RACSpec):
@@ -386,7 +386,7 @@ def table_points(
     [(1, 2), (1, 4), (2, 2), (2, 4)]
     >>> table_points([1], 2, 2, [3])
     Traceback (most recent call last):
-    tnrnn.errors.TnrnnError: the start-end partition needs an even T, got T = 3
+    tnrnn.base.errors.TnrnnError: the start-end partition needs an even T, got T = 3
     """
     if domain not in DOMAINS:
         raise TnrnnError(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
@@ -452,7 +452,7 @@ def rank_table(
     >>> [(r["depth"], r["time"], r["lower"]) for r in recs]
     [(1, 2, 2), (1, 4, 2), (2, 2, 2), (2, 4, 4)]
     """
-    from .sweep import run_sweep
+    from tnrnn.sweep import run_sweep
 
     points = table_points(depths, width, features, times, domain=domain, partition=partition, seeds=seeds)
     sweep_kwargs.setdefault("desc", "rank table")

@@ -3,7 +3,7 @@
 A sweep is a task function named by a string (``"package.module:function"``) and a list of plain parameter
 dicts. Each point runs as ``function(**params)`` in a worker and returns a JSON-serialisable dict. The parent
 process is the only writer of the results file, and holds a lock on it while the sweep runs. Each finished
-point is appended as one whole JSON line (one ``os.write``; :func:`tnrnn.io.read_jsonl` reads the file), so an
+point is appended as one whole JSON line (one ``os.write``; :func:`tnrnn.base.io.read_jsonl` reads the file), so an
 interrupted sweep (Ctrl-C, SIGTERM, a killed worker) keeps every point that finished, and rerunning the same
 command skips them. Lines reach the disk (``fsync``) at least once a second and when the sweep ends, so even
 a machine crash loses at most the last second.
@@ -54,9 +54,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .errors import TnrnnError
-from .io import _default as _json_default
-from .io import read_jsonl
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.io import _default as _json_default
+from tnrnn.base.io import read_jsonl
 
 __all__ = ["run_sweep", "point_key", "load_results", "SweepExecutorError", "EXECUTORS", "DIED_ERROR"]
 

@@ -1,7 +1,7 @@
 """Algebraic upper bounds on the separation rank (SCIENCE.md section 4): state, per-site input, trivial.
 
 All three hold for every weight value, so they bound the generic separation rank from above, and all are exact
-counts (:class:`~tnrnn.bignum.ExactCount`) built from factorised binomials, never expanded. Together with the
+counts (:class:`~tnrnn.base.counts.ExactCount`) built from factorised binomials, never expanded. Together with the
 min-cut (:mod:`tnrnn.bounds.mincut`) they make :func:`upper_bounds`; the best upper bound is their minimum
 (:func:`best_bound` says which bound attains it).
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from ..bignum import ExactCount, prod_counts
-from ..errors import ResourceError, TnrnnError
-from ..partition import Partition, make_partition
-from ..spec import RACSpec, check_positive_int
+from tnrnn.base.counts import ExactCount, prod_counts
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.spec import RACSpec, check_positive_int
 
 DOMAINS = ("onehot", "continuous")
 BOUND_NAMES = ("mincut", "state", "input", "trivial")
@@ -222,8 +222,8 @@ def upper_bounds(
     >>> {k: str(v) for k, v in bounds.items()}
     {'mincut': '2^4 = 16', 'state': '10', 'input': '2^4 = 16', 'trivial': '2^4 = 16'}
     """
-    from ..errors import ResourceError
-    from .mincut import rac_mincut
+    from tnrnn.base.errors import ResourceError
+    from tnrnn.bounds.mincut import rac_mincut
 
     partition = _check(spec, T, partition, domain)
     bounds: dict[str, ExactCount | None] = {}

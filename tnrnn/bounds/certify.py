@@ -5,7 +5,7 @@ weights drawn uniformly from GF(p) the mod-p evaluation is exact, and for any ma
 (the one-hot table ``[A]_(A,B)``, a sub-matrix of it, or a continuous-domain sample matrix
 ``[y(a_i, b_j)]``) ``rank_GF(p)(B) <= rank_Q(B) <= sep(y at those weights) <= generic sep``. Taking the
 maximum over several seeds and primes only tightens the bound. No floating point is used anywhere on this
-path: states are int64 reduced after every product (:mod:`tnrnn.rac`), ranks come from
+path: states are int64 reduced after every product (:mod:`tnrnn.rac.recurrence`), ranks come from
 ``flint.nmod_mat.rank``.
 
 Keeping big cases fast: any sub-matrix of the matricization has rank at most the true rank, so it is still a
@@ -28,11 +28,11 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from ..errors import ResourceError, TnrnnError, human_bytes
-from ..partition import Partition, make_partition
-from ..rac import DEFAULT_PRIME, RACParams, check_prime, init_params_modp, rac_readout_modp, rac_scan_modp
-from ..spec import RACSpec, check_positive_int
-from .algebraic import DOMAINS
+from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.recurrence import DEFAULT_PRIME, RACParams, check_prime, init_params_modp, rac_readout_modp, rac_scan_modp
+from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.bounds.algebraic import DOMAINS
 
 __all__ = [
     "Certificate",
@@ -193,7 +193,7 @@ def _prefix_states(params: RACParams, length: int, p: int) -> tuple:
 def _extend_all(params: RACParams, states: Sequence[np.ndarray], p: int) -> tuple:
     """Continue every state by one step with each symbol; child index = parent * M + symbol.
 
-    Exact mod p like :func:`tnrnn.rac.rac_scan_modp`, but the recurrent factor ``W_H h`` is computed once per
+    Exact mod p like :func:`tnrnn.rac.recurrence.rac_scan_modp`, but the recurrent factor ``W_H h`` is computed once per
     parent and broadcast over its M children instead of once per child.
     """
     M, L, R = params.spec.M, params.spec.L, params.spec.R
@@ -249,7 +249,7 @@ def _pair_values(
     """``y`` for every (row, column) pair: side A steps from ``row_inputs``, side B steps from ``col_inputs``.
 
     ``row_inputs`` is ``(k1, |A|)`` symbol ids or ``(k1, |A|, M)`` features (same for columns with |B|).
-    Exact mod p, int64, reduced after every product and every dot product (as :func:`tnrnn.rac.rac_scan_modp`).
+    Exact mod p, int64, reduced after every product and every dot product (as :func:`tnrnn.rac.recurrence.rac_scan_modp`).
 
     Work is shared by broadcasting instead of materialising every pair's sequence: the leading steps that all
     lie on side A run once per row (:func:`rac_scan_modp`); afterwards states have shape (rows, cols, R), but a

@@ -43,7 +43,7 @@ Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` o
   for commensurable dimensions, ball arithmetic for incommensurable ones, where only identical costs are equal).
   The grid-form frontier compares integer counts componentwise, with no logarithms at all.
 
-The value is returned as an :class:`~tnrnn.bignum.ExactCount`: ``R^c_R * M^c_M``, never expanded.
+The value is returned as an :class:`~tnrnn.base.counts.ExactCount`: ``R^c_R * M^c_M``, never expanded.
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ from typing import Callable
 import networkx as nx
 import numpy as np
 
-from ..bignum import ExactCount
-from ..errors import ResourceError, TnrnnError
-from ..partition import Partition, make_partition
-from ..spec import RACSpec, check_positive_int
+from tnrnn.base.counts import ExactCount
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.spec import RACSpec, check_positive_int
 
 FORMS = ("continuous", "grid")
 SOLVERS = ("scipy", "networkx")
@@ -349,7 +349,7 @@ def network_graph(net, partition: "Partition | str" = "start-end") -> nx.DiGraph
     Examples
     --------
     >>> from tnrnn.network.build import build_network
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> g = network_graph(build_network(RACSpec(2, 2, 2), 4, form="grid"), "start-end")
     >>> ("tie", 1, "in") in g, g.has_edge(("tie", 1, "in"), ("tie", 1, "out"))
     (True, True)
@@ -498,7 +498,7 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
     net : RACNetwork
         From :func:`tnrnn.network.build.build_network` (either form; weights are not needed).
     partition : Partition or str
-        Partition of the steps 1..T (see :func:`tnrnn.partition.make_partition`).
+        Partition of the steps 1..T (see :func:`tnrnn.rac.partition.make_partition`).
     solver : {"scipy", "networkx"}
         Integer max-flow: ``scipy.sparse.csgraph.maximum_flow`` (falls back to networkx when capacities would
         overflow int32) or ``networkx.minimum_cut``.
@@ -511,7 +511,7 @@ def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: s
     Examples
     --------
     >>> from tnrnn.network.build import build_network
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> net = build_network(RACSpec(depth=1, width=3, features=2), T=4)
     >>> str(network_mincut(net, "start-end").value)   # min(R, M^(T/2)) = min(3, 4)
     '3'
@@ -563,7 +563,7 @@ def _count_text(n: int) -> str:
 
 
 def _grid_fallback(spec: RACSpec, T: int, partition: Partition, reason: str, fallback: bool) -> CutResult:
-    from ..network.build import DEFAULT_MAX_NODES, build_network, count_nodes
+    from tnrnn.network.build import DEFAULT_MAX_NODES, build_network, count_nodes
 
     nodes = count_nodes(spec, T, "grid")
     why = f"the structured grid-form min-cut of L={spec.L}, R={spec.R}, M={spec.M}, T={T} {reason}"
@@ -736,7 +736,7 @@ def rac_mincut(
 
     Examples
     --------
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> str(rac_mincut(RACSpec(depth=2, width=2, features=2), 8).value)   # R^(T/2+1)
     '2^5 = 32'
     >>> cut = rac_mincut(RACSpec(depth=4, width=2, features=2), 1024)   # well under a second

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..bignum import ExactCount
-from ..partition import Partition
-from ..spec import RACSpec
-from .algebraic import _check, multiset_count, trivial_bound
+from tnrnn.base.counts import ExactCount
+from tnrnn.rac.partition import Partition
+from tnrnn.rac.spec import RACSpec
+from tnrnn.bounds.algebraic import _check, multiset_count, trivial_bound
 
 SOURCE = "Levine, Yakira, Cohen, Shashua: Benefits of depth for long-term memory of recurrent networks (ICLR 2018 workshop)"
 

@@ -26,11 +26,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..errors import TnrnnError
-from ..memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
-from .info import stored_bits
-from .tasks import memorisation_set
-from .vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
+from tnrnn.base.errors import TnrnnError
+from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
+from tnrnn.capacity.info import stored_bits
+from tnrnn.capacity.tasks import memorisation_set
+from tnrnn.capacity.vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
 
 POINT_TASK = "tnrnn.capacity.bits:bits_point"
 

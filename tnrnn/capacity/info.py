@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 
 def binary_entropy(p):

@@ -25,8 +25,8 @@ import math
 
 import numpy as np
 
-from ..errors import TnrnnError
-from ..spec import check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.spec import check_positive_int
 
 NETWORK_KINDS = ("gaussian", "orthogonal")
 NONLINEARITIES = ("linear", "tanh")

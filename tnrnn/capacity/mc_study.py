@@ -13,8 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import TnrnnError
-from .mc import (
+from tnrnn.base.errors import TnrnnError
+from tnrnn.capacity.mc import (
     empirical_memory_function,
     fisher_memory_curve,
     linear_memory_function,

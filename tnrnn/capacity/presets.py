@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 STUDIES = ("bits", "units", "mc", "trainability")
 

@@ -25,9 +25,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import TnrnnError
-from ..memory.tasks import TaskBatch
-from ..spec import check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.memory.tasks import TaskBatch
+from tnrnn.rac.spec import check_positive_int
 
 
 def _key(key):

@@ -30,11 +30,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..errors import TnrnnError
-from ..memory.cells import apply_stack, check_cell, init_stack, width_for_budget
-from ..spec import check_positive_int
-from .tasks import CountBatch, ParenthesesCounting
-from .vtrain import evaluate_members, stack_init, train_members
+from tnrnn.base.errors import TnrnnError
+from tnrnn.memory.cells import apply_stack, check_cell, init_stack, width_for_budget
+from tnrnn.rac.spec import check_positive_int
+from tnrnn.capacity.tasks import CountBatch, ParenthesesCounting
+from tnrnn.capacity.vtrain import evaluate_members, stack_init, train_members
 
 POINT_TASK = "tnrnn.capacity.trainability:trainability_point"
 
@@ -123,7 +123,7 @@ def trainability_point(
     >>> len(r["runs"]), sorted(r["runs"][0])[:3]
     (2, ['clip', 'diverged', 'failed'])
     """
-    from ..memory.cells import num_params
+    from tnrnn.memory.cells import num_params
 
     cell = check_cell(cell)
     task = ParenthesesCounting(time=time, types=types, noise=noise, max_count=max_count)

@@ -21,11 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import TnrnnError
-from ..memory.cells import apply_stack, check_cell, init_stack, num_params
-from ..spec import check_positive_int
-from .tasks import _recall
-from .vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
+from tnrnn.base.errors import TnrnnError
+from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params
+from tnrnn.rac.spec import check_positive_int
+from tnrnn.capacity.tasks import _recall
+from tnrnn.capacity.vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
 
 POINT_TASK = "tnrnn.capacity.units:units_point"
 

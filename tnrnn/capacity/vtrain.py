@@ -24,8 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..errors import TnrnnError
-from ..spec import check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.spec import check_positive_int
 
 _CACHE: dict = {}
 

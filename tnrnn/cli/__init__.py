@@ -12,7 +12,7 @@ import importlib.util
 import sys
 from typing import Sequence
 
-from ..errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 # Subcommand modules, in the order they appear in ``tnrnn --help``.
 _COMMAND_MODULES = ("demo", "build", "rank", "render", "memory", "capacity")

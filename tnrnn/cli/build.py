@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_spec_args, positive_int, print_json, spec_from_args
+from tnrnn.cli.common import add_spec_args, positive_int, print_json, spec_from_args
 
 
 def register(subparsers) -> None:
@@ -26,7 +26,7 @@ def register(subparsers) -> None:
 
 
 def _optimizers(text: str | None):
-    from ..network.contract import DEFAULT_OPTIMIZERS, check_optimizers
+    from tnrnn.network.contract import DEFAULT_OPTIMIZERS, check_optimizers
 
     if text is None:
         return DEFAULT_OPTIMIZERS
@@ -41,14 +41,14 @@ def network_report(spec, T: int, *, form: str = "continuous", batch: int = 1, op
 
     Examples
     --------
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> report = network_report(RACSpec(2, 2, 2), 3, optimizers=("greedy",))
     >>> report["input_copies"], report["total_input_copies"], report["contraction"]["path_optimizer"]
     ([3, 2, 1], 6, 'greedy')
     """
-    from ..errors import ResourceError
-    from ..network.build import build_network
-    from ..network.contract import DEFAULT_OPTIMIZERS, estimate_cost
+    from tnrnn.base.errors import ResourceError
+    from tnrnn.network.build import build_network
+    from tnrnn.network.contract import DEFAULT_OPTIMIZERS, estimate_cost
 
     report = build_network(spec, T, form=form).stats()
     report["expected_input_copies"] = spec.input_copies(T)
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report)
         return 0
-    from ..errors import format_count, human_bytes
+    from tnrnn.base.errors import format_count, human_bytes
 
     c = report["contraction"]
     copies = report["input_copies"]

@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from .common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json
-from .sweep_args import add_sweep_args, sweep_kwargs
+from tnrnn.cli.common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json
+from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 
 
 def _seed_list(text: str) -> list[int]:
@@ -115,9 +115,9 @@ def _override(training: dict, args: argparse.Namespace, mapping: dict[str, str])
 
 
 def _points(args: argparse.Namespace):
-    from ..capacity import bits, mc_study, trainability, units
-    from ..capacity.presets import preset
-    from ..errors import TnrnnError
+    from tnrnn.capacity import bits, mc_study, trainability, units
+    from tnrnn.capacity.presets import preset
+    from tnrnn.base.errors import TnrnnError
 
     cfg = preset(args.study, args.preset)
     tr = cfg["training"]
@@ -153,7 +153,7 @@ def _points(args: argparse.Namespace):
 
 
 def _summarize(study: str, records: list[dict], training: dict) -> dict:
-    from ..capacity import bits, mc_study, trainability, units
+    from tnrnn.capacity import bits, mc_study, trainability, units
 
     fn = {"bits": bits.summarize_bits, "units": units.summarize_units, "mc": mc_study.summarize_mc,
           "trainability": trainability.summarize_trainability}[study]
@@ -175,7 +175,7 @@ def _table(study: str, summary: dict) -> list[dict]:
 
 
 def _finished_keys(results: str | None) -> set:
-    from ..io import read_jsonl
+    from tnrnn.base.io import read_jsonl
 
     if results is None or not Path(results).exists():
         return set()
@@ -183,7 +183,7 @@ def _finished_keys(results: str | None) -> set:
 
 
 def _previous_wall(path: Path, *, default: float) -> float:
-    from ..io import read_json
+    from tnrnn.base.io import read_json
 
     try:
         tr = read_json(path).get("training", {})
@@ -194,9 +194,9 @@ def _previous_wall(path: Path, *, default: float) -> float:
 
 
 def run_capacity(args: argparse.Namespace) -> int:
-    from ..capacity import plots
-    from ..io import write_json
-    from ..sweep import run_sweep
+    from tnrnn.capacity import plots
+    from tnrnn.base.io import write_json
+    from tnrnn.sweep import run_sweep
 
     t0 = time.perf_counter()
     task, points, training = _points(args)

@@ -82,8 +82,8 @@ def cell_list(text: str) -> list[str]:
     >>> cell_list("gru, lstm")
     ['gru', 'lstm']
     """
-    from ..errors import TnrnnError
-    from ..memory.cells import check_cell
+    from tnrnn.base.errors import TnrnnError
+    from tnrnn.memory.cells import check_cell
 
     try:
         cells = [check_cell(c.strip()) for c in text.split(",") if c.strip()]
@@ -160,14 +160,14 @@ def spec_from_args(args: argparse.Namespace):
     >>> spec_from_args(parser.parse_args(["-L", "3", "-R", "4"]))
     RACSpec(depth=3, width=4, features=2, outputs=1)
     """
-    from ..spec import RACSpec
+    from tnrnn.rac.spec import RACSpec
 
     return RACSpec(depth=args.depth, width=args.width, features=args.features, outputs=args.outputs)
 
 
 def print_json(data: Any) -> None:
     """Print ``data`` as indented JSON on stdout."""
-    from ..io import _default
+    from tnrnn.base.io import _default
 
     json.dump(data, sys.stdout, indent=2, default=_default)
     sys.stdout.write("\n")

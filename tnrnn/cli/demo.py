@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_spec_args, print_json, spec_from_args
+from tnrnn.cli.common import add_spec_args, print_json, spec_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,11 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..draw.network import render_network
-    from ..draw.style import check_output_path
-    from ..errors import format_count, human_bytes
-    from ..rank import separation_rank
-    from .build import network_report
+    from tnrnn.draw.network import render_network
+    from tnrnn.draw.style import check_output_path
+    from tnrnn.base.errors import format_count, human_bytes
+    from tnrnn.rank import separation_rank
+    from tnrnn.cli.build import network_report
 
     spec = spec_from_args(args)
     # A bad figure path must fail before the (longer) rank computation, not after it.

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import cell_list, finite_float, int_list, int_range, positive_float, positive_int, print_json
-from .sweep_args import add_sweep_args, sweep_kwargs
+from tnrnn.cli.common import cell_list, finite_float, int_list, int_range, positive_float, positive_int, print_json
+from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 
 
 def _add_task_args(p: argparse.ArgumentParser) -> None:
@@ -48,7 +48,7 @@ def _add_training_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
 
 def register(subparsers) -> None:
     """Add the ``train`` and ``memory-sweep`` subcommands."""
-    from ..memory.cells import CELLS
+    from tnrnn.memory.cells import CELLS
 
     p = subparsers.add_parser("train", help="train one recurrent network on a long-term memory task",
                               description="Train a stack of recurrent cells on a memory task; JSON metrics.")
@@ -94,7 +94,7 @@ def register(subparsers) -> None:
 
 
 def _config_from_args(args):
-    from ..memory.train import TrainConfig
+    from tnrnn.memory.train import TrainConfig
 
     return TrainConfig(optimizer=args.optimizer, learning_rate=args.lr, clip_norm=args.clip, schedule=args.schedule,
                        steps=args.steps, batch_size=args.batch_size, eval_every=args.eval_every,
@@ -102,12 +102,12 @@ def _config_from_args(args):
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..io import write_json
-    from ..memory.cells import check_cell, width_for_budget
-    from ..memory.tasks import make_task
-    from ..memory.train import train_task
+    from tnrnn.base.io import write_json
+    from tnrnn.memory.cells import check_cell, width_for_budget
+    from tnrnn.memory.tasks import make_task
+    from tnrnn.memory.train import train_task
 
-    from ..draw.style import check_writable_file
+    from tnrnn.draw.style import check_writable_file
 
     # Output files are checked before training, which can take hours.
     for path in (args.out, args.checkpoint):
@@ -134,9 +134,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sweep_cmd(args: argparse.Namespace) -> int:
-    from ..draw.style import check_writable_file
-    from ..io import write_json
-    from ..memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points, plot_memory_sweep, summarize
+    from tnrnn.draw.style import check_writable_file
+    from tnrnn.base.io import write_json
+    from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points, plot_memory_sweep, summarize
 
     grid = DEFAULT_GRID[args.preset]
     overrides = {

@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_spec_args, int_list, int_range, positive_int, print_json, spec_from_args
-from .sweep_args import add_sweep_args, sweep_kwargs
+from tnrnn.cli.common import add_spec_args, int_list, int_range, positive_int, print_json, spec_from_args
+from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 
 DEFAULT_TABLE_RESULTS = "tnrnn-table.jsonl"
 
@@ -71,7 +71,7 @@ def _add_rank_options(p: argparse.ArgumentParser, *, custom: bool = True) -> Non
 
 def run_rank(args: argparse.Namespace) -> int:
     """``tnrnn rank``: print one :class:`~tnrnn.rank.RankReport` as a table or JSON."""
-    from ..rank import separation_rank
+    from tnrnn.rank import separation_rank
 
     spec = spec_from_args(args)
     report = separation_rank(
@@ -88,13 +88,13 @@ def run_rank(args: argparse.Namespace) -> int:
 
 def run_table(args: argparse.Namespace) -> int:
     """``tnrnn table``: run (or resume) the rank-table sweep and print it; exit 1 when a point failed."""
-    from ..rank import rank_table, table_points
+    from tnrnn.rank import rank_table, table_points
 
     # Validate the whole grid (odd T for start-end, bad partition) before anything runs.
     table_points(args.depths, args.width, args.features, args.times, domain=args.domain,
                  partition=args.partition, seeds=args.seeds)
     if args.plot:
-        from ..draw.style import check_output_path
+        from tnrnn.draw.style import check_output_path
 
         # A bad figure path must fail now, not after the whole sweep has run.
         check_output_path(args.plot)
@@ -104,7 +104,7 @@ def run_table(args: argparse.Namespace) -> int:
                          partition=args.partition, seeds=args.seeds, **kwargs)
     ok = [r for r in records if r.get("lower") is not None]
     if args.plot:
-        from ..draw.curves import plot_rank_curves
+        from tnrnn.draw.curves import plot_rank_curves
 
         plot_rank_curves(ok, args.plot)
     if args.json:

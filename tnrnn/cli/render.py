@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import add_spec_args, int_range, print_json, spec_from_args
+from tnrnn.cli.common import add_spec_args, int_range, print_json, spec_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from ..draw.network import render_network
+    from tnrnn.draw.network import render_network
 
     spec = spec_from_args(args)
     partition = None if args.partition.strip().lower() == "none" else args.partition
@@ -73,7 +73,7 @@ def run_render(args: argparse.Namespace) -> int:
 
 
 def run_gallery(args: argparse.Namespace) -> int:
-    from ..draw.gallery import build_gallery
+    from tnrnn.draw.gallery import build_gallery
 
     written = build_gallery(args.dir, curves=not args.no_curves, curve_times=args.curve_times,
                             curve_depths=args.curve_depths, progress=not args.no_progress)
@@ -84,6 +84,6 @@ def run_gallery(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    from . import main
+    from tnrnn.cli import main
 
     sys.exit(main(["render", *sys.argv[1:]]))

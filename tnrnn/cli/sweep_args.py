@@ -2,7 +2,7 @@
 
 Usage in a subcommand module::
 
-    from .sweep_args import add_sweep_args, sweep_kwargs
+    from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 
     def register(subparsers):
         p = subparsers.add_parser("table", help="...")
@@ -18,8 +18,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..errors import TnrnnError
-from .common import positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.cli.common import positive_int
 
 
 def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | None = None) -> None:

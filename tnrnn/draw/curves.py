@@ -15,8 +15,8 @@ from typing import Iterable, Sequence
 
 import matplotlib
 
-from ..errors import TnrnnError
-from . import style
+from tnrnn.base.errors import TnrnnError
+from tnrnn.draw import style
 
 #: One colour per depth (colour-blind friendly, distinct in grey scale too).
 DEPTH_COLORS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000"]

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 #: (file, title, depth, T, partition, form, caption) of the network figures, all with R = M = 2. Numbers that
 #: depend on the network (nodes, copies, min-cut) are added to the captions from the computed figure.
@@ -78,7 +78,7 @@ def gallery_records(
 ) -> list[dict]:
     """Certified rank-table records for one rank-curve figure, computed by the resumable sweep: finished points
     are kept in ``folder/<stem>.jsonl`` and not recomputed on a rerun."""
-    from ..rank import rank_table
+    from tnrnn.rank import rank_table
 
     return rank_table(list(depths), width, features, list(times), domain=domain, partition="start-end",
                       results=str(folder / f"{stem}.jsonl"), executor="serial", progress=progress,
@@ -119,15 +119,15 @@ def build_gallery(
     >>> [w["file"] for w in build_gallery(tempfile.mkdtemp(), curves=False, progress=False)][:1]
     ['shallow_T8.png']
     """
-    from ..io import write_json
-    from ..spec import RACSpec
-    from .curves import plot_rank_curves
-    from .network import render_network
+    from tnrnn.base.io import write_json
+    from tnrnn.rac.spec import RACSpec
+    from tnrnn.draw.curves import plot_rank_curves
+    from tnrnn.draw.network import render_network
 
     d = _check_dir(folder)
     if curves:  # a bad curve grid fails before the network figures are drawn, not after
-        from ..partition import make_partition
-        from ..spec import check_positive_int
+        from tnrnn.rac.partition import make_partition
+        from tnrnn.rac.spec import check_positive_int
 
         for L in curve_depths:
             check_positive_int("depth", L)
@@ -175,7 +175,7 @@ def build_gallery(
 
 
 def _write_readme(d: Path, written: list[dict]) -> None:
-    from ..io import _atomic_write_text
+    from tnrnn.base.io import _atomic_write_text
 
     lines = [
         "# tnrnn gallery",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 # Geometry, in inches.
 SLOT_H = 0.44        # height of one instance slot
@@ -130,7 +130,7 @@ def rac_layout(net) -> Layout:
 
     Examples
     --------
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> from tnrnn.network.build import build_network
     >>> lay = rac_layout(build_network(RACSpec(2, 2, 2), 3))
     >>> len(lay.pos) == len(build_network(RACSpec(2, 2, 2), 3).nodes)

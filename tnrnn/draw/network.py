@@ -20,9 +20,9 @@ from typing import Sequence
 
 import matplotlib
 
-from ..errors import ResourceError, TnrnnError
-from . import style
-from .layout import BOX_H, BOX_W, Layout, cell_counts, edge_key, generic_layout, rac_layout, stack_height
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.draw import style
+from tnrnn.draw.layout import BOX_H, BOX_W, Layout, cell_counts, edge_key, generic_layout, rac_layout, stack_height
 
 #: Full view limits: the largest sizes drawn node by node (larger ones get the compact grid).
 FULL_MAX_T = 16
@@ -185,7 +185,7 @@ def draw_network(
 
     Examples
     --------
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> from tnrnn.network.build import build_network
     >>> net = build_network(RACSpec(2, 2, 2), 4)
     >>> fig = draw_network(net, "start-end")
@@ -213,7 +213,7 @@ def _figure_for(layout: Layout, ax):
 
 
 def _draw_rac(net, partition, cut, *, ax, title, note):
-    from ..partition import make_partition
+    from tnrnn.rac.partition import make_partition
 
     spec, T = net.spec, net.T
     part = None if partition is None else make_partition(T, partition)
@@ -403,14 +403,14 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
 
     Examples
     --------
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> fig = draw_compact_grid(RACSpec(3, 2, 2), 10, "start-end")
     >>> sum(1 for p in fig.axes[0].patches if (p.get_gid() or "").startswith("cell-"))
     30
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-    from ..partition import make_partition
+    from tnrnn.rac.partition import make_partition
 
     L = spec.L
     _check_compact_size(L, T)
@@ -479,7 +479,7 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
 
 def _mincut_module():
     try:
-        from ..bounds import mincut
+        from tnrnn.bounds import mincut
     except ImportError:  # the min-cut module is optional for drawing
         return None
     return mincut
@@ -524,14 +524,14 @@ def render_network(
     Examples
     --------
     >>> import tempfile, os
-    >>> from tnrnn.spec import RACSpec
+    >>> from tnrnn.rac.spec import RACSpec
     >>> info = render_network(RACSpec(2, 2, 2), 4, out=os.path.join(tempfile.mkdtemp(), "n.svg"))
     >>> info["view"]
     'full'
     """
-    from ..network.build import FORMS, build_network, count_nodes
-    from ..partition import make_partition
-    from ..spec import check_positive_int
+    from tnrnn.network.build import FORMS, build_network, count_nodes
+    from tnrnn.rac.partition import make_partition
+    from tnrnn.rac.spec import check_positive_int
 
     if out is None:
         raise TnrnnError("render_network needs an output path (.svg or .png)")

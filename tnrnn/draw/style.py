@@ -8,8 +8,8 @@ from pathlib import Path
 
 import matplotlib
 
-from ..errors import TnrnnError
-from ..io import write_bytes_atomic
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.io import write_bytes_atomic
 
 # Figures are made with matplotlib.figure.Figure, not pyplot: no display, no GUI backend and no global state are
 # needed or touched (a notebook's backend stays as it is), and nothing accumulates in pyplot's figure registry.

@@ -46,8 +46,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..errors import TnrnnError
-from ..spec import check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.spec import check_positive_int
 
 #: Names accepted by ``cell=``.
 CELLS: tuple[str, ...] = ("rac", "rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn")

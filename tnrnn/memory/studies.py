@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 #: Training budget per point. ``quick`` is a smoke run (chance-level results are expected at most T; the
 #: default quick grid of 12 points takes about 1 to 2 minutes here). ``full`` is the budget of the gallery
@@ -80,7 +80,7 @@ def memory_point(
     (True, True)
     """
     spec, width, config = _point_setup(dict(locals()))  # first line: locals() is exactly the arguments
-    from .train import train_task
+    from tnrnn.memory.train import train_task
 
     res = train_task(spec, cell, depth, width, config, nonlinearity=nonlinearity, forget_bias=forget_bias,
                      progress=False)
@@ -108,9 +108,9 @@ def memory_point(
 def _point_setup(point: dict):
     """Task, width and :class:`~tnrnn.memory.train.TrainConfig` of one :func:`memory_point`, validated
     (unknown keys, task parameters, budget, training memory) without training anything."""
-    from .cells import width_for_budget
-    from .tasks import make_task
-    from .train import TrainConfig, check_training_memory
+    from tnrnn.memory.cells import width_for_budget
+    from tnrnn.memory.tasks import make_task
+    from tnrnn.memory.train import TrainConfig, check_training_memory
 
     try:
         bound = inspect.signature(memory_point).bind(**point)
@@ -146,8 +146,8 @@ def memory_sweep_points(
     >>> len(pts), pts[0]["cell"], pts[0]["steps"]
     (4, 'gru', 150)
     """
-    from ..spec import check_positive_int
-    from .cells import check_cell
+    from tnrnn.rac.spec import check_positive_int
+    from tnrnn.memory.cells import check_cell
 
     if preset not in PRESETS:
         raise TnrnnError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
@@ -176,7 +176,7 @@ def memory_sweep(points: list[dict], results: str | os.PathLike | None, **sweep_
     >>> [r["status"] for r in memory_sweep(pts, None, executor="serial", progress=False)]
     ['ok']
     """
-    from ..sweep import run_sweep
+    from tnrnn.sweep import run_sweep
 
     sweep_kwargs.setdefault("desc", "memory sweep")
     return run_sweep(POINT_TASK, points, results, **sweep_kwargs)

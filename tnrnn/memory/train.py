@@ -31,9 +31,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..errors import TnrnnError
-from ..io import write_bytes_atomic
-from ..spec import check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.io import write_bytes_atomic
+from tnrnn.rac.spec import check_positive_int
 
 OPTIMIZERS = ("adam", "rmsprop")
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential")
@@ -537,14 +537,14 @@ def make_task_loss(cell: str, *, nonlinearity: str = "tanh", forget_bias: float 
     >>> loss_fn is make_task_loss("RNN"), loss_fn.model["nonlinearity"]
     (True, 'tanh')
     """
-    from .cells import check_cell
+    from tnrnn.memory.cells import check_cell
 
     return _task_loss(check_cell(cell), nonlinearity, float(forget_bias))
 
 
 @lru_cache(maxsize=64)
 def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
-    from .cells import apply_stack
+    from tnrnn.memory.cells import apply_stack
 
     def loss_fn(params, batch):
         logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
@@ -567,7 +567,7 @@ def training_memory_bytes(task, cell: str, depth: int, width: int, config: Train
     >>> training_memory_bytes(StartEndSimilarity(time=40), "gru", 2, 64, TrainConfig()) < 2**30
     True
     """
-    from .cells import GATES, check_cell, num_params
+    from tnrnn.memory.cells import GATES, check_cell, num_params
 
     cell = check_cell(cell)
     n_in, n_out, T, G = task.n_in, task.n_out, task.time, GATES[cell]
@@ -578,7 +578,7 @@ def training_memory_bytes(task, cell: str, depth: int, width: int, config: Train
 
 
 def check_training_memory(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
-    """Raise :class:`~tnrnn.errors.ResourceError` when :func:`training_memory_bytes` exceeds the memory
+    """Raise :class:`~tnrnn.base.errors.ResourceError` when :func:`training_memory_bytes` exceeds the memory
     budget (``$TNRNN_MAX_BYTES``, default 4 GiB); return the estimate otherwise.
 
     Examples
@@ -587,10 +587,10 @@ def check_training_memory(task, cell: str, depth: int, width: int, config: Train
     >>> check_training_memory(StartEndSimilarity(time=10**6), "gru", 1, 64, TrainConfig())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tnrnn.errors.ResourceError: training gru L=1 R=64 at T=1000000 (batch 64, held-out batch 512) needs about ...
+    tnrnn.base.errors.ResourceError: training gru L=1 R=64 at T=1000000 (batch 64, held-out batch 512) needs about ...
     """
-    from ..errors import ResourceError, human_bytes
-    from ..network.contract import default_budget_bytes
+    from tnrnn.base.errors import ResourceError, human_bytes
+    from tnrnn.network.contract import default_budget_bytes
 
     need = training_memory_bytes(task, cell, depth, width, config)
     budget = default_budget_bytes()
@@ -631,7 +631,7 @@ def train_task(
     >>> res.steps_done, res.extra["num_params"]
     (4, 103)
     """
-    from .cells import init_stack, num_params
+    from tnrnn.memory.cells import init_stack, num_params
 
     check_training_memory(task, cell, depth, width, config)
     params = init_stack(config.seed if init_seed is None else init_seed, cell, task.n_in, width, depth, task.n_out,

@@ -28,9 +28,9 @@ from typing import Iterator, NamedTuple
 import numpy as np
 import tensornetwork as tn
 
-from ..errors import ResourceError, TnrnnError, format_count
-from ..rac import RACParams
-from ..spec import RACSpec, check_positive_int
+from tnrnn.base.errors import ResourceError, TnrnnError, format_count
+from tnrnn.rac.recurrence import RACParams
+from tnrnn.rac.spec import RACSpec, check_positive_int
 
 FORMS = ("continuous", "grid")
 ROLES = ("W_I", "W_H", "W_O", "copy", "tie", "init")

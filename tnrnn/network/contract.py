@@ -18,7 +18,7 @@ Two arithmetics:
 
 * **float**: pairwise ``jnp.einsum`` along the path. Every few contractions (:data:`RESCALE_EVERY`) an
   intermediate is rescaled to max-abs 1 (per sequence when it carries the batch index) and the log of the scale
-  is carried, as in :func:`tnrnn.rac.rac_forward`, so evaluation stays finite for long sequences (tested at
+  is carried, as in :func:`tnrnn.rac.recurrence.rac_forward`, so evaluation stays finite for long sequences (tested at
   T = 300 and 400, where plain float32 underflows to 0), given inputs and weights of moderate size.
   The materialised grid tensor is one array, so it shares one scale per intermediate: entries far below the
   largest one lose relative precision there (float tables are estimates; certify with ``p``).
@@ -27,7 +27,7 @@ Two arithmetics:
 
 Before anything is contracted, flops and peak memory are estimated from the path and requests above the budget
 (``budget_bytes``, default ``$TNRNN_MAX_BYTES`` or 4 GiB; ``budget_flops``, default ``$TNRNN_MAX_FLOPS`` or 1e13)
-are refused with a :class:`tnrnn.errors.ResourceError` that states the estimate and what to use instead.
+are refused with a :class:`tnrnn.base.errors.ResourceError` that states the estimate and what to use instead.
 """
 
 from __future__ import annotations
@@ -42,11 +42,11 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
-from ..errors import ResourceError, TnrnnError, format_count, human_bytes
-from ..partition import Partition, make_partition
-from ..rac import DEFAULT_PRIME, RACParams, check_inputs, check_prime, float_params, max_safe_terms, reduce_modp
-from ..spec import RACSpec, check_positive_int
-from .build import RACNetwork, build_network, check_form, nodes_over_limit, structure_zeros
+from tnrnn.base.errors import ResourceError, TnrnnError, format_count, human_bytes
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.recurrence import DEFAULT_PRIME, RACParams, check_inputs, check_prime, float_params, max_safe_terms, reduce_modp
+from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.network.build import RACNetwork, build_network, check_form, nodes_over_limit, structure_zeros
 
 #: Path optimisers tried by default ("cotengra" is skipped when cotengra is not installed).
 DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential", "tree")
@@ -767,7 +767,7 @@ def _check_operand_count(spec: RACSpec, T: int, form: str, has_h0: bool) -> None
     if over is not None:
         raise ResourceError(
             f"the RAC network of L={spec.L}, T={T} has {over} nodes (contraction limit {MAX_OPERANDS:,}); "
-            "evaluate with the recurrence (tnrnn.rac.rac_forward / rac_forward_modp) instead, or use a smaller T"
+            "evaluate with the recurrence (tnrnn.rac.recurrence.rac_forward / rac_forward_modp) instead, or use a smaller T"
         )
 
 
@@ -1101,7 +1101,7 @@ def network_forward(
         The shape (the network is built and cached per structure), or a network (its spec, T and form are used;
         its weights too when ``params`` is None).
     params : RACParams
-        Float weights (:func:`tnrnn.rac.init_params`).
+        Float weights (:func:`tnrnn.rac.recurrence.init_params`).
     x : array_like
         Symbol ids (B, T) or feature vectors (B, T, M).
     form : {"continuous", "grid"}
@@ -1124,7 +1124,7 @@ def network_forward(
     Examples
     --------
     >>> import jax, numpy as np
-    >>> from tnrnn.rac import init_params, rac_forward
+    >>> from tnrnn.rac.recurrence import init_params, rac_forward
     >>> spec = RACSpec(depth=2, width=3, features=2)
     >>> params = init_params(spec, jax.random.PRNGKey(0))
     >>> x = np.array([[0, 1, 1, 0], [1, 1, 0, 0]])
@@ -1142,7 +1142,7 @@ def network_forward(
     B, T = int(feats.shape[0]), int(feats.shape[1])
     key = _make_key(spec, T, form, B, "float", 0, params.h0 is not None, "forward", (), optimizers)
     mant, log = _run(key, params, feats, what=f"evaluating {B} sequences through the L={spec.L}, T={T} {form} network",
-                     instead="evaluate with the recurrence tnrnn.rac.rac_forward (memory O(batch x R))",
+                     instead="evaluate with the recurrence tnrnn.rac.recurrence.rac_forward (memory O(batch x R))",
                      budget_bytes=budget_bytes, budget_flops=budget_flops, batch=B, rescale=bool(rescale))
     if log is None:
         log = jnp.zeros((B,), mant.dtype)
@@ -1178,17 +1178,17 @@ def network_forward_modp(
     """Evaluate ``y`` exactly over GF(p) by contracting the RAC tensor network (int64, jitted).
 
     Every pairwise contraction is reduced mod p; each one's number of summed products is checked to fit int64
-    first. The result equals :func:`tnrnn.rac.rac_forward_modp` exactly.
+    first. The result equals :func:`tnrnn.rac.recurrence.rac_forward_modp` exactly.
 
     Parameters
     ----------
     spec_or_net : RACSpec or RACNetwork
     params : RACParams
-        Integer weights (:func:`tnrnn.rac.init_params_modp`).
+        Integer weights (:func:`tnrnn.rac.recurrence.init_params_modp`).
     x : array_like
         Symbol ids (B, T) or integer features (B, T, M).
     p : int
-        The prime (default :data:`tnrnn.rac.DEFAULT_PRIME`).
+        The prime (default :data:`tnrnn.rac.recurrence.DEFAULT_PRIME`).
     form, budget_bytes, budget_flops, optimizers
         As in :func:`network_forward`.
 
@@ -1198,7 +1198,7 @@ def network_forward_modp(
 
     Examples
     --------
-    >>> from tnrnn.rac import init_params_modp, rac_forward_modp
+    >>> from tnrnn.rac.recurrence import init_params_modp, rac_forward_modp
     >>> spec = RACSpec(depth=2, width=2, features=3)
     >>> q = init_params_modp(spec, seed=0, p=101)
     >>> x = [[0, 2, 1], [1, 1, 2]]
@@ -1214,7 +1214,7 @@ def network_forward_modp(
     B, T = int(feats.shape[0]), int(feats.shape[1])
     key = _make_key(spec, T, form, B, "modp", p, params.h0 is not None, "forward", (), optimizers)
     out, _ = _run(key, params, feats, what=f"evaluating {B} sequences mod p through the L={spec.L}, T={T} {form} network",
-                  instead="evaluate with the recurrence tnrnn.rac.rac_forward_modp",
+                  instead="evaluate with the recurrence tnrnn.rac.recurrence.rac_forward_modp",
                   budget_bytes=budget_bytes, budget_flops=budget_flops, batch=B)
     return out
 
@@ -1242,7 +1242,7 @@ def grid_tensor_matrix(
     params : RACParams
         Float weights, or integer weights when ``p`` is given.
     partition : str, iterable of int, or Partition
-        As in :func:`tnrnn.partition.make_partition`.
+        As in :func:`tnrnn.rac.partition.make_partition`.
     p : int, optional
         Compute exactly over GF(p) (int64 entries in ``[0, p)``) instead of in float.
     budget_bytes, budget_flops, optimizers
@@ -1255,7 +1255,7 @@ def grid_tensor_matrix(
 
     Examples
     --------
-    >>> from tnrnn.rac import init_params_modp
+    >>> from tnrnn.rac.recurrence import init_params_modp
     >>> spec = RACSpec(depth=1, width=2, features=2)
     >>> A = grid_tensor_matrix(spec, 4, init_params_modp(spec, seed=3, p=101), "start-end", p=101)
     >>> A.shape

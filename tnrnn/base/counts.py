@@ -20,7 +20,7 @@ import sys
 from functools import total_ordering
 from typing import Iterable, Mapping
 
-from .errors import ResourceError, TnrnnError
+from tnrnn.base.errors import ResourceError, TnrnnError
 
 #: ``exact()`` refuses to expand numbers with more decimal digits than this.
 MAX_EXACT_DIGITS = 1_000_000

@@ -26,8 +26,8 @@ from typing import NamedTuple, Sequence
 import jax
 import numpy as np
 
-from .errors import TnrnnError
-from .spec import RACSpec, check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.spec import RACSpec, check_positive_int
 
 #: Largest prime below 2**20: products fit in 40 bits, so a dot product of up to 2**23 reduced terms fits int64.
 DEFAULT_PRIME = 1_048_573
@@ -86,7 +86,7 @@ def check_prime(p: int, *, terms: int = 1) -> int:
     >>> check_prime(2_147_483_647, terms=3)
     Traceback (most recent call last):
     ...
-    tnrnn.errors.TnrnnError: p = 2147483647 is too large for exact int64 dot products of 3 terms; use a prime below 1753413056 (the default 1048573 is safe for up to 8388672 terms)
+    tnrnn.base.errors.TnrnnError: p = 2147483647 is too large for exact int64 dot products of 3 terms; use a prime below 1753413056 (the default 1048573 is safe for up to 8388672 terms)
     """
     import flint
 
@@ -115,7 +115,7 @@ def reduce_modp(a, p: int, what: str = "values") -> np.ndarray:
     >>> reduce_modp([0.5], 5)
     Traceback (most recent call last):
     ...
-    tnrnn.errors.TnrnnError: values must be integers for exact arithmetic mod p, got dtype float64
+    tnrnn.base.errors.TnrnnError: values must be integers for exact arithmetic mod p, got dtype float64
     """
     arr = np.asarray(a)
     if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
@@ -207,7 +207,7 @@ def check_inputs(spec: RACSpec, x, *, T: int | None = None) -> tuple[str, np.nda
     >>> check_inputs(RACSpec(1, 2, 3), [[0, 3]])
     Traceback (most recent call last):
     ...
-    tnrnn.errors.TnrnnError: symbol id 3 is out of range for M = 3 features (ids must be in [0, 3))
+    tnrnn.base.errors.TnrnnError: symbol id 3 is out of range for M = 3 features (ids must be in [0, 3))
     """
     try:
         arr = np.asarray(x) if not hasattr(x, "shape") else x

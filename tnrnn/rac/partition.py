@@ -5,8 +5,8 @@ from __future__ import annotations
 import bisect
 from typing import Iterable, NamedTuple
 
-from .errors import TnrnnError
-from .spec import check_positive_int
+from tnrnn.base.errors import TnrnnError
+from tnrnn.rac.spec import check_positive_int
 
 NAMED = ("start-end", "odd-even")
 

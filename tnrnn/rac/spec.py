@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from .errors import TnrnnError
+from tnrnn.base.errors import TnrnnError
 
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
@@ -20,7 +20,7 @@ def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     >>> check_positive_int("T", 0)
     Traceback (most recent call last):
     ...
-    tnrnn.errors.TnrnnError: T must be an integer >= 1, got 0
+    tnrnn.base.errors.TnrnnError: T must be an integer >= 1, got 0
     """
     if isinstance(value, bool) or not isinstance(value, (int,)) and not _is_integral(value):
         raise TnrnnError(f"{name} must be an integer >= {minimum}, got {value!r}")
