@@ -22,7 +22,6 @@ import itertools
 
 import jax
 import jax.numpy as jnp
-
 from common import best_time, rows_with_ratios
 
 

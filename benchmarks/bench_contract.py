@@ -12,7 +12,6 @@ import time
 
 import jax
 import numpy as np
-
 from common import best_time, rows_with_ratios
 
 from tnrnn.network.build import build_network

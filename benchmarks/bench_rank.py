@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from common import best_time, median_time, rows_with_ratios
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,11 +51,11 @@ def _cli(args: list[str]) -> None:
 
 
 def rows(quick: bool) -> list[dict]:
-    from tnrnn.bounds.certify import _pair_values, _all_sequences, certified_rank, onehot_matrix_modp, rank_modp
+    from tnrnn.bounds.certify import _all_sequences, _pair_values, certified_rank, onehot_matrix_modp, rank_modp
     from tnrnn.rac.partition import make_partition
     from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
-    from tnrnn.rank import separation_rank
     from tnrnn.rac.spec import RACSpec
+    from tnrnn.rank import separation_rank
 
     p = DEFAULT_PRIME
     out: list[dict] = []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import optax
-
 from common import best_time, rows_with_ratios
 
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tnrnn.base.counts import ExactCount
+from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.bounds.algebraic import (
     best_bound,
     input_bound,
@@ -22,7 +23,6 @@ from tnrnn.bounds.algebraic import (
     upper_bounds,
 )
 from tnrnn.bounds.mincut import rac_mincut
-from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp, rac_forward_modp
 from tnrnn.rac.spec import RACSpec

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tnrnn.cli import main
 from tnrnn.base.io import read_json, read_jsonl
+from tnrnn.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

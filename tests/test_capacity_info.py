@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.capacity.info import binary_entropy, clip_accuracy, stored_bits
 from tnrnn.base.errors import TnrnnError
+from tnrnn.capacity.info import binary_entropy, clip_accuracy, stored_bits
 
 probs = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 

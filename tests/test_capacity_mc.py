@@ -7,6 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from tnrnn.base.errors import TnrnnError
 from tnrnn.capacity.mc import (
     empirical_memory_function,
     fisher_memory_curve,
@@ -16,7 +17,6 @@ from tnrnn.capacity.mc import (
     simulate,
     state_covariance,
 )
-from tnrnn.base.errors import TnrnnError
 
 sizes = st.integers(min_value=2, max_value=8)
 radii = st.floats(min_value=0.3, max_value=0.9)

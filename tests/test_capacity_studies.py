@@ -9,12 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tnrnn.base.errors import TnrnnError
 from tnrnn.capacity.bits import bits_point, bits_points, fit_slope, summarize_bits
 from tnrnn.capacity.info import stored_bits
 from tnrnn.capacity.trainability import draw_hyperparameters, summarize_trainability, trainability_points
 from tnrnn.capacity.units import linear_bound, units_point
 from tnrnn.capacity.vtrain import train_members
-from tnrnn.base.errors import TnrnnError
 
 
 def _quad_loss(p, d, hp, key):

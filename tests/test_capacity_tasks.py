@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tnrnn.capacity.tasks import ParenthesesCounting, memorisation_set, recall_batch
 from tnrnn.base.errors import TnrnnError
+from tnrnn.capacity.tasks import ParenthesesCounting, memorisation_set, recall_batch
 
 
 def test_memorisation_set_is_deterministic_distinct_and_balanced():

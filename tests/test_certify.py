@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.bounds.certify import (
     Certificate,
     certified_rank,
@@ -19,7 +20,6 @@ from tnrnn.bounds.certify import (
     rank_modp,
     sample_matrix_modp,
 )
-from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
 from tnrnn.rac.spec import RACSpec

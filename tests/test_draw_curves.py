@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tnrnn.draw.curves import _pow2_label, curve_data, plot_rank_curves
 from tnrnn.base.errors import TnrnnError
+from tnrnn.draw.curves import _pow2_label, curve_data, plot_rank_curves
 
 
 def mset(n: int, k: int) -> int:

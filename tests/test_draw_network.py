@@ -14,6 +14,7 @@ import tensornetwork as tn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tnrnn.base.errors import TnrnnError
 from tnrnn.draw.layout import BOX_H, BOX_W, cell_counts, edge_key, generic_layout, rac_layout
 from tnrnn.draw.network import (
     draw_compact_grid,
@@ -24,7 +25,6 @@ from tnrnn.draw.network import (
     render_network,
 )
 from tnrnn.draw.style import check_output_path
-from tnrnn.base.errors import TnrnnError
 from tnrnn.network.build import build_network
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.spec import RACSpec

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from tnrnn.cli import main
 from tnrnn.base.io import read_json, read_jsonl
+from tnrnn.cli import main
 
 TINY = ["--alphabet", "2", "--steps", "4", "--eval-every", "2", "--batch-size", "8", "--eval-batch-size", "16"]
 

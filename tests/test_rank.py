@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.io import read_jsonl
-from tnrnn.rank import BOUND_NAMES, RankReport, rank_table, separation_rank, table_point
 from tnrnn.rac.spec import RACSpec
+from tnrnn.rank import BOUND_NAMES, RankReport, rank_table, separation_rank, table_point
 
 
 def multiset(n: int, k: int) -> int:

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import read_jsonl
+from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.sweep import DIED_ERROR, SweepExecutorError, load_results, point_key, run_sweep
 from tnrnn.sweep_demo import busy, square
 

@@ -9,9 +9,9 @@ import pytest
 
 from tests.test_algebraic import ANCHORS, onehot_rank, sample_rank
 from tnrnn.base.counts import ExactCount
+from tnrnn.base.errors import TnrnnError
 from tnrnn.bounds.algebraic import best_bound, trivial_bound, upper_bounds
 from tnrnn.bounds.theory import TheoryValue, contradictions, theory_values
-from tnrnn.base.errors import TnrnnError
 from tnrnn.rac.spec import RACSpec
 
 

@@ -19,16 +19,18 @@ Levine et al.), run by the project's resumable sweep runner.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from tnrnn.base.counts import ExactCount
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.validate import check_positive_int
 from tnrnn.bounds.algebraic import BOUND_NAMES
 from tnrnn.bounds.certify import DOMAINS, MAX_SEEDS, Certificate, as_int_list, certified_rank
-from tnrnn.base.errors import TnrnnError
 from tnrnn.rac.partition import Partition, make_partition
 from tnrnn.rac.recurrence import DEFAULT_PRIME
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.rac.spec import RACSpec
 
 __all__ = ["RankReport", "separation_rank", "table_point", "rank_table", "BOUND_NAMES", "TABLE_TASK"]
 
@@ -200,7 +202,7 @@ def _theory_row(tv: Any, lower: int, upper: ExactCount) -> dict:
 # The entry point
 
 
-def _seed_list(seeds: "int | Sequence[int]") -> list[int]:
+def _seed_list(seeds: int | Sequence[int]) -> list[int]:
     if isinstance(seeds, bool):
         raise TnrnnError(f"seeds must be a count or a list of seeds, got {seeds!r}")
     if hasattr(seeds, "__index__"):
@@ -214,7 +216,7 @@ def _seed_list(seeds: "int | Sequence[int]") -> list[int]:
     return as_int_list("seeds", seeds)
 
 
-def _prime_list(primes: "int | Sequence[int] | None") -> list[int]:
+def _prime_list(primes: int | Sequence[int] | None) -> list[int]:
     if primes is None:
         return [DEFAULT_PRIME]
     if hasattr(primes, "__index__") and not isinstance(primes, bool):
@@ -225,11 +227,11 @@ def _prime_list(primes: "int | Sequence[int] | None") -> list[int]:
 def separation_rank(
     spec: RACSpec,
     T: int,
-    partition: "str | Iterable[int] | Partition" = "start-end",
+    partition: str | Iterable[int] | Partition = "start-end",
     domain: str = "onehot",
     *,
-    seeds: "int | Sequence[int]" = 2,
-    primes: "int | Sequence[int] | None" = None,
+    seeds: int | Sequence[int] = 2,
+    primes: int | Sequence[int] | None = None,
     budget_bytes: int | None = None,
     progress: bool = False,
     output: int = 0,

@@ -48,11 +48,12 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import _default as _json_default
@@ -180,7 +181,8 @@ def _worker_id() -> str:
 
 def _run_point(task: str, params: dict) -> dict:
     """Worker entry point: run ``task(**params)`` and return the outcome part of a record (never raises on
-    an ``Exception`` from the task; the error is returned instead)."""
+    an ``Exception`` from the task; the error is returned instead).
+    """
     t0 = time.perf_counter()
     try:
         result = _resolve(task)(**params)
@@ -603,7 +605,8 @@ def _run_local(task: str, todo: list[str], params: dict[str, dict], record: Call
 @contextlib.contextmanager
 def _sigint_ignored() -> Iterator[None]:
     """Start child processes with SIGINT ignored (they inherit it), so Ctrl-C reaches only the parent, which
-    then shuts the cluster down itself instead of every worker printing a KeyboardInterrupt traceback."""
+    then shuts the cluster down itself instead of every worker printing a KeyboardInterrupt traceback.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterable, Mapping
 from functools import total_ordering
-from typing import Iterable, Mapping
 
 from tnrnn.base.errors import ResourceError, TnrnnError
 
@@ -137,7 +137,7 @@ class ExactCount:
 
     __slots__ = ("_factors", "_shown", "_zero", "_log2", "_value")
 
-    def __init__(self, value: "int | ExactCount" = 1) -> None:
+    def __init__(self, value: int | ExactCount = 1) -> None:
         if isinstance(value, ExactCount):
             self._factors, self._shown, self._zero = value._factors, value._shown, value._zero
             self._log2, self._value = value._log2, value._value
@@ -155,7 +155,7 @@ class ExactCount:
 
     # -- construction -----------------------------------------------------------------------------------------
     @classmethod
-    def power(cls, base: int, exponent: int) -> "ExactCount":
+    def power(cls, base: int, exponent: int) -> ExactCount:
         """``base ** exponent`` without expanding it (base >= 1, exponent >= 0).
 
         Examples
@@ -168,7 +168,7 @@ class ExactCount:
         return cls.product({base: exponent})
 
     @classmethod
-    def product(cls, factors: "Mapping[int, int] | Iterable[tuple[int, int]]") -> "ExactCount":
+    def product(cls, factors: Mapping[int, int] | Iterable[tuple[int, int]]) -> ExactCount:
         """``prod base ** exponent`` over ``{base: exponent}`` (or ``(base, exponent)`` pairs), kept unexpanded.
 
         Examples
@@ -188,7 +188,7 @@ class ExactCount:
         return cls._make(_canonical(shown), shown)
 
     @classmethod
-    def _make(cls, factors: dict[int, int], shown: dict[int, int] | None, value: int | None = None) -> "ExactCount":
+    def _make(cls, factors: dict[int, int], shown: dict[int, int] | None, value: int | None = None) -> ExactCount:
         obj = cls.__new__(cls)
         obj._zero = False
         obj._factors = factors
@@ -198,7 +198,7 @@ class ExactCount:
         return obj
 
     @classmethod
-    def from_json(cls, data: Mapping) -> "ExactCount":
+    def from_json(cls, data: Mapping) -> ExactCount:
         """Inverse of :meth:`to_json` (uses ``factors`` when present, else ``value``).
 
         Examples
@@ -283,7 +283,7 @@ class ExactCount:
         return not self._zero
 
     # -- arithmetic -------------------------------------------------------------------------------------------
-    def __mul__(self, other: "ExactCount | int") -> "ExactCount":
+    def __mul__(self, other: ExactCount | int) -> ExactCount:
         other = _coerce(other)
         if other is NotImplemented:
             return NotImplemented
@@ -306,7 +306,7 @@ class ExactCount:
 
     __rmul__ = __mul__
 
-    def __pow__(self, exponent: int) -> "ExactCount":
+    def __pow__(self, exponent: int) -> ExactCount:
         exponent = _check_int("exponent", exponent, 0)
         if self._zero:
             return ExactCount(0 if exponent else 1)
@@ -314,7 +314,7 @@ class ExactCount:
         return ExactCount._make({b: e * exponent for b, e in self._factors.items() if exponent}, shown)
 
     # -- comparison -------------------------------------------------------------------------------------------
-    def _cmp(self, other: "ExactCount") -> int:
+    def _cmp(self, other: ExactCount) -> int:
         if self._zero or other._zero:
             return (not self._zero) - (not other._zero)
         la, lb = self._log2, other._log2
@@ -386,7 +386,8 @@ class ExactCount:
 
     def __str__(self) -> str:
         """Compact text: the decimal value when short (with its factors when they are short too), the factors when
-        the value is long, and ``~2^<log2> [<n> digits]`` when even the factors are long (exact in ``to_json``)."""
+        the value is long, and ``~2^<log2> [<n> digits]`` when even the factors are long (exact in ``to_json``).
+        """
         if self._zero:
             return "0"
         text = self.factor_string()
@@ -446,7 +447,7 @@ def _is_negative_int(x: object) -> bool:
     return not isinstance(x, (bool, ExactCount)) and hasattr(x, "__index__") and int(x) < 0  # type: ignore[call-overload]
 
 
-def _coerce(x: object) -> "ExactCount":
+def _coerce(x: object) -> ExactCount:
     if isinstance(x, ExactCount):
         return x
     if isinstance(x, bool) or not hasattr(x, "__index__"):
@@ -486,7 +487,7 @@ def _sign_of_log(quotient: Mapping[int, int]) -> int:
         flint.ctx.prec = old
 
 
-def prod_counts(xs: "Iterable[ExactCount | int]") -> ExactCount:
+def prod_counts(xs: Iterable[ExactCount | int]) -> ExactCount:
     """The product of many counts (ints accepted), merged at once: one coprime refinement instead of one per factor.
 
     Examples
@@ -519,7 +520,7 @@ def prod_counts(xs: "Iterable[ExactCount | int]") -> ExactCount:
     return ExactCount._make(dict(sorted(merged.items())), shown)
 
 
-def min_count(*xs: "ExactCount | int | None") -> ExactCount:
+def min_count(*xs: ExactCount | int | None) -> ExactCount:
     """The smallest of the given counts (ints accepted, ``None`` = unbounded and skipped).
 
     Raises

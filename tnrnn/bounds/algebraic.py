@@ -13,12 +13,13 @@ function), never the other way round.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from tnrnn.base.counts import ExactCount, prod_counts
 from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.validate import check_positive_int
 from tnrnn.rac.partition import Partition, make_partition
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.rac.spec import RACSpec
 
 DOMAINS = ("onehot", "continuous")
 BOUND_NAMES = ("mincut", "state", "input", "trivial")
@@ -89,7 +90,7 @@ def multiset_count(n: int, k: int) -> ExactCount:
 
 
 def _prefix_length(partition: Partition) -> int | None:
-    """k when one side is the prefix 1..k (the other the suffix), else None."""
+    """K when one side is the prefix 1..k (the other the suffix), else None."""
     for side in (partition.A, partition.B):
         if side == tuple(range(1, len(side) + 1)):
             return len(side)
@@ -110,7 +111,7 @@ def state_degrees(spec: RACSpec, T: int, k: int) -> list[int]:
     return [math.comb(T - k - 1 + L - l, L - l) for l in range(1, L + 1)]
 
 
-def state_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end") -> ExactCount | None:
+def state_bound(spec: RACSpec, T: int, partition: Partition | str = "start-end") -> ExactCount | None:
     """State (symmetric-power) bound ``prod_l ((R, d_l))`` for a cut between a prefix and a suffix of the steps.
 
     y is a polynomial in the states ``h[k, l]`` that steps 1..k hand to the rest, homogeneous of degree ``d_l``
@@ -137,7 +138,7 @@ def state_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end
     return prod_counts(multiset_count(spec.R, d) for d in state_degrees(spec, T, k))
 
 
-def input_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end", domain: str = "onehot") -> ExactCount | None:
+def input_bound(spec: RACSpec, T: int, partition: Partition | str = "start-end", domain: str = "onehot") -> ExactCount | None:
     """Per-site input bound: the smaller over the two sides of ``prod_j min(Z_j, ((q, n_j)))``.
 
     ``x_j`` enters only through ``W_I[1] f(x_j)`` (rank at most ``q = min(M, R)``) with degree
@@ -184,7 +185,7 @@ def _multiset_at_least(n: int, k: int, bound: int) -> bool:
     return math.comb(n + k - 1, k) >= bound
 
 
-def trivial_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-end", domain: str = "onehot") -> ExactCount | None:
+def trivial_bound(spec: RACSpec, T: int, partition: Partition | str = "start-end", domain: str = "onehot") -> ExactCount | None:
     """Trivial bound: ``M^min(|A|, |B|)`` on the one-hot domain (the matricisation's smaller side); None on the
     continuous domain, where a deep RAC's separation rank can exceed every power of M of that size.
 
@@ -204,7 +205,7 @@ def trivial_bound(spec: RACSpec, T: int, partition: "Partition | str" = "start-e
 def upper_bounds(
     spec: RACSpec,
     T: int,
-    partition: "Partition | str" = "start-end",
+    partition: Partition | str = "start-end",
     domain: str = "onehot",
     *,
     mincut: bool = True,
@@ -251,7 +252,7 @@ def upper_bounds(
     return bounds, notes
 
 
-def best_bound(bounds: Mapping[str, "ExactCount | int | None"]) -> tuple[ExactCount, list[str]]:
+def best_bound(bounds: Mapping[str, ExactCount | int | None]) -> tuple[ExactCount, list[str]]:
     """The smallest bound and the names of every bound attaining it (``None`` entries skipped).
 
     Raises

@@ -23,16 +23,25 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
-from tnrnn.rac.partition import Partition, make_partition
-from tnrnn.rac.recurrence import DEFAULT_PRIME, RACParams, check_prime, init_params_modp, rac_readout_modp, rac_scan_modp
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.base.validate import check_positive_int
 from tnrnn.bounds.algebraic import DOMAINS
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.recurrence import (
+    DEFAULT_PRIME,
+    RACParams,
+    check_prime,
+    init_params_modp,
+    rac_readout_modp,
+    rac_scan_modp,
+)
+from tnrnn.rac.spec import RACSpec
 
 __all__ = [
     "Certificate",
@@ -363,7 +372,7 @@ def onehot_matrix_modp(
     spec: RACSpec,
     T: int,
     params: RACParams,
-    partition: "str | Iterable[int] | Partition" = "start-end",
+    partition: str | Iterable[int] | Partition = "start-end",
     p: int = DEFAULT_PRIME,
     *,
     rows: np.ndarray | None = None,
@@ -463,7 +472,7 @@ def sample_matrix_modp(
     spec: RACSpec,
     T: int,
     params: RACParams,
-    partition: "str | Iterable[int] | Partition",
+    partition: str | Iterable[int] | Partition,
     p: int,
     n: int,
     rng: np.random.Generator,
@@ -532,7 +541,8 @@ def _margin(u: int) -> int:
 
 def _margin_samples(u: int) -> int:
     """Extra continuous sample points beyond a target rank: generic points over GF(p) reach
-    ``min(N, sep)`` except with probability about ``sep / p``, so a few spare points suffice."""
+    ``min(N, sep)`` except with probability about ``sep / p``, so a few spare points suffice.
+    """
     return 8 + u // 100
 
 
@@ -566,7 +576,7 @@ def _bar(enabled: bool, *, total: int | None, desc: str):
 def certified_rank(
     spec: RACSpec,
     T: int,
-    partition: "str | Iterable[int] | Partition" = "start-end",
+    partition: str | Iterable[int] | Partition = "start-end",
     domain: str = "onehot",
     *,
     seeds: Sequence[int] = (0, 1),

@@ -49,17 +49,18 @@ The value is returned as an :class:`~tnrnn.base.counts.ExactCount`: ``R^c_R * M^
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable
 
 import networkx as nx
 import numpy as np
 
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.validate import check_positive_int
 from tnrnn.rac.partition import Partition, make_partition
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.rac.spec import RACSpec
 
 FORMS = ("continuous", "grid")
 SOLVERS = ("scipy", "networkx")
@@ -337,7 +338,7 @@ def _build_cut_graph(net, partition: Partition) -> _CutGraph:
     )
 
 
-def network_graph(net, partition: "Partition | str" = "start-end") -> nx.DiGraph:
+def network_graph(net, partition: Partition | str = "start-end") -> nx.DiGraph:
     """The cut graph of an explicit network as a networkx ``DiGraph``.
 
     Nodes are the network's node ids (positions in ``net.nodes``), the terminals ``"A"`` and ``"B"``, and
@@ -490,7 +491,7 @@ def _exact_min_cut(cg: _CutGraph, solve: Callable[[dict[int, int]], tuple[int, n
     raise TnrnnError("could not certify the min-cut with rational brackets (please report this case)")
 
 
-def network_mincut(net, partition: "Partition | str" = "start-end", *, solver: str = "scipy") -> CutResult:
+def network_mincut(net, partition: Partition | str = "start-end", *, solver: str = "scipy") -> CutResult:
     """Exact min-cut upper bound of an explicit RAC network.
 
     Parameters
@@ -694,7 +695,7 @@ def _pareto(X: np.ndarray) -> np.ndarray:
 def rac_mincut(
     spec: RACSpec,
     T: int,
-    partition: "Partition | str" = "start-end",
+    partition: Partition | str = "start-end",
     *,
     form: str = "continuous",
     max_states: int | None = None,

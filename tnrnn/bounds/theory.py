@@ -17,9 +17,9 @@ import math
 from dataclasses import dataclass
 
 from tnrnn.base.counts import ExactCount
+from tnrnn.bounds.algebraic import _check, multiset_count, trivial_bound
 from tnrnn.rac.partition import Partition
 from tnrnn.rac.spec import RACSpec
-from tnrnn.bounds.algebraic import _check, multiset_count, trivial_bound
 
 SOURCE = "Levine, Yakira, Cohen, Shashua: Benefits of depth for long-term memory of recurrent networks (ICLR 2018 workshop)"
 
@@ -52,7 +52,7 @@ class TheoryValue:
     source: str
     note: str
 
-    def contradicted_by(self, lower: "ExactCount | int | None" = None, upper: "ExactCount | int | None" = None) -> str | None:
+    def contradicted_by(self, lower: ExactCount | int | None = None, upper: ExactCount | int | None = None) -> str | None:
         """Why a certified lower bound or a valid upper bound refutes this statement, or None.
 
         ``">="`` is refuted by an upper bound below the value; ``"="`` also by a lower bound above it. Statements
@@ -92,7 +92,7 @@ class TheoryValue:
 
 
 def theory_values(
-    spec: RACSpec, T: int, partition: "Partition | str" = "start-end", domain: str = "onehot"
+    spec: RACSpec, T: int, partition: Partition | str = "start-end", domain: str = "onehot"
 ) -> list[TheoryValue]:
     """The three published statements evaluated for ``spec``, T, the partition and the domain.
 
@@ -158,7 +158,7 @@ def theory_values(
     ]
 
 
-def contradictions(values: list[TheoryValue], lower: "ExactCount | int | None", upper: "ExactCount | int | None") -> list[str]:
+def contradictions(values: list[TheoryValue], lower: ExactCount | int | None, upper: ExactCount | int | None) -> list[str]:
     """Messages for every applicable statement that the certified ``lower`` or the valid ``upper`` bound refutes.
 
     Examples

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from time import perf_counter
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from time import perf_counter
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -27,10 +28,10 @@ import numpy as np
 import optax
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
 from tnrnn.capacity.info import stored_bits
 from tnrnn.capacity.tasks import memorisation_set
 from tnrnn.capacity.vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
+from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
 
 POINT_TASK = "tnrnn.capacity.bits:bits_point"
 

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 
 NETWORK_KINDS = ("gaussian", "orthogonal")
 NONLINEARITIES = ("linear", "tanh")

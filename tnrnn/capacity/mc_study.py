@@ -9,7 +9,8 @@ normal matrix). :func:`summarize_mc` groups the records for the figure and JSON.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tnrnn.draw.style import RC, save_figure
 from tnrnn.base.errors import TnrnnError
+from tnrnn.draw.style import RC, save_figure
 
 CELL_COLORS = {"rnn": "#1f77b4", "irnn": "#17becf", "ugrnn": "#2ca02c", "gru": "#d62728", "lstm": "#9467bd",
                "plusrnn": "#ff7f0e", "rac": "#7f7f7f"}

@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.base.validate import check_positive_int
 from tnrnn.memory.tasks import TaskBatch
-from tnrnn.rac.spec import check_positive_int
 
 
 def _key(key):

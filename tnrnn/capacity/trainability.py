@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -31,10 +32,10 @@ import numpy as np
 import optax
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.memory.cells import apply_stack, check_cell, init_stack, width_for_budget
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 from tnrnn.capacity.tasks import CountBatch, ParenthesesCounting
 from tnrnn.capacity.vtrain import evaluate_members, stack_init, train_members
+from tnrnn.memory.cells import apply_stack, check_cell, init_stack, width_for_budget
 
 POINT_TASK = "tnrnn.capacity.trainability:trainability_point"
 

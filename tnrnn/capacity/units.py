@@ -14,18 +14,19 @@ per (cell, N), the learning rate with the lowest seed-mean error (the search), a
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 from tnrnn.capacity.tasks import _recall
 from tnrnn.capacity.vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
+from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params
 
 POINT_TASK = "tnrnn.capacity.units:units_point"
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +26,7 @@ import numpy as np
 import optax
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 
 _CACHE: dict = {}
 

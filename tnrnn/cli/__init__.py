@@ -10,7 +10,7 @@ import argparse
 import importlib
 import importlib.util
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from tnrnn.base.errors import TnrnnError
 
@@ -21,7 +21,7 @@ _COMMAND_MODULES = ("demo", "build", "rank", "render", "memory", "capacity")
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line (no usage dump) and exit 2."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    def error(self, message: str) -> NoReturn:  # type: ignore[name-defined]  # noqa: F821
         raise _UsageError(f"{self.prog}: error: {message}")
 
 

@@ -115,9 +115,9 @@ def _override(training: dict, args: argparse.Namespace, mapping: dict[str, str])
 
 
 def _points(args: argparse.Namespace):
+    from tnrnn.base.errors import TnrnnError
     from tnrnn.capacity import bits, mc_study, trainability, units
     from tnrnn.capacity.presets import preset
-    from tnrnn.base.errors import TnrnnError
 
     cfg = preset(args.study, args.preset)
     tr = cfg["training"]
@@ -194,8 +194,8 @@ def _previous_wall(path: Path, *, default: float) -> float:
 
 
 def run_capacity(args: argparse.Namespace) -> int:
-    from tnrnn.capacity import plots
     from tnrnn.base.io import write_json
+    from tnrnn.capacity import plots
     from tnrnn.sweep import run_sweep
 
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@ MAX_RANGE = 10_000
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1.
+    """Argparse type: an integer >= 1.
 
     Examples
     --------
@@ -30,7 +30,7 @@ def positive_int(text: str) -> int:
 
 
 def finite_float(text: str) -> float:
-    """argparse type: a finite number.
+    """Argparse type: a finite number.
 
     Examples
     --------
@@ -47,7 +47,7 @@ def finite_float(text: str) -> float:
 
 
 def positive_float(text: str) -> float:
-    """argparse type: a finite number > 0.
+    """Argparse type: a finite number > 0.
 
     Examples
     --------
@@ -61,7 +61,7 @@ def positive_float(text: str) -> float:
 
 
 def positive_float_list(text: str) -> list[float]:
-    """argparse type: comma-separated finite numbers > 0.
+    """Argparse type: comma-separated finite numbers > 0.
 
     Examples
     --------
@@ -75,7 +75,7 @@ def positive_float_list(text: str) -> list[float]:
 
 
 def cell_list(text: str) -> list[str]:
-    """argparse type: comma-separated recurrent cell names (checked against :data:`tnrnn.memory.cells.CELLS`).
+    """Argparse type: comma-separated recurrent cell names (checked against :data:`tnrnn.memory.cells.CELLS`).
 
     Examples
     --------
@@ -95,7 +95,7 @@ def cell_list(text: str) -> list[str]:
 
 
 def int_list(text: str) -> list[int]:
-    """argparse type: comma-separated integers.
+    """Argparse type: comma-separated integers.
 
     Examples
     --------
@@ -112,7 +112,7 @@ def int_list(text: str) -> list[int]:
 
 
 def int_range(text: str) -> list[int]:
-    """argparse type: ``START:STOP[:STEP]`` (stop inclusive, at most :data:`MAX_RANGE` values) or a list.
+    """Argparse type: ``START:STOP[:STEP]`` (stop inclusive, at most :data:`MAX_RANGE` values) or a list.
 
     Examples
     --------

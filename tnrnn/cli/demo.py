@@ -26,11 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tnrnn.base.errors import format_count, human_bytes
+    from tnrnn.cli.build import network_report
     from tnrnn.draw.network import render_network
     from tnrnn.draw.style import check_output_path
-    from tnrnn.base.errors import format_count, human_bytes
     from tnrnn.rank import separation_rank
-    from tnrnn.cli.build import network_report
 
     spec = spec_from_args(args)
     # A bad figure path must fail before the (longer) rank computation, not after it.

@@ -103,11 +103,10 @@ def _config_from_args(args):
 
 def run_train(args: argparse.Namespace) -> int:
     from tnrnn.base.io import write_json
+    from tnrnn.draw.style import check_writable_file
     from tnrnn.memory.cells import check_cell, width_for_budget
     from tnrnn.memory.tasks import make_task
     from tnrnn.memory.train import train_task
-
-    from tnrnn.draw.style import check_writable_file
 
     # Output files are checked before training, which can take hours.
     for path in (args.out, args.checkpoint):
@@ -134,8 +133,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sweep_cmd(args: argparse.Namespace) -> int:
-    from tnrnn.draw.style import check_writable_file
     from tnrnn.base.io import write_json
+    from tnrnn.draw.style import check_writable_file
     from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points, plot_memory_sweep, summarize
 
     grid = DEFAULT_GRID[args.preset]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import matplotlib
 
@@ -110,7 +110,7 @@ def _pow2_label(v, _pos=None) -> str:
 
 def plot_rank_curves(
     records: Sequence[dict],
-    path: "str | os.PathLike | None" = None,
+    path: str | os.PathLike | None = None,
     *,
     title: str | None = None,
     clip_log2: float | None = None,

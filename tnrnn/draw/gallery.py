@@ -77,7 +77,8 @@ def gallery_records(
     progress: bool = True,
 ) -> list[dict]:
     """Certified rank-table records for one rank-curve figure, computed by the resumable sweep: finished points
-    are kept in ``folder/<stem>.jsonl`` and not recomputed on a rerun."""
+    are kept in ``folder/<stem>.jsonl`` and not recomputed on a rerun.
+    """
     from tnrnn.rank import rank_table
 
     return rank_table(list(depths), width, features, list(times), domain=domain, partition="start-end",
@@ -120,14 +121,14 @@ def build_gallery(
     ['shallow_T8.png']
     """
     from tnrnn.base.io import write_json
-    from tnrnn.rac.spec import RACSpec
     from tnrnn.draw.curves import plot_rank_curves
     from tnrnn.draw.network import render_network
+    from tnrnn.rac.spec import RACSpec
 
     d = _check_dir(folder)
     if curves:  # a bad curve grid fails before the network figures are drawn, not after
+        from tnrnn.base.validate import check_positive_int
         from tnrnn.rac.partition import make_partition
-        from tnrnn.rac.spec import check_positive_int
 
         for L in curve_depths:
             check_positive_int("depth", L)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib
 
@@ -490,7 +490,7 @@ def render_network(
     T: int,
     partition="start-end",
     form: str = "continuous",
-    out: "str | os.PathLike | None" = None,
+    out: str | os.PathLike | None = None,
     *,
     view: str = "auto",
     title: str | None = None,
@@ -529,9 +529,9 @@ def render_network(
     >>> info["view"]
     'full'
     """
+    from tnrnn.base.validate import check_positive_int
     from tnrnn.network.build import FORMS, build_network, count_nodes
     from tnrnn.rac.partition import make_partition
-    from tnrnn.rac.spec import check_positive_int
 
     if out is None:
         raise TnrnnError("render_network needs an output path (.svg or .png)")

@@ -40,14 +40,15 @@ Adam at 1e-3 trains it where 3e-3 and 1e-2 leave it at chance.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 
 #: Names accepted by ``cell=``.
 CELLS: tuple[str, ...] = ("rac", "rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn")

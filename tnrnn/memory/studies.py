@@ -15,8 +15,9 @@ import inspect
 import itertools
 import os
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from tnrnn.base.errors import TnrnnError
 
@@ -107,7 +108,8 @@ def memory_point(
 
 def _point_setup(point: dict):
     """Task, width and :class:`~tnrnn.memory.train.TrainConfig` of one :func:`memory_point`, validated
-    (unknown keys, task parameters, budget, training memory) without training anything."""
+    (unknown keys, task parameters, budget, training memory) without training anything.
+    """
     from tnrnn.memory.cells import width_for_budget
     from tnrnn.memory.tasks import make_task
     from tnrnn.memory.train import TrainConfig, check_training_memory
@@ -146,7 +148,7 @@ def memory_sweep_points(
     >>> len(pts), pts[0]["cell"], pts[0]["steps"]
     (4, 'gru', 150)
     """
-    from tnrnn.rac.spec import check_positive_int
+    from tnrnn.base.validate import check_positive_int
     from tnrnn.memory.cells import check_cell
 
     if preset not in PRESETS:

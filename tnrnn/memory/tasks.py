@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 
 
 class TaskBatch(NamedTuple):

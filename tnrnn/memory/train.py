@@ -21,10 +21,11 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -33,7 +34,7 @@ import optax
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import write_bytes_atomic
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 
 OPTIMIZERS = ("adam", "rmsprop")
 SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential")
@@ -105,7 +106,7 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict) -> TrainConfig:
         """Build from a dict, ignoring unknown keys."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -262,7 +263,8 @@ _CACHE_SIZE = 32
 
 def _fn_key(fn: Callable):
     """Cache key of a callable: a bound method by (instance, function), since bound methods compare their
-    instance by identity; equal tasks (frozen dataclasses) made anew for each run then share compiled code."""
+    instance by identity; equal tasks (frozen dataclasses) made anew for each run then share compiled code.
+    """
     inst, func = getattr(fn, "__self__", None), getattr(fn, "__func__", None)
     return (inst, func) if inst is not None and func is not None else fn
 
@@ -589,8 +591,8 @@ def check_training_memory(task, cell: str, depth: int, width: int, config: Train
     ...
     tnrnn.base.errors.ResourceError: training gru L=1 R=64 at T=1000000 (batch 64, held-out batch 512) needs about ...
     """
+    from tnrnn.base.budget import default_budget_bytes
     from tnrnn.base.errors import ResourceError, human_bytes
-    from tnrnn.network.contract import default_budget_bytes
 
     need = training_memory_bytes(task, cell, depth, width, config)
     budget = default_budget_bytes()

@@ -22,15 +22,17 @@ step t with one ``tie`` copy tensor to a single open leg (when ``n_t > 1``). Eve
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import tensornetwork as tn
 
 from tnrnn.base.errors import ResourceError, TnrnnError, format_count
+from tnrnn.base.validate import check_positive_int
 from tnrnn.rac.recurrence import RACParams
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.rac.spec import RACSpec
 
 FORMS = ("continuous", "grid")
 ROLES = ("W_I", "W_H", "W_O", "copy", "tie", "init")
@@ -41,7 +43,8 @@ DEFAULT_MAX_NODES = 200_000
 
 class NodeTag(NamedTuple):
     """Where a node sits: ``role`` (one of ROLES), ``time`` 1..T (0 for an explicit initial state, T for
-    ``W_O``), ``layer`` 1..L (0 for a grid ``tie``), ``copy`` (index of the duplicated instance)."""
+    ``W_O``), ``layer`` 1..L (0 for a grid ``tie``), ``copy`` (index of the duplicated instance).
+    """
 
     role: str
     time: int

@@ -34,19 +34,29 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
+from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import ResourceError, TnrnnError, format_count, human_bytes
-from tnrnn.rac.partition import Partition, make_partition
-from tnrnn.rac.recurrence import DEFAULT_PRIME, RACParams, check_inputs, check_prime, float_params, max_safe_terms, reduce_modp
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.base.validate import check_positive_int
 from tnrnn.network.build import RACNetwork, build_network, check_form, nodes_over_limit, structure_zeros
+from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.recurrence import (
+    DEFAULT_PRIME,
+    RACParams,
+    check_inputs,
+    check_prime,
+    float_params,
+    max_safe_terms,
+    reduce_modp,
+)
+from tnrnn.rac.spec import RACSpec
 
 #: Path optimisers tried by default ("cotengra" is skipped when cotengra is not installed).
 DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential", "tree")
@@ -55,8 +65,6 @@ OPTIMIZERS = DEFAULT_OPTIMIZERS
 #: Networks with more operands than this are not contracted (path search and compilation would take minutes).
 MAX_OPERANDS = 10_000
 
-_DEFAULT_BUDGET_BYTES = 4 * 2**30
-_DEFAULT_BUDGET_FLOPS = 10**13
 
 # Python-side trace counter: incremented only while jax traces an executor (tests use it to prove reuse).
 _TRACES = Counter()
@@ -80,51 +88,6 @@ def check_optimizers(names: Iterable[str], what: str = "path optimizers") -> tup
     if unknown or not opts:
         raise TnrnnError(f"{what} must be among {', '.join(OPTIMIZERS)}, got {list(opts)}")
     return opts
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Budgets
-
-
-def _parse_bytes(text: str) -> int:
-    units = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
-             "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
-    s = text.strip().upper().replace(" ", "")
-    num = s.rstrip("KMGTIB")
-    unit = s[len(num):]
-    try:
-        value = float(num)
-    except ValueError:
-        value = -1.0
-    if unit not in units or not value > 0:
-        raise TnrnnError(f"TNRNN_MAX_BYTES must be a positive size such as 4G or 2147483648, got {text!r}")
-    return int(value * units[unit])
-
-
-def default_budget_bytes() -> int:
-    """Memory budget for contractions: ``$TNRNN_MAX_BYTES`` (e.g. ``2G``) or 4 GiB.
-
-    Examples
-    --------
-    >>> _parse_bytes("2G"), _parse_bytes("512 MiB")
-    (2147483648, 536870912)
-    """
-    env = os.environ.get("TNRNN_MAX_BYTES")
-    return _parse_bytes(env) if env else _DEFAULT_BUDGET_BYTES
-
-
-def default_budget_flops() -> int:
-    """Flop budget for contractions: ``$TNRNN_MAX_FLOPS`` (e.g. ``1e12``) or 1e13."""
-    env = os.environ.get("TNRNN_MAX_FLOPS")
-    if not env:
-        return _DEFAULT_BUDGET_FLOPS
-    try:
-        value = float(env)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise TnrnnError(f"TNRNN_MAX_FLOPS must be a positive number such as 1e12, got {env!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1223,7 +1186,7 @@ def grid_tensor_matrix(
     spec: RACSpec,
     T: int,
     params: RACParams,
-    partition: "str | Iterable[int] | Partition" = "start-end",
+    partition: str | Iterable[int] | Partition = "start-end",
     *,
     p: int | None = None,
     budget_bytes: int | None = None,

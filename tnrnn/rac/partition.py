@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import bisect
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.spec import check_positive_int
+from tnrnn.base.validate import check_positive_int
 
 NAMED = ("start-end", "odd-even")
 
@@ -56,7 +57,7 @@ def _steps(steps: tuple) -> str:
     return ",".join(map(str, steps))
 
 
-def make_partition(T: int, partition: "str | Iterable[int] | Partition" = "start-end") -> Partition:
+def make_partition(T: int, partition: str | Iterable[int] | Partition = "start-end") -> Partition:
     """Validate and build a partition of the steps 1..T.
 
     Parameters

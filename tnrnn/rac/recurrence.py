@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.spec import RACSpec, check_positive_int
+from tnrnn.base.validate import check_positive_int
+from tnrnn.rac.spec import RACSpec
 
 #: Largest prime below 2**20: products fit in 40 bits, so a dot product of up to 2**23 reduced terms fits int64.
 DEFAULT_PRIME = 1_048_573
