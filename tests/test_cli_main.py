@@ -22,7 +22,7 @@ def _command_raising(monkeypatch, exc: BaseException) -> None:
         return ns
 
     monkeypatch.setattr(parser, "parse_args", parse)
-    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(cli, "build_parser", lambda *a: parser)
 
 
 @pytest.mark.parametrize("exc", [TnrnnError("bad\nsize"), ValueError("bad value"), OSError("disk full"),

@@ -2,6 +2,11 @@
 
 Each subcommand lives in its own module of this package, which defines ``register(subparsers)``; this module
 only assembles them and turns every user error into one readable line with exit status 2.
+
+Conventions shared by every command: defaults are shown in ``--help``; ``--debug`` (before or after the command
+name) shows the full traceback of an error instead of one line; ``tnrnn --version`` prints the versions of
+tnrnn and of the libraries its numbers depend on. Only the module of the command being run is imported, so
+commands that need no jax (``rank``, ``build``, ``table``, ...) start without importing it.
 """
 
 from __future__ import annotations
@@ -11,64 +16,141 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tnrnn.base.errors import TnrnnError
 
 # Subcommand modules, in the order they appear in ``tnrnn --help``.
-_COMMAND_MODULES = ("demo", "build", "rank", "render", "memory", "capacity")
+_COMMAND_MODULES = ("demo", "build", "rank", "render", "memory", "capacity", "probe", "verify")
+
+#: command name -> module that registers it (commands not listed here load every module).
+_COMMAND_OWNER = {
+    "demo": "demo", "build": "build", "rank": "rank", "table": "rank", "render": "render", "gallery": "render",
+    "train": "memory", "memory-sweep": "memory", "capacity": "capacity", "probe": "probe", "verify": "verify",
+}
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows every default and keeps the descriptions' line breaks (examples stay readable)."""
 
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose errors are one line (no usage dump) and exit 2."""
+    """ArgumentParser whose errors are one line (the error, then the usage), exit 2, and whose help shows defaults."""
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[name-defined]  # noqa: F821
-        raise _UsageError(f"{self.prog}: error: {message}")
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split())
+        raise _UsageError(f"{self.prog}: error: {message} ({usage})")
 
 
 class _UsageError(Exception):
     pass
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the ``tnrnn`` argument parser with every available subcommand registered."""
+def version_text() -> str:
+    """The versions of tnrnn and of the libraries its results depend on, one line.
+
+    Examples
+    --------
+    >>> version_text().startswith("tnrnn ")
+    True
+    """
+    from importlib import metadata
+
+    import tnrnn
+
+    parts = [f"tnrnn {tnrnn.__version__}", f"python {sys.version.split()[0]}"]
+    for dist in ("numpy", "jax", "python-flint", "tensornetwork", "networkx", "scipy"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist} (not installed)")
+    return ", ".join(parts)
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the ``tnrnn`` argument parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        When it names a known subcommand, only the module that defines it is imported and registered (fast
+        start-up); otherwise every available subcommand is registered.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> parser = build_parser("rank")
+    >>> parser.parse_args(["rank", "-L", "2", "-T", "4"]).command
+    'rank'
+    """
     parser = _Parser(prog="tnrnn", description="Separation ranks and long-term memory of recurrent networks.")
+    parser.add_argument("--version", action=_VersionAction, help="print the versions of tnrnn and its libraries")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in _COMMAND_MODULES:
+    owner = _COMMAND_OWNER.get(command or "")
+    for name in (owner,) if owner else _COMMAND_MODULES:
         modname = f"{__name__}.{name}"
         if importlib.util.find_spec(modname) is None:
             continue
-        importlib.import_module(modname).register(sub)
+        module = importlib.import_module(modname)
+        module.register(sub)
+        # every subcommand accepts --debug after its name as well
+        for action in sub.choices.values():
+            if not any("--debug" in a.option_strings for a in action._actions):
+                action.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                                    help="show the full traceback of an error")
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The first argument that is not an option: the subcommand's name, if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tnrnn`` console script; returns the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    parser = build_parser(_command_of(argv))
     try:
         args = parser.parse_args(argv)
         result = args.func(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    except TnrnnError as exc:
-        print(f"tnrnn: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("tnrnn: interrupted (finished results were kept)", file=sys.stderr)
         return 130
-    except (OSError, ValueError, OverflowError) as exc:
+    except (TnrnnError, OSError, ValueError, OverflowError, MemoryError) as exc:
+        if debug:
+            raise
         print(f"tnrnn: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        # The estimates refuse known large requests first; this is the last line of defence for the rest.
-        print("tnrnn: error: out of memory; use smaller sizes (or lower $TNRNN_MAX_BYTES so the estimates refuse "
-              "earlier)", file=sys.stderr)
         return 2
     return int(result or 0)
 
 
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        # The estimates refuse known large requests first; this is the last line of defence for the rest.
+        return ("out of memory; use smaller sizes (or lower --budget-mb / $TNRNN_MAX_BYTES so the estimates "
+                "refuse earlier)")
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
