@@ -12,7 +12,8 @@ import time
 
 from common import best_time, rows_with_ratios
 
-from tnrnn.bounds.mincut import network_mincut, rac_mincut
+from tnrnn.bounds.cut_explicit import network_mincut
+from tnrnn.bounds.mincut import rac_mincut
 from tnrnn.network.build import DEFAULT_MAX_NODES, build_network, count_nodes
 from tnrnn.rac.spec import RACSpec
 

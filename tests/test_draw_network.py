@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.bounds.cut_explicit import network_mincut
 from tnrnn.draw.layout import BOX_H, BOX_W, cell_counts, edge_key, generic_layout, rac_layout
 from tnrnn.draw.network import (
     draw_compact_grid,
@@ -83,7 +84,7 @@ def test_svg_has_one_node_element_per_node_and_exactly_the_cut(tmp_path, L, T, f
     nodes = [i for i in ids if i.startswith("node-")]
     assert len(nodes) == net.stats()["nodes"] == len(set(nodes))
     assert set(nodes) == {f"node-{i}" for i in range(len(net.nodes))}
-    cut = mincut.network_mincut(net, make_partition(T, partition))
+    cut = network_mincut(net, make_partition(T, partition))
     expected = {f"cut-{edge_key(net.node_id, e)}" for e in cut.edges}
     assert expected, "a min-cut between non-empty sides cuts something"
     assert {i for i in ids if i.startswith("cut-")} == expected
@@ -113,7 +114,7 @@ def test_property_nodes_and_cut(L, T, form, seed):
     A = sorted(rng.choice(np.arange(1, T + 1), size=int(rng.integers(1, T)), replace=False).tolist())
     part = make_partition(T, A)
     net = build_network(RACSpec(L, 2, 2), T, form=form)
-    cut = mincut.network_mincut(net, part)
+    cut = network_mincut(net, part)
     fig = draw_network(net, part, cut)
     assert sorted(gids(fig, "node-")) == sorted(f"node-{i}" for i in range(len(net.nodes)))
     assert set(gids(fig, "cut-")) == {f"cut-{edge_key(net.node_id, e)}" for e in cut.edges}
@@ -223,7 +224,7 @@ def test_compact_view_says_so_and_shows_multiplicities():
 
 def test_cut_annotation_and_legend():
     net = build_network(RACSpec(2, 2, 2), 4)
-    cut = mincut.network_mincut(net, "start-end")
+    cut = network_mincut(net, "start-end")
     fig = draw_network(net, "start-end", cut)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any(t.startswith("min-cut: ") and math_count(str(cut.value)) in t for t in texts)
@@ -238,7 +239,7 @@ def test_cut_annotation_and_legend():
 ])
 def test_cut_is_annotated_in_powers_of_R_and_M(L, T, form, expected):
     net = build_network(RACSpec(L, 2, 2), T, form=form)
-    fig = draw_network(net, "start-end", mincut.network_mincut(net, "start-end"))
+    fig = draw_network(net, "start-end", network_mincut(net, "start-end"))
     assert any(t.get_text().startswith(expected + "  (") for t in fig.axes[0].texts)
 
 
@@ -455,7 +456,7 @@ def _text_problems(fig):
 @pytest.mark.parametrize("L,T,form", [(1, 16, "continuous"), (2, 8, "grid"), (3, 6, "continuous"), (1, 2, "grid")])
 def test_no_text_overlaps_or_clipping_in_the_full_view(L, T, form):
     net = build_network(RACSpec(L, 2, 2), T, form=form)
-    fig = draw_network(net, "start-end", mincut.network_mincut(net, "start-end"))
+    fig = draw_network(net, "start-end", network_mincut(net, "start-end"))
     assert _text_problems(fig) == ([], [])
 
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import ResourceError, TnrnnError
-from tnrnn.bounds.mincut import network_graph, network_mincut, rac_mincut
+from tnrnn.bounds.cut_explicit import network_graph, network_mincut
+from tnrnn.bounds.mincut import rac_mincut
 from tnrnn.network.build import NodeTag, RACNetwork, build_network
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.spec import RACSpec

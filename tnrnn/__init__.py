@@ -37,7 +37,7 @@ _EXPORTS: dict[str, str] = {
     "ExactCount": "tnrnn.base.counts",
     "min_count": "tnrnn.base.counts",
     "CutResult": "tnrnn.bounds.mincut",
-    "network_mincut": "tnrnn.bounds.mincut",
+    "network_mincut": "tnrnn.bounds.cut_explicit",
     "rac_mincut": "tnrnn.bounds.mincut",
     "upper_bounds": "tnrnn.bounds.algebraic",
     "theory_values": "tnrnn.bounds.theory",

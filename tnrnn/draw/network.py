@@ -562,7 +562,9 @@ def render_network(
             "cut_edges": None}
     if chosen == "full":
         net = build_network(spec, T, form=form)
-        cut = mc.network_mincut(net, part) if (mc is not None and part is not None) else None
+        from tnrnn.bounds.cut_explicit import network_mincut
+
+        cut = network_mincut(net, part) if (mc is not None and part is not None) else None
         fig = draw_network(net, part, cut, title=title)
         if cut is not None:
             info["cut_edges"] = sorted(edge_key(net.node_id, e) for e in cut.edges)
