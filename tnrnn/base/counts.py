@@ -1,4 +1,4 @@
-"""Exact non-negative integers that may be astronomically large (SCIENCE.md section 4).
+"""Exact non-negative integers that may be astronomically large (docs/theory.md, "Upper bounds").
 
 Separation-rank upper bounds grow like ``R^C(T/2+L-1, L-1)``: the Start-End min-cut of L = 4, T = 1024 has about
 seven million decimal digits. :class:`ExactCount` keeps such a number as a product of powers ``{base: exponent}``
@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 from functools import total_ordering
 
 from tnrnn.base.errors import ResourceError, TnrnnError
@@ -199,7 +200,7 @@ class ExactCount:
 
     @classmethod
     def from_json(cls, data: Mapping) -> ExactCount:
-        """Inverse of :meth:`to_json` (uses ``factors`` when present, else ``value``).
+        """Inverse of :meth:`to_json` (reads ``value``; the older ``factors`` key is still accepted).
 
         Examples
         --------
@@ -209,11 +210,11 @@ class ExactCount:
         """
         if not isinstance(data, Mapping):
             raise TnrnnError(f"expected a JSON object for an ExactCount, got {type(data).__name__}")
-        if data.get("factors") is not None:
+        if isinstance(data.get("factors"), Mapping):
             return cls.product({int(b): int(e) for b, e in data["factors"].items()})
         if data.get("value") is not None:
-            return cls(int(data["value"]))
-        raise TnrnnError("an ExactCount JSON object needs 'factors' or 'value'")
+            return cls.from_text(str(data["value"]))
+        raise TnrnnError("an ExactCount JSON object needs 'value'")
 
     # -- properties -------------------------------------------------------------------------------------------
     @property
@@ -415,24 +416,56 @@ class ExactCount:
         return format(str(self), spec)
 
     def to_json(self) -> dict:
-        """``{"value": decimal str or None if longer than JSON_MAX_DIGITS, "factors": {"base": exp}, "log2"}``.
+        """``{"value": str, "log2": float}``: the one JSON shape of every exact count tnrnn writes.
 
-        ``factors`` are over pairwise coprime bases (primes in practice); ``log2`` is ``None`` for zero (JSON has
-        no infinity).
+        ``value`` is the decimal number up to ``JSON_MAX_DIGITS`` digits, otherwise the exact product of powers
+        ``"b^e * b^e ..."`` over pairwise coprime bases (a base longer than ``JSON_MAX_DIGITS`` digits is written
+        in hexadecimal, ``0x...``, which avoids quadratic decimal conversion). ``log2`` is ``None`` for zero (JSON
+        has no infinity). :meth:`from_json` reads it back exactly.
 
         >>> ExactCount.power(6, 2).to_json()
-        {'value': '36', 'factors': {'2': 2, '3': 2}, 'log2': 5.169925001442312}
+        {'value': '36', 'log2': 5.169925001442312}
+        >>> ExactCount.power(2, 23068672).to_json()
+        {'value': '2^23068672', 'log2': 23068672.0}
         """
         if self._zero:
-            return {"value": "0", "factors": None, "log2": None}
-        small = self._log2 / _LOG2_10 <= JSON_MAX_DIGITS
-        # bases built from huge ints are kept unfactored; past JSON_MAX_DIGITS they are left out like the value
-        exportable = all(b.bit_length() <= JSON_MAX_DIGITS * _LOG2_10 for b in self._factors)
-        return {
-            "value": str(self.exact()) if small else None,
-            "factors": {str(b): e for b, e in self._factors.items()} if exportable else None,
-            "log2": self._log2,
-        }
+            return {"value": "0", "log2": None}
+        if self._log2 / _LOG2_10 <= JSON_MAX_DIGITS:
+            return {"value": str(self.exact()), "log2": self._log2}
+        return {"value": _power_string(self._factors), "log2": self._log2}
+
+    @classmethod
+    def from_text(cls, text: str) -> ExactCount:
+        """Parse a decimal integer or a product of powers ``"b^e * b^e"`` (bases decimal or ``0x`` hexadecimal).
+
+        >>> ExactCount.from_text("2^10 * 3") == 3072, ExactCount.from_text("0x10^2") == 256
+        (True, True)
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise TnrnnError(f"an exact count must be a decimal integer or 'b^e * ...', got {text!r}")
+        factors: dict[int, int] = {}
+        try:
+            for term in text.split("*"):
+                base, _, exp = term.strip().partition("^")
+                b = int(base, 16) if base.lower().startswith("0x") else int(base)
+                e = int(exp) if exp else 1
+                if b < 0 or e < 0:
+                    raise ValueError
+                factors[b] = factors.get(b, 0) + e
+        except ValueError:
+            raise TnrnnError(f"an exact count must be a decimal integer or 'b^e * ...', got {text[:80]!r}") from None
+        if len(factors) == 1 and next(iter(factors.values())) == 1:
+            return cls(next(iter(factors)))
+        return cls.product(factors)
+
+
+def _power_string(factors: Mapping[int, int]) -> str:
+    """``"b^e * ..."`` exactly; bases longer than ``JSON_MAX_DIGITS`` decimal digits in hexadecimal."""
+    parts = []
+    for b, e in factors.items():
+        base = str(b) if b.bit_length() <= JSON_MAX_DIGITS * _LOG2_10 else hex(b)
+        parts.append(base if e == 1 else f"{base}^{e}")
+    return " * ".join(parts)
 
 
 def _shown_or_value(x: ExactCount) -> dict[int, int]:
@@ -455,6 +488,29 @@ def _coerce(x: object) -> ExactCount:
     if int(x) < 0:  # type: ignore[call-overload]
         raise TnrnnError(f"an ExactCount is non-negative; cannot combine it with {x}")
     return ExactCount(int(x))  # type: ignore[call-overload]
+
+
+def sign_of_log_sum(terms: Iterable[tuple[int | Fraction, int]]) -> int:
+    """Exact sign of ``sum x * log(b)`` over ``(x, b)`` pairs: rational ``x``, integer bases ``b >= 1``.
+
+    The one log-sign helper of tnrnn (counts compare with it; the min-cut compares cut costs with it). Denominators
+    are cleared, the bases rewritten over pairwise coprime ones (gcd refinement), and the sign of what remains is
+    decided exactly: it is zero only when every exponent vanishes.
+
+    Examples
+    --------
+    >>> sign_of_log_sum([(3, 2), (-2, 3)]), sign_of_log_sum([(2, 2), (-1, 4)]), sign_of_log_sum([(Fraction(1, 2), 9), (-1, 3)])
+    (-1, 0, 0)
+    """
+    pairs = [(Fraction(x), int(b)) for x, b in terms if x != 0 and int(b) > 1]
+    if not pairs:
+        return 0
+    scale = math.lcm(*(x.denominator for x, _ in pairs))
+    quotient: dict[int, int] = {}
+    for x, b in pairs:
+        quotient[b] = quotient.get(b, 0) + int(x * scale)
+    quotient = _refine(quotient)
+    return _sign_of_log(quotient) if quotient else 0
 
 
 def _sign_of_log(quotient: Mapping[int, int]) -> int:

@@ -1,4 +1,4 @@
-"""Algebraic upper bounds on the separation rank (SCIENCE.md section 4): state, per-site input, trivial.
+"""Algebraic upper bounds on the separation rank (docs/theory.md, 'Upper bounds'): state, per-site input, trivial.
 
 All three hold for every weight value, so they bound the generic separation rank from above, and all are exact
 counts (:class:`~tnrnn.base.counts.ExactCount`) built from factorised binomials, never expanded. Together with the
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from tnrnn.base.counts import ExactCount, prod_counts
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.validate import check_positive_int
+from tnrnn.bounds.closed_form import closed_form_mincut
 from tnrnn.rac.partition import Partition, make_partition
 from tnrnn.rac.spec import RACSpec
 
@@ -100,7 +101,7 @@ def _prefix_length(partition: Partition) -> int | None:
 def state_degrees(spec: RACSpec, T: int, k: int) -> list[int]:
     """Degrees ``d_l = C(T - k - 1 + L - l, L - l)`` of y in the states ``h[k, l]`` handed from steps 1..k to the rest.
 
-    For the Start-End cut (k = T/2) this is SCIENCE.md's ``d_l = C(T/2 - 1 + L - l, L - l)``; ``d_L = 1``.
+    For the Start-End cut (k = T/2) this is ``d_l = C(T/2 - 1 + L - l, L - l)``; ``d_L = 1``.
 
     Examples
     --------
@@ -223,13 +224,19 @@ def upper_bounds(
     >>> {k: str(v) for k, v in bounds.items()}
     {'mincut': '2^4 = 16', 'state': '10', 'input': '2^4 = 16', 'trivial': '2^4 = 16'}
     """
-    from tnrnn.base.errors import ResourceError
     from tnrnn.bounds.mincut import rac_mincut
 
     partition = _check(spec, T, partition, domain)
     bounds: dict[str, ExactCount | None] = {}
     notes: dict[str, str] = {}
-    if mincut:
+    closed = closed_form_mincut(spec, partition) if mincut and domain == "continuous" else None
+    if closed is not None:
+        bounds["mincut"] = closed
+        notes["mincut"] = (
+            "continuous-form network, closed form R^S(T/2, L) with S = sum_j C(T/2 + L - 2j, L - j) (Start-End, "
+            "M >= R; docs/theory.md, 'Closed form')"
+        )
+    elif mincut:
         form = "grid" if domain == "onehot" else "continuous"
         try:
             cut = rac_mincut(spec, T, partition, form=form)

@@ -1,14 +1,20 @@
-"""Published values for the separation rank of RACs (SCIENCE.md section 5), labelled theorem or conjecture.
+"""Published values for the separation rank of RACs (docs/theory.md, 'Results of the literature'), labelled
+theorem or conjecture.
 
-All three come from Levine, Yakira, Cohen and Shashua, "Benefits of depth for long-term memory of recurrent
-networks" (ICLR 2018 workshop), and concern the Start-End partition and almost all weights:
+All three come from Levine, Sharir, Ziv and Shashua, "On the long-term memory of deep recurrent networks"
+(arXiv 1710.09431; its ICLR 2018 workshop version is Levine, Sharir and Shashua, "Benefits of depth for long-term
+memory of recurrent networks"), and concern the Start-End partition and almost all weights:
 
 * shallow (Theorem 1, part 1): ``sep = min(R, M^(T/2))`` for L = 1;
 * depth 2 (Theorem 1, part 2): ``sep >= ((min(M, R), T/2))`` for L = 2 (valid, not tight);
 * depth L (conjecture): ``sep >= ((min(M, R), C(T/2 + L - 2, L - 1)))`` for L >= 3 (at L = 2 it is the theorem).
-  It concerns the continuous domain; on the one-hot domain it can exceed the trivial bound ``M^(T/2)`` and is
-  then false there (L = 3, M = R = 3, T = 4: it says 10, the one-hot table has rank 9). :func:`theory_values`
-  says so in the value's note, and :func:`contradictions` flags every value a certified bound refutes.
+  It concerns the continuous domain. On the one-hot domain its value can exceed the trivial bound ``M^(T/2)``
+  (L = 3, M = R = 3, T = 4: it says 10, the one-hot table has rank 9); there it does not apply, and
+  :func:`theory_values` marks it so ("does not apply on the one-hot domain (exceeds the trivial bound)") rather
+  than calling it refuted. :func:`contradictions` flags every applicable value a certified bound rules out.
+
+The min-cut bound (:mod:`tnrnn.bounds.mincut`) is a different paper: Levine, Yakira, Cohen and Shashua, "Deep
+learning and quantum entanglement" (ICLR 2018); see :data:`MINCUT_SOURCE`.
 """
 
 from __future__ import annotations
@@ -21,7 +27,15 @@ from tnrnn.bounds.algebraic import _check, multiset_count, trivial_bound
 from tnrnn.rac.partition import Partition
 from tnrnn.rac.spec import RACSpec
 
-SOURCE = "Levine, Yakira, Cohen, Shashua: Benefits of depth for long-term memory of recurrent networks (ICLR 2018 workshop)"
+SOURCE = (
+    "Levine, Sharir, Ziv, Shashua: On the long-term memory of deep recurrent networks (arXiv 1710.09431); "
+    "workshop version Levine, Sharir, Shashua: Benefits of depth for long-term memory of recurrent networks "
+    "(ICLR 2018 workshop)"
+)
+#: Where the min-cut upper bound comes from (reported beside the bounds, not the theory values).
+MINCUT_SOURCE = "Levine, Yakira, Cohen, Shashua: Deep learning and quantum entanglement (ICLR 2018)"
+#: How a lower-bound statement whose value exceeds the one-hot trivial bound is labelled.
+ONEHOT_NOT_APPLICABLE = "does not apply on the one-hot domain (exceeds the trivial bound)"
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,8 @@ class TheoryValue:
         ``"="`` (the generic separation rank equals ``value``) or ``">="`` (it is at least ``value``).
     value : ExactCount
     applies : bool
-        Whether the statement's hypotheses (depth, Start-End partition) hold for this configuration; the value is
+        Whether the statement's hypotheses (depth, Start-End partition, and on the one-hot domain a value within the
+        trivial bound) hold for this configuration; the value is
         still computed (with ``T // 2``) when they do not.
     source : str
     note : str
@@ -60,9 +75,11 @@ class TheoryValue:
 
         Examples
         --------
-        >>> v = theory_values(RACSpec(3, 3, 3), 4, "start-end", "onehot")[-1]
+        >>> v = theory_values(RACSpec(3, 3, 3), 4, "start-end", "continuous")[-1]
         >>> v.contradicted_by(lower=9, upper=9)
         'depth-L conjecture says sep >= 10, but the upper bound is 9'
+        >>> theory_values(RACSpec(3, 3, 3), 4, "start-end", "onehot")[-1].contradicted_by(lower=9, upper=9) is None
+        True
         """
         if not self.applies:
             return None
@@ -114,11 +131,14 @@ def theory_values(
     where = "" if start_end else " (stated for the Start-End partition only)"
     trivial = trivial_bound(spec, T, part, domain)
 
+    def exceeds(value: ExactCount) -> bool:
+        return trivial is not None and value > trivial
+
     def refuted_note(value: ExactCount) -> str:
-        if trivial is not None and value > trivial:
+        if exceeds(value):
             return (
-                f"; on the one-hot domain the value exceeds the trivial bound M^min(|A|,|B|) = {trivial}, so the "
-                "statement is false there (it concerns the continuous domain)"
+                f"; {ONEHOT_NOT_APPLICABLE}: the value exceeds M^min(|A|,|B|) = {trivial}, and the statement concerns "
+                "the continuous domain"
             )
         return ""
 
@@ -140,7 +160,7 @@ def theory_values(
             "theorem",
             ">=",
             depth2,
-            L == 2 and start_end,
+            L == 2 and start_end and not exceeds(depth2),
             f"{SOURCE}, Theorem 1 part 2",
             "sep_(S,E) >= ((min(M,R), T/2)) for L = 2 and almost all weights; valid, not tight" + where + refuted_note(depth2),
         ),
@@ -149,7 +169,7 @@ def theory_values(
             "conjecture",
             ">=",
             depthL,
-            L >= 3 and start_end,
+            L >= 3 and start_end and not exceeds(depthL),
             f"{SOURCE}, conjecture",
             "sep_(S,E) >= ((min(M,R), C(T/2+L-2, L-1))) for depth L >= 3 (at L = 2 it is the depth-2 theorem)"
             + where
@@ -163,7 +183,7 @@ def contradictions(values: list[TheoryValue], lower: ExactCount | int | None, up
 
     Examples
     --------
-    >>> contradictions(theory_values(RACSpec(3, 3, 3), 4, "start-end", "onehot"), 9, 9)
+    >>> contradictions(theory_values(RACSpec(3, 3, 3), 4, "start-end", "continuous"), 9, 9)
     ['depth-L conjecture says sep >= 10, but the upper bound is 9']
     """
     out = []

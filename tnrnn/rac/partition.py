@@ -1,4 +1,7 @@
-"""Partitions of the time steps 1..T into two sides (A, B) for separation ranks (SCIENCE.md section 2)."""
+"""Partitions of the time steps 1..T into two sides (A, B) for separation ranks (docs/theory.md, 'Separation rank').
+
+A partition holds its two sides as tuples, so its size is checked (:data:`MAX_STEPS`) before they are built.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,13 @@ import bisect
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from tnrnn.base.errors import TnrnnError
+from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.validate import check_positive_int
 
 NAMED = ("start-end", "odd-even")
+#: The most time steps a partition is built for (two tuples of T ints); every computation on a partition is at
+#: least linear in T, and the structured min-cut already stops at a million (time, layer) cells.
+MAX_STEPS = 1_000_000
 
 
 class Partition(NamedTuple):
@@ -48,6 +54,7 @@ class Partition(NamedTuple):
         return f"{self.name} (A = {_steps(self.A)} | B = {_steps(self.B)})"
 
     def to_json(self) -> dict:
+        """``{"name", "T", "A", "B"}`` with the sides as lists of 1-based steps."""
         return {"name": self.name, "T": self.T, "A": list(self.A), "B": list(self.B)}
 
 
@@ -86,6 +93,7 @@ def make_partition(T: int, partition: str | Iterable[int] | Partition = "start-e
     T = check_positive_int("T", T)
     if T < 2:
         raise TnrnnError(f"a partition needs at least 2 time steps, got T = {T}")
+    check_steps(T)
     if isinstance(partition, Partition):
         if partition.T != T:
             raise TnrnnError(f"the partition is for T = {partition.T}, not T = {T}")
@@ -111,6 +119,26 @@ def make_partition(T: int, partition: str | Iterable[int] | Partition = "start-e
     except TypeError:
         raise TnrnnError(f"partition must be a name or an iterable of steps, got {type(partition).__name__}") from None
     return _custom(T, steps)
+
+
+def check_steps(T: int) -> int:
+    """Refuse, before anything proportional to T is allocated, a sequence longer than :data:`MAX_STEPS`.
+
+    Examples
+    --------
+    >>> check_steps(8)
+    8
+    >>> check_steps(10**8)
+    Traceback (most recent call last):
+    ...
+    tnrnn.base.errors.ResourceError: T = 100000000 time steps is beyond the 1000000 this toolkit handles (every bound and certificate is at least linear in T); use a smaller T
+    """
+    if T > MAX_STEPS:
+        raise ResourceError(
+            f"T = {T} time steps is beyond the {MAX_STEPS} this toolkit handles (every bound and certificate is at "
+            "least linear in T); use a smaller T"
+        )
+    return T
 
 
 def _custom(T: int, steps: list) -> Partition:

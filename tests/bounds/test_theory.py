@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.test_algebraic import ANCHORS, onehot_rank, sample_rank
+from tests.bounds.test_algebraic import ANCHORS, onehot_rank, sample_rank
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import TnrnnError
 from tnrnn.bounds.algebraic import best_bound, trivial_bound, upper_bounds
@@ -41,20 +41,30 @@ def test_depth2_theorem_is_a_valid_lower_bound():
     assert onehot_rank(RACSpec(2, 3, 2), 6, "start-end") >= _by_name(theory_values(RACSpec(2, 3, 2), 6))["depth-2"].value
 
 
-def test_depth_L_conjecture_fails_on_the_onehot_domain():
+def test_depth_L_conjecture_does_not_apply_on_the_onehot_domain():
     spec, T = RACSpec(3, 3, 3), 4
     v = _by_name(theory_values(spec, T, "start-end", "onehot"))["depth-L"]
-    assert (v.kind, v.relation, v.applies) == ("conjecture", ">=", True)
+    assert (v.kind, v.relation, v.applies) == ("conjecture", ">=", False)
     assert v.value == 10
     assert trivial_bound(spec, T, "start-end", "onehot") == 9
-    assert "false there" in v.note
+    assert "does not apply on the one-hot domain (exceeds the trivial bound)" in v.note
+    assert "false" not in v.note and "refuted" not in v.note
     rank = onehot_rank(spec, T, "start-end")
-    assert rank == 9  # SCIENCE.md section 5: the one-hot table has rank 9
-    msgs = contradictions(theory_values(spec, T, "start-end", "onehot"), rank, 9)
-    assert len(msgs) == 1 and "depth-L conjecture" in msgs[0] and "10" in msgs[0]
-    # on the continuous domain nothing refutes it: the note carries no such claim
+    assert rank == 9  # docs/theory.md: the one-hot table has rank 9
+    # not applicable, so never reported as a contradiction
+    assert contradictions(theory_values(spec, T, "start-end", "onehot"), rank, 9) == []
+    # on the continuous domain it applies, and an upper bound below it would contradict it
     vc = _by_name(theory_values(spec, T, "start-end", "continuous"))["depth-L"]
-    assert vc.value == 10 and "false" not in vc.note
+    assert vc.value == 10 and vc.applies and "does not apply" not in vc.note
+    msgs = contradictions(theory_values(spec, T, "start-end", "continuous"), 9, 9)
+    assert len(msgs) == 1 and "depth-L conjecture" in msgs[0]
+
+
+def test_sources_are_attributed_correctly():
+    from tnrnn.bounds.theory import MINCUT_SOURCE, SOURCE
+
+    assert "Sharir" in SOURCE and "1710.09431" in SOURCE and "Yakira" not in SOURCE
+    assert "Yakira" in MINCUT_SOURCE
 
 
 def test_depth_L_conjecture_consistent_with_anchors_where_they_allow():

@@ -72,7 +72,7 @@ def test_compact_display_and_json():
     big = ExactCount.power(2, 23068672)
     assert str(big) == "2^23068672"
     js = big.to_json()
-    assert js == {"value": None, "factors": {"2": 23068672}, "log2": 23068672.0}
+    assert js == {"value": "2^23068672", "log2": 23068672.0}
     json.dumps(js)
     assert ExactCount.from_json(js) == big
     assert str(ExactCount(1024)) == "1024"
@@ -88,6 +88,35 @@ def test_compact_display_and_json():
     assert ExactCount.from_json(many.to_json()) == many
     assert str(ExactCount(10**100)).startswith("~2^332.19") and str(ExactCount(10**59)) == "1" + "0" * 59
     assert str(ExactCount(6) * ExactCount(7)) == "42"
+    # the older {"factors": ...} shape is still read
+    assert ExactCount.from_json({"value": None, "factors": {"2": 5}, "log2": 5.0}) == 32
+
+
+def test_json_shape_is_value_and_log2_everywhere():
+    huge_base = ExactCount(3**5000 + 2) * ExactCount.power(2, 10**4)  # a base too long for decimal
+    for x in (ExactCount(0), ExactCount(7), ExactCount.power(10, 999), ExactCount.power(10, 1001), huge_base):
+        js = x.to_json()
+        assert set(js) == {"value", "log2"} and isinstance(js["value"], str)
+        assert ExactCount.from_json(json.loads(json.dumps(js))) == x
+    assert "0x" in huge_base.to_json()["value"]
+    with pytest.raises(TnrnnError, match="decimal integer"):
+        ExactCount.from_json({"value": "2^x"})
+
+
+@given(st.lists(st.tuples(st.fractions(min_value=-5, max_value=5, max_denominator=4), st.integers(1, 40)), max_size=4))
+def test_sign_of_log_sum_matches_floats_and_exact_products(terms):
+    from tnrnn.base.counts import sign_of_log_sum
+
+    sign = sign_of_log_sum(terms)
+    # exact reference: scale to integer exponents and compare products of integers
+    from math import lcm
+
+    scale = lcm(*(x.denominator for x, _ in terms)) if terms else 1
+    num = den = 1
+    for x, b in terms:
+        e = int(x * scale)
+        num, den = (num * b**e, den) if e > 0 else (num, den * b ** (-e))
+    assert sign == (num > den) - (num < den)
 
 
 def test_exact_refuses_millions_of_digits():

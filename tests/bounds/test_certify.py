@@ -28,7 +28,7 @@ P = DEFAULT_PRIME
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Independent brute force: the recurrence definition (SCIENCE.md section 1) in plain Python integers, no modulus.
+# Independent brute force: the recurrence definition (docs/theory.md, "Recurrent arithmetic circuits") in plain Python integers, no modulus.
 
 
 def brute_y(params, feats, output=0):
@@ -150,7 +150,7 @@ def test_property_table_matches_brute_force(L, R, M, T, seed, data):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The science: theorems and anchors (SCIENCE.md section 5)
+# The science: theorems and anchors (docs/theory.md, "Results of the literature")
 
 
 @pytest.mark.parametrize("R", [1, 2, 3, 5])
@@ -197,7 +197,7 @@ def test_continuous_anchor_exceeds_onehot():
 
 
 def test_depth3_conjecture_fails_on_onehot():
-    # SCIENCE.md: L = 3, M = R = 3, T = 4: the conjecture says 10, the one-hot table has rank 9 = M^(T/2).
+    # docs/theory.md: L = 3, M = R = 3, T = 4: the conjecture says 10, the one-hot table has rank 9 = M^(T/2).
     assert certified_rank(RACSpec(3, 3, 3), 4).rank == 9
 
 

@@ -138,7 +138,7 @@ def test_shallow_start_end_is_min_R_M_half(R, M, T):
 
 @pytest.mark.parametrize("T", [2, 4, 6, 8, 12])
 def test_depth2_start_end_with_wide_inputs_is_R_to_half_plus_one(T):
-    # M so large that no input leg is worth cutting: the min-cut is the derived R^(T/2+1) (SCIENCE.md section 4),
+    # M so large that no input leg is worth cutting: the min-cut is the derived R^(T/2+1) (docs/theory.md, "Upper bounds"),
     # or, when B holds fewer input copies (sum_{j in B} n_j = C(T/2+1, 2)), one R bond above each of them
     expected = min(T // 2 + 1, math.comb(T // 2 + 1, 2))
     assert rac_mincut(RACSpec(2, 2, 2**20), T).value == ExactCount.power(2, expected)
