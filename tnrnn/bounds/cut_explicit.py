@@ -14,13 +14,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import networkx as nx
 import numpy as np
+from networkx.utils import UnionFind
 
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import TnrnnError
 from tnrnn.bounds.mincut import CutResult, _common_exponents, _perfect_root
+from tnrnn.network.indexed import IndexedNetwork, as_network, from_rac
 from tnrnn.rac.partition import Partition, make_partition
 
 _INT32_MAX = 2**31 - 1
@@ -33,105 +36,125 @@ _INT32_MAX = 2**31 - 1
 
 @dataclass
 class _CutGraph:
-    """Arc list of the cut graph. Nodes 0..n-1 are the network's node ids, then terminals and Lawler nodes."""
+    """Arc list of the cut graph. Nodes 0..n-1 are the network's tensors, then the terminals and Lawler nodes."""
 
-    labels: list  # graph node label per index (int node id, "A", "B", ("tie", t, "in"/"out"))
+    labels: list  # graph node label per index (tensor position, "A", "B", gadget labels)
     src: np.ndarray  # arc tails
     dst: np.ndarray  # arc heads
     dim: np.ndarray  # bond dimension, 0 = unbounded capacity
-    tn_edge: list  # per arc: the tensornetwork Edge it stands for (None for unbounded arcs)
+    tn_edge: list  # per arc: what it stands for in the user's terms (an Edge or an index name; None if unbounded)
     source: int
     sink: int
-    tie_aux: dict  # tie node id -> (in index, out index)
+    tie_aux: dict  # absorbed copy tensor position -> (in index, out index) of its gadget (or its first member)
 
     @property
     def n(self) -> int:
         return len(self.labels)
 
 
-def _build_cut_graph(net, partition: Partition) -> _CutGraph:
-    import tensornetwork as tn
+def _hyperedges(net: IndexedNetwork, side: dict) -> list[tuple[int, list, str, int | None]]:
+    """``(dim, members, index, absorbed)`` per hyperedge of the cut graph.
 
-    n_net = len(net.nodes)
+    Copy tensors with more than three legs are absorbed: their legs merge into one hyperedge (networkx's
+    union-find), since every matricisation of a copy tensor has the rank of one leg. Smaller copy tensors stay
+    plain nodes (any split of three legs cuts exactly one of them). Members are tensor positions and the terminal
+    (``-1`` for A, ``-2`` for B) of every open index with a side; open indices without a side are free.
+    """
+    absorbed = [i for i, t in enumerate(net.tensors) if t.copy and len(set(t.inds)) > 3]
+    uf = UnionFind(net.sizes)
+    for i in absorbed:
+        uf.union(*net.tensors[i].inds)
+    skip = set(absorbed)
+    groups: dict = {}
+    for ix, mem in net.members().items():
+        g = groups.setdefault(uf[ix], {"members": [], "inds": [], "absorbed": None})
+        g["inds"].append(ix)
+        g["members"].extend(i for i in mem if i not in skip)
+        if ix in side:
+            g["members"].append(-1 if side[ix] == 0 else -2)
+    for i in absorbed:
+        groups[uf[net.tensors[i].inds[0]]]["absorbed"] = i
+    out = []
+    for g in groups.values():
+        members = list(dict.fromkeys(g["members"]))
+        rep = next((ix for ix in g["inds"] if ix in side), g["inds"][0])  # report a cut tie by its open leg
+        out.append((net.sizes[rep], members, rep, g["absorbed"]))
+    return out
+
+
+def build_cut_graph(net: IndexedNetwork, side: dict, gadget_label: Callable[[str, int | None], Any] | None = None) -> _CutGraph:
+    """The cut graph of a network whose open indices ``side`` puts on A (0) or B (1).
+
+    Bonds are pairs of opposite arcs of their dimension; a hyperedge (an index of three or more members, or an
+    absorbed copy tensor) is Lawler's gadget: ``in -> out`` of its dimension, every member ``m -> in`` and
+    ``out -> m`` unbounded. ``gadget_label(index, absorbed)`` names the gadget's two nodes (``(*label, "in")``).
+    """
+    n_net = len(net.tensors)
     labels: list = list(range(n_net)) + ["A", "B"]
     source, sink = n_net, n_net + 1
+    terminal = {-1: source, -2: sink}
     src: list[int] = []
     dst: list[int] = []
     dim: list[int] = []
-    tn_edges: list = []
+    edges: list = []
+    hubs: dict = {}
 
-    def undirected(u: int, v: int, d: int, edge) -> None:
-        if d <= 1:
-            return  # log 1 = 0: never worth recording
-        src.extend((u, v))
-        dst.extend((v, u))
-        dim.extend((d, d))
-        tn_edges.extend((edge, edge))
-
-    def unbounded(u: int, v: int) -> None:
+    def arc(u: int, v: int, d: int, edge: Any) -> None:
         src.append(u)
         dst.append(v)
-        dim.append(0)
-        tn_edges.append(None)
+        dim.append(d)
+        edges.append(edge)
 
-    hubs: dict[int, tuple[int, int]] = {}  # tie node id -> (in, out)
-    for i, (node, tag) in enumerate(zip(net.nodes, net.tags)):
-        if tag.role == "tie" and len(node.edges) > 3:
-            hubs[i] = (len(labels), len(labels) + 1)
-            labels.extend([("tie", tag.time, "in"), ("tie", tag.time, "out")])
-    on_a = set(partition.A)  # Partition.side scans a tuple: O(T) per leg
+    for d, members, rep, absorbed in _hyperedges(net, side):
+        nodes = [terminal.get(m, m) for m in members]
+        edge = net.origin.get(rep, rep)
+        if len(nodes) > 2 and d > 1:
+            key = ("hyper", rep) if gadget_label is None else gadget_label(rep, absorbed)
+            a_in, a_out = len(labels), len(labels) + 1
+            labels.extend([(*key, "in"), (*key, "out")])
+            arc(a_in, a_out, d, edge)
+            for m in nodes:
+                arc(m, a_in, 0, None)
+                arc(a_out, m, 0, None)
+            if absorbed is not None:
+                hubs[absorbed] = (a_in, a_out)
+        elif len(nodes) == 2 and d > 1:  # log 1 = 0: a dimension-1 bond is never worth recording
+            arc(nodes[0], nodes[1], d, edge)
+            arc(nodes[1], nodes[0], d, edge)
+        if absorbed is not None and absorbed not in hubs and nodes:
+            hubs[absorbed] = (nodes[0], nodes[0])  # a degenerate hyperedge: the tensor follows its first member
+    return _CutGraph(labels, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64),
+                     np.asarray(dim, dtype=np.int64), edges, source, sink, hubs)
 
-    def side_terminal(t: int) -> int:
-        return source if t in on_a else sink
 
-    for i, (a_in, a_out) in hubs.items():
-        node = net.nodes[i]
-        t = net.tags[i].time
-        open_leg = None
-        members = []
-        for e in node.edges:
-            if e.is_dangling():
-                open_leg = e
-                members.append(side_terminal(t))
-            else:
-                other = e.node2 if e.node1 is node else e.node1
-                members.append(net.node_id(other))
-        d = open_leg.dimension if open_leg is not None else node.edges[0].dimension
-        if d > 1:
-            src.append(a_in)
-            dst.append(a_out)
-            dim.append(d)
-            tn_edges.append(open_leg)
-        for m in members:
-            unbounded(m, a_in)
-            unbounded(a_out, m)
+def _rac_sides(net, partition: Partition) -> tuple[IndexedNetwork, dict, Callable]:
+    inet = from_rac(net)
+    on_a = set(partition.A)
+    side = {ix: (0 if t in on_a else 1) for ix, t in inet.meta["step"].items()}
 
-    for e in tn.get_all_nondangling(net.nodes):
-        u, v = net.node_id(e.node1), net.node_id(e.node2)
-        if u in hubs or v in hubs:
-            continue
-        undirected(u, v, e.dimension, e)
-    for t, legs in enumerate(net.input_edges, start=1):
-        for e in legs:
-            u = net.node_id(e.node1)
-            if u in hubs:
-                continue
-            undirected(u, side_terminal(t), e.dimension, e)
-    # the output leg is attached to neither terminal: the bound holds per output component
-    return _CutGraph(
-        labels,
-        np.asarray(src, dtype=np.int64),
-        np.asarray(dst, dtype=np.int64),
-        np.asarray(dim, dtype=np.int64),
-        tn_edges,
-        source,
-        sink,
-        hubs,
-    )
+    def label(rep: str, absorbed: int | None) -> tuple:
+        if absorbed is not None and net.tags[absorbed].role == "tie":
+            return ("tie", net.tags[absorbed].time)
+        return ("hyper", rep)
+
+    return inet, side, label
+
+
+def graph_to_networkx(cg: _CutGraph) -> nx.DiGraph:
+    """A cut graph as a networkx ``DiGraph`` (``capacity = log(dim)`` on bonds; gadget members unbounded)."""
+    g = nx.DiGraph()
+    g.add_nodes_from(label for i, label in enumerate(cg.labels) if i not in cg.tie_aux)  # gadgets replace hubs
+    for u, v, d, e in zip(cg.src.tolist(), cg.dst.tolist(), cg.dim.tolist(), cg.tn_edge):
+        a, b = cg.labels[u], cg.labels[v]
+        if d:
+            g.add_edge(a, b, capacity=math.log(d), dim=d, edge=e)
+        else:
+            g.add_edge(a, b, dim=0, edge=None)
+    return g
 
 
 def network_graph(net, partition: Partition | str = "start-end") -> nx.DiGraph:
-    """The cut graph of an explicit network as a networkx ``DiGraph``.
+    """The cut graph of an explicit RAC network as a networkx ``DiGraph``.
 
     Nodes are the network's node ids (positions in ``net.nodes``), the terminals ``"A"`` and ``"B"``, and
     ``("tie", t, "in")`` / ``("tie", t, "out")`` for Lawler's gadget of every tie with more than three legs. A
@@ -148,16 +171,7 @@ def network_graph(net, partition: Partition | str = "start-end") -> nx.DiGraph:
     (True, True)
     """
     partition = make_partition(net.T, partition)
-    cg = _build_cut_graph(net, partition)
-    g = nx.DiGraph()
-    g.add_nodes_from(label for i, label in enumerate(cg.labels) if i not in cg.tie_aux)  # gadgets replace hubs
-    for u, v, d, e in zip(cg.src.tolist(), cg.dst.tolist(), cg.dim.tolist(), cg.tn_edge):
-        a, b = cg.labels[u], cg.labels[v]
-        if d:
-            g.add_edge(a, b, capacity=math.log(d), dim=d, edge=e)
-        else:
-            g.add_edge(a, b, dim=0, edge=None)
-    return g
+    return graph_to_networkx(build_cut_graph(*_rac_sides(net, partition)))
 
 
 def _capacities(cg: _CutGraph, weights: dict[int, int]) -> np.ndarray:
@@ -269,7 +283,7 @@ def _exact_min_cut(cg: _CutGraph, solve: Callable[[dict[int, int]], tuple[int, n
         )
         return mask, counts, cert, 1
     if len(dims) != 2:
-        raise TnrnnError(f"exact min-cut supports at most two incommensurable bond dimensions, got {dims}")
+        return _cone_min_cut(cg, solve, dims)
     d1, d2 = dims
     rho = Fraction(math.log(d2) / math.log(d1))
     lo = hi = None
@@ -329,9 +343,15 @@ def network_mincut(net, partition: Partition | str = "start-end", *, solver: str
     >>> str(network_mincut(net, "start-end").value)   # min(R, M^(T/2)) = min(3, 4)
     '3'
     """
-    maxflow = _solver(solver)
     partition = make_partition(net.T, partition)
-    cg = _build_cut_graph(net, partition)
+    inet, side, label = _rac_sides(net, partition)
+    return _solve_cut(inet, side, solver=solver, gadget_label=label, form=net.form)
+
+
+def _solve_cut(net: IndexedNetwork, side: dict, *, solver: str, gadget_label=None, form: str = "network") -> CutResult:
+    """Exact min-cut of ``net`` with its open indices on the sides ``side`` gives (0 = A, 1 = B)."""
+    maxflow = _solver(solver)
+    cg = build_cut_graph(net, side, gadget_label)
     used = set()
 
     def solve(weights: dict[int, int]) -> tuple[int, np.ndarray]:
@@ -342,20 +362,107 @@ def network_mincut(net, partition: Partition | str = "start-end", *, solver: str
 
     mask, counts, cert, calls = _exact_min_cut(cg, solve)
     _, edges = _cut_counts(cg, mask)
-    sides = {}
-    n_net = len(net.nodes)
-    for i in range(n_net):
-        if i in cg.tie_aux:
-            sides[i] = "A" if mask[cg.tie_aux[i][0]] else "B"
-        else:
-            sides[i] = "A" if mask[i] else "B"
+    sides = {i: "A" if mask[cg.tie_aux.get(i, (i,))[0]] else "B" for i in range(len(net.tensors))}
     return CutResult(
         value=ExactCount.product(counts),
         edges=edges,
         method="explicit-" + "+".join(sorted(used)),
-        form=net.form,
+        form=form,
         sides=sides,
         counts=counts,
         certificate=cert,
         stats={"graph_nodes": cg.n, "graph_arcs": int(len(cg.src)), "maxflow_calls": calls},
     )
+
+
+def _cone_min_cut(cg: _CutGraph, solve: Callable[[dict[int, int]], tuple[int, np.ndarray]], dims: list[int]):
+    """Exact min-cut for any bond dimensions: integer weight vectors over primes whose cone holds the true one.
+
+    A cut's cost is ``sum_p x_p log p`` over the primes p of the dimensions (``x`` its prime-exponent vector), and
+    the logs of primes are linearly independent over Q, so the true weight vector ``lam = (log p)`` lies inside the
+    cone of weights for which the optimal ``x`` is optimal. With ``a_p = ceil(S lam_p) + 1`` and ``m = 2k`` (k
+    primes) the integer vectors ``a - m e_p`` span a cone holding ``lam`` (``a_p / lam_p >= S >= (sum a - m) /
+    sum lam``; float error in ``S lam_p`` stays far below the margin of 1 for ``S <= 2^40``). A cut optimal for
+    every one of them is optimal for every vector of their cone, hence at ``lam``. S grows until that holds.
+    """
+    import flint
+
+    factors = {d: dict((int(p), int(e)) for p, e in flint.fmpz(d).factor()) for d in dims}
+    primes = sorted({p for f in factors.values() for p in f})
+    k = len(primes)
+    calls = 0
+    for bits in range(12, 41, 4):
+        a = [math.ceil(2.0**bits * math.log(p)) + 1 for p in primes]
+        vectors = [[a[i] - (2 * k if i == j else 0) for i in range(k)] for j in range(k)]
+        centre = [sum(v[i] for v in vectors) for i in range(k)]
+
+        def weights(v: list[int]) -> dict[int, int]:
+            return {d: sum(e * v[primes.index(p)] for p, e in factors[d].items()) for d in dims}
+
+        _, mask = solve(weights(centre))
+        calls += 1
+        counts, _ = _cut_counts(cg, mask)
+        optimal = True
+        for v in vectors:
+            w = weights(v)
+            value, _ = solve(w)
+            calls += 1
+            if sum(counts.get(d, 0) * w[d] for d in dims) != value:
+                optimal = False
+                break
+        if optimal:
+            cert = (
+                f"bond dimensions {dims} over the primes {primes}: the cut is optimal for {k} integer weight vectors "
+                f"(scale 2^{bits}) whose cone holds the true log weights, hence at them"
+            )
+            return mask, counts, cert, calls
+    raise TnrnnError("could not certify the min-cut with integer weight cones (please report this case)")
+
+
+def explicit_mincut(net: Any, left: Any, right: Any = None, *, solver: str = "scipy") -> CutResult:
+    """Exact min-cut upper bound on the separation rank of any tensor network.
+
+    Parameters
+    ----------
+    net
+        Any network :func:`tnrnn.network.indexed.as_network` reads: a list of ``tensornetwork`` nodes, a quimb
+        ``TensorNetwork``, ``(equation, shapes)``, a RACNetwork. Values are not needed.
+    left, right
+        The open legs on each side: open index names, edge objects, or tensors (names, tags, node objects) whose
+        open legs they are. ``right`` defaults to every other open leg; open legs on neither side are free (the
+        bound then holds for every fixed value of them).
+    solver : str
+        A key of :data:`MAXFLOW_SOLVERS`.
+
+    Returns
+    -------
+    CutResult
+        ``edges`` are what the cut bonds came from (``tensornetwork`` Edges, or index names); ``sides`` maps
+        every tensor position to ``"A"`` or ``"B"``; ``form = "network"``.
+
+    Raises
+    ------
+    TnrnnError
+        Unreadable network, a selector naming no open leg, a leg on both sides, or an empty side.
+
+    Examples
+    --------
+    >>> cut = explicit_mincut(("ab,bc,cd->ad", [(2, 3), (3, 5), (5, 2)]), ["a"])
+    >>> str(cut.value), cut.edges
+    ('2', ['a'])
+    """
+    inet = as_network(net)
+    side = split_open(inet, left, right)
+    return _solve_cut(inet, side, solver=solver)
+
+
+def split_open(net: IndexedNetwork, left: Any, right: Any = None) -> dict:
+    """Open index -> 0 (left, A) or 1 (right, B); see :func:`explicit_mincut`."""
+    a = net.select_open(left, "left")
+    b = tuple(ix for ix in net.open if ix not in set(a)) if right is None else net.select_open(right, "right")
+    both = set(a) & set(b)
+    if both:
+        raise TnrnnError(f"open legs on both sides: {sorted(both)}")
+    if not a or not b:
+        raise TnrnnError("both sides need at least one open leg")
+    return {**{ix: 0 for ix in a}, **{ix: 1 for ix in b}}

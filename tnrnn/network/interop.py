@@ -1,0 +1,218 @@
+"""Exports and imports: quimb, einsum (opt_einsum / cotengra) and networkx views of any tensor network.
+
+Each function accepts whatever :func:`tnrnn.network.indexed.as_network` reads: a list of ``tensornetwork`` nodes,
+a quimb ``TensorNetwork``, ``(equation, shapes or arrays)``, a :class:`~tnrnn.network.build.RACNetwork` or an
+:class:`~tnrnn.network.indexed.IndexedNetwork`. Copy tensors become hyper-indices (quimb and opt_einsum both
+contract those natively). quimb is an optional dependency (``pip install tnrnn[interop]``), imported only here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import networkx as nx
+import numpy as np
+from opt_einsum import get_symbol
+
+from tnrnn.base.errors import TnrnnError
+from tnrnn.network.indexed import IndexedNetwork, IndexedTensor, as_network
+
+
+class EinsumExpr(NamedTuple):
+    """An einsum equation and its operands: ``opt_einsum.contract(expr.eq, *expr.arrays)``.
+
+    Attributes
+    ----------
+    eq : str
+        The equation, one symbol per index (``opt_einsum.get_symbol``), hyper-indices allowed.
+    arrays : list of numpy.ndarray
+        One array per operand.
+    """
+
+    eq: str
+    arrays: list
+
+    @property
+    def shapes(self) -> list:
+        """Shape of every operand (what cotengra's path finders take)."""
+        return [tuple(np.shape(a)) for a in self.arrays]
+
+
+def _dense(net: IndexedNetwork, i: int) -> np.ndarray:
+    """The values of tensor ``i`` (a copy tensor is built as a dense delta)."""
+    t = net.tensors[i]
+    if t.copy:
+        d = net.sizes[t.inds[0]] if t.inds else 1
+        out = np.zeros((d,) * len(t.inds))
+        out[(np.arange(d),) * len(t.inds)] = 1
+        return out
+    if t.data is None:
+        raise TnrnnError(f"tensor {t.name!r} holds no values (a structure-only network): give arrays")
+    return np.asarray(t.data)
+
+
+def to_einsum(net: Any) -> EinsumExpr:
+    """A network as one einsum expression, usable with ``opt_einsum.contract`` and cotengra.
+
+    Parameters
+    ----------
+    net
+        Any network :func:`tnrnn.network.indexed.as_network` reads (its tensors must hold values).
+
+    Returns
+    -------
+    EinsumExpr
+        ``(eq, arrays)``; the output lists the open legs in the network's order.
+
+    Raises
+    ------
+    TnrnnError
+        A tensor without values.
+
+    Examples
+    --------
+    >>> import numpy as np, opt_einsum as oe, tensornetwork as tn
+    >>> a, b = tn.Node(np.arange(6.0).reshape(2, 3)), tn.Node(np.ones((3, 2)))
+    >>> _ = a[1] ^ b[0]
+    >>> eq, arrays = to_einsum([a, b])
+    >>> eq, oe.contract(eq, *arrays).tolist()
+    ('ab,bc->ac', [[3.0, 3.0], [12.0, 12.0]])
+    """
+    net = as_network(net)
+    positions, inputs, output = net.einsum_form()
+    sym: dict = {}
+
+    def s(ix: str) -> str:
+        if ix not in sym:
+            sym[ix] = get_symbol(len(sym))
+        return sym[ix]
+
+    terms = ["".join(s(ix) for ix in ixs) for ixs in inputs]
+    eq = ",".join(terms) + "->" + "".join(s(ix) for ix in output)
+    return EinsumExpr(eq, [_dense(net, i) for i in positions])
+
+
+def to_quimb(net: Any):
+    """A network as a quimb ``TensorNetwork`` (copy tensors become hyper-indices; tags and names kept as tags).
+
+    Parameters
+    ----------
+    net
+        Any network :func:`tnrnn.network.indexed.as_network` reads (its tensors must hold values).
+
+    Returns
+    -------
+    quimb.tensor.TensorNetwork
+        Index names as in :class:`~tnrnn.network.indexed.IndexedNetwork`. quimb counts an index as outer when one
+        tensor carries it; an open leg that is also a hyper-index (a RAC grid form's tied input) is not, so
+        contract with ``output_inds=as_network(net).open`` to keep the legs in the network's order.
+
+    Raises
+    ------
+    TnrnnError
+        quimb is not installed, or a tensor holds no values.
+
+    Examples
+    --------
+    >>> import numpy as np, tensornetwork as tn
+    >>> a, b = tn.Node(np.eye(2), name="a"), tn.Node(np.eye(2), name="b")
+    >>> _ = a[1] ^ b[0]
+    >>> qtn = to_quimb([a, b])
+    >>> sorted(qtn.outer_inds()), sorted(qtn.tags)
+    (['e0', 'e2'], ['a', 'b'])
+    """
+    qtn = _quimb()
+    net = as_network(net)
+    positions, inputs, output = net.einsum_form()
+    tensors = []
+    for i, inds in zip(positions, inputs):
+        t = net.tensors[i]
+        tensors.append(qtn.Tensor(_dense(net, i), inds=inds, tags=set(t.tags) | {t.name}))
+    return qtn.TensorNetwork(tensors, virtual=True)
+
+
+def from_quimb(tn: Any, open: tuple | None = None) -> IndexedNetwork:
+    """An :class:`~tnrnn.network.indexed.IndexedNetwork` from a quimb ``TensorNetwork``.
+
+    Tensors keep quimb's tags (and are named by their first sorted tag, or ``T<k>``); the open legs are quimb's
+    ``outer_inds()`` unless ``open`` lists them (needed for an open hyper-index); indices carried by three or
+    more tensors are hyper-indices.
+
+    Raises
+    ------
+    TnrnnError
+        Not a quimb tensor network.
+
+    Examples
+    --------
+    >>> import numpy as np, quimb.tensor as qtn
+    >>> tn = qtn.Tensor(np.ones((2, 3)), ("a", "b"), {"A"}) & qtn.Tensor(np.ones((3, 4)), ("b", "c"), {"B"})
+    >>> net = from_quimb(tn)
+    >>> net.open, [t.name for t in net.tensors]
+    (('a', 'c'), ['A', 'B'])
+    """
+    if not (type(tn).__module__.startswith("quimb") and hasattr(tn, "tensors")):
+        raise TnrnnError(f"expected a quimb TensorNetwork, got {type(tn).__name__}")
+    tensors = []
+    sizes: dict = {}
+    used: set = set()
+    for k, t in enumerate(tn.tensors):
+        tags = frozenset(str(g) for g in t.tags)
+        name = min(tags) if tags else f"T{k}"
+        if name in used:
+            name = f"{name}#{k}"
+        used.add(name)
+        for ix, d in zip(t.inds, t.shape):
+            sizes[str(ix)] = int(d)
+        tensors.append(IndexedTensor(name, tuple(str(ix) for ix in t.inds), np.asarray(t.data), tags))
+    output = tuple(str(ix) for ix in (tn.outer_inds() if open is None else open))
+    return IndexedNetwork(tensors, sizes, output)
+
+
+def to_networkx(net: Any) -> nx.MultiGraph:
+    """The plain graph of a network: one node per tensor (tags as attributes), one edge per bond.
+
+    Parameters
+    ----------
+    net
+        Any network :func:`tnrnn.network.indexed.as_network` reads (values are not needed).
+
+    Returns
+    -------
+    networkx.MultiGraph
+        Tensor nodes are keyed by name with attributes ``kind="tensor"``, ``tags``, ``shape``, ``copy``,
+        ``group``; an index carried by three or more tensors (or by two and open) gets its own node
+        ``("hyper", index)`` (``kind="hyper"``), an open leg a node ``("open", index)`` (``kind="open"``).
+        Edges carry ``index`` and ``dim``.
+
+    Examples
+    --------
+    >>> g = to_networkx(("ab,bc,cd->ad", [(2, 3), (3, 3), (3, 2)]))
+    >>> [n for n, kind in g.nodes(data="kind") if kind == "tensor"], g.number_of_edges()
+    (['T0', 'T1', 'T2'], 4)
+    """
+    net = as_network(net)
+    g = nx.MultiGraph()
+    for i, t in enumerate(net.tensors):
+        g.add_node(t.name, kind="tensor", tags=sorted(t.tags), shape=net.shape(i), copy=t.copy, group=t.group)
+    open_set = set(net.open)
+    for ix, mem in net.members().items():
+        ends = [net.tensors[i].name for i in mem]
+        if ix in open_set:
+            g.add_node(("open", ix), kind="open")
+            ends.append(("open", ix))
+        if len(ends) == 2:
+            g.add_edge(ends[0], ends[1], index=ix, dim=net.sizes[ix])
+        elif len(ends) > 2:
+            g.add_node(("hyper", ix), kind="hyper", dim=net.sizes[ix])
+            for e in ends:
+                g.add_edge(("hyper", ix), e, index=ix, dim=net.sizes[ix])
+    return g
+
+
+def _quimb():
+    try:
+        import quimb.tensor as qtn
+    except ImportError as exc:  # optional extra
+        raise TnrnnError("quimb is not installed: pip install 'tnrnn[interop]'") from exc
+    return qtn
