@@ -270,7 +270,7 @@ def from_rac(net) -> IndexedNetwork:
     """An :class:`IndexedNetwork` from a :class:`~tnrnn.network.build.RACNetwork`.
 
     Tensors are named ``<role>_t<time>_l<layer>_c<copy>`` and tagged with their role, ``t<time>``, ``l<layer>``
-    and ``<role>[<layer>]``; weights shared over time form one group per role and layer; ``copy``/``tie`` nodes
+    and ``<role>[<layer>]``, and ``x<t>`` when they own an input leg of step t (``left=["x1", "x2"]``); weights shared over time form one group per role and layer; ``copy``/``tie`` nodes
     are copy tensors and the all-ones initial vectors are fixed. ``meta["step"]`` maps every open input index to
     its step, and the output leg is ``y``.
     """
@@ -297,10 +297,12 @@ def from_rac(net) -> IndexedNetwork:
             neighbours = {net.node_id(o) for e in net.nodes[i].edges for o in (e.node1, e.node2) if o is not None}
             fixed = bool(neighbours & copy_ids)  # the all-ones convention W_H h[0] = 1, not a weight
             group = None if fixed else f"h0[{tag.layer}]"
-        tags = frozenset({tag.role, f"t{tag.time}", f"l{tag.layer}", f"{tag.role}[{tag.layer}]"})
+        tags = {tag.role, f"t{tag.time}", f"l{tag.layer}", f"{tag.role}[{tag.layer}]"}
+        if any(step.get(ix) for ix in t.inds):
+            tags.add(f"x{tag.time}")  # owns an input leg of its step: select a step's legs by "x<t>"
         name = f"{tag.role}_t{tag.time}_l{tag.layer}_c{tag.copy}"
         data = None if (t.copy or tag.role in ("copy", "tie")) else t.data
-        tensors.append(IndexedTensor(name, inds, data, tags, tag.role in ("copy", "tie"), group, fixed))
+        tensors.append(IndexedTensor(name, inds, data, frozenset(tags), tag.role in ("copy", "tie"), group, fixed))
     sizes = {rename.get(ix, ix): d for ix, d in base.sizes.items()}
     origin = {rename.get(ix, ix): e for ix, e in base.origin.items()}
     aliases = {k: (rename.get(v, v) if isinstance(v, str) else v) for k, v in base.aliases.items()}
