@@ -17,6 +17,7 @@ TUTORIALS = ["rank_vs_depth", "network_cut", "memory_run", "capacity"]
 
 
 def main(names: list[str]) -> int:
+    """Run the named tutorials (all by default); write their output; 1 on the first failure."""
     for name in names or TUTORIALS:
         proc = subprocess.run([sys.executable, str(HERE / f"{name}.py")], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
