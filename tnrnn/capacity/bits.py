@@ -1,4 +1,4 @@
-"""Bits per parameter: how many random binary labels a cell can memorise (SCIENCE.md section 7).
+"""Bits per parameter: how many random binary labels a cell can memorise (Collins et al., ICLR 2017).
 
 One sweep point (:func:`bits_point`) is one cell at one parameter budget and one number of samples
 ``b = round(b_multiple * num_params)``. It trains every (learning rate, seed) pair of the point **at once**
@@ -6,19 +6,27 @@ One sweep point (:func:`bits_point`) is one cell at one parameter budget and one
 own data set and initialisation, and measures the accuracy ``p`` on the training set itself, then
 ``I = b (1 - H2(p))`` (:func:`tnrnn.capacity.info.stored_bits`).
 
+Stored bits can never exceed ``b``, so the search over ``b`` must go past the capacity. :class:`BitsStudy`
+runs the preset's ``b_multiples`` grid (reaching 8 samples per parameter) and then, per (cell, size), adds
+``b`` 25 % larger (:func:`next_multiple`) for as long as the stored bits at the largest ``b`` exceed those at
+the one before (:func:`search_status`): the search stops only when stored bits fall (or the 2^n_in distinct
+inputs run out), so the reported capacity is a maximum found inside the searched range, not a cap.
+
 :func:`summarize_bits` turns the sweep records into the study: for each (cell, size) the capacity is the
 maximum over the searched ``b`` and learning rates of the seed-mean ``I`` (the seed spread at that maximum is
-kept), bits per parameter = capacity / parameters, and the log-log slope of capacity against parameter count
-per cell (1 means capacity linear in the parameter count, as the paper finds). The training budget travels
-with every number (``training`` in the summary, the figure footer, the CLI output).
+kept), bits per parameter = capacity / parameters, the stored-bits curve against ``b`` with the reason the
+search stopped, and the log-log slope of capacity against parameter count per cell (1 means capacity linear
+in the parameter count, as the paper finds). The training budget travels with every number.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
@@ -29,9 +37,11 @@ import optax
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.capacity.info import stored_bits
+from tnrnn.capacity.presets import BITS
+from tnrnn.capacity.study import Option, Study
 from tnrnn.capacity.tasks import memorisation_set
 from tnrnn.capacity.vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
-from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params, width_for_budget
+from tnrnn.memory.cells import CELLS, apply_stack, check_cell, init_stack, num_params, width_for_budget
 
 POINT_TASK = "tnrnn.capacity.bits:bits_point"
 
@@ -190,60 +200,194 @@ def fit_slope(num_params: Sequence[float], capacity: Sequence[float]) -> float |
     return float(np.polyfit(xs, ys, 1)[0])
 
 
+def next_multiple(multiple: float) -> float:
+    """The next ``b`` multiple of the adaptive search: 25 % larger, rounded up to a whole number.
+
+    Examples
+    --------
+    >>> [next_multiple(m) for m in (8, 10, 13)]
+    [10.0, 13.0, 17.0]
+    """
+    return float(math.ceil(multiple * 1.25 - 1e-9))
+
+
+def search_status(curve: Sequence[tuple[float, float]], base: Sequence[float], *, num_params: int,
+                  n_in: int) -> tuple[float | None, str]:
+    """Where the adaptive ``b`` search of one (cell, size) stands: ``(next multiple or None, reason)``.
+
+    Parameters
+    ----------
+    curve : sequence of (b_multiple, stored bits)
+        Finished multiples with their best seed-mean stored bits, any order.
+    base : sequence of float
+        The preset grid, run in full first.
+    num_params, n_in : int
+        ``b`` may not exceed the ``2 ** n_in`` distinct inputs.
+
+    Returns
+    -------
+    next_multiple : float or None
+        The multiple to run next, or None when the search is over (or waits for the base grid).
+    reason : str
+
+    Examples
+    --------
+    >>> search_status([(2, 100), (4, 180), (8, 200)], [2, 4, 8], num_params=50, n_in=16)
+    (10.0, 'stored bits still rising at b = 8P')
+    >>> search_status([(2, 100), (4, 180), (8, 200), (10, 190)], [2, 4, 8], num_params=50, n_in=16)[1]
+    'stored bits fell from 200 at b = 8P to 190 at b = 10P'
+    """
+    done = dict(sorted((float(m), float(v)) for m, v in curve))
+    missing = [m for m in base if float(m) not in done]
+    if missing:
+        return None, "base grid unfinished (b = " + ", ".join(f"{m:g}P" for m in missing) + " missing)"
+    ms = list(done)
+    if len(ms) >= 2 and done[ms[-1]] <= done[ms[-2]]:
+        return None, (f"stored bits fell from {done[ms[-2]]:.4g} at b = {ms[-2]:g}P to {done[ms[-1]]:.4g} "
+                      f"at b = {ms[-1]:g}P")
+    nxt = next_multiple(ms[-1])
+    if round(nxt * num_params) > 2**n_in:
+        return None, f"b = {nxt:g}P would exceed the {2 ** n_in} distinct inputs of dimension {n_in}"
+    return nxt, f"stored bits still rising at b = {ms[-1]:g}P"
+
+
+def _size_groups(records: list[dict]) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        if r.get("status") == "ok" and r.get("result"):
+            res = r["result"]
+            groups.setdefault((res["cell"], res["depth"], res["budget"]), []).append(res)
+    return groups
+
+
+def _best_by_multiple(results: list[dict]) -> list[dict]:
+    """Per finished ``b`` multiple, the learning rate with the highest seed-mean stored bits."""
+    rows = []
+    for res in results:
+        best = None
+        for lr, runs in runs_by_learning_rate(res["runs"]).items():
+            entry = {"b_multiple": res["b_multiple"], "b": res["b"], "learning_rate": lr,
+                     "mean_bits": float(np.mean([r["bits"] for r in runs])),
+                     "mean_accuracy": float(np.mean([r["accuracy"] for r in runs])),
+                     "seed_bits": [r["bits"] for r in runs], "diverged": sum(r["diverged"] for r in runs)}
+            if best is None or entry["mean_bits"] > best["mean_bits"]:
+                best = entry
+        rows.append(best)
+    return sorted(rows, key=lambda e: e["b_multiple"])
+
+
 def summarize_bits(records: list[dict], training: dict) -> dict:
-    """Capacity per (cell, size), bits per parameter, and the fitted log-log slope per cell.
+    """Capacity per (cell, size), bits per parameter, the search curve and the fitted log-log slope per cell.
 
     Parameters
     ----------
     records : list of dict
         Sweep records of :func:`bits_point` (``tnrnn.sweep.run_sweep`` output).
     training : dict
-        The training budget to attach (steps, batch, learning-rate grid, b grid, seeds ...).
+        The study config (grid and training budget); attached as ``training``. Its ``b_multiples`` and
+        ``n_in`` give each search's stop reason.
 
     Returns
     -------
     dict
         ``sizes``: one entry per (cell, budget) with ``capacity_bits`` (max over b and lr of the seed-mean I),
-        ``bits_per_param``, the best ``b_multiple`` and ``learning_rate``, ``seed_bits`` at the best setting and
-        ``max_single_run_bits``; ``slopes`` per cell; ``curves``: seed-mean I per (cell, budget, b, lr);
-        ``errors``; ``training`` (with ``total_point_seconds``).
+        ``bits_per_param``, the best ``b_multiple`` and ``learning_rate``, ``seed_bits`` at the best setting,
+        ``max_single_run_bits``, ``search`` (best stored bits per searched multiple), ``stop_reason`` and
+        ``peak_inside`` (the maximum lies below the largest searched b); ``slopes`` per cell; ``errors``;
+        ``training`` (with ``total_point_seconds``).
     """
-    ok = [r["result"] for r in records if r.get("status") == "ok" and r.get("result")]
     errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
-    groups: dict[tuple, list[dict]] = {}
-    for res in ok:
-        groups.setdefault((res["cell"], res["depth"], res["budget"]), []).append(res)
-    sizes, curves = [], []
-    for (cell, depth, budget), results in sorted(groups.items(), key=lambda kv: (_order(kv[0][0]), kv[0][2])):
-        best = None
-        for res in results:
-            for lr, runs in runs_by_learning_rate(res["runs"]).items():
-                mean_bits = float(np.mean([r["bits"] for r in runs]))
-                entry = {"cell": cell, "depth": depth, "budget": budget, "num_params": res["num_params"],
-                         "b": res["b"], "b_multiple": res["b_multiple"], "learning_rate": lr,
-                         "mean_bits": mean_bits, "mean_accuracy": float(np.mean([r["accuracy"] for r in runs])),
-                         "seed_bits": [r["bits"] for r in runs], "diverged": sum(r["diverged"] for r in runs)}
-                curves.append(entry)
-                if best is None or mean_bits > best["mean_bits"]:
-                    best = entry
+    base = [float(m) for m in training.get("b_multiples", [])]
+    sizes = []
+    for (cell, depth, budget), results in sorted(_size_groups(records).items(),
+                                                 key=lambda kv: (_order(kv[0][0]), kv[0][1], kv[0][2])):
+        search = _best_by_multiple(results)
+        best = max(search, key=lambda e: e["mean_bits"])
         P = results[0]["num_params"]
+        _, reason = search_status([(e["b_multiple"], e["mean_bits"]) for e in search], base or
+                                  [search[0]["b_multiple"]], num_params=P, n_in=int(results[0].get("n_in", 16)))
         sizes.append({"cell": cell, "depth": depth, "budget": budget, "width": results[0]["width"],
                       "num_params": P, "capacity_bits": best["mean_bits"], "bits_per_param": best["mean_bits"] / P,
                       "best_b_multiple": best["b_multiple"], "best_learning_rate": best["learning_rate"],
                       "best_accuracy": best["mean_accuracy"], "seed_bits": best["seed_bits"],
                       "max_single_run_bits": max(max(r["bits"] for r in res["runs"]) for res in results),
-                      "b_multiples_searched": sorted({res["b_multiple"] for res in results})})
+                      "b_multiples_searched": [e["b_multiple"] for e in search],
+                      "search": [{k: e[k] for k in ("b_multiple", "b", "learning_rate", "mean_bits", "seed_bits")}
+                                 for e in search],
+                      "stop_reason": reason, "peak_inside": best["b_multiple"] < search[-1]["b_multiple"]})
     slopes = {}
     for cell in dict.fromkeys(s["cell"] for s in sizes):
         rows = [s for s in sizes if s["cell"] == cell]
         slopes[cell] = fit_slope([s["num_params"] for s in rows], [s["capacity_bits"] for s in rows])
     seconds = sum(float(r.get("seconds") or 0.0) for r in records)
-    return {"study": "bits_per_parameter", "sizes": sizes, "slopes": slopes, "curves": curves, "errors": errors,
+    return {"study": "bits_per_parameter", "sizes": sizes, "slopes": slopes, "errors": errors,
             "training": {**training, "total_point_seconds": seconds}}
 
 
-_ORDER = ("rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn", "rac")
-
-
 def _order(cell: str) -> int:
-    return _ORDER.index(cell) if cell in _ORDER else len(_ORDER)
+    return CELLS.index(cell) if cell in CELLS else len(CELLS)
+
+
+def _grid_points(config: dict, records: list[dict]) -> list[dict]:
+    """The base grid, plus each size's finished extensions and, while its stored bits rise, the next one."""
+    training = {k: v for k, v in config.items() if k not in _GRID_KEYS}
+    points = bits_points(config["cells"], config["budgets"], config["b_multiples"], **training)
+    if not config.get("adaptive"):
+        return points
+    base = [float(m) for m in config["b_multiples"]]
+    groups = _size_groups(records)
+    extra = []
+    for first in {(p["cell"], p["depth"], p["budget"]): p for p in points}.values():
+        results = groups.get((first["cell"], first["depth"], first["budget"]), [])
+        search = _best_by_multiple(results)
+        ext = sorted({e["b_multiple"] for e in search} - set(base))
+        if search:
+            nxt, _ = search_status([(e["b_multiple"], e["mean_bits"]) for e in search], base,
+                                   num_params=results[0]["num_params"], n_in=int(config.get("n_in", 16)))
+            ext += [nxt] if nxt is not None else []
+        extra += [{**first, "b_multiple": float(m)} for m in ext]
+    return points + extra
+
+
+_GRID_KEYS = ("cells", "budgets", "b_multiples", "adaptive")
+
+
+class BitsStudy(Study):
+    """Bits per parameter with the adaptive ``b`` search (``tnrnn capacity bits``)."""
+
+    name = "bits"
+    help = "bits per parameter on the memorisation task (b searched until stored bits fall)"
+    description = ("Memorise b random binary labels; stored bits I = b(1 - H2(p)); capacity = max over b and the "
+                   "learning rates; b grows past the preset grid while the stored bits still rise.")
+    point_task = POINT_TASK
+    presets = BITS
+    options = (
+        Option("--cells", "cells", "cells", "comma-separated cells (+RNN runs at depth 2)"),
+        Option("--budgets", "budgets", "int_list", "parameter budgets, e.g. 250,1000"),
+        Option("--b-multiples", "b_multiples", "float_list", "samples per parameter searched first"),
+        Option("--lrs", "learning_rates", "float_list", "learning-rate grid (trained together)"),
+        Option("--seeds", "seeds", "seed_list", "seeds (data set and initialisation)"),
+        Option("--steps", "steps", "int", "Adam steps per point"),
+        Option("--batch-size", "batch_size", "int", "minibatch size (the whole set when >= b)"),
+        Option("--n-in", "n_in", "int", "input dimension"),
+    )
+
+    def points(self, config: dict, records: list[dict]) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        return _grid_points(config, records)
+
+    def summary(self, records: list[dict], config: dict) -> dict:
+        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        return summarize_bits(records, {**config, "optimizer": "adam (cosine to 0.1 lr)", "clip_norm": 10.0})
+
+    def table(self, summary: dict) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        keys = ("cell", "depth", "num_params", "capacity_bits", "bits_per_param", "best_b_multiple",
+                "best_learning_rate", "peak_inside", "stop_reason")
+        return [{k: s[k] for k in keys} for s in summary["sizes"]]
+
+    def plot(self, summary: dict, path: str | os.PathLike) -> Path:
+        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        from tnrnn.capacity.plots import plot_bits
+
+        return plot_bits(summary, path)

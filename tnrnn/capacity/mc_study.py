@@ -9,7 +9,9 @@ normal matrix). :func:`summarize_mc` groups the records for the figure and JSON.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,8 @@ from tnrnn.capacity.mc import (
     random_network,
     state_covariance,
 )
+from tnrnn.capacity.presets import MC
+from tnrnn.capacity.study import Option, Study
 
 POINT_TASK = "tnrnn.capacity.mc_study:mc_point"
 
@@ -144,3 +148,45 @@ def summarize_mc(records: list[dict], training: dict) -> dict:
     seconds = sum(float(r.get("seconds") or 0.0) for r in records)
     return {"study": "memory_capacity", "rows": rows, "curves": curves, "errors": errors,
             "training": {**training, "total_point_seconds": seconds}}
+
+
+_GRID_KEYS = ("sizes", "kinds", "seeds")
+
+
+class MCStudy(Study):
+    """Jaeger's memory capacity of frozen random networks (``tnrnn capacity mc``)."""
+
+    name = "mc"
+    help = "Jaeger memory capacity of frozen random networks, Lyapunov vs measured"
+    description = ("Memory capacity of linear and tanh networks against N: exact (discrete Lyapunov), measured "
+                   "on held-out data, and the Fisher memory total.")
+    point_task = POINT_TASK
+    presets = MC
+    options = (
+        Option("--sizes", "sizes", "int_list", "units N, e.g. 5,10,20,50"),
+        Option("--kinds", "kinds", "names", "orthogonal,gaussian"),
+        Option("--seeds", "seeds", "seed_list", "seeds"),
+        Option("--spectral-radius", "spectral_radius", "radius", "spectral radius in (0, 1)"),
+        Option("--train-steps", "train_steps", "int", "steps the readouts are fitted on"),
+        Option("--test-steps", "test_steps", "int", "held-out steps the r^2 is measured on"),
+    )
+
+    def points(self, config: dict, records: list[dict]) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        measure = {k: v for k, v in config.items() if k not in _GRID_KEYS}
+        return mc_points(config["sizes"], config["kinds"], config["seeds"], **measure)
+
+    def summary(self, records: list[dict], config: dict) -> dict:
+        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        return summarize_mc(records, {**config, "tanh_input_scale": 0.5, "ridge": 1e-8})
+
+    def table(self, summary: dict) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        keys = ("kind", "n", "analytic", "analytic_noisy", "empirical_linear", "empirical_tanh", "fisher_total")
+        return [{k: r[k] for k in keys} for r in summary["rows"]]
+
+    def plot(self, summary: dict, path: str | os.PathLike) -> Path:
+        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        from tnrnn.capacity.plots import plot_mc
+
+        return plot_mc(summary, path)

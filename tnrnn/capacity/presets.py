@@ -1,10 +1,17 @@
-"""Budgets of the four capacity studies: ``quick`` (a smoke run of about a minute each) and ``full``.
+"""Budgets of the four capacity studies: ``quick`` (a smoke run of about a minute each), ``full`` and ``long``.
 
-Each preset is a dict with the grid (cells, sizes ...) and the training budget of every point. The CLI
-(``tnrnn capacity STUDY --quick|--full``) starts from a preset and lets flags override single entries.
+Each preset is one flat dict: the grid (cells, sizes ...) and the training budget of every point. The CLI
+(``tnrnn capacity STUDY --quick|--full|--long``) starts from a preset and lets flags override single entries
+(:meth:`tnrnn.capacity.study.Study.config`).
 
-Measured run times of the ``full`` presets (one sweep worker, on the project's 2-core CPU shared with other
-jobs, load average about 4 to 6; these runs produced ``diagrams/capacity_*``):
+The ``bits`` presets search ``b`` adaptively: the ``b_multiples`` grid (reaching 8 samples per parameter),
+then ever larger ``b`` while the stored bits still rise (:mod:`tnrnn.capacity.bits`). The ``long`` bits
+preset (RNN and GRU at about 250 and 1000 parameters, 3 seeds, 20000 Adam steps) and the ``full``
+trainability preset (50 draws per cell and depth, depths 1 to 8) are the ones run for issue 12; their run
+times are in their JSON summaries (``training.total_point_seconds`` and ``training.wall_seconds``).
+
+Measured run times of the earlier ``full`` presets (fixed b = 2P, 3P; trainability with 12 draws at depths
+1, 2, 4; one sweep worker, on the project's 2-core CPU shared with other jobs, load average about 4 to 6):
 
 * ``bits``: 36 points (6 cells x budgets 300, 1000, 2000 x b = 2, 3 times the parameter count), each
   training 3 learning rates x 2 seeds at once for 2500 Adam steps of batch 256: 28.0 min wall for 33 points
@@ -29,57 +36,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from tnrnn.base.errors import TnrnnError
-
-STUDIES = ("bits", "units", "mc", "trainability")
-
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "bits": {
-        "quick": {"cells": ["rnn", "gru"], "budgets": [100, 300], "b_multiples": [1, 2],
-                  "training": {"learning_rates": [1e-2], "seeds": [0], "steps": 300, "batch_size": 128,
-                               "n_in": 12, "chunk": 150}},
-        "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn"], "budgets": [300, 1000, 2000],
-                 "b_multiples": [2, 3],
-                 "training": {"learning_rates": [3e-3, 1e-2, 3e-2], "seeds": [0, 1], "steps": 2500,
-                              "batch_size": 256, "n_in": 16, "chunk": 500}},
-    },
-    "units": {
-        "quick": {"cells": ["rnn", "gru"], "units": [2, 4, 8],
-                  "training": {"n_in": 8, "delay": 3, "learning_rates": [1e-2], "seeds": [0], "steps": 300,
-                               "batch_size": 64, "eval_batch_size": 1024, "chunk": 150}},
-        "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm"], "units": [2, 4, 8, 12, 16, 24],
-                 "training": {"n_in": 16, "delay": 5, "learning_rates": [3e-3, 1e-2], "seeds": [0, 1],
-                              "steps": 2000, "batch_size": 128, "eval_batch_size": 4096, "chunk": 500}},
-    },
-    "mc": {
-        "quick": {"sizes": [5, 10, 20], "kinds": ["orthogonal", "gaussian"], "seeds": [0],
-                  "training": {"spectral_radius": 0.95, "train_steps": 5000, "test_steps": 5000, "washout": 200}},
-        "full": {"sizes": [5, 10, 20, 50, 100], "kinds": ["orthogonal", "gaussian"], "seeds": [0],
-                 "training": {"spectral_radius": 0.95, "train_steps": 20000, "test_steps": 20000, "washout": 500}},
-    },
-    "trainability": {
-        "quick": {"cells": ["rnn", "gru"], "depths": [1, 2],
-                  "training": {"budget": 500, "draws": 4, "steps": 100, "batch_size": 16, "time": 20,
-                               "eval_batch_size": 128, "chunk": 50}},
-        "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn"], "depths": [1, 2, 4],
-                 "training": {"budget": 2000, "draws": 12, "steps": 600, "batch_size": 32, "time": 30,
-                              "eval_batch_size": 512, "chunk": 200}},
-    },
+BITS: dict[str, dict[str, Any]] = {
+    "quick": {"cells": ["rnn", "gru"], "budgets": [100, 300], "b_multiples": [1, 2], "adaptive": False,
+              "learning_rates": [1e-2], "seeds": [0], "steps": 300, "batch_size": 128, "n_in": 12, "chunk": 150},
+    "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn"], "budgets": [300, 1000, 2000],
+             "b_multiples": [2, 4, 6, 8], "adaptive": True, "learning_rates": [3e-3, 1e-2, 3e-2], "seeds": [0, 1],
+             "steps": 2500, "batch_size": 256, "n_in": 16, "chunk": 500},
+    "long": {"cells": ["rnn", "gru"], "budgets": [250, 1000], "b_multiples": [2, 4, 6, 8], "adaptive": True,
+             "learning_rates": [3e-3, 1e-2], "seeds": [0, 1, 2], "steps": 20000, "batch_size": 256, "n_in": 16,
+             "chunk": 2000},
 }
 
+UNITS: dict[str, dict[str, Any]] = {
+    "quick": {"cells": ["rnn", "gru"], "units": [2, 4, 8], "n_in": 8, "delay": 3, "learning_rates": [1e-2],
+              "seeds": [0], "steps": 300, "batch_size": 64, "eval_batch_size": 1024, "chunk": 150},
+    "full": {"cells": ["rnn", "irnn", "ugrnn", "gru", "lstm"], "units": [2, 4, 8, 12, 16, 24], "n_in": 16,
+             "delay": 5, "learning_rates": [3e-3, 1e-2], "seeds": [0, 1], "steps": 2000, "batch_size": 128,
+             "eval_batch_size": 4096, "chunk": 500},
+}
 
-def preset(study: str, name: str) -> dict[str, Any]:
-    """A deep copy of one preset.
+MC: dict[str, dict[str, Any]] = {
+    "quick": {"sizes": [5, 10, 20], "kinds": ["orthogonal", "gaussian"], "seeds": [0], "spectral_radius": 0.95,
+              "train_steps": 5000, "test_steps": 5000, "washout": 200},
+    "full": {"sizes": [5, 10, 20, 50, 100], "kinds": ["orthogonal", "gaussian"], "seeds": [0],
+             "spectral_radius": 0.95, "train_steps": 20000, "test_steps": 20000, "washout": 500},
+}
 
-    Examples
-    --------
-    >>> preset("units", "quick")["units"]
-    [2, 4, 8]
-    """
-    import copy
-
-    if study not in PRESETS:
-        raise TnrnnError(f"study must be one of {', '.join(STUDIES)}, got {study!r}")
-    if name not in PRESETS[study]:
-        raise TnrnnError(f"preset must be quick or full, got {name!r}")
-    return copy.deepcopy(PRESETS[study][name])
+TRAINABILITY: dict[str, dict[str, Any]] = {
+    "quick": {"cells": ["rnn", "gru"], "depths": [1, 2], "budget": 500, "draws": 4, "steps": 100,
+              "batch_size": 16, "time": 20, "eval_batch_size": 128, "chunk": 50},
+    "full": {"cells": ["rnn", "gru", "plusrnn"], "depths": [1, 2, 8], "budget": 2000, "draws": 50, "steps": 600,
+             "batch_size": 32, "time": 30, "eval_batch_size": 512, "chunk": 200},
+}

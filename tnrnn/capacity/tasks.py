@@ -1,4 +1,4 @@
-"""Seeded data generators of the capacity studies (SCIENCE.md section 7).
+"""Seeded data generators of the capacity studies (Collins, Sohl-Dickstein and Sussillo, ICLR 2017).
 
 * :func:`memorisation_set`: ``b`` distinct random binary (+-1) input vectors fed at step 1 and a random
   binary label read out at the last step (step 5 by default); the labels are exactly balanced (as many 0 as
@@ -177,6 +177,7 @@ class ParenthesesCounting:
 
     @property
     def n_in(self) -> int:
+        """Input symbols: an opening and a closing one per type, then the noise symbols."""
         return 2 * self.types + self.noise
 
     @property
@@ -192,6 +193,79 @@ class ParenthesesCounting:
     def describe(self) -> dict:
         """Parameters as a JSON-ready dict."""
         return {"task": self.name, **asdict(self)}
+
+    def label_distribution(self) -> np.ndarray:
+        """Exact law of one type's target at every step: array ``(time, classes)``, rows summing to 1.
+
+        A type's count is a random walk reflected at 0: each step it opens with probability ``1/n_in``,
+        closes with ``1/n_in`` (ignored at 0) and stays otherwise; the target saturates at ``max_count``.
+        Every type has the same law. The recursion is over the count (0 .. time), so it costs
+        ``O(time^2)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``P[t, c]`` = probability that the target at step ``t + 1`` is ``c``.
+
+        Raises
+        ------
+        TnrnnError
+            ``time`` over 20000 (the recursion would take minutes).
+
+        Examples
+        --------
+        >>> P = ParenthesesCounting(time=2, types=1, noise=0, max_count=3).label_distribution()
+        >>> P.tolist()  # one step: open (count 1) or close (ignored, 0), each 1/2
+        [[0.5, 0.5, 0.0, 0.0], [0.5, 0.25, 0.25, 0.0]]
+        """
+        if self.time > 20000:
+            raise TnrnnError(f"the exact label law needs time <= 20000 (O(time^2) work), got {self.time}")
+        p = 1.0 / self.n_in
+        count = np.zeros(self.time + 2)
+        count[0] = 1.0
+        rows = []
+        for _ in range(self.time):
+            nxt = (1.0 - 2.0 * p) * count
+            nxt[1:] += p * count[:-1]  # open
+            nxt[:-1] += p * count[1:]  # close
+            nxt[0] += p * count[0]  # a close at 0 is ignored
+            count = nxt
+            row = count[: self.classes].copy()
+            row[-1] += count[self.classes:].sum()  # saturation at max_count
+            rows.append(row)
+        return np.array(rows)
+
+    def no_learning_loss(self, targets=None) -> float:
+        """Cross-entropy (nats) of the predictor that ignores the input and outputs the per-step label law.
+
+        Parameters
+        ----------
+        targets : array (B, time, types), optional
+            Score the predictor on these labels (e.g. a held-out batch); default its expected loss, the mean
+            over steps of the entropy of :meth:`label_distribution` (the same for every type).
+
+        Returns
+        -------
+        float
+            Mean per step and type, in nats, comparable with the training loss.
+
+        Examples
+        --------
+        >>> task = ParenthesesCounting(time=1, types=1, noise=0, max_count=2)
+        >>> round(task.no_learning_loss(), 6) == round(float(np.log(2)), 6)  # count 0 or 1, each 1/2
+        True
+        """
+        P = self.label_distribution()
+        if targets is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ent = -np.where(P > 0, P * np.log(P), 0.0).sum(axis=1)
+            return float(ent.mean())
+        y = np.asarray(targets)
+        if y.ndim != 3 or y.shape[1:] != (self.time, self.types):
+            raise TnrnnError(f"targets must have shape (batch, {self.time}, {self.types}), got {y.shape}")
+        steps = np.arange(self.time)[None, :, None]
+        with np.errstate(divide="ignore"):
+            return float(-np.log(P[steps, y]).mean())
 
     def sample(self, key, batch: int) -> CountBatch:
         """Draw ``batch`` sequences (deterministic in ``key``; an int is a seed)."""

@@ -1,4 +1,4 @@
-"""Trainability: random hyperparameter draws per (cell, depth) on parentheses counting (SCIENCE.md section 7).
+"""Trainability: random hyperparameter draws per (cell, depth) on parentheses counting (Collins et al. 2017).
 
 For each (cell, depth) the same ``draws`` random hyperparameter settings are trained **at once** (vmapped;
 one jitted program per point) on :class:`~tnrnn.capacity.tasks.ParenthesesCounting` at a fixed parameter
@@ -12,9 +12,13 @@ budget. Each draw samples, independently:
 
 The draws depend only on ``draw_seed`` and the draw index, so every (cell, depth) sees the same settings.
 A draw **failed** when its training diverged (a non-finite loss or gradient; the member is then frozen at
-its last finite parameters) or its final held-out loss is above its initial held-out loss.
-:func:`summarize_trainability` reports per (cell, depth) the failed fraction, and the median and best final
-loss with failed-by-divergence draws counted as ``+inf`` (so a median of ``inf`` says more than half
+its last finite parameters) or its final held-out loss is above its initial held-out loss. A draw **learned
+nothing** when it diverged or its final held-out loss is not below the **no-learning baseline**: the loss,
+on the same held-out batch, of the predictor that ignores the input and outputs the per-step label law
+(:meth:`~tnrnn.capacity.tasks.ParenthesesCounting.no_learning_loss`; about 1.42 nats for T = 30, 2 types,
+2 noise symbols, counts to 5, far below the ln 6 of a uniform guess). :func:`summarize_trainability`
+reports per (cell, depth) the fractions diverged, above initial loss, and above the baseline, and the
+median and best final loss with diverged draws counted as ``+inf`` (a median of ``inf`` says more than half
 diverged).
 """
 
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -33,9 +39,11 @@ import optax
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.validate import check_positive_int
+from tnrnn.capacity.presets import TRAINABILITY
+from tnrnn.capacity.study import Option, Study
 from tnrnn.capacity.tasks import CountBatch, ParenthesesCounting
 from tnrnn.capacity.vtrain import evaluate_members, stack_init, train_members
-from tnrnn.memory.cells import apply_stack, check_cell, init_stack, width_for_budget
+from tnrnn.memory.cells import CELLS, apply_stack, check_cell, init_stack, num_params, width_for_budget
 
 POINT_TASK = "tnrnn.capacity.trainability:trainability_point"
 
@@ -114,8 +122,10 @@ def trainability_point(
     Returns
     -------
     dict
-        ``cell, depth, width, num_params, budget, task`` and ``runs``: per draw its hyperparameters,
-        ``initial_loss``, ``final_loss``, ``final_accuracy``, ``diverged``, ``failed``; ``train_seconds``.
+        ``cell, depth, width, num_params, budget, task``, ``baseline_loss`` (the no-learning predictor scored
+        on the held-out batch) and ``baseline_loss_expected`` (its expected loss), and ``runs``: per draw its
+        hyperparameters, ``initial_loss``, ``final_loss``, ``final_accuracy``, ``diverged``, ``failed``,
+        ``learned_nothing``; ``train_seconds``.
 
     Examples
     --------
@@ -124,8 +134,6 @@ def trainability_point(
     >>> len(r["runs"]), sorted(r["runs"][0])[:3]
     (2, ['clip', 'diverged', 'failed'])
     """
-    from tnrnn.memory.cells import num_params
-
     cell = check_cell(cell)
     task = ParenthesesCounting(time=time, types=types, noise=noise, max_count=max_count)
     width = width_for_budget(cell, task.n_in, depth, task.n_out, budget)
@@ -139,6 +147,7 @@ def trainability_point(
     before = evaluate_members(params, data, hp, eval_fn)
     out = train_members(params, None, hp, loss_fn, steps=steps, seed=draw_seed, chunk=chunk)
     after = evaluate_members(out["params"], data, hp, eval_fn)
+    baseline = task.no_learning_loss(np.asarray(held.targets))
     runs = []
     for i in range(draws):
         init_loss, final = float(before["loss"][i]), float(after["loss"][i])
@@ -147,10 +156,12 @@ def trainability_point(
                      "init_scale": float(hp["init_scale"][i]), "initial_loss": init_loss,
                      "final_loss": final if math.isfinite(final) else None,
                      "final_accuracy": float(after["accuracy"][i]), "diverged": diverged,
-                     "failed": diverged or not (final <= init_loss)})
+                     "failed": diverged or not (final <= init_loss),
+                     "learned_nothing": diverged or not (final < baseline)})
     return {"cell": cell, "depth": int(depth), "width": int(width),
             "num_params": num_params(cell, task.n_in, width, depth, task.n_out), "budget": int(budget),
-            "task": task.describe(), "runs": runs, "train_seconds": out["seconds"]}
+            "task": task.describe(), "baseline_loss": baseline, "baseline_loss_expected": task.no_learning_loss(),
+            "runs": runs, "train_seconds": out["seconds"]}
 
 
 def trainability_points(cells: Sequence[str], depths: Sequence[int], **training: Any) -> list[dict]:
@@ -177,39 +188,99 @@ def trainability_points(cells: Sequence[str], depths: Sequence[int], **training:
     return pts
 
 
+def _row(res: dict) -> dict:
+    runs = res["runs"]
+    n = len(runs)
+    finals = np.array([math.inf if r["diverged"] or r["final_loss"] is None else r["final_loss"] for r in runs])
+    base = res.get("baseline_loss")
+    live = [r for r in runs if not r["diverged"]]
+    row = {
+        "cell": res["cell"], "depth": res["depth"], "width": res["width"], "num_params": res["num_params"],
+        "draws": n, "baseline_loss": base,
+        "diverged_fraction": (n - len(live)) / n,
+        "above_initial_fraction": sum(r["failed"] for r in live) / n,
+        "failed_fraction": sum(r["failed"] for r in runs) / n,
+        "median_final_loss": float(np.median(finals)),
+        "best_final_loss": float(np.min(finals)),
+        "best_accuracy": max((r["final_accuracy"] for r in live), default=None),
+        "median_initial_loss": float(np.median([r["initial_loss"] for r in runs])),
+    }
+    if base is not None:
+        row["above_baseline_fraction"] = sum(not (r["final_loss"] < base) for r in live) / n
+        row["learned_nothing_fraction"] = (n - len(live)) / n + row["above_baseline_fraction"]
+    return row
+
+
 def summarize_trainability(records: list[dict], training: dict) -> dict:
-    """Failed fraction, median and best final loss per (cell, depth).
+    """Fractions diverged / above initial loss / above the no-learning baseline, median and best final loss.
+
+    Parameters
+    ----------
+    records : list of dict
+        Sweep records of :func:`trainability_point`.
+    training : dict
+        The study config, attached as ``training``.
 
     Returns
     -------
     dict
-        ``rows``: per (cell, depth) ``draws, diverged_fraction, above_initial_fraction, failed_fraction,
-        median_final_loss, best_final_loss, best_accuracy, median_initial_loss, width, num_params``;
-        ``errors``; ``training``.
+        ``rows``: per (cell, depth) ``draws, baseline_loss, diverged_fraction, above_initial_fraction,
+        above_baseline_fraction`` (not diverged, final loss >= baseline), ``learned_nothing_fraction``
+        (diverged or above the baseline), ``failed_fraction`` (diverged or above initial), ``median_final_loss,
+        best_final_loss, best_accuracy, median_initial_loss, width, num_params``; ``baseline_loss`` (expected,
+        of the task); ``errors``; ``training``.
     """
     ok = [r["result"] for r in records if r.get("status") == "ok" and r.get("result")]
     errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
-    rows = []
-    for res in ok:
-        runs = res["runs"]
-        n = len(runs)
-        finals = np.array([math.inf if r["diverged"] or r["final_loss"] is None else r["final_loss"] for r in runs])
-        rows.append({
-            "cell": res["cell"], "depth": res["depth"], "width": res["width"], "num_params": res["num_params"],
-            "draws": n,
-            "diverged_fraction": sum(r["diverged"] for r in runs) / n,
-            "above_initial_fraction": sum((not r["diverged"]) and r["failed"] for r in runs) / n,
-            "failed_fraction": sum(r["failed"] for r in runs) / n,
-            "median_final_loss": float(np.median(finals)),
-            "best_final_loss": float(np.min(finals)),
-            "best_accuracy": max(r["final_accuracy"] for r in runs if not r["diverged"]) if any(
-                not r["diverged"] for r in runs) else None,
-            "median_initial_loss": float(np.median([r["initial_loss"] for r in runs])),
-        })
-    rows.sort(key=lambda r: (_ORDER.index(r["cell"]) if r["cell"] in _ORDER else 99, r["depth"]))
+    rows = sorted((_row(res) for res in ok),
+                  key=lambda r: (CELLS.index(r["cell"]) if r["cell"] in CELLS else 99, r["depth"]))
+    expected = next((res.get("baseline_loss_expected") for res in ok), None)
     seconds = sum(float(r.get("seconds") or 0.0) for r in records)
-    return {"study": "trainability", "rows": rows, "errors": errors,
+    return {"study": "trainability", "rows": rows, "baseline_loss": expected, "errors": errors,
             "training": {**training, "total_point_seconds": seconds}}
 
 
-_ORDER = ("rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn", "rac")
+_GRID_KEYS = ("cells", "depths")
+
+
+class TrainabilityStudy(Study):
+    """Random hyperparameter draws per (cell, depth) on parentheses counting (``tnrnn capacity trainability``)."""
+
+    name = "trainability"
+    help = "random hyperparameter draws per cell and depth (parentheses counting)"
+    description = ("Train random hyperparameter draws per (cell, depth) on parentheses counting; fractions "
+                   "diverged, above initial loss and above the no-learning baseline; median and best final loss.")
+    point_task = POINT_TASK
+    presets = TRAINABILITY
+    options = (
+        Option("--cells", "cells", "cells", "comma-separated cells"),
+        Option("--depths", "depths", "int_list", "e.g. 1,2,8"),
+        Option("--draws", "draws", "int", "random draws per (cell, depth)"),
+        Option("--steps", "steps", "int", "Adam steps per draw"),
+        Option("--budget", "budget", "int", "parameter budget"),
+        Option("--time", "time", "int", "sequence length"),
+    )
+
+    def points(self, config: dict, records: list[dict]) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        training = {k: v for k, v in config.items() if k not in _GRID_KEYS}
+        points = trainability_points(config["cells"], config["depths"], **training)
+        if not points:
+            raise TnrnnError("no (cell, depth) to run: the +RNN needs depth >= 2")
+        return points
+
+    def summary(self, records: list[dict], config: dict) -> dict:
+        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        return summarize_trainability(records, config)
+
+    def table(self, summary: dict) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        keys = ("cell", "depth", "num_params", "draws", "diverged_fraction", "above_initial_fraction",
+                "above_baseline_fraction", "median_final_loss", "best_final_loss", "baseline_loss")
+        return [{k: r.get(k) for k in keys} for r in summary["rows"]]
+
+    def plot(self, summary: dict, path: str | os.PathLike) -> Path:
+        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        from tnrnn.capacity.plots import plot_trainability
+
+        return plot_trainability(summary, path)

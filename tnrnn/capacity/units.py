@@ -1,4 +1,4 @@
-"""Per-unit memory: single-shot recall of one random vector after a delay (SCIENCE.md section 7).
+"""Per-unit memory: single-shot recall of one random vector after a delay (Collins et al., ICLR 2017).
 
 One standard-normal ``n_in``-vector is presented at step 1, zeros follow, and a linear readout must give the
 vector back ``delay`` steps later. A network whose state carries N real numbers can keep at most N of the
@@ -14,8 +14,10 @@ per (cell, N), the learning rate with the lowest seed-mean error (the search), a
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -24,6 +26,8 @@ import numpy as np
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.validate import check_positive_int
+from tnrnn.capacity.presets import UNITS
+from tnrnn.capacity.study import Option, Study
 from tnrnn.capacity.tasks import _recall
 from tnrnn.capacity.vtrain import evaluate_members, lr_seed_members, runs_by_learning_rate, stack_init, train_members
 from tnrnn.memory.cells import apply_stack, check_cell, init_stack, num_params
@@ -155,3 +159,46 @@ def summarize_units(records: list[dict], training: dict) -> dict:
     seconds = sum(float(r.get("seconds") or 0.0) for r in records)
     return {"study": "per_unit_memory", "curves": curves, "errors": errors,
             "training": {**training, "total_point_seconds": seconds}}
+
+
+_GRID_KEYS = ("cells", "units")
+
+
+class UnitsStudy(Study):
+    """Per-unit memory (``tnrnn capacity units``)."""
+
+    name = "units"
+    help = "per-unit memory: single-shot recall error against units"
+    description = ("Recall one random n_in-vector after a delay; normalised error against N, beside "
+                   "max(0, 1 - N/n_in).")
+    point_task = POINT_TASK
+    presets = UNITS
+    options = (
+        Option("--cells", "cells", "cells", "comma-separated cells"),
+        Option("--units", "units", "int_list", "hidden units N, e.g. 2,4,8,16"),
+        Option("--n-in", "n_in", "int", "input dimension"),
+        Option("--delay", "delay", "int", "steps between the vector and its recall"),
+        Option("--lrs", "learning_rates", "float_list", "learning-rate grid (trained together)"),
+        Option("--seeds", "seeds", "seed_list", "seeds"),
+        Option("--steps", "steps", "int", "Adam steps per point"),
+    )
+
+    def points(self, config: dict, records: list[dict]) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        training = {k: v for k, v in config.items() if k not in _GRID_KEYS}
+        return units_points(config["cells"], config["units"], **training)
+
+    def summary(self, records: list[dict], config: dict) -> dict:
+        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        return summarize_units(records, {**config, "optimizer": "adam (cosine to 0.1 lr)", "clip_norm": 10.0})
+
+    def table(self, summary: dict) -> list[dict]:
+        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        return [{"cell": c, "units": r["units"], "normalized_error": r["normalized_error"], "bound": r["bound"]}
+                for c, rows in summary["curves"].items() for r in rows]
+
+    def plot(self, summary: dict, path: str | os.PathLike) -> Path:
+        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        from tnrnn.capacity.plots import plot_units
+
+        return plot_units(summary, path)
