@@ -2,7 +2,7 @@
 
 Times are whole ``run_sweep`` calls into a fresh results file, each in a fresh Python process (pool or cluster
 start-up and the workers' imports included: what one ``tnrnn table`` command waits for). The task is ``tnrnn.rank:table_point`` once the rank engine provides it, otherwise
-CPU-bound ``tnrnn.sweep_demo:busy`` points of similar size. Every variant must return the same results (checked
+CPU-bound ``tnrnn.sweep.demo:busy`` points of similar size. Every variant must return the same results (checked
 here; the metadata fields ``seconds``/``worker``/``traceback`` excepted).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from common import rows_with_ratios
 
-from tnrnn.sweep import load_results, point_key, run_sweep
+from tnrnn.sweep import point_key, read_results, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP = "sweep"
@@ -53,12 +53,12 @@ def _points(quick: bool) -> tuple[str, list[dict], str]:
     count = 4 if quick else 8
     points = [{"n": n, "seed": s} for s in range(count)]
     # Stand-in until the rank engine works: the same shape of work (independent CPU-bound points).
-    return "tnrnn.sweep_demo:busy", points, f"demo busy, {count} x {n:,} steps (table_point not usable yet)"
+    return "tnrnn.sweep.demo:busy", points, f"demo busy, {count} x {n:,} steps (table_point not usable yet)"
 
 
 _RUNNER = """
 import json, sys, time
-from tnrnn.sweep import load_results, point_key, run_sweep
+from tnrnn.sweep import point_key, read_results, run_sweep
 if __name__ == "__main__":
     task, points, results, kwargs = json.loads(sys.argv[1])
     t0 = time.perf_counter()
@@ -80,7 +80,7 @@ def _timed(task: str, points: list[dict], **kwargs) -> tuple[float, list[dict]]:
         if out.returncode != 0:
             raise RuntimeError(f"sweep variant {kwargs} failed: {out.stderr[-2000:]}")
         seconds = json.loads(out.stdout.strip().splitlines()[-1])
-        stored = load_results(results)
+        stored = read_results(results).records
         return seconds, [stored[point_key(task, p)] for p in points]
 
 

