@@ -43,7 +43,7 @@ BITS: dict[str, dict[str, Any]] = {
              "b_multiples": [2, 4, 6, 8], "adaptive": True, "learning_rates": [3e-3, 1e-2, 3e-2], "seeds": [0, 1],
              "steps": 2500, "batch_size": 256, "n_in": 16, "chunk": 500},
     "long": {"cells": ["rnn", "gru"], "budgets": [250, 1000], "b_multiples": [2, 4, 6, 8], "adaptive": True,
-             "learning_rates": [3e-3, 1e-2], "seeds": [0, 1, 2], "steps": 20000, "batch_size": 256, "n_in": 16,
+             "learning_rates": [1e-2, 3e-2], "seeds": [0, 1, 2], "steps": 20000, "batch_size": 256, "n_in": 16,
              "chunk": 2000},
 }
 
