@@ -308,7 +308,10 @@ def from_rac(net) -> IndexedNetwork:
     aliases = {k: (rename.get(v, v) if isinstance(v, str) else v) for k, v in base.aliases.items()}
     for i, node in enumerate(net.nodes):
         aliases[id(node)] = tensors[i].name
-    opened = tuple(rename.get(ix, ix) for ix in base.open)
+    # open legs in step order (copies in build order), the output leg last
+    position = {ix: k for k, ix in enumerate(base.open)}
+    ordered = sorted(base.open, key=lambda ix: (step.get(ix, net.T + 1), position[ix]))
+    opened = tuple(rename.get(ix, ix) for ix in ordered)
     meta = {"step": {rename[ix]: s for ix, s in step.items()}, "rac": net}
     return IndexedNetwork(tensors, sizes, opened, origin, aliases, meta)
 

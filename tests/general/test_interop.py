@@ -1,0 +1,105 @@
+"""Interop: quimb, einsum and networkx views of RAC and user networks agree with tnrnn's own contraction."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import opt_einsum as oe
+import pytest
+import tensornetwork as tn
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.general.helpers import full_tensor, mps
+from tnrnn.base.errors import TnrnnError
+from tnrnn.network.build import build_network
+from tnrnn.network.contract import network_forward
+from tnrnn.network.indexed import as_network, from_einsum
+from tnrnn.network.interop import from_quimb, to_einsum, to_networkx, to_quimb
+from tnrnn.rac.recurrence import init_params
+from tnrnn.rac.spec import RACSpec
+
+
+def _rac_case(L, R, M, T, form, seed):
+    spec = RACSpec(L, R, M)
+    params = init_params(spec, jax.random.PRNGKey(seed))
+    net = build_network(spec, T, params, form=form)
+    xs = np.random.default_rng(seed).integers(0, M, (3, T))
+    y = np.asarray(network_forward(net, x=xs))[:, 0]
+    return net, xs, y
+
+
+def _entries(full: np.ndarray, opened: tuple, xs: np.ndarray) -> np.ndarray:
+    """y for each sequence read off the full tensor: every leg of step t takes the symbol x_t, output 0."""
+    steps = [0 if ix == "y" else int(ix[1:].split("_")[0]) for ix in opened]
+    return np.array([full[tuple(0 if t == 0 else row[t - 1] for t in steps)] for row in xs])
+
+
+@settings(max_examples=8, deadline=None)
+@given(L=st.integers(1, 3), R=st.integers(1, 3), M=st.integers(1, 3), T=st.integers(1, 4),
+       form=st.sampled_from(["continuous", "grid"]), seed=st.integers(0, 100))
+def test_property_quimb_and_einsum_contractions_equal_network_forward(L, R, M, T, form, seed):
+    pytest.importorskip("quimb")
+    net, xs, y = _rac_case(L, R, M, T, form, seed)
+    opened = as_network(net).open
+    full_q = np.asarray(to_quimb(net).contract(output_inds=opened).data)
+    eq, arrays = to_einsum(net)
+    full_e = oe.contract(eq, *arrays)
+    scale = max(1.0, float(np.abs(y).max()))
+    assert np.allclose(_entries(full_q, opened, xs), y, rtol=1e-4, atol=1e-5 * scale)
+    assert np.allclose(_entries(full_e, opened, xs), y, rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_einsum_works_with_cotengra():
+    ctg = pytest.importorskip("cotengra")
+    nodes = mps(6, 2, 3, np.random.default_rng(0))
+    eq, arrays = to_einsum(nodes)
+    tree = ctg.array_contract_tree(*_ctg_args(eq, arrays))
+    legs = [n[1] if k else n[0] for k, n in enumerate(nodes)]
+    assert np.array_equal(tree.contract(arrays), full_tensor(nodes, legs).astype(np.int64))
+
+
+def _ctg_args(eq, arrays):
+    lhs, out = eq.split("->")
+    return [tuple(t) for t in lhs.split(",")], tuple(out), {s: d for t, a in zip(lhs.split(","), arrays)
+                                                             for s, d in zip(t, a.shape)}
+
+
+def test_quimb_round_trip_keeps_tensors_tags_and_hyper_indices():
+    pytest.importorskip("quimb")
+    net = from_einsum("za,zb,zc,z->abc", [np.arange(6.0).reshape(2, 3) + k for k in range(3)] + [np.ones(2)])
+    q = to_quimb(net)
+    back = from_quimb(q, open=net.open)
+    assert back.open == ("a", "b", "c") and back.members()["z"] == [0, 1, 2, 3]
+    assert {t.name for t in back.tensors} == {"T0", "T1", "T2", "T3"}
+    eq, arrays = to_einsum(back)
+    assert np.allclose(oe.contract(eq, *arrays), np.einsum("za,zb,zc,z->abc", *[t.data for t in net.tensors]))
+
+
+def test_networkx_graph_has_tags_and_hyper_nodes():
+    net = build_network(RACSpec(2, 2, 2), 3, form="grid")
+    g = to_networkx(net)
+    # the network's own graph: copy and tie nodes are tensors, every bond an edge, open legs their own nodes
+    assert {k for _, k in g.nodes(data="kind")} == {"tensor", "open"}
+    assert sum(1 for _, k in g.nodes(data="kind") if k == "tensor") == len(net.nodes)
+    assert g.number_of_edges() == len(net.edges())
+    w_i = [n for n, tags in g.nodes(data="tags") if tags and "W_I[1]" in tags]
+    assert len(w_i) == sum(net.input_copies())
+    # an einsum hyper-index gets its own node, joined to every carrier
+    h = to_networkx(("za,zb,zc->abc", [(2, 3)] * 3))
+    assert h.degree(("hyper", "z")) == 3 and h.nodes[("hyper", "z")]["dim"] == 2
+
+
+def test_copy_nodes_become_hyper_indices():
+    c = tn.CopyNode(3, 2)
+    a, b = tn.Node(np.array([1.0, 2.0])), tn.Node(np.array([3.0, 5.0]))
+    a[0] ^ c[0]
+    b[0] ^ c[1]
+    eq, arrays = to_einsum([a, b, c])
+    assert eq.count(",") == 1 and np.allclose(oe.contract(eq, *arrays), [3.0, 10.0])
+
+
+def test_structure_only_network_has_no_values():
+    net = from_einsum("ab->ab", [(2, 2)])
+    with pytest.raises(TnrnnError, match="no values"):
+        to_einsum(net)
