@@ -16,7 +16,6 @@ with the masked cross-entropy of :func:`sequence_loss`.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -32,8 +31,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from tnrnn.base.checkpoint import load_checkpoint, save_checkpoint
 from tnrnn.base.errors import TnrnnError
-from tnrnn.base.io import write_bytes_atomic
 from tnrnn.base.validate import check_positive_int
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -194,64 +193,6 @@ class TrainResult:
             "history": self.history,
             **self.extra,
         }
-
-
-# ------------------------------------------------------------------------------------------ checkpoints
-
-
-def save_checkpoint(path: str | os.PathLike, params, opt_state, meta: dict) -> Path:
-    """Write parameters, optimiser state and ``meta`` (JSON) to an ``.npz`` file atomically.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "ck.npz")
-    >>> _ = save_checkpoint(path, {"w": jnp.arange(3.0)}, (), {"step": 7})
-    >>> params, _, meta = load_checkpoint(path, {"w": jnp.zeros(3)}, ())
-    >>> params["w"].tolist(), meta["step"]
-    ([0.0, 1.0, 2.0], 7)
-    """
-    arrays = {f"p{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(params))}
-    arrays.update({f"o{i}": np.asarray(x) for i, x in enumerate(jax.tree_util.tree_leaves(opt_state))})
-    meta = {"format": _CHECKPOINT_FORMAT, **meta}
-    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    # Atomic, so a crash leaves the previous checkpoint intact.
-    return write_bytes_atomic(path, buf.getvalue())
-
-
-def load_checkpoint(path: str | os.PathLike, params_like, opt_state_like):
-    """Read a checkpoint written by :func:`save_checkpoint` into the structure of the given templates.
-
-    Returns ``(params, opt_state, meta)``. Raises :class:`TnrnnError` if the file is not a checkpoint or was
-    written for a model of another shape.
-    """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-        meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except OSError as exc:
-        raise TnrnnError(f"cannot read checkpoint {path}: {exc.strerror or exc}") from None
-    except (ValueError, KeyError, UnicodeDecodeError):
-        # numpy's own message for a text file talks of pickles, which would only mislead here
-        raise TnrnnError(f"cannot read checkpoint {path}: not a tnrnn training checkpoint (.npz)") from None
-    if meta.get("format") != _CHECKPOINT_FORMAT:
-        raise TnrnnError(f"{path} is not a tnrnn training checkpoint")
-
-    def restore(prefix: str, like):
-        leaves, treedef = jax.tree_util.tree_flatten(like)
-        stored = [arrays.get(f"{prefix}{i}") for i in range(len(leaves))]
-        if any(s is None for s in stored) or f"{prefix}{len(leaves)}" in arrays:
-            raise TnrnnError(f"checkpoint {path} was written for a different model (parameter count differs)")
-        for s, l in zip(stored, leaves):
-            if tuple(s.shape) != tuple(np.shape(l)):
-                raise TnrnnError(
-                    f"checkpoint {path} was written for a different model (shape {s.shape} vs {np.shape(l)})"
-                )
-        return jax.tree_util.tree_unflatten(treedef, [jnp.asarray(s, dtype=jnp.asarray(l).dtype) for s, l in zip(stored, leaves)])
-
-    return restore("p", params_like), restore("o", opt_state_like), meta
 
 
 # ------------------------------------------------------------------------------------------------ loop
