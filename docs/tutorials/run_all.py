@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-TUTORIALS = ["rank_vs_depth", "network_cut", "memory_run", "capacity"]
+TUTORIALS = ["rank_vs_depth", "network_cut", "memory_run", "capacity", "own_network"]
 
 
 def main(names: list[str]) -> int:
