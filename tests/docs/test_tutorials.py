@@ -130,3 +130,17 @@ def test_capacity(tmp_path):
     assert float(mc[2]) == pytest.approx(int(mc[1]), abs=1e-3)  # linear memory capacity equals N
     assert printed_figures(out) == ["capacity.png"]
     assert_png(tmp_path / "capacity.png")
+
+
+def test_own_network(tmp_path):
+    out = run_tutorial("own_network", tmp_path)
+    # an MPS of bond dimension 3 with 2^4 states per side: the middle cut crosses one bond, so the
+    # separation rank is at most 3; generic tensors reach it
+    assert re.search(r"^\s*lower \(certified\)\s+3\b", out, flags=re.M), out
+    assert re.search(r"^\s*upper \(best\)\s+3\b", out, flags=re.M), out
+    assert re.search(r"^\s*exact\s+yes\b", out, flags=re.M), out
+    assert re.search(r"tensor of shape \(2, 2, 2, 2, 2, 2, 2, 2\)", out)
+    assert re.search(r"float estimate\): 3$", out, flags=re.M)
+    assert re.search(r"connected: True", out)
+    assert printed_figures(out) == ["own_network.png"]
+    assert_png(tmp_path / "own_network.png")
