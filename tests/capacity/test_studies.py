@@ -141,11 +141,19 @@ def test_trainability_summary_counts_failures():
         {"diverged": False, "failed": False, "final_loss": 1.0, "initial_loss": 1.8, "final_accuracy": 0.7},
     ]
     rec = {"status": "ok", "seconds": 2.0, "result": {"cell": "gru", "depth": 2, "width": 4, "num_params": 99,
-                                                       "runs": runs}}
-    row = summarize_trainability([rec], {})["rows"][0]
+                                                       "task": {"max_count": 5}, "baseline_loss": 1.2,
+                                                       "baseline_loss_expected": 1.25, "runs": runs}}
+    summary = summarize_trainability([rec], {})
+    row = summary["rows"][0]
     assert row["failed_fraction"] == 0.5 and row["diverged_fraction"] == 0.25
     assert row["above_initial_fraction"] == 0.25
     assert row["median_final_loss"] == 1.5 and row["best_final_loss"] == 0.5 and row["best_accuracy"] == 0.9
+    # 1.0 is below the baseline 1.2 (it learned something), 2.0 is not: with the diverged draw, 2 of 4
+    assert row["above_baseline_fraction"] == 0.25 and row["learned_nothing_fraction"] == 0.5
+    assert row["chance_loss"] == pytest.approx(math.log(6)) and summary["baseline_loss"] == 1.25
+    # a draw between its initial loss and the baseline learned too little to count: final 1.3 >= 1.2
+    runs[3]["final_loss"] = 1.3
+    assert summarize_trainability([rec], {})["rows"][0]["learned_nothing_fraction"] == 0.75
 
 
 def test_trainability_points_skip_a_shallow_plusrnn():

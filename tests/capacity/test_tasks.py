@@ -77,3 +77,29 @@ def test_parentheses_bad_arguments():
         ParenthesesCounting(types=0)
     with pytest.raises(TnrnnError):
         ParenthesesCounting(noise=-1)
+
+
+@pytest.mark.parametrize("time, types, noise, max_count", [(30, 2, 2, 5), (12, 1, 0, 2), (20, 3, 1, 4)])
+def test_no_learning_baseline_equals_a_monte_carlo_estimate(time, types, noise, max_count):
+    """The exact per-step label law and its mean entropy against frequencies counted on sampled sequences."""
+    task = ParenthesesCounting(time=time, types=types, noise=noise, max_count=max_count)
+    y = np.asarray(task.sample(3, 20000).targets)  # (B, T, types)
+    freq = np.stack([np.bincount(y[:, t].ravel(), minlength=task.classes) / y[:, t].size for t in range(time)])
+    law = task.label_distribution()
+    assert law.shape == (time, task.classes) and np.allclose(law.sum(1), 1.0)
+    assert np.abs(law - freq).max() < 0.02  # sampling error of 20000 x types draws is about 0.004
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mc_entropy = -np.where(freq > 0, freq * np.log(freq), 0.0).sum(1).mean()
+    assert task.no_learning_loss() == pytest.approx(mc_entropy, abs=0.01)
+    # the same predictor scored on the sampled labels: its cross-entropy, close to the expected value
+    assert task.no_learning_loss(y) == pytest.approx(task.no_learning_loss(), abs=0.01)
+    # and well below the uniform guess over the classes
+    assert task.no_learning_loss() < np.log(task.classes)
+
+
+def test_no_learning_baseline_bad_targets_and_lengths():
+    task = ParenthesesCounting(time=5, types=2)
+    with pytest.raises(TnrnnError, match="shape"):
+        task.no_learning_loss(np.zeros((4, 5, 1), int))
+    with pytest.raises(TnrnnError, match="20000"):
+        ParenthesesCounting(time=30000).label_distribution()

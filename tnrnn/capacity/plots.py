@@ -1,39 +1,50 @@
 """Figures of the capacity studies; every figure carries its training budget in a footer.
 
-Each ``plot_*`` takes the summary dict of its study (``summarize_*``) and writes a PNG (or SVG) through
-:func:`tnrnn.draw.style.save_figure` (atomic, deterministic bytes).
+Each ``plot_*`` takes the summary dict of its study (``summarize_*``) and draws it in the package's shared
+style (:func:`tnrnn.draw.style.new_plot`, :func:`tnrnn.draw.style.finish_figure`: atomic, deterministic
+bytes). Cells are named and ordered by :data:`tnrnn.memory.cells.CELL_TABLE` and coloured by their position
+in it. Comparisons with Collins, Sohl-Dickstein and Sussillo, "Capacity and trainability in recurrent neural
+networks" (ICLR 2017) cite the section of the paper they come from.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import textwrap
 from pathlib import Path
 
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.draw.style import RC, save_figure
+from tnrnn.draw.style import SERIES_COLORS, finish_figure, new_plot
+from tnrnn.memory.cells import CELL_TABLE, CELLS
 
-CELL_COLORS = {"rnn": "#1f77b4", "irnn": "#17becf", "ugrnn": "#2ca02c", "gru": "#d62728", "lstm": "#9467bd",
-               "plusrnn": "#ff7f0e", "rac": "#7f7f7f"}
-CELL_LABELS = {"rnn": "RNN", "irnn": "IRNN", "ugrnn": "UGRNN", "gru": "GRU", "lstm": "LSTM", "plusrnn": "+RNN",
-               "rac": "RAC"}
-
-
-def _label(cell: str) -> str:
-    return CELL_LABELS.get(cell, cell)
+#: The paper's per-parameter capacity: "approximately 5 bits per parameter" (Collins et al. 2017, abstract and
+#: section "Per-parameter capacity"), reached after extensive hyperparameter tuning.
+PAPER_BITS_PER_PARAMETER = 5.0
 
 
-def _figure(width: float, height: float, ncols: int):
-    import matplotlib
-    from matplotlib.figure import Figure
+def cell_label(cell: str) -> str:
+    """Display name of a cell (``"+RNN"`` for ``plusrnn``).
 
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(width, height))
-        axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
-    return fig, axes
+    Examples
+    --------
+    >>> cell_label("plusrnn"), cell_label("gru")
+    ('+RNN', 'GRU')
+    """
+    return CELL_TABLE[cell].label if cell in CELL_TABLE else cell
+
+
+def cell_color(cell: str) -> str:
+    """Colour of a cell: the shared series colour at its position in the cell table.
+
+    Examples
+    --------
+    >>> cell_color("rnn") != cell_color("gru")
+    True
+    """
+    index = CELLS.index(cell) if cell in CELLS else len(CELLS)
+    return SERIES_COLORS[index % len(SERIES_COLORS)]
 
 
 def _fmt(v) -> str:
@@ -64,56 +75,61 @@ def budget_text(training: dict, keys: tuple[str, ...] | None = None) -> str:
     return text
 
 
-def _finish(fig, title: str, footer: str, path, *, width_chars: int) -> Path:
-    fig.suptitle(title, fontsize=11)
-    lines = textwrap.wrap(footer, width=width_chars)
-    fig.text(0.5, 0.01, "\n".join(lines), ha="center", va="bottom", fontsize=7.5, color="0.25")
-    fig.tight_layout(rect=(0, 0.02 + 0.028 * len(lines), 1, 0.95))
-    return save_figure(fig, path, dpi=130)
-
-
 def plot_bits(summary: dict, path: str | os.PathLike) -> Path:
-    """Capacity against parameter count (log-log, fitted slope per cell) and bits per parameter per size."""
+    """Stored bits against b (the adaptive search), capacity against parameters, and bits per parameter."""
     sizes = summary.get("sizes") or []
     if not sizes:
         raise TnrnnError("no finished bits-per-parameter points to plot")
-    fig, (ax1, ax2) = _figure(11.0, 4.9, 2)
+    fig, (ax0, ax1, ax2) = new_plot(15.0, 4.9, ncols=3)
     cells = list(dict.fromkeys(s["cell"] for s in sizes))
     for cell in cells:
         rows = sorted((s for s in sizes if s["cell"] == cell), key=lambda s: s["num_params"])
+        color = cell_color(cell)
+        for j, s in enumerate(rows):
+            search = s.get("search") or []
+            m = np.array([e["b_multiple"] for e in search], float)
+            mean = np.array([e["mean_bits"] for e in search], float) / s["num_params"]
+            lo = np.array([min(e["seed_bits"]) for e in search], float) / s["num_params"]
+            hi = np.array([max(e["seed_bits"]) for e in search], float) / s["num_params"]
+            ls = ("-", "--", ":", "-.")[j % 4]
+            ax0.errorbar(m, mean, yerr=[mean - lo, hi - mean], fmt="o" + ls, color=color, ms=4, lw=1.3, capsize=2,
+                         label=f"{cell_label(cell)} P={s['num_params']}")
         P = np.array([s["num_params"] for s in rows], float)
         C = np.array([max(s["capacity_bits"], 1e-3) for s in rows], float)
         slope = summary.get("slopes", {}).get(cell)
-        color = CELL_COLORS.get(cell, "k")
         depth = rows[0]["depth"]
-        lab = _label(cell) + (f" (L={depth})" if depth != 1 else "")
+        lab = cell_label(cell) + (f" (L={depth})" if depth != 1 else "")
         lab += f", slope {slope:.2f}" if slope is not None else ""
         ax1.loglog(P, C, "o", color=color, ms=5, label=lab)
         if slope is not None and len(P) >= 2:
             a, b = np.polyfit(np.log(P), np.log(C), 1)
             xs = np.geomspace(P.min(), P.max(), 20)
             ax1.loglog(xs, np.exp(b) * xs**a, "-", color=color, lw=1.2, alpha=0.8)
-        ax2.semilogx(P, [s["bits_per_param"] for s in rows], "o-", color=color, ms=5, lw=1.5, label=_label(cell))
+        ax2.semilogx(P, [s["bits_per_param"] for s in rows], "o-", color=color, ms=5, lw=1.5, label=cell_label(cell))
+    top_m = max(e["b_multiple"] for s in sizes for e in (s.get("search") or [{"b_multiple": 1.0}]))
+    xs = np.linspace(0, top_m, 50)
+    ax0.plot(xs, xs, color="0.6", lw=0.8, ls="--", label="I = b (every label stored)")
+    ax0.set_xlabel("b / P  (samples per parameter)")
+    ax0.set_ylabel("stored bits per parameter  I / P  (seed mean, min-max)")
+    ax0.set_ylim(0, max(1.0, max(s["bits_per_param"] for s in sizes) * 1.3))
+    ax0.legend(fontsize=7, loc="upper left")
+    ax0.set_title("search over b: stops once I falls", fontsize=8.5)
     ax1.set_xlabel("trainable parameters")
     ax1.set_ylabel("capacity (bits, max over b and lr of the seed mean)")
-    ax1.grid(alpha=0.3, which="both")
     ax1.legend(fontsize=7.5, loc="upper left")
     ax2.set_xlabel("trainable parameters")
     ax2.set_ylabel("bits per parameter")
-    ax2.axhspan(2.0, 3.5, color="0.85", alpha=0.6, lw=0)
-    ax2.text(ax2.get_xlim()[0], 3.5, " paper: 2 to 3.5 with a few thousand CPU-seconds", fontsize=7.5,
-             color="0.35", va="top")
-    ax2.axhline(5.0, color="0.5", ls=":", lw=1)
-    ax2.text(ax2.get_xlim()[0], 5.0, " paper: about 5 (huge tuning)", fontsize=7.5, color="0.35", va="bottom")
-    top = max(5.6, max(s["bits_per_param"] for s in sizes) * 1.15)
-    ax2.set_ylim(0, top)
-    ax2.grid(alpha=0.3, which="both")
-    ax2.legend(fontsize=7.5, ncol=3, loc="upper right")
-    tr = summary.get("training", {})
-    footer = ("Memorisation of b random binary labels (input at step 1, label read at step 5); capacity = max over "
-              "b in b_multiples x parameters and the learning rates of the seed-mean I = b(1 - H2(p)). Budget per "
-              "setting: " + budget_text(tr))
-    return _finish(fig, "Bits per parameter (Collins et al. 2017 task, small budget)", footer, path, width_chars=190)
+    ax2.axhline(PAPER_BITS_PER_PARAMETER, color="0.5", ls=":", lw=1)
+    ax2.text(ax2.get_xlim()[0], PAPER_BITS_PER_PARAMETER,
+             " Collins et al. 2017 ('Per-parameter capacity'): about 5, extensive tuning", fontsize=7.5,
+             color="0.35", va="bottom")
+    ax2.set_ylim(0, max(5.8, max(s["bits_per_param"] for s in sizes) * 1.15))
+    ax2.legend(fontsize=7.5, ncol=3, loc="lower right")
+    footer = ("Memorisation of b random binary labels (input at step 1, label read at step 5); I = b(1 - H2(p)) "
+              "with p the accuracy on the training set; capacity = max over the searched b and the learning rates "
+              "of the seed-mean I. Budget per setting: " + budget_text(summary.get("training", {})))
+    return finish_figure(fig, path, title="Bits per parameter (Collins et al. 2017 memorisation task)",
+                         footer=footer, width_chars=230)
 
 
 def plot_units(summary: dict, path: str | os.PathLike) -> Path:
@@ -121,15 +137,15 @@ def plot_units(summary: dict, path: str | os.PathLike) -> Path:
     curves = summary.get("curves") or {}
     if not curves:
         raise TnrnnError("no finished per-unit points to plot")
-    fig, (ax,) = _figure(7.2, 5.0, 1)
+    fig, (ax,) = new_plot(7.2, 5.0)
     n_in = summary.get("training", {}).get("n_in")
     allN = sorted({r["units"] for rows in curves.values() for r in rows})
     for i, (cell, rows) in enumerate(curves.items()):
         N = [r["units"] for r in rows]
         # a small horizontal offset per cell keeps overlapping curves distinguishable
         off = 1 + 0.025 * (i - (len(curves) - 1) / 2)
-        ax.plot(np.array(N) * off, [r["normalized_error"] for r in rows], "o-", color=CELL_COLORS.get(cell, "k"),
-                lw=1.4, ms=4.5, label=_label(cell), alpha=0.9)
+        ax.plot(np.array(N) * off, [r["normalized_error"] for r in rows], "o-", color=cell_color(cell),
+                lw=1.4, ms=4.5, label=cell_label(cell), alpha=0.9)
     if n_in:
         xs = np.linspace(min(allN), max(allN), 200)
         ax.plot(xs, np.maximum(0, 1 - xs / n_in), "k--", lw=1.2, label=f"max(0, 1 - N/{n_in})")
@@ -142,7 +158,8 @@ def plot_units(summary: dict, path: str | os.PathLike) -> Path:
     tr = summary.get("training", {})
     footer = ("Single-shot recall: one N(0, I) vector of dimension n_in at step 1, read back after `delay` more "
               "steps; best learning rate per point, mean over seeds. Budget: " + budget_text(tr))
-    return _finish(fig, "Per-unit memory: about one real number per unit", footer, path, width_chars=120)
+    return finish_figure(fig, path, title="Per-unit memory: about one real number per unit (Collins et al. 2017, "
+                         "'Per-unit capacity')", footer=footer, width_chars=120)
 
 
 def plot_mc(summary: dict, path: str | os.PathLike) -> Path:
@@ -150,7 +167,7 @@ def plot_mc(summary: dict, path: str | os.PathLike) -> Path:
     rows = summary.get("rows") or []
     if not rows:
         raise TnrnnError("no finished memory-capacity points to plot")
-    fig, (ax1, ax2, ax3) = _figure(13.5, 4.6, 3)
+    fig, (ax1, ax2, ax3) = new_plot(13.5, 4.6, ncols=3)
     kinds = list(dict.fromkeys(r["kind"] for r in rows))
     marker = {"orthogonal": "o", "gaussian": "s"}
     Ns = sorted({r["n"] for r in rows})
@@ -207,8 +224,8 @@ def plot_mc(summary: dict, path: str | os.PathLike) -> Path:
     footer = ("Frozen random networks x(t) = f(W x(t-1) + v u(t)), u i.i.d. N(0,1); ridge readout per delay k >= 0 "
               "fitted on train_steps, r^2 on the next test_steps (held out); tanh inputs scaled by 0.5. Budget: "
               + budget_text(tr))
-    return _finish(fig, "Jaeger memory capacity: Lyapunov theory vs held-out measurement; Fisher memory",
-                   footer, path, width_chars=220)
+    return finish_figure(fig, path, title="Jaeger memory capacity: Lyapunov theory vs held-out measurement; "
+                         "Fisher memory", footer=footer, width_chars=220)
 
 
 def _fisher_total(summary: dict, kind: str) -> float:
@@ -217,55 +234,70 @@ def _fisher_total(summary: dict, kind: str) -> float:
 
 
 def plot_trainability(summary: dict, path: str | os.PathLike) -> Path:
-    """Failed fraction and final losses (median and best) per cell and depth."""
+    """Fractions of draws that learned nothing, and final losses (median, best) beside the no-learning baseline."""
     rows = summary.get("rows") or []
     if not rows:
         raise TnrnnError("no finished trainability points to plot")
-    fig, (ax1, ax2) = _figure(12.0, 4.8, 2)
+    import matplotlib.colors as mcolors
+
+    fig, (ax1, ax2) = new_plot(13.0, 5.0, ncols=2)
     cells = list(dict.fromkeys(r["cell"] for r in rows))
     depths = sorted({r["depth"] for r in rows})
     w = 0.8 / len(depths)
     shades = [0.35 + 0.65 * i / max(len(depths) - 1, 1) for i in range(len(depths))]
-    import matplotlib.colors as mcolors
-
     for j, d in enumerate(depths):
         for i, cell in enumerate(cells):
             r = next((r for r in rows if r["cell"] == cell and r["depth"] == d), None)
             if r is None:
                 continue
-            base = np.array(mcolors.to_rgb(CELL_COLORS.get(cell, "k")))
-            color = tuple(base * shades[j] + (1 - shades[j]))  # lighter = shallower
+            color = tuple(np.array(mcolors.to_rgb(cell_color(cell))) * shades[j] + (1 - shades[j]))  # light = shallow
             x = i + (j - (len(depths) - 1) / 2) * w
-            ax1.bar(x, r["diverged_fraction"], w * 0.9, color=color, edgecolor="k", lw=0.5, hatch="//")
-            ax1.bar(x, r["above_initial_fraction"], w * 0.9, bottom=r["diverged_fraction"], color=color,
-                    edgecolor="k", lw=0.5)
-            n_failed = round(r["failed_fraction"] * r["draws"])
-            ax1.text(x, r["failed_fraction"] + 0.01, f"L{d}\n{n_failed}/{r['draws']}", ha="center", va="bottom",
-                     fontsize=6)
+            _stacked_failures(ax1, x, w * 0.9, r, color)
             med = r["median_final_loss"]
             ax2.bar(x, med if math.isfinite(med) else 0, w * 0.9, color=color, edgecolor="k", lw=0.5)
             if not math.isfinite(med):
                 ax2.text(x, 0.02, "inf", ha="center", fontsize=6.5, rotation=90)
             ax2.plot([x], [r["best_final_loss"]], "v", color="k", ms=4)
+            ax2.text(x, -0.02, f"L{d}", ha="center", va="top", fontsize=6)
     for ax in (ax1, ax2):
         ax.set_xticks(range(len(cells)))
-        ax.set_xticklabels([_label(c) for c in cells])
-        ax.grid(alpha=0.3, axis="y")
-    ax1.set_ylabel("fraction of draws that failed")
-    ax1.set_ylim(0, max(0.3, max(r["failed_fraction"] for r in rows) * 1.2 + 0.05))
-    ax1.set_title("failed = diverged (hatched) or final loss above initial (plain)", fontsize=8.5)
-    ax2.set_ylabel("final held-out cross-entropy")
-    chance = math.log(6)
-    ax2.axhline(chance, color="0.4", ls="--", lw=1)
+        ax.set_xticklabels([cell_label(c) for c in cells])
+        ax.tick_params(axis="x", pad=9)
+    ax1.set_ylabel("fraction of draws")
+    ax1.set_ylim(0, 1.12)
+    ax1.set_title("learned nothing (n/N): diverged (hatched) or final loss >= no-learning baseline (plain); "
+                  "black tick: diverged or above initial loss", fontsize=8)
+    ax2.set_ylabel("final held-out cross-entropy (nats)")
+    baseline = summary.get("baseline_loss")
+    chance = rows[0].get("chance_loss", math.log(6))
     finite = [r["median_final_loss"] for r in rows if math.isfinite(r["median_final_loss"])]
+    ax2.axhline(chance, color="0.6", ls=":", lw=1)
+    ax2.text(-0.45, chance, f"{chance:.2f} = ln(classes): uniform guess", fontsize=7, va="bottom", color="0.4")
+    if baseline is not None:
+        ax2.axhline(baseline, color="#d55e00", ls="--", lw=1.2)
+        ax2.text(-0.45, baseline, f"no-learning baseline {baseline:.3f} (per-step label frequencies)", fontsize=7,
+                 va="bottom", color="#d55e00")
     ax2.set_ylim(0, max([chance] + finite) * 1.15)
-    ax2.text(-0.45, chance * 1.01, "ln 6: uniform guess over 6 counts", fontsize=7, ha="left", va="bottom",
-             color="0.3")
-    ax2.set_title("bars: median over draws; triangles: best draw (bars per cell: depths "
+    ax2.set_title("bars: median over draws; triangles: best draw (per cell: depths "
                   + ", ".join(str(d) for d in depths) + ", light to dark)", fontsize=8.5)
-    tr = summary.get("training", {})
     footer = ("Parentheses counting (per step and type, the open count saturating at max_count); each draw: "
               "lr log-U[1e-4, 1], clip log-U[0.1, 1000], forget bias U[-1, 3], recurrent init scale log-U[0.3, 3]; "
-              "same draws for every cell and depth, equal parameter budget. Budget: " + budget_text(tr))
-    return _finish(fig, "Trainability under random hyperparameters, by cell and depth", footer, path,
-                   width_chars=200)
+              "same draws for every cell and depth, equal parameter budget; a draw learned nothing if it diverged "
+              "or its final held-out loss is not below the baseline scored on the same batch. Budget: "
+              + budget_text(summary.get("training", {})))
+    return finish_figure(fig, path, title="Trainability under random hyperparameters, by cell and depth "
+                         "(task of Collins et al. 2017, 'Trainability')", footer=footer, width_chars=220)
+
+
+def _stacked_failures(ax, x: float, width: float, r: dict, color) -> None:
+    """Diverged and above-baseline draws stacked (together: learned nothing), a tick at diverged + above initial."""
+    div = r["diverged_fraction"]
+    above = r.get("above_baseline_fraction")
+    ax.bar(x, div, width, color=color, edgecolor="k", lw=0.5, hatch="//")
+    if above is not None:
+        ax.bar(x, above, width, bottom=div, color=color, edgecolor="k", lw=0.5)
+    total = div + (above or 0.0)
+    failed = div + r["above_initial_fraction"]
+    ax.plot([x - width / 2, x + width / 2], [failed, failed], color="k", lw=1.6)
+    ax.text(x, max(total, failed) + 0.01, f"{round(total * r['draws'])}/{r['draws']}", ha="center", va="bottom",
+            fontsize=6)

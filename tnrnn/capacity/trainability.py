@@ -196,7 +196,7 @@ def _row(res: dict) -> dict:
     live = [r for r in runs if not r["diverged"]]
     row = {
         "cell": res["cell"], "depth": res["depth"], "width": res["width"], "num_params": res["num_params"],
-        "draws": n, "baseline_loss": base,
+        "draws": n, "baseline_loss": base, "chance_loss": math.log(res["task"]["max_count"] + 1),
         "diverged_fraction": (n - len(live)) / n,
         "above_initial_fraction": sum(r["failed"] for r in live) / n,
         "failed_fraction": sum(r["failed"] for r in runs) / n,
