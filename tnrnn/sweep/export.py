@@ -97,5 +97,5 @@ def load_results(path: str | os.PathLike) -> Any:
         raise TnrnnError("load_results needs pandas; install it with: pip install pandas") from None
     check_input_file(path, "results file")
     stored = read_results(path)
-    stored.warn("the record is left out")
+    stored.warn("line left out")
     return pd.DataFrame([flat_row(r) for r in stored.records.values()])

@@ -24,8 +24,8 @@ from tnrnn.base.io import JsonlAppender, check_output_target, output_file
 from tnrnn.sweep.dask import check_local_workers, check_scheduler_address, dask_client, run_dask
 from tnrnn.sweep.export import write_results_csv
 from tnrnn.sweep.local import SweepExecutorError, run_local
+from tnrnn.sweep import store
 from tnrnn.sweep.store import (
-    SCHEMA_VERSION,
     canonical_json,
     check_params,
     check_task_form,
@@ -56,7 +56,7 @@ def _validate_task(task: Any) -> str:
         raise TnrnnError(f"task {task!r}: {func_name!r} is not callable")
     # A task may declare its own result version: bumping it recomputes that task's stored points only.
     own = getattr(fn, "result_schema", None)
-    return SCHEMA_VERSION if own is None else f"{SCHEMA_VERSION}.{own}"
+    return store.SCHEMA_VERSION if own is None else f"{store.SCHEMA_VERSION}.{own}"
 
 
 def _validate_executor(executor: Any, workers: Any, scheduler: Any) -> tuple[str, int]:

@@ -41,7 +41,7 @@ __all__ = ["SCHEMA_VERSION", "point_key", "seal", "record_problem", "provenance"
 SCHEMA_VERSION = "2"
 
 _TASK_RE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
-_RECORD_FIELDS = {"key": str, "schema": str, "task": str, "params": dict, "status": str, "digest": str}
+_RECORD_FIELDS = {"key": str, "schema": str, "task": str, "params": dict, "status": str}
 _MAX_WARNINGS = 5
 
 
@@ -229,7 +229,7 @@ class StoredResults:
     problems: list[tuple[int, str]] = field(default_factory=list)
     lines: int = 0
 
-    def warn(self, consequence: str = "its point is recomputed") -> None:
+    def warn(self, consequence: str = "line ignored (its point, if any, is recomputed)") -> None:
         """Print each problem (at most five, then a count) on stderr, naming the file and line."""
         for number, problem in self.problems[:_MAX_WARNINGS]:
             print(f"tnrnn: warning: {self.path}:{number}: {problem}; {consequence}", file=sys.stderr)
