@@ -73,7 +73,7 @@ def save_checkpoint(path: str | os.PathLike, params: Any, opt_state: Any, meta: 
     full = {"format": CHECKPOINT_FORMAT, **meta}
     arrays["meta"] = np.frombuffer(json.dumps(full).encode(), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # numpy stubs take **kwds as allow_pickle
     # Atomic, so a crash leaves the previous checkpoint intact.
     return write_bytes_atomic(path, buf.getvalue())
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import JsonlAppender, check_output_target, output_file
+from tnrnn.sweep import store
 from tnrnn.sweep.dask import check_local_workers, check_scheduler_address, dask_client, run_dask
 from tnrnn.sweep.export import write_results_csv
 from tnrnn.sweep.local import SweepExecutorError, run_local
-from tnrnn.sweep import store
 from tnrnn.sweep.store import (
     canonical_json,
     check_params,

@@ -25,7 +25,8 @@ RECOMPUTE_LIMITS = {"depth": 3, "width": 4, "features": 4, "time": 16}
 @dataclass(frozen=True)
 class Verdict:
     """One line of a results file: ``status`` is ``ok``, ``tampered``, ``unsealed``, ``unreadable``,
-    ``provenance``, ``recomputed`` (ok and confirmed) or ``wrong`` (recomputed value differs)."""
+    ``provenance``, ``recomputed`` (ok and confirmed) or ``wrong`` (recomputed value differs).
+    """
 
     line: int
     key: str | None
