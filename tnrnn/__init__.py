@@ -59,9 +59,11 @@ _EXPORTS: dict[str, str] = {
     # figures
     "render_network": "tnrnn.draw.network",
     "draw_network": "tnrnn.draw.network",
-    "draw_tensor_network": "tnrnn.draw.network",
+    "draw_tensor_network": "tnrnn.draw.generic",
+    "draw": "tnrnn.draw",
     "plot_rank_curves": "tnrnn.draw.curves",
-    "build_gallery": "tnrnn.draw.gallery",
+    "build_gallery": "tnrnn.gallery",
+    "render_rac": "tnrnn.figures",
     # sweeps
     "run_sweep": "tnrnn.sweep",
     "load_results": "tnrnn.sweep",

@@ -16,7 +16,7 @@ def mset(n: int, k: int) -> int:
 
 
 def anchor_records() -> list[dict]:
-    """Rank-table records built from SCIENCE.md: the depth-2 anchors (M = R = 2: 2, 4, 8, 10), the shallow
+    """Rank-table records built from docs/theory.md: the depth-2 anchors (M = R = 2: 2, 4, 8, 10), the shallow
     theorem min(R, M^(T/2)), the one-hot bound M^(T/2) and the state bound R * ((R, T/2)) as upper bounds, the
     depth-2 theorem and the depth-3 conjecture as theory."""
     recs = []
@@ -82,7 +82,7 @@ def test_markers_bands_and_lines_show_the_records():
         assert lines[f"lower-L{d}"].get_markerfacecolor() == "white"
     # theorems dashed, conjectures dotted: visibly distinct
     assert lines["theory-L2"].get_linestyle() != lines["theory-L3"].get_linestyle()
-    assert list(lines["contradicted-L3"].get_xdata()) == [8]
+    assert [round(x) for x in lines["contradicted-L3"].get_xdata()] == [8]  # at T = 8, shifted with its depth
     bands = [c.get_gid() for c in ax.collections]
     assert {"upper-band-L1", "upper-band-L2", "upper-band-L3"} <= set(bands)
     # ticks are powers of two
@@ -123,16 +123,14 @@ def test_bad_path_is_refused(tmp_path):
 
 
 def test_real_table_records_plot(tmp_path):
-    rank = pytest.importorskip("tnrnn.rank")
-    try:
-        recs = [rank.table_point(L, 2, 2, T) for L in (1, 2) for T in (2, 4)]
-    except ImportError as exc:  # a module of the rank pipeline not present yet
-        pytest.skip(str(exc))
+    from tnrnn.rank import table_point
+
+    recs = [table_point(L, 2, 2, T) for L in (1, 2) for T in (2, 4)]
     out = plot_rank_curves(recs, tmp_path / "r.svg")
     ids = {el.get("id") for el in ET.parse(out).getroot().iter() if el.get("id")}
     assert {"upper-band-L1", "upper-band-L2"} <= ids
     data = curve_data(recs)
-    assert data["curves"][2]["lower"] == [2, 4]  # SCIENCE.md anchors, depth 2, M = R = 2
+    assert data["curves"][2]["lower"] == [2, 4]  # docs/theory.md anchors, depth 2, M = R = 2
 
 
 def test_no_text_overlaps_or_clipping():
@@ -151,3 +149,51 @@ def test_no_text_overlaps_or_clipping():
     assert [(a, b) for (a, ba), (b, bb) in itertools.combinations(boxes, 2) if ba.overlaps(bb)] == []
     W, H = fig.canvas.get_width_height()
     assert [n for n, b in boxes if b.x0 < 0 or b.y0 < 0 or b.x1 > W or b.y1 > H] == []
+
+
+def _lines(fig):
+    return {line.get_gid(): line for line in fig.axes[0].lines if line.get_gid()}
+
+
+def test_markers_and_upper_lines_share_their_x_positions():
+    """Depths are shifted sideways to keep shared values apart; each depth's upper line, band, formula and
+    markers share one shift, so an exact point sits on its upper line (it looked gapped before)."""
+    fig = plot_rank_curves(anchor_records())
+    lines = _lines(fig)
+    for d in (1, 2, 3):
+        upper = dict(zip(lines[f"upper-L{d}"].get_xdata(), lines[f"upper-L{d}"].get_ydata()))
+        theory_x = set(lines[f"theory-L{d}"].get_xdata())
+        for kind in ("exact", "lower"):
+            for x, y in zip(lines[f"{kind}-L{d}"].get_xdata(), lines[f"{kind}-L{d}"].get_ydata()):
+                assert x in upper and x in theory_x
+                if kind == "exact":
+                    assert upper[x] == pytest.approx(y)
+    shifts = {round(lines[f"upper-L{d}"].get_xdata()[0] - 2, 9) for d in (1, 2, 3)}
+    assert len(shifts) == 3  # the depths are still told apart
+
+
+def test_clipped_label_names_the_edge_where_bounds_are_clipped():
+    recs = [{"depth": 2, "time": T, "lower": 2 ** (T // 2), "upper_log2": u, "exact": False, "theory": []}
+            for T, u in ((2, 1.5), (4, 9.7), (6, 400.0))]
+    fig = plot_rank_curves(recs)
+    lines = _lines(fig)
+    top = lines["upper-clipped-L2"].get_ydata()[0]
+    assert float(top).is_integer()
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"upper bound above $2^{{{int(top)}}}$ (drawn at the top edge)" in labels
+    clipped_x = list(lines["upper-clipped-L2"].get_xdata())
+    assert len(clipped_x) == sum(r["upper_log2"] > top for r in recs) >= 1
+    assert max(lines["upper-L2"].get_ydata()) <= top
+
+
+def test_a_lower_bound_of_zero_is_drawn_below_rank_one():
+    recs = [{"depth": 1, "time": 2, "lower": 0, "upper": "2", "upper_log2": 1.0, "exact": False, "theory": []},
+            {"depth": 1, "time": 4, "lower": 1, "upper": "2", "upper_log2": 1.0, "exact": False, "theory": []}]
+    fig = plot_rank_curves(recs)
+    lines = _lines(fig)
+    zero = lines["lower-zero-L1"]
+    assert list(zero.get_ydata()) == [fig.axes[0].get_ylim()[0]] and zero.get_ydata()[0] < 0  # below log2(1) = 0
+    assert list(lines["lower-L1"].get_ydata()) == [0.0]  # rank >= 1 is a real point at 2^0
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "lower bound 0: nothing certified" in labels
+    assert curve_data(recs)["curves"][1]["lower_log2"] == [None, 0.0]

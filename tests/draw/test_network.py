@@ -1,10 +1,12 @@
-"""Tensor-network figures: one drawn shape per node, the drawn cut is exactly the computed cut, nothing overlaps,
-same inputs give the same bytes, bad paths are refused with a clear error."""
+"""Tensor-network figures: one drawn shape per node, the drawn cut is exactly the cut given (and the computed one
+when rendered through ``render_rac``), nothing overlaps, same inputs give the same bytes, bad paths are refused
+with a clear error, figures never compute a bound."""
 
 from __future__ import annotations
 
 import math
 import time
+from types import SimpleNamespace
 import xml.etree.ElementTree as ET
 
 import networkx as nx
@@ -14,23 +16,21 @@ import tensornetwork as tn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tnrnn
+import tnrnn.figures as figures
+from tnrnn import network_mincut
 from tnrnn.base.errors import TnrnnError
-from tnrnn.bounds.cut_explicit import network_mincut
+from tnrnn.draw.compact import draw_compact_grid, link_total
+from tnrnn.draw.generic import draw_tensor_network
 from tnrnn.draw.layout import BOX_H, BOX_W, cell_counts, edge_key, generic_layout, rac_layout
-from tnrnn.draw.network import (
-    draw_compact_grid,
-    draw_network,
-    draw_tensor_network,
-    full_view_fits,
-    math_count,
-    render_network,
-)
+from tnrnn.draw.network import draw_network, render_network
+from tnrnn.draw.primitives import math_count
 from tnrnn.draw.style import check_output_path
+from tnrnn.draw.views import full_view_fits
+from tnrnn.figures import render_rac
 from tnrnn.network.build import build_network
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.spec import RACSpec
-
-mincut = pytest.importorskip("tnrnn.bounds.mincut")
 
 
 def svg_ids(path) -> list[str]:
@@ -77,7 +77,7 @@ def nx_cut_keys(net, part) -> tuple[set, int]:
 def test_svg_has_one_node_element_per_node_and_exactly_the_cut(tmp_path, L, T, form, partition):
     spec = RACSpec(L, 2, 2)
     out = tmp_path / "net.svg"
-    info = render_network(spec, T, partition, form, out)
+    info = render_rac(spec, T, partition, form, out)
     assert info["view"] == "full"
     net = build_network(spec, T, form=form)
     ids = svg_ids(out)
@@ -95,7 +95,7 @@ def test_svg_has_one_node_element_per_node_and_exactly_the_cut(tmp_path, L, T, f
 
 
 def test_drawn_cut_matches_an_independent_networkx_cut():
-    """Start-End of depth 2, continuous form: the value is R^(T/2+1) (SCIENCE.md section 4) and the edges an
+    """Start-End of depth 2, continuous form: the value is R^(T/2+1) (docs/theory.md, 'Min-cut bound') and the edges an
     independent networkx cut finds are drawn bold when passed in."""
     T = 6
     net = build_network(RACSpec(2, 2, 2), T)
@@ -133,10 +133,9 @@ def _half_size(role: str) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("L,T,form", [(1, 16, "continuous"), (2, 8, "continuous"), (2, 8, "grid"),
-                                      (3, 6, "continuous"), (3, 6, "grid")])
+                                      (3, 4, "continuous"), (3, 6, "grid")])
 def test_full_view_shapes_do_not_overlap(L, T, form):
     net = build_network(RACSpec(L, 2, 2), T, form=form)
-    assert full_view_fits(L, T, net.stats()["nodes"])
     lay = rac_layout(net)
     boxes = []
     for i, tag in enumerate(net.tags):
@@ -199,10 +198,11 @@ def test_cell_counts_match_the_network():
 # automatic compact view
 
 
-@pytest.mark.parametrize("L,T,full", [(1, 16, True), (2, 8, True), (3, 6, True), (1, 17, False), (3, 8, False),
-                                      (4, 5, False), (2, 20, False)])
+@pytest.mark.parametrize("L,T,full", [(1, 16, True), (2, 8, True), (2, 10, True), (3, 4, True), (1, 17, False),
+                                      (2, 12, False), (3, 6, False), (4, 5, False), (2, 20, False)])
 def test_view_is_chosen_by_size(tmp_path, L, T, full):
-    info = render_network(RACSpec(L, 2, 2), T, "odd-even", "continuous", tmp_path / "n.svg")
+    # Depth 3 at T = 6 (250 nodes in a 1410 x 2310 tower) is drawn as the readable compact grid.
+    info = render_rac(RACSpec(L, 2, 2), T, "odd-even", "continuous", tmp_path / "n.svg")
     assert info["view"] == ("full" if full else "compact")
     ids = svg_ids(tmp_path / "n.svg")
     if full:
@@ -213,7 +213,8 @@ def test_view_is_chosen_by_size(tmp_path, L, T, full):
 
 
 def test_compact_view_says_so_and_shows_multiplicities():
-    fig = draw_compact_grid(RACSpec(3, 2, 2), 8, "start-end", cut_value="2^15 = 32768", note="compact view: test")
+    fig = draw_compact_grid(RACSpec(3, 2, 2), 8, "start-end", cut=SimpleNamespace(value="2^15 = 32768", edges=[]),
+                            note="compact view: test")
     texts = [t.get_text() for t in fig.axes[0].texts]
     counts = cell_counts(3, 8)
     for n in set(counts.values()):
@@ -229,11 +230,11 @@ def test_cut_annotation_and_legend():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any(t.startswith("min-cut: ") and math_count(str(cut.value)) in t for t in texts)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert "min-cut edge" in labels and "input leg, side A" in labels
+    assert "cut edge" in labels and "input leg, side A" in labels
 
 
 @pytest.mark.parametrize("L,T,form,expected", [
-    (2, 6, "continuous", "min-cut: $R^{4}$ = $2^{4}$ = 16"),  # R^(T/2+1), SCIENCE.md section 4
+    (2, 6, "continuous", "min-cut: $R^{4}$ = $2^{4}$ = 16"),  # R^(T/2+1), docs/theory.md 'Min-cut bound'
     (1, 8, "continuous", "min-cut: $R$ = 2"),                 # shallow: one bond
     (2, 6, "grid", "min-cut: $M^{3}$ = $2^{3}$ = 8"),        # grid form: the three A legs
 ])
@@ -318,30 +319,30 @@ def test_foreign_cut_edge_is_refused():
 def test_same_inputs_same_bytes(tmp_path, ext):
     spec = RACSpec(2, 2, 2)
     a, b = tmp_path / f"a.{ext}", tmp_path / f"b.{ext}"
-    render_network(spec, 4, "start-end", "continuous", a)
-    render_network(spec, 4, "start-end", "continuous", b)
+    render_rac(spec, 4, "start-end", "continuous", a)
+    render_rac(spec, 4, "start-end", "continuous", b)
     assert a.read_bytes() == b.read_bytes()
     c = tmp_path / f"c.{ext}"
-    render_network(spec, 4, "odd-even", "continuous", c)
+    render_rac(spec, 4, "odd-even", "continuous", c)
     assert c.read_bytes() != a.read_bytes()
 
 
 def test_bad_output_paths(tmp_path):
     spec = RACSpec(2, 2, 2)
     with pytest.raises(TnrnnError, match="unsupported figure format"):
-        render_network(spec, 4, out=tmp_path / "n.jpg")
+        render_rac(spec, 4, out=tmp_path / "n.jpg")
     with pytest.raises(TnrnnError, match="unsupported figure format"):
-        render_network(spec, 4, out=tmp_path / "noext")
+        render_rac(spec, 4, out=tmp_path / "noext")
     with pytest.raises(TnrnnError, match="is a directory"):
-        render_network(spec, 4, out=tmp_path)
+        render_rac(spec, 4, out=tmp_path)
     (tmp_path / "d.svg").mkdir()
     with pytest.raises(TnrnnError, match="is a directory"):
-        render_network(spec, 4, out=tmp_path / "d.svg")
+        render_rac(spec, 4, out=tmp_path / "d.svg")
     (tmp_path / "file").write_text("x")
     with pytest.raises(TnrnnError, match="not a directory"):
-        render_network(spec, 4, out=tmp_path / "file" / "n.svg")
+        render_rac(spec, 4, out=tmp_path / "file" / "n.svg")
     with pytest.raises(TnrnnError, match="output path"):
-        render_network(spec, 4, out=None)
+        render_rac(spec, 4, out=None)
     assert check_output_path(tmp_path / "new" / "x.PNG")[1] == "png"
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "file"]
 
@@ -354,25 +355,25 @@ def test_bad_path_refused_before_work(tmp_path, monkeypatch):
 
     monkeypatch.setattr(build, "build_network", boom)
     with pytest.raises(TnrnnError, match="unsupported"):
-        render_network(RACSpec(2, 2, 2), 4, out=tmp_path / "n.pdf")
+        render_rac(RACSpec(2, 2, 2), 4, out=tmp_path / "n.pdf")
 
 
 def test_bad_inputs(tmp_path):
     spec = RACSpec(2, 2, 2)
     with pytest.raises(TnrnnError, match="even T"):
-        render_network(spec, 5, "start-end", out=tmp_path / "n.svg")
+        render_rac(spec, 5, "start-end", out=tmp_path / "n.svg")
     with pytest.raises(TnrnnError, match="form"):
-        render_network(spec, 4, form="dense", out=tmp_path / "n.svg")
+        render_rac(spec, 4, form="dense", out=tmp_path / "n.svg")
     with pytest.raises(TnrnnError, match="view"):
-        render_network(spec, 4, view="huge", out=tmp_path / "n.svg")
+        render_rac(spec, 4, view="huge", out=tmp_path / "n.svg")
     with pytest.raises(TnrnnError, match="T <= 40"):
-        render_network(spec, 64, out=tmp_path / "n.svg")
+        render_rac(spec, 64, out=tmp_path / "n.svg")
     with pytest.raises(TnrnnError, match="compact"):
-        render_network(RACSpec(3, 2, 2), 16, view="full", out=tmp_path / "n.svg")
+        render_rac(RACSpec(3, 2, 2), 160, view="full", out=tmp_path / "n.svg")
 
 
 def test_no_partition_draws_no_cut(tmp_path):
-    info = render_network(RACSpec(2, 2, 2), 5, None, "continuous", tmp_path / "n.svg")
+    info = render_rac(RACSpec(2, 2, 2), 5, None, "continuous", tmp_path / "n.svg")
     assert info["mincut"] is None
     assert not any(i.startswith("cut-") for i in svg_ids(tmp_path / "n.svg"))
 
@@ -405,8 +406,10 @@ def test_compact_view_without_a_cut_when_the_bound_is_refused(tmp_path, monkeypa
     def refuse(*a, **k):
         raise ResourceError("too big for the test")
 
-    monkeypatch.setattr(mincut, "rac_mincut", refuse)
-    info = render_network(RACSpec(3, 2, 2), 10, "start-end", "grid", tmp_path / "n.svg")
+    # Over EXPLICIT_CUT_MAX_NODES the structured solver is asked (and here refuses); the grid is drawn anyway.
+    monkeypatch.setattr(figures, "EXPLICIT_CUT_MAX_NODES", 100)
+    monkeypatch.setattr(tnrnn, "rac_mincut", refuse)
+    info = render_rac(RACSpec(3, 2, 2), 10, "start-end", "grid", tmp_path / "n.svg")
     assert info["view"] == "compact" and info["mincut"] is None
     assert not any(i.startswith("cut-") for i in svg_ids(tmp_path / "n.svg"))
 
@@ -418,9 +421,9 @@ def test_headless_without_pyplot(tmp_path):
     import sys
 
     code = (
-        "import sys, tnrnn.draw.network as n, tnrnn.draw.curves as c\n"
+        "import sys, tnrnn.figures as n, tnrnn.draw.curves as c\n"
         "from tnrnn.rac.spec import RACSpec\n"
-        f"n.render_network(RACSpec(2, 2, 2), 4, out={str(tmp_path / 'a.png')!r})\n"
+        f"n.render_rac(RACSpec(2, 2, 2), 4, out={str(tmp_path / 'a.png')!r})\n"
         "c.plot_rank_curves([{'depth': 1, 'time': 2, 'lower': 2, 'upper_log2': 1.0, 'exact': True}], "
         f"{str(tmp_path / 'b.svg')!r})\n"
         "print('matplotlib.pyplot' in sys.modules)\n"
@@ -461,5 +464,90 @@ def test_no_text_overlaps_or_clipping_in_the_full_view(L, T, form):
 
 
 def test_no_text_overlaps_or_clipping_in_the_compact_view():
-    fig = draw_compact_grid(RACSpec(4, 2, 2), 24, "odd-even", cut_value="2^1749", note="compact view: a note")
+    fig = draw_compact_grid(RACSpec(4, 2, 2), 24, "odd-even", cut=SimpleNamespace(value="2^1749", edges=[]),
+                            note="compact view: a note")
     assert _text_problems(fig) == ([], [])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# figures draw what they are given and compute nothing
+
+
+@settings(max_examples=8, deadline=None)
+@given(L=st.integers(1, 3), T=st.integers(2, 5), form=st.sampled_from(["continuous", "grid"]), seed=st.integers(0, 999))
+def test_full_view_draws_exactly_the_edges_it_is_given(L, T, form, seed):
+    """Any set of edges (not only a min-cut) is drawn bold, edge for edge: count of bold edges == len(cut.edges)."""
+    net = build_network(RACSpec(L, 2, 2), T, form=form)
+    edges = net.edges()
+    rng = np.random.default_rng(seed)
+    chosen = [edges[i] for i in rng.choice(len(edges), size=int(rng.integers(0, min(6, len(edges)) + 1)),
+                                           replace=False)]
+    cut = SimpleNamespace(value=None, edges=chosen, sides=None)
+    fig = draw_network(net, None, cut)
+    bold = gids(fig, "cut-")
+    assert len(bold) == len(cut.edges)
+    assert set(bold) == {f"cut-{edge_key(net.node_id, e)}" for e in chosen}
+
+
+@pytest.mark.parametrize("L,T,form,partition", [(3, 6, "continuous", "start-end"), (3, 8, "grid", "start-end"),
+                                                (2, 12, "continuous", "odd-even")])
+def test_compact_view_counts_exactly_the_cut_it_is_given(tmp_path, L, T, form, partition):
+    net = build_network(RACSpec(L, 2, 2), T, form=form)
+    cut = network_mincut(net, make_partition(T, partition))
+    info = render_network(net, cut, tmp_path / "n.svg", partition=partition)
+    assert info["view"] == "compact"
+    fig = draw_compact_grid(net.spec, T, partition, form=form, cut=cut, net=net)
+    assert link_total(fig) == len(cut.edges) > 0  # every cut edge counted on exactly one link
+    ids = svg_ids(tmp_path / "n.svg")
+    assert any(i.startswith("cutlink-") for i in ids)
+    # A state whose copies end on both sides says how many are on each.
+    for (t, l), (a, b) in __import__("tnrnn.draw.compact", fromlist=["x"]).aggregate_cut(net, cut)[1].items():
+        assert a + b == cell_counts(L, T)[(t, l)]
+
+
+def test_compact_view_needs_the_network_of_the_edges():
+    net = build_network(RACSpec(3, 2, 2), 6)
+    cut = network_mincut(net, "start-end")
+    with pytest.raises(TnrnnError, match="needs the network"):
+        draw_compact_grid(net.spec, 6, "start-end", cut=cut)
+
+
+def test_drawing_never_computes_a_bound(tmp_path, monkeypatch):
+    import tnrnn.bounds.cut_explicit as explicit
+    import tnrnn.bounds.mincut as structured
+
+    net = build_network(RACSpec(3, 2, 2), 6, form="grid")
+    cut = network_mincut(net, "start-end")
+
+    def boom(*a, **k):  # pragma: no cover - must not be reached
+        raise AssertionError("a figure computed a bound")
+
+    for module in (explicit, structured, tnrnn):
+        for name in ("network_mincut", "rac_mincut"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, boom)
+    render_network(net, cut, tmp_path / "c.svg", partition="start-end")
+    render_network(net, cut, tmp_path / "f.svg", partition="start-end", view="full")
+    draw_network(net, "start-end", cut)
+    draw_compact_grid(net.spec, 6, "start-end", form="grid", cut=cut, net=net)
+
+
+def test_render_rac_builds_once_and_cuts_once(tmp_path, monkeypatch):
+    import tnrnn.network.build as build
+
+    calls = {"build": 0, "cut": 0}
+    real_build, real_cut = build.build_network, tnrnn.network_mincut
+
+    def counting_build(*a, **k):
+        calls["build"] += 1
+        return real_build(*a, **k)
+
+    def counting_cut(*a, **k):
+        calls["cut"] += 1
+        return real_cut(*a, **k)
+
+    monkeypatch.setattr(build, "build_network", counting_build)
+    monkeypatch.setattr(tnrnn, "network_mincut", counting_cut)
+    info = render_rac(RACSpec(3, 2, 2), 6, "start-end", "continuous", tmp_path / "n.svg")
+    assert calls == {"build": 1, "cut": 1}
+    assert info["mincut"] == "2^9 = 512" and len(info["cut_edges"]) == 9

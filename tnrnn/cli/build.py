@@ -34,10 +34,30 @@ def _optimizers(text: str | None):
 
 
 def network_report(spec, T: int, *, form: str = "continuous", batch: int = 1, optimizers=None) -> dict:
-    """Statistics of a RAC network and the estimated cost of contracting it (``tnrnn build`` and ``tnrnn demo``).
+    """Statistics of a RAC network and the estimated cost of contracting it (``tnrnn build``).
 
     A network too large to plan a contraction for still gets its statistics; ``contraction`` then holds
     ``flops: None`` and a ``note`` saying why.
+
+    Parameters
+    ----------
+    spec : RACSpec
+    T : int
+    form : {"continuous", "grid"}
+    batch : int
+        Batch size of the contraction estimate.
+    optimizers : sequence of str, optional
+        Path optimisers to try.
+
+    Returns
+    -------
+    dict
+        :meth:`RACNetwork.stats` plus ``expected_input_copies`` and ``contraction``.
+
+    Raises
+    ------
+    TnrnnError
+        Bad sizes; ``ResourceError`` for a network too large to build.
 
     Examples
     --------
@@ -78,6 +98,7 @@ def build_report(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Print the network report as a table (or JSON)."""
     report = build_report(args)
     if args.json:
         print_json(report)

@@ -16,6 +16,7 @@ whatever the network.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tnrnn.base.errors import TnrnnError
@@ -128,6 +129,11 @@ def rac_layout(net) -> Layout:
     -------
     Layout
 
+    Raises
+    ------
+    TnrnnError
+        A node the tags do not place (not a network from ``build_network``).
+
     Examples
     --------
     >>> from tnrnn.rac.spec import RACSpec
@@ -136,17 +142,35 @@ def rac_layout(net) -> Layout:
     >>> len(lay.pos) == len(build_network(RACSpec(2, 2, 2), 3).nodes)
     True
     """
-    nodes, tags = net.nodes, net.tags
-    nid = net.node_id
     L, T = net.spec.L, net.T
     counts = cell_counts(L, T)
     up_fed_max = max((counts.get((t, l + 1), 0) for t in range(1, T + 1) for l in range(1, L)), default=0)
     col_w = COL_W_DEEP if up_fed_max else COL_W_SHALLOW
     if net.form == "grid" and max(net.input_copies()) > 1:
         col_w = max(col_w, COL_W_DEEP)
+    copies, consumer = _instances(net)
+    slot = _slots(net, copies, consumer)
+    rows, columns, height = _grid(net, counts, col_w)
+    pos, dot_of, tie_y = _place(net, copies, consumer, slot, rows, columns)
+    lane_step = min(0.07, LANE_SPAN / max(1, up_fed_max))
+    paths = _routes(net, pos, slot, dot_of, lane_step)
+    width = columns[T] + MARGIN_R
+    # Narrow networks get a centred drawing on a page wide enough for the title and the legend.
+    if width < MIN_WIDTH:
+        dx = (MIN_WIDTH - width) / 2
+        pos = {k: (x + dx, y) for k, (x, y) in pos.items()}
+        paths = {k: [(x + dx, y) for x, y in pts] for k, pts in paths.items()}
+        columns = {t: x + dx for t, x in columns.items()}
+        width = MIN_WIDTH
+    return Layout(pos, paths, (width, height), columns, rows, input_y=tie_y)
 
-    # Instances: one per copy tensor; its consumer is across leg 0.
-    copies = [n for n, g in zip(nodes, tags) if g.role == "copy"]
+
+def _instances(net) -> tuple[list, dict]:
+    """The copy tensors (one per instance of a state) and, per copy id, its consumer: ``(node id, "up" | "right")``
+    for the W_I above or the W_H to the right across leg 0, ``(None, "out")`` for the output.
+    """
+    nid = net.node_id
+    copies = [n for n, g in zip(net.nodes, net.tags) if g.role == "copy"]
     consumer = {}
     for c in copies:
         other = _other_end(c[0], c)
@@ -155,9 +179,16 @@ def rac_layout(net) -> Layout:
             consumer[nid(c)] = (None, "out")
         else:
             consumer[nid(c)] = (nid(_other_end(other[0], other)), "up" if role == "W_I" else "right")
+    return copies, consumer
 
-    # Slots: cells by decreasing t + l so every consumer already has its slot. Right-fed instances take the slot
-    # of their consumer (horizontal chains), up-fed ones stack above them in their consumer's order.
+
+def _slots(net, copies, consumer) -> dict[int, int]:
+    """Slot of every instance inside its (time, layer) cell.
+
+    Cells are visited by decreasing t + l so every consumer already has its slot. Right-fed instances take the
+    slot of their consumer (horizontal chains), up-fed ones stack above them in their consumer's order.
+    """
+    nid = net.node_id
     slot: dict[int, int] = {}
     by_cell: dict[tuple, list] = {}
     for c in copies:
@@ -174,7 +205,12 @@ def rac_layout(net) -> Layout:
                 slot[m] = slot[target]
             else:
                 slot[m] = len(right) + slot[target]
+    return slot
 
+
+def _grid(net, counts, col_w) -> tuple[dict, dict, float]:
+    """Layer rows ``l -> (y_bottom, y_top)``, time columns ``t -> x`` and the page height."""
+    L, T = net.spec.L, net.T
     rows_slots = {l: max(counts[(t, l)] for t in range(1, T + 1)) for l in range(1, L + 1)}
     rows = {}
     # The grid form needs room below layer 1 for the tie tensors and their legs.
@@ -182,12 +218,15 @@ def rac_layout(net) -> Layout:
     for l in range(1, L + 1):
         rows[l] = (y, y + rows_slots[l] * SLOT_H)
         y = rows[l][1] + ROW_GAP
-    height = y - ROW_GAP + MARGIN_T
     columns = {t: MARGIN_L + (t - 1) * col_w for t in range(1, T + 1)}
-    width = columns[T] + MARGIN_R
+    return rows, columns, y - ROW_GAP + MARGIN_T
 
+
+def _place(net, copies, consumer, slot, rows, columns) -> tuple[dict, dict, float]:
+    """Node centres: roles at fixed offsets around their instance's copy tensor; ties on a line below layer 1."""
+    nid = net.node_id
     pos: dict[int, tuple] = {}
-    dot_of: dict[int, int] = {}  # any node id of an instance -> its copy's id
+    dot_of: dict[int, int] = {}  # node id of an instance's W_I / W_H -> its copy's id
     for c in copies:
         g = net.tag(c)
         x = columns[g.time]
@@ -204,66 +243,63 @@ def rac_layout(net) -> Layout:
             init = _other_end(wh[1], wh)
             pos[nid(init)] = (x - 2 * WH_DX + 0.05, cy)
     root = next(c for c in copies if consumer[nid(c)][1] == "out")
-    out_node = _other_end(root[0], root)
     rx, ry = pos[nid(root)]
-    pos[nid(out_node)] = (rx + 0.75, ry)
+    pos[nid(_other_end(root[0], root))] = (rx + 0.75, ry)
     tie_y = rows[1][0] - 0.42
-    for n, g in zip(nodes, tags):
+    for n, g in zip(net.nodes, net.tags):
         if g.role == "tie":
             pos[nid(n)] = (columns[g.time] + BUS_DX, tie_y)
-    missing = [nid(n) for n in nodes if nid(n) not in pos]
+    missing = [nid(n) for n in net.nodes if nid(n) not in pos]
     if missing:
         raise TnrnnError(f"rac_layout: nodes {missing[:5]} have no place (is this a network from build_network?)")
+    return pos, dot_of, tie_y
 
-    # Edge routes.
-    lane_step = min(0.07, LANE_SPAN / max(1, up_fed_max))
+
+def _dangling_route(role: str, pa) -> list:
+    if role == "W_O":
+        return [(pa[0] + BOX_W / 2 + 0.02, pa[1]), (pa[0] + 0.55, pa[1])]
+    if role == "tie":
+        return [pa, (pa[0], pa[1] - 0.3)]
+    x0 = pa[0] + BOX_W / 2  # continuous-form input leg: a short stub right of W_I
+    return [(x0, pa[1]), (x0 + 0.13, pa[1])]
+
+
+def _routes(net, pos, slot, dot_of, lane_step) -> dict[str, list]:
+    """Edge routes: states handed up a layer run right, up their own lane and left into W_I; ties feed W_I from
+    the bus below; everything else is a straight segment.
+    """
+    nid = net.node_id
     paths: dict[str, list] = {}
     for e in net.edges():
         key = edge_key(nid, e)
         a = e.node1
-        pa = pos[nid(a)]
-        ra = net.tag(a).role
         if e.is_dangling():
-            if ra == "W_O":
-                paths[key] = [(pa[0] + BOX_W / 2 + 0.02, pa[1]), (pa[0] + 0.55, pa[1])]
-            elif ra == "tie":
-                paths[key] = [pa, (pa[0], pa[1] - 0.3)]
-            else:  # continuous-form input leg: a short stub right of W_I
-                x0 = pa[0] + BOX_W / 2
-                paths[key] = [(x0, pa[1]), (x0 + 0.13, pa[1])]
+            paths[key] = _dangling_route(net.tag(a).role, pos[nid(a)])
             continue
         b = e.node2
         ends = {net.tag(a).role: a, net.tag(b).role: b}
         if "copy" in ends and len(ends) == 2:
             c = ends.pop("copy")
-            (orole, o), = ends.items()
+            ((orole, o),) = ends.items()
             ax_c = e.axis1 if e.node1 is c else e.axis2
             pc, po = pos[nid(c)], pos[nid(o)]
-            if ax_c == 0 and orole == "W_I":  # state handed up a layer: right, up the lane, left into W_I
+            if ax_c == 0 and orole == "W_I":
                 lane = pc[0] + LANE_X0 + lane_step * slot[dot_of[nid(o)]]
                 paths[key] = [pc, (lane, pc[1]), (lane, po[1]), (po[0] + BOX_W / 2, po[1])]
             else:
                 paths[key] = [pc, po]
-            continue
-        if "tie" in ends:
-            tie, wi = ends["tie"], ends.get("W_I")
-            pt, pw = pos[nid(tie)], pos[nid(wi)]
+        elif "tie" in ends:
+            pt, pw = pos[nid(ends["tie"])], pos[nid(ends["W_I"])]
             paths[key] = [pt, (pt[0], pw[1]), (pw[0] + BOX_W / 2, pw[1])]
-            continue
-        paths[key] = [pos[nid(a)], pos[nid(b)]]
-    # Narrow networks get a centred drawing on a page wide enough for the title and the legend.
-    if width < MIN_WIDTH:
-        dx = (MIN_WIDTH - width) / 2
-        pos = {k: (x + dx, y) for k, (x, y) in pos.items()}
-        paths = {k: [(x + dx, y) for x, y in pts] for k, pts in paths.items()}
-        columns = {t: x + dx for t, x in columns.items()}
-        width = MIN_WIDTH
-    return Layout(pos, paths, (width, height), columns, rows, input_y=tie_y)
+        else:
+            paths[key] = [pos[nid(a)], pos[nid(b)]]
+    return paths
 
 
 def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layout:
     """Layout for any ``tensornetwork`` network (no tags): networkx Kamada-Kawai on the node graph (a seeded
-    spring layout for components of more than :data:`KAMADA_KAWAI_MAX_NODES` nodes).
+    spring layout for components of more than :data:`KAMADA_KAWAI_MAX_NODES` nodes), components side by side,
+    open legs as short stubs pointing away from the centre.
 
     Parameters
     ----------
@@ -272,6 +308,10 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
         Fixes the layout (same network -> same picture).
     scale : float, optional
         Inches between neighbours (default grows with the network).
+
+    Returns
+    -------
+    Layout
 
     Raises
     ------
@@ -295,14 +335,7 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
     if len(nodes) > GENERIC_MAX_NODES:
         raise TnrnnError(f"a generic network figure is limited to {GENERIC_MAX_NODES} nodes (got {len(nodes)}); "
                          "draw a sub-network")
-    index = {id(n): i for i, n in enumerate(nodes)}
-
-    def nid(n):
-        try:
-            return index[id(n)]
-        except KeyError:
-            raise TnrnnError(f"node {getattr(n, 'name', n)!r} is connected to the network but not in the node list") from None
-
+    nid = node_index(nodes)
     g = nx.Graph()
     g.add_nodes_from(range(len(nodes)))
     edges = list(tn.get_all_edges(nodes))
@@ -311,43 +344,61 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
             g.add_edge(nid(e.node1), nid(e.node2))
     n = len(nodes)
     scale = scale or max(1.2, 0.55 * math.sqrt(n))
-    if n == 1:
-        raw = {0: (0.0, 0.0)}
-    else:
-        # Kamada-Kawai is deterministic; components are laid out side by side.
-        raw = {}
-        offset = 0.0
-        for comp in sorted(nx.connected_components(g), key=lambda c: min(c)):
-            sub = g.subgraph(sorted(comp))
-            if len(comp) == 1:
-                p = {next(iter(comp)): (0.0, 0.0)}
-            elif len(comp) <= KAMADA_KAWAI_MAX_NODES:
-                p = nx.kamada_kawai_layout(sub, scale=1.0)
-            else:
-                p = nx.spring_layout(sub, seed=seed, scale=1.0)
-            xs = [v[0] for v in p.values()]
-            shift = offset - min(xs)
-            for k, (x, y) in p.items():
-                raw[k] = (x + shift, y)
-            offset = max(x for x, _ in raw.values()) + 1.0
+    raw = _component_positions(g, seed)
     xs = [p[0] for p in raw.values()]
     ys = [p[1] for p in raw.values()]
     margin = 0.9
     pos = {k: (margin + (x - min(xs)) * scale, margin + (y - min(ys)) * scale) for k, (x, y) in raw.items()}
     width = margin * 2 + (max(xs) - min(xs)) * scale
     height = margin * 2 + (max(ys) - min(ys)) * scale + 0.5
-    cx = sum(p[0] for p in pos.values()) / n
-    cy = sum(p[1] for p in pos.values()) / n
-    paths = {}
-    for e in edges:
-        key = edge_key(nid, e)
-        if e.is_dangling():
-            px, py = pos[nid(e.node1)]
-            dx, dy = px - cx, py - cy
-            norm = math.hypot(dx, dy)
-            # Open legs point away from the centre; several on one node fan out by axis.
-            ang = (math.atan2(dy, dx) if norm > 1e-9 else -math.pi / 2) + 0.5 * e.axis1
-            paths[key] = [(px, py), (px + 0.45 * math.cos(ang), py + 0.45 * math.sin(ang))]
-        else:
-            paths[key] = [pos[nid(e.node1)], pos[nid(e.node2)]]
+    centre = (sum(p[0] for p in pos.values()) / n, sum(p[1] for p in pos.values()) / n)
+    paths = {edge_key(nid, e): _generic_route(e, nid, pos, centre) for e in edges}
     return Layout(pos, paths, (max(width, 3.0), max(height, 2.5)))
+
+
+def node_index(nodes) -> Callable:
+    """``node -> position in nodes``; a node outside the list is a clear error (it is connected to them)."""
+    index = {id(n): i for i, n in enumerate(nodes)}
+
+    def nid(n) -> int:
+        try:
+            return index[id(n)]
+        except KeyError:
+            raise TnrnnError(f"node {getattr(n, 'name', n)!r} is connected to the network but not in the node "
+                             "list") from None
+
+    return nid
+
+
+def _component_positions(g, seed: int) -> dict:
+    """Unit-scale positions, one component after another left to right (Kamada-Kawai is deterministic)."""
+    import networkx as nx
+
+    if g.number_of_nodes() == 1:
+        return {0: (0.0, 0.0)}
+    raw: dict = {}
+    offset = 0.0
+    for comp in sorted(nx.connected_components(g), key=lambda c: min(c)):
+        sub = g.subgraph(sorted(comp))
+        if len(comp) == 1:
+            p = {next(iter(comp)): (0.0, 0.0)}
+        elif len(comp) <= KAMADA_KAWAI_MAX_NODES:
+            p = nx.kamada_kawai_layout(sub, scale=1.0)
+        else:
+            p = nx.spring_layout(sub, seed=seed, scale=1.0)
+        shift = offset - min(v[0] for v in p.values())
+        for k, (x, y) in p.items():
+            raw[k] = (float(x) + shift, float(y))
+        offset = max(x for x, _ in raw.values()) + 1.0
+    return raw
+
+
+def _generic_route(e, nid, pos, centre) -> list:
+    if not e.is_dangling():
+        return [pos[nid(e.node1)], pos[nid(e.node2)]]
+    px, py = pos[nid(e.node1)]
+    dx, dy = px - centre[0], py - centre[1]
+    norm = math.hypot(dx, dy)
+    # Open legs point away from the centre; several on one node fan out by axis.
+    ang = (math.atan2(dy, dx) if norm > 1e-9 else -math.pi / 2) + 0.5 * e.axis1
+    return [(px, py), (px + 0.45 * math.cos(ang), py + 0.45 * math.sin(ang))]

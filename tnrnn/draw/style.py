@@ -1,10 +1,18 @@
-"""Shared look of the figures (colours per role and side) and deterministic, atomic saving."""
+"""The one plotting set-up of every tnrnn figure: colours, fonts, figure creation and deterministic, atomic saving.
+
+Network figures draw on an inch-scaled canvas (:func:`new_figure`); data plots (rank curves, memory and capacity
+studies) get their axes from :func:`new_plot` and are written by :func:`finish_figure` (title, wrapped footer,
+layout, save) or :func:`save_figure`. Nothing here touches pyplot, so a notebook's backend stays as it is.
+"""
 
 from __future__ import annotations
 
 import io
 import os
+import tempfile
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -32,9 +40,12 @@ SIDE_COLORS = {"A": "#1f77b4", "B": "#e07b00"}
 SIDE_TINTS = {"A": "#e3eef8", "B": "#fcebd9"}
 CUT_COLOR = "#d62728"
 EDGE_COLOR = "#8a8a8a"
+#: One colour per series (depth, cell, ...): colour-blind friendly, distinct in grey scale too.
+SERIES_COLORS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000")
+GRID_COLOR = "#e4e4e4"
 
-#: Fixed settings that make the same inputs give the same bytes.
-RC = {
+#: Fixed settings that make the same inputs give the same bytes (typed Any: matplotlib's stubs want literal keys).
+RC: Any = {
     "svg.hashsalt": "tnrnn",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
@@ -84,8 +95,6 @@ def check_writable_file(path: str | os.PathLike) -> Path:
     >>> check_writable_file(os.path.join(tempfile.mkdtemp(), "new", "out.json")).name
     'out.json'
     """
-    import tempfile
-
     p = Path(path)
     if p.is_dir():
         raise TnrnnError(f"{str(p)!r} is a directory, expected a file path")
@@ -152,3 +161,88 @@ def new_figure(width_in: float, height_in: float):
     ax.set_ylim(0, height_in)
     ax.set_axis_off()
     return fig, ax
+
+
+def new_plot(width_in: float, height_in: float, *, nrows: int = 1, ncols: int = 1, sharey: bool = False):
+    """A figure with a grid of data axes in the shared look (light grid, no top/right spines).
+
+    Parameters
+    ----------
+    width_in, height_in : float
+        Figure size in inches.
+    nrows, ncols : int
+        Axes grid.
+    sharey : bool
+        Share the y axis across the grid.
+
+    Returns
+    -------
+    (Figure, list of Axes)
+        The axes in row-major order.
+
+    Examples
+    --------
+    >>> fig, axes = new_plot(6.0, 3.0, ncols=2)
+    >>> len(axes), axes[0].spines["top"].get_visible()
+    (2, False)
+    """
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(width_in, height_in))
+        grid = fig.subplots(nrows, ncols, sharey=sharey, squeeze=False)
+    axes = [ax for row in grid for ax in row]
+    for ax in axes:
+        ax.grid(True, color=GRID_COLOR, lw=0.7, zorder=0)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    return fig, axes
+
+
+def finish_figure(fig, path: str | os.PathLike, *, title: str | None = None, footer: str | None = None,
+                  width_chars: int = 120, dpi: int = 130) -> Path:
+    """Add a title and a wrapped footer (e.g. the training budget), lay the figure out and save it.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+        From :func:`new_plot`.
+    path : path
+        ``.svg`` or ``.png``.
+    title, footer : str, optional
+        Heading above the axes; small grey text along the bottom, wrapped at ``width_chars``.
+    width_chars : int
+        Footer line length.
+    dpi : int
+        Resolution of PNG output.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    TnrnnError
+        Bad path or format, unwritable location.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> fig, (ax,) = new_plot(4.0, 3.0)
+    >>> _ = ax.plot([1, 2], [3, 4])
+    >>> finish_figure(fig, os.path.join(tempfile.mkdtemp(), "f.png"), title="t", footer="budget").suffix
+    '.png'
+    """
+    with matplotlib.rc_context(RC):
+        top = 1.0
+        if title:
+            fig.suptitle(title, fontsize=11)
+            top = 0.95
+        bottom = 0.0
+        if footer:
+            lines = textwrap.wrap(footer, width=width_chars)
+            fig.text(0.5, 0.01, "\n".join(lines), ha="center", va="bottom", fontsize=7.5, color="0.25")
+            bottom = 0.02 + 0.028 * len(lines)
+        fig.tight_layout(rect=(0, bottom, 1, top))
+    return save_figure(fig, path, dpi=dpi)
