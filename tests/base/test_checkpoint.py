@@ -144,3 +144,16 @@ def test_load_with_identity(tmp_path):
     assert meta["step"] == 10
     with pytest.raises(TnrnnError, match="another run"):
         load_checkpoint(path, PARAMS, OPT, identity={"config": {"steps": 20, "lr": 0.5}})
+
+
+def test_inspect_checkpoint_validates_without_templates(tmp_path):
+    from tnrnn.base.checkpoint import inspect_checkpoint
+
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, PARAMS, OPT, {"step": 4, "config": {"steps": 10}})
+    assert inspect_checkpoint(path)["step"] == 4
+    with pytest.raises(ResourceError, match="nothing was decompressed"):
+        inspect_checkpoint(path, max_bytes=16)
+    _write_npz(path, {"meta": _meta(step=-500), "p0": np.ones(3)})
+    with pytest.raises(TnrnnError, match="no valid step"):
+        inspect_checkpoint(path)

@@ -25,7 +25,7 @@ from tnrnn.base.budget import budget_bytes
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
 from tnrnn.base.io import check_input_file, write_bytes_atomic
 
-__all__ = ["save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT", "check_identity"]
+__all__ = ["save_checkpoint", "load_checkpoint", "inspect_checkpoint", "CHECKPOINT_FORMAT", "check_identity"]
 
 CHECKPOINT_FORMAT = "tnrnn-train-checkpoint/1"
 _MAX_META_BYTES = 64 * 2**20
@@ -149,6 +149,52 @@ def load_checkpoint(path: str | os.PathLike, params_like: Any, opt_state_like: A
         return jax.tree_util.tree_unflatten(treedef, values)
 
     return restore("p", p_leaves, p_def), restore("o", o_leaves, o_def), meta
+
+
+def inspect_checkpoint(path: str | os.PathLike, *, max_bytes: int | None = None) -> dict:
+    """Validate a checkpoint without templates (and without jax) and return its meta: for commands to refuse a
+    bad ``--checkpoint`` before building any model.
+
+    Checks what :func:`load_checkpoint` checks except the array shapes (the arrays' sizes and headers are
+    checked against their declared sizes, not against a model).
+
+    Raises
+    ------
+    TnrnnError, ResourceError
+        As :func:`load_checkpoint`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.npz")
+    >>> _ = open(path, "w").write("not a zip")
+    >>> inspect_checkpoint(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tnrnn.base.errors.TnrnnError: cannot read checkpoint '...c.npz': not a complete tnrnn training checkpoint (.npz) (File is not a zip file)
+    """
+    check_input_file(path, "checkpoint")
+    where = f"checkpoint {str(path)!r}"
+    if os.path.getsize(path) == 0:
+        raise TnrnnError(f"cannot read {where}: the file is empty (not a tnrnn training checkpoint)")
+    limit = budget_bytes() if max_bytes is None else int(max_bytes)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [info.filename for info in zf.infolist()]
+            n_params = sum(1 for n in names if n.startswith("p"))
+            infos = _check_members(zf, where, n_params, len(names) - n_params - 1, limit)
+            meta = _read_meta(zf, infos["meta.npy"], where)
+            for name, info in infos.items():
+                if name != "meta.npy":
+                    _array_header(zf, info, where, None)
+    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise TnrnnError(f"cannot read {where}: not a complete tnrnn training checkpoint (.npz) "
+                         f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+    except OSError as exc:
+        raise TnrnnError(f"cannot read {where}: {exc.strerror or exc}") from None
+    config = meta.get("config")
+    _check_step(path, meta.get("step"), config.get("steps") if isinstance(config, dict) else None)
+    return meta
 
 
 def _check_members(zf: zipfile.ZipFile, where: str, n_params: int, n_opt: int, limit: int) -> dict:
