@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from tnrnn.base.io import read_json, read_jsonl
+from tnrnn.base.io import read_json
 from tnrnn.cli import main
+from tnrnn.sweep import read_results
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -21,12 +22,12 @@ def test_mc_run_writes_json_figure_and_resumes(tmp_path, capsys):
     assert [(r["n"], round(r["analytic"], 6)) for r in summary["rows"]] == [(3, 3.0), (5, 5.0)]
     assert summary["training"]["train_steps"] == 3000 and printed["training"]["test_steps"] == 3000
     assert (tmp_path / "capacity_mc.png").read_bytes()[:8] == PNG
-    records = read_jsonl(tmp_path / "capacity_mc.jsonl")
+    records = read_results(tmp_path / "capacity_mc.jsonl").records
     assert len(records) == 2
     # a rerun finds both points finished: nothing is appended, the summary is the same
     assert main(argv) == 0
     capsys.readouterr()
-    assert read_jsonl(tmp_path / "capacity_mc.jsonl") == records
+    assert read_results(tmp_path / "capacity_mc.jsonl").records == records
     again = read_json(tmp_path / "capacity_mc.json")
     assert again["rows"] == summary["rows"]
     # the rerun trained nothing, so it keeps the wall time of the run that did the work
@@ -34,9 +35,10 @@ def test_mc_run_writes_json_figure_and_resumes(tmp_path, capsys):
     # growing the grid runs only the new point
     assert main(argv[:4] + ["3,5,4"] + argv[5:]) == 0
     capsys.readouterr()
-    assert len(read_jsonl(tmp_path / "capacity_mc.jsonl")) == 3
+    assert len(read_results(tmp_path / "capacity_mc.jsonl").records) == 3
 
 
+@pytest.mark.slow  # a real training in a worker process: about 30 s
 def test_bits_run_prints_the_budget_beside_the_numbers(tmp_path, capsys):
     argv = ["capacity", "bits", "--quick", "--cells", "rnn", "--budgets", "120", "--b-multiples", "1",
             "--steps", "20", "--n-in", "8", "--out", str(tmp_path), "--no-progress"]

@@ -64,6 +64,7 @@ def test_train_members_bad_hyperparameters():
         train_members({"w": jnp.zeros((1,))}, None, {"lr": [-0.1], "clip": [1.0]}, _quad_loss, steps=1)
 
 
+@pytest.mark.slow  # two trainings of 300 steps: about 15 s
 def test_bits_point_memorises_a_small_set():
     r = bits_point(cell="rnn", budget=150, b_multiple=0.25, learning_rates=[2e-2, 1e-4], seeds=[0], n_in=8,
                    steps=300, batch_size=64, chunk=150)
@@ -109,6 +110,7 @@ def test_fit_slope_and_points():
         bits_points(["elman"], [1000], [1])
 
 
+@pytest.mark.slow  # three trainings: about 30 s
 def test_per_unit_error_falls_as_units_grow():
     errs = []
     for N in (1, 3, 6):
@@ -159,3 +161,20 @@ def test_trainability_summary_counts_failures():
 def test_trainability_points_skip_a_shallow_plusrnn():
     pts = trainability_points(["plusrnn", "rnn"], [1, 2], budget=3000)
     assert [(p["cell"], p["depth"]) for p in pts] == [("plusrnn", 2), ("rnn", 1), ("rnn", 2)]
+    # depth 8 at the preset's budget still leaves every cell a few units per layer
+    assert [p["depth"] for p in trainability_points(["rnn", "gru", "plusrnn"], [8], budget=2000)] == [8, 8, 8]
+
+
+@pytest.mark.slow  # compiling eight stacked layers for two draws: about 15 s of CPU
+def test_a_depth_8_point_runs_and_scores_the_no_learning_baseline():
+    from tnrnn.capacity.tasks import ParenthesesCounting
+    from tnrnn.capacity.trainability import trainability_point
+
+    r = trainability_point(cell="gru", depth=8, budget=2000, draws=2, time=6, steps=4, batch_size=4,
+                           eval_batch_size=64, chunk=4)
+    task = ParenthesesCounting(time=6)
+    assert r["depth"] == 8 and r["num_params"] <= 2000 and len(r["runs"]) == 2
+    assert r["baseline_loss_expected"] == pytest.approx(task.no_learning_loss())
+    assert abs(r["baseline_loss"] - r["baseline_loss_expected"]) < 0.15  # 64 held-out sequences
+    for run in r["runs"]:
+        assert run["learned_nothing"] == (run["diverged"] or not run["final_loss"] < r["baseline_loss"])

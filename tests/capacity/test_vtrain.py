@@ -17,8 +17,7 @@ def _loss(p, d, hp, key):
     return jnp.sum((p["w"] - d) ** 2) * 3.0, {}
 
 
-@pytest.mark.parametrize("optimizer, schedule", [("adam", "cosine"), ("rmsprop", "constant"),
-                                                 ("adam", "exponential")])
+@pytest.mark.parametrize("optimizer, schedule", [("adam", "cosine"), ("rmsprop", "exponential")])
 def test_each_member_follows_make_optimizer_at_its_own_rate_and_clip(optimizer, schedule):
     data = jnp.array([[1.0, -2.0, 0.5], [4.0, 4.0, -4.0]])
     lrs, clips, steps = [0.05, 0.2], [0.5, 100.0], 30
@@ -37,12 +36,15 @@ def test_each_member_follows_make_optimizer_at_its_own_rate_and_clip(optimizer, 
 def _single(target, config: TrainConfig) -> np.ndarray:
     """The same loss trained alone with the package's one optimiser construction, step by step."""
     tx = make_optimizer(config)
-    p = {"w": jnp.zeros(3)}
-    state = tx.init(p)
-    for _ in range(config.steps):
+
+    def step(carry, _):
+        p, state = carry
         grads = jax.grad(lambda q: _loss(q, target, None, None)[0])(p)
         updates, state = tx.update(grads, state, p)
-        p = optax.apply_updates(p, updates)
+        return (optax.apply_updates(p, updates), state), None
+
+    p = {"w": jnp.zeros(3)}
+    (p, _), _ = jax.lax.scan(step, (p, tx.init(p)), None, length=config.steps)
     return np.asarray(p["w"])
 
 

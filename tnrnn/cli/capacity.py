@@ -24,11 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tnrnn.base.io import read_json, read_jsonl, write_json
+from tnrnn.base.io import read_json, write_json
 from tnrnn.capacity.registry import STUDIES
 from tnrnn.capacity.study import Study, run_study
 from tnrnn.cli.common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
+from tnrnn.sweep import read_results
 
 
 def _seed_list(text: str) -> list[int]:
@@ -100,7 +101,7 @@ def stem(study: str, preset: str) -> str:
 def _finished_keys(results: str | None) -> set:
     if results is None or not Path(results).exists():
         return set()
-    return {r.get("key") for r in read_jsonl(results) if r.get("status") == "ok"}
+    return {key for key, r in read_results(results).records.items() if r.get("status") == "ok"}
 
 
 def _previous_wall(path: Path, *, default: float) -> float:
