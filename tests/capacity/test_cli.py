@@ -72,3 +72,16 @@ def test_bad_arguments_are_one_line_exit_2(argv, message, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())  # nothing ran
+
+
+def test_no_run_summarises_what_the_results_hold(tmp_path, capsys):
+    base = ["capacity", "mc", "--quick", "--kinds", "orthogonal", "--train-steps", "2000", "--test-steps", "2000",
+            "--out", str(tmp_path), "--no-progress"]
+    assert main(base + ["--sizes", "3"]) == 0
+    capsys.readouterr()
+    lines = (tmp_path / "capacity_mc.jsonl").read_text()
+    # ask for two sizes without running: only the stored one is summarised, nothing is appended
+    assert main(base + ["--sizes", "3,4", "--no-run"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [row["n"] for row in printed["table"]] == [3]
+    assert (tmp_path / "capacity_mc.jsonl").read_text() == lines

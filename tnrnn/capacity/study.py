@@ -9,7 +9,9 @@ to them and the CLI (``tnrnn capacity STUDY``) only talks to this interface:
   once it has seen results: the bits study extends its ``b`` grid while stored bits still rise);
 * :meth:`Study.summary`, :meth:`Study.table`, :meth:`Study.plot`.
 
-:func:`run_study` runs the points through the resumable sweep runner until the study asks for no new ones.
+:func:`run_study` runs the points through the resumable sweep runner until the study asks for no new ones;
+:func:`stored_records` collects what a results file already holds for them, running nothing (a summary of a
+study stopped part-way).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.sweep import run_sweep
+from tnrnn.sweep import point_key, read_results, run_sweep
 
 #: Kinds of flag values: a cell list, lists of positive ints / floats, seeds (ints >= 0), one positive int,
 #: a spectral radius in (0, 1), and a list of names.
@@ -164,4 +166,39 @@ def run_study(study: Study, config: dict[str, Any], results: str | os.PathLike |
             return records
         seen |= keys
         records = run_sweep(study.point_task, points, results, desc=f"capacity {study.name}", **sweep)
+    raise TnrnnError(f"the {study.name} study still asked for new points after {max_rounds} rounds")
+
+
+def stored_records(study: Study, config: dict[str, Any], results: str | os.PathLike, *,
+                   max_rounds: int = 100) -> list[dict]:
+    """The records ``results`` already holds for ``study``'s points, following its rounds; nothing runs.
+
+    Parameters
+    ----------
+    study : Study
+    config : dict
+    results : path
+        JSON-lines results file of the sweep.
+    max_rounds : int
+        Guard, as in :func:`run_study`.
+
+    Returns
+    -------
+    list of dict
+        Stored records (finished or failed) of the points the study asks for, given the stored records.
+
+    Examples
+    --------
+    >>> from tnrnn.capacity.registry import STUDIES
+    >>> stored_records(STUDIES["mc"], STUDIES["mc"].config("quick"), "/nonexistent/results.jsonl")
+    []
+    """
+    stored = read_results(results).records
+    records: list[dict] = []
+    for _ in range(max_rounds):
+        keys = [point_key(study.point_task, p) for p in study.points(config, records)]
+        found = [stored[k] for k in keys if k in stored]
+        if len(found) == len(records):
+            return found
+        records = found
     raise TnrnnError(f"the {study.name} study still asked for new points after {max_rounds} rounds")

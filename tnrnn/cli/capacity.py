@@ -26,7 +26,7 @@ from typing import Any
 
 from tnrnn.base.io import read_json, write_json
 from tnrnn.capacity.registry import STUDIES
-from tnrnn.capacity.study import Study, run_study
+from tnrnn.capacity.study import Study, run_study, stored_records
 from tnrnn.cli.common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.sweep import read_results
@@ -70,6 +70,9 @@ def _add_study(sub, study: Study) -> None:
         preset.add_argument(f"--{name}", dest="preset", action="store_const", const=name,
                             help=f"the {name} preset (default full; budgets in tnrnn/capacity/presets.py)")
     p.set_defaults(preset="full", study=study.name, func=run_capacity)
+    p.add_argument("--no-run", action="store_true",
+                   help="run nothing: summarise and draw what the results file already holds (a study stopped "
+                        "part-way; unfinished searches say so in their stop reason)")
     p.add_argument("--out", default=".", metavar="DIR",
                    help=f"folder for capacity_{study.name}[_PRESET].json, .png and (unless --results) .jsonl "
                         "(default .)")
@@ -126,7 +129,10 @@ def run_capacity(args: argparse.Namespace) -> int:
     if kwargs["results"] is None:
         kwargs["results"] = str(out / f"{name}.jsonl")
     done_before = _finished_keys(kwargs["results"])
-    records = run_study(study, config, **kwargs)
+    if args.no_run:
+        records = stored_records(study, config, kwargs["results"])
+    else:
+        records = run_study(study, config, **kwargs)
     summary = study.summary(records, {"preset": args.preset, **config})
     wall = round(time.perf_counter() - t0, 1)
     if all(r["key"] in done_before for r in records if r.get("status") == "ok"):
