@@ -68,6 +68,6 @@ MC: dict[str, dict[str, Any]] = {
 TRAINABILITY: dict[str, dict[str, Any]] = {
     "quick": {"cells": ["rnn", "gru"], "depths": [1, 2], "budget": 500, "draws": 4, "steps": 100,
               "batch_size": 16, "time": 20, "eval_batch_size": 128, "chunk": 50},
-    "full": {"cells": ["rnn", "gru", "plusrnn"], "depths": [1, 2, 8], "budget": 2000, "draws": 50, "steps": 600,
+    "full": {"cells": ["rnn", "gru", "plusrnn"], "depths": [1, 2, 8], "budget": 2000, "draws": 50, "steps": 400,
              "batch_size": 32, "time": 30, "eval_batch_size": 512, "chunk": 200},
 }
