@@ -27,7 +27,8 @@ DEPTH_COLORS = list(style.SERIES_COLORS)
 
 def _count_value(raw):
     """A count as drawn data: an int when the record holds one (plain or ``{"value": "<decimal>"}``), else the
-    record's text (``"2^9000"``)."""
+    record's text (``"2^9000"``).
+    """
     if isinstance(raw, dict):
         raw = raw.get("value")
     if isinstance(raw, str) and raw.isdigit():

@@ -15,7 +15,7 @@ import matplotlib
 from tnrnn.base.errors import TnrnnError
 from tnrnn.draw import style
 from tnrnn.draw.layout import edge_key, generic_layout, node_index
-from tnrnn.draw.primitives import cut_keys, cut_value, draw_node, draw_path, figure_for, legend, math_count
+from tnrnn.draw.primitives import cut_keys, cut_value, draw_path, figure_for, legend, math_count
 
 __all__ = ["draw", "draw_tensor_network", "node_sides"]
 
@@ -177,10 +177,7 @@ def draw(tn_nodes, left=None, cut=None, *, ax=None, title: str | None = None, se
         for i, n in enumerate(nodes):
             _draw_tensor(ax_, i, n, layout.pos[i], sides.get(i))
         _caption(ax_, layout, len(nodes), cut, len(keys), title)
-        items = []
-        if sides:
-            items += [("tensor, side A", "circle", style.SIDE_TINTS["A"]),
-                      ("tensor, side B", "circle", style.SIDE_TINTS["B"])]
+        items = [(f"tensor, side {s}", "circle", style.SIDE_TINTS[s]) for s in ("A", "B") if s in sides.values()]
         if left is not None:
             items += [("open leg, side A", "line", style.SIDE_COLORS["A"]),
                       ("open leg, side B", "line", style.SIDE_COLORS["B"])]
@@ -210,14 +207,20 @@ def _draw_bonds(ax, nodes, layout, nid, left_keys: set | None, keys: set) -> Non
 
 
 def _draw_tensor(ax, i: int, node, xy, side: str | None) -> None:
+    """A circle, tinted by side, with the tensor's name inside (or below it when the name is long)."""
+    from matplotlib.patches import Circle
+
     x, y = xy
     face = style.SIDE_TINTS[side] if side else _UNKNOWN
     edge = style.SIDE_COLORS[side] if side else "#4d4d4d"
     name = node.name if node.name and node.name != "__unnamed_node__" else str(i)
-    inside = len(name) <= 3
-    draw_node(ax, x, y, "tensor", f"node-{i}", label=name if inside else None, face=face, edge=edge, fontsize=7.0)
-    if not inside:
-        ax.text(x, y - 0.2, name, ha="center", va="top", fontsize=6.5, color="#333333", zorder=5)
+    inside = len(name) <= 8
+    radius = max(0.16, 0.028 * len(name) + 0.06) if inside else 0.16
+    patch = Circle((x, y), radius, facecolor=face, edgecolor=edge, lw=1.0, zorder=4)
+    patch.set_gid(f"node-{i}")
+    ax.add_patch(patch)
+    ax.text(x, y if inside else y - radius - 0.04, name, ha="center", va="center" if inside else "top",
+            fontsize=6.5, color="#222222", zorder=5)
 
 
 def _caption(ax, layout, n_nodes: int, cut, n_cut: int, title) -> None:

@@ -42,6 +42,8 @@ MARGIN_B_CONTINUOUS = 1.1
 #: components get a seeded spring layout.
 GENERIC_MAX_NODES = 300
 KAMADA_KAWAI_MAX_NODES = 100
+#: The widest page a generic network figure gets (inches).
+MAX_GENERIC_INCHES = 40.0
 
 
 def edge_key(node_id, edge) -> str:
@@ -307,7 +309,7 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
     seed : int
         Fixes the layout (same network -> same picture).
     scale : float, optional
-        Inches between neighbours (default grows with the network).
+        Inches per layout unit (default: about an inch per bond, pages at most :data:`MAX_GENERIC_INCHES` wide).
 
     Returns
     -------
@@ -342,17 +344,23 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
     for e in edges:
         if not e.is_dangling():
             g.add_edge(nid(e.node1), nid(e.node2))
-    n = len(nodes)
-    scale = scale or max(1.2, 0.55 * math.sqrt(n))
-    raw = _component_positions(g, seed)
+    raw = _upright(_component_positions(g, seed), list(g.edges()))
+    if len(raw) > 1 and raw[0][0] > raw[len(raw) - 1][0]:  # the first tensor on the left (a chain reads 0..n-1)
+        raw = {k: (-x, y) for k, (x, y) in raw.items()}
     xs = [p[0] for p in raw.values()]
     ys = [p[1] for p in raw.values()]
-    margin = 0.9
-    pos = {k: (margin + (x - min(xs)) * scale, margin + (y - min(ys)) * scale) for k, (x, y) in raw.items()}
+    if scale is None:
+        # About an inch per bond, but no page wider than MAX_GENERIC_INCHES.
+        bonds = sorted(math.dist(raw[a], raw[b]) for a, b in g.edges()) or [1.0]
+        span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
+        scale = min(1.0 / max(bonds[len(bonds) // 2], 1e-9), MAX_GENERIC_INCHES / span)
+    margin, legend_room, title_room = 0.9, 0.6, 0.5
+    pos = {k: (margin + (x - min(xs)) * scale, margin + legend_room + (y - min(ys)) * scale)
+           for k, (x, y) in raw.items()}
     width = margin * 2 + (max(xs) - min(xs)) * scale
-    height = margin * 2 + (max(ys) - min(ys)) * scale + 0.5
-    centre = (sum(p[0] for p in pos.values()) / n, sum(p[1] for p in pos.values()) / n)
-    paths = {edge_key(nid, e): _generic_route(e, nid, pos, centre) for e in edges}
+    height = margin * 2 + legend_room + (max(ys) - min(ys)) * scale + title_room
+    neighbours = {k: [pos[m] for m in g.neighbors(k)] for k in pos}
+    paths = {edge_key(nid, e): _generic_route(e, nid, pos, neighbours) for e in edges}
     return Layout(pos, paths, (max(width, 3.0), max(height, 2.5)))
 
 
@@ -393,12 +401,39 @@ def _component_positions(g, seed: int) -> dict:
     return raw
 
 
-def _generic_route(e, nid, pos, centre) -> list:
+def _upright(raw: dict, edges: list) -> dict:
+    """Rotate a layout so its bonds run as nearly horizontal or vertical as possible, and wider than tall: a
+    chain (an MPS) comes out as a row, a lattice (a PEPS) square to the page. Deterministic.
+    """
+    if not edges:
+        return raw
+    angles = [math.atan2(raw[b][1] - raw[a][1], raw[b][0] - raw[a][0]) for a, b in edges]
+
+    def misalignment(theta: float) -> float:
+        return sum(min(abs(math.sin(phi - theta)), abs(math.cos(phi - theta))) for phi in angles)
+
+    best = min((math.radians(d / 2) for d in range(180)), key=misalignment)
+    c, s = math.cos(-best), math.sin(-best)
+    out = {k: (x * c - y * s, x * s + y * c) for k, (x, y) in raw.items()}
+    xs, ys = [p[0] for p in out.values()], [p[1] for p in out.values()]
+    if max(ys) - min(ys) > max(xs) - min(xs) + 1e-9:  # a quarter turn: wider than tall
+        out = {k: (y, -x) for k, (x, y) in out.items()}
+    return out
+
+
+def _generic_route(e, nid, pos, neighbours) -> list:
+    """A bond is a segment; an open leg a short stub in the direction farthest from the node's bonds (down when
+    several are as good, as quimb draws the physical legs of an MPS); several legs of one node fan out.
+    """
     if not e.is_dangling():
         return [pos[nid(e.node1)], pos[nid(e.node2)]]
     px, py = pos[nid(e.node1)]
-    dx, dy = px - centre[0], py - centre[1]
-    norm = math.hypot(dx, dy)
-    # Open legs point away from the centre; several on one node fan out by axis.
-    ang = (math.atan2(dy, dx) if norm > 1e-9 else -math.pi / 2) + 0.5 * e.axis1
+    bonds = [math.atan2(q[1] - py, q[0] - px) for q in neighbours.get(nid(e.node1)) or []]
+
+    def clearance(a: float) -> float:
+        return min((abs(math.remainder(a - b, 2 * math.pi)) for b in bonds), default=math.pi)
+
+    candidates = [math.radians(d) for d in range(-90, 270, 15)]  # from "down", so ties keep the stub down
+    ang = max(candidates, key=lambda a: round(clearance(a), 6))
+    ang += 0.5 * sum(1 for f in e.node1.edges[: e.axis1] if f.is_dangling())
     return [(px, py), (px + 0.45 * math.cos(ang), py + 0.45 * math.sin(ang))]

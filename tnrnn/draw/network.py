@@ -267,8 +267,8 @@ def render_network(
     >>> from tnrnn.network.build import build_network
     >>> net = build_network(RACSpec(2, 2, 2), 4)
     >>> info = render_network(net, [net.input_edges[0][0]], os.path.join(tempfile.mkdtemp(), "n.svg"))
-    >>> info["view"], info["cut_edges"]
-    ('full', ['3.1'])
+    >>> info["view"], len(info["cut_edges"])
+    ('full', 1)
     """
     if out is None:
         raise TnrnnError("render_network needs an output path (.svg or .png)")
