@@ -13,7 +13,10 @@ Times are seconds for ``steps`` optimiser steps of every member (compilation exc
 Measured on the project's 2-core CPU (load average about 1.5): the vmapped program is 2.0x faster for the
 quick case (tiny RNN, batch 64: the loop is dominated by per-call overhead) and 1.17x faster for the full case
 (GRU, batch 256: one member already keeps the cores busy). Both variants compile once; on an accelerator the
-gap should be larger, since one member is far from filling it.
+gap should be larger, since one member is far from filling it. (Those ratios were measured when the members'
+Adam and clipping were written by hand; the optimiser is now optax's, built by
+:func:`tnrnn.memory.train.make_optimizer` with per-member rates and clips through ``optax.inject_hyperparams``,
+the same arithmetic; rerun ``benchmarks/run.py capacity`` on an idle machine to refresh them.)
 """
 
 from __future__ import annotations

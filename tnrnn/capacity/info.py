@@ -1,4 +1,4 @@
-"""Binary entropy and stored bits (SCIENCE.md section 7).
+"""Binary entropy and stored bits (Collins, Sohl-Dickstein, Sussillo, ICLR 2017: per-parameter capacity).
 
 A network that labels ``b`` random binary labels with accuracy ``p`` stores ``I = b (1 - H2(p))`` bits
 about them (the capacity of a binary symmetric channel with error ``1 - p``, times ``b`` uses). ``p`` is

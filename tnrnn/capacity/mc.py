@@ -2,9 +2,9 @@
 
 A network driven by a scalar i.i.d. input ``u(t)`` of unit variance, ``x(t) = f(W x(t-1) + v u(t))``, with a
 linear readout per delay ``k`` trained to output ``u(t-k)``. Its memory function is
-``m(k) = r^2(u(t-k), readout_k(x(t)))`` and its memory capacity ``MC = sum_k m(k)`` (SCIENCE.md section 7;
-Jaeger 2001). Delays start at ``k = 0`` (the state at time t already holds ``u(t)``), which is the convention
-under which the linear sum is exactly N.
+``m(k) = r^2(u(t-k), readout_k(x(t)))`` and its memory capacity ``MC = sum_k m(k)`` (Jaeger 2001). Delays
+start at ``k = 0`` (the state at time t already holds ``u(t)``), which is the convention under which the
+linear sum is exactly N.
 
 For a linear network (``f`` = identity) with state noise of variance ``noise_var`` per unit and step, the
 stationary state covariance solves the discrete Lyapunov equation ``C = W C W^T + v v^T + noise_var I``

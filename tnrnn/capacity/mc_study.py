@@ -104,7 +104,7 @@ def mc_point(
         m_exact = linear_memory_function(W, v, method="krylov")
     except TnrnnError:
         m_exact = None
-    kw = dict(delays=K, train_steps=train_steps, test_steps=test_steps, washout=washout, ridge=ridge, seed=seed)
+    kw: dict[str, Any] = dict(delays=K, train_steps=train_steps, test_steps=test_steps, washout=washout, ridge=ridge, seed=seed)
     m_lin = empirical_memory_function(W, v, nonlinearity="linear", **kw)
     Wt, vt = random_network(n, kind=kind, spectral_radius=spectral_radius, input_scale=tanh_input_scale, seed=seed)
     m_tanh = empirical_memory_function(Wt, vt, nonlinearity="tanh", **kw)

@@ -67,7 +67,7 @@ def draw_hyperparameters(draws: int, *, draw_seed: int = 0, lr_range=(1e-4, 1.0)
     rng = np.random.default_rng(check_positive_int("draw_seed", draw_seed, minimum=0))
     logu = lambda lo, hi: np.exp(rng.uniform(math.log(lo), math.log(hi), draws))  # noqa: E731
     return {"lr": logu(*lr_range), "clip": logu(*clip_range),
-            "forget_bias": rng.uniform(*forget_bias_range, draws), "init_scale": logu(*init_scale_range)}
+            "forget_bias": rng.uniform(forget_bias_range[0], forget_bias_range[1], draws), "init_scale": logu(*init_scale_range)}
 
 
 def _scaled_init(seed: int, scale: float, cell: str, n_in: int, width: int, depth: int, n_out: int):

@@ -192,8 +192,6 @@ def train_members(
     >>> [round(float(v), 1) for v in out["params"]["w"][:, 0]]
     [1.0, -2.0]
     """
-    from tqdm.auto import tqdm
-
     steps = check_positive_int("steps", steps)
     chunk = check_positive_int("chunk", chunk)
     hps, M = _check_hps(hps)
@@ -202,25 +200,32 @@ def train_members(
     factory = member_optimizer(optimizer, steps=steps, schedule=schedule, final_lr_fraction=final_lr_fraction)
     opt_state = jax.vmap(lambda p, lr, c: factory(learning_rate=lr, clip_norm=c).init(p))(
         params, hps["lr"], hps["clip"])
-    diverged = jnp.zeros((M,), bool)
-    prev = params
     root = jax.random.PRNGKey(seed)
     keys = jax.vmap(lambda m: jax.random.fold_in(root, m))(jnp.arange(M))
+    state = (params, opt_state, params, jnp.zeros((M,), bool))  # params, optimiser, previous params, diverged
+    state, curve = _run_chunks(lambda st, s: run(*st, data, hps, keys, s), state, steps, chunk, progress, desc)
+    return {"params": state[0], "diverged": np.asarray(state[3]), "loss_curve": np.stack(curve),
+            "seconds": time.perf_counter() - t0}
+
+
+def _run_chunks(run: Callable, state, steps: int, chunk: int, progress: bool, desc: str):
+    """Call ``run(state, step_indices)`` chunk by chunk with a progress bar; collect per-chunk mean losses."""
+    from tqdm.auto import tqdm
+
     curve = []
     bar = tqdm(total=steps, desc=desc, disable=not progress, file=sys.stderr, leave=False, dynamic_ncols=True)
     try:
         done = 0
         while done < steps:
             n = min(chunk, steps - done)
-            params, opt_state, prev, diverged, losses = run(params, opt_state, prev, diverged, data, hps, keys,
-                                                            jnp.arange(done, done + n))
+            *new, losses = run(state, jnp.arange(done, done + n))
+            state = tuple(new)
             curve.append(_finite_mean(np.asarray(losses)))
             done += n
             bar.update(n)
     finally:
         bar.close()
-    return {"params": params, "diverged": np.asarray(diverged), "loss_curve": np.stack(curve),
-            "seconds": time.perf_counter() - t0}
+    return state, curve
 
 
 def _finite_mean(losses: np.ndarray) -> np.ndarray:
