@@ -339,7 +339,7 @@ def test_big_continuous_depth3():
                                                (2, 3, 2, 5, "2,5"), (1, 3, 3, 4, "start-end")])
 def test_table_matches_network_contraction(L, R, M, T, partition):
     # Independent path: the one-hot matricization by contracting the grid-form tensor network mod p.
-    from tnrnn.network.contract import grid_tensor_matrix
+    from tnrnn.network.evaluate import grid_tensor_matrix
 
     spec = RACSpec(L, R, M)
     params = init_params_modp(spec, seed=11)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.general.helpers import full_tensor, mps
 from tnrnn.base.errors import TnrnnError
 from tnrnn.network.build import build_network
-from tnrnn.network.contract import network_forward
+from tnrnn.network.evaluate import network_forward
 from tnrnn.network.indexed import as_network, from_einsum
 from tnrnn.network.interop import from_quimb, to_einsum, to_networkx, to_quimb
 from tnrnn.rac.recurrence import init_params

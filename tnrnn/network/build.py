@@ -1,4 +1,4 @@
-"""A RAC as an explicit tensor network (SCIENCE.md section 3), built with the ``tensornetwork`` library.
+"""A RAC as an explicit tensor network (docs/theory.md, "Tensor-network view"), built with the ``tensornetwork`` library.
 
 Shallow RACs (L = 1) give an MPS. Deep RACs reuse every state twice (``h[t, l-1]`` feeds ``h[t+1, l-1]`` and
 ``h[t, l]``), which a tensor network cannot do, so the sub-network computing a state is duplicated for every

@@ -1,10 +1,14 @@
-"""Recurrent Arithmetic Circuits: parameters and the plain recurrence (SCIENCE.md section 1).
+"""Recurrent Arithmetic Circuits: parameters and the plain recurrence (docs/theory.md, "Recurrent Arithmetic
+Circuits"; Levine, Sharir, Ziv, Shashua, arXiv 1710.09431).
 
 Two arithmetics:
 
 * **float** (jax): batched, jitted, ``lax.scan`` over time. Each step's state is rescaled to max-abs 1 and the
-  log of the scale is carried, because a plain float32 RAC under- or overflows after a few hundred steps
-  (its value is a product of T*L factors).
+  log of the scale is carried, because a float32 RAC under- or overflows within tens of steps: its value is a
+  polynomial of degree ``C(T+L-1, L)`` in the inputs (45,760 at L = 3, T = 64), so its magnitude varies by
+  thousands of orders of magnitude between sequences and no initialisation keeps it O(1). The evaluation
+  functions therefore return a :class:`ScaledOutput` ``(mantissa, log_scale)`` by default, finite and nonzero
+  for any T; ``raw=True`` gives the plain float32 product ``mantissa * exp(log_scale)``.
 * **exact mod p** (numpy int64): every product reduced mod p, every dot product checked to fit in int64.
   This path is deliberately independent of jax and of the tensor-network code, so it can cross-check both.
 
@@ -25,6 +29,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
@@ -38,7 +43,7 @@ _INT64_MAX = 2**63 - 1
 
 
 class RACParams(NamedTuple):
-    """Weights of a RAC (a jax pytree). Index ``l`` runs over layers 0..L-1 (layer l+1 of SCIENCE.md).
+    """Weights of a RAC (a jax pytree). Index ``l`` runs over layers 0..L-1 (layer l+1 in docs/theory.md).
 
     Attributes
     ----------
@@ -62,6 +67,44 @@ class RACParams(NamedTuple):
         """The :class:`RACSpec` these weights belong to."""
         R, M = np.shape(self.W_I[0])
         return RACSpec(depth=len(self.W_I), width=R, features=M, outputs=np.shape(self.W_O)[0])
+
+
+class ScaledOutput(NamedTuple):
+    """RAC outputs as ``y = mantissa * exp(log_scale)[:, None]``: finite and nonzero where float32 ``y`` is not.
+
+    Unpacks as ``mantissa, log_scale = ...``. ``mantissa`` is (B, K) with max-abs 1 per sequence (0 only when
+    every output of the sequence is exactly 0), ``log_scale`` is (B,). ``np.asarray(out)`` is the plain product
+    :meth:`value`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = ScaledOutput(np.array([[1.0, -0.5]]), np.array([-200.0]))
+    >>> out.sign().tolist(), np.round(out.log_abs(), 3).tolist()
+    ([[1.0, -1.0]], [[-200.0, -200.693]])
+    >>> out.value().tolist()     # the float32-range product underflows (float64 here: 1.38e-87)
+    [[1.3838965267367376e-87, -6.919482633683688e-88]]
+    """
+
+    mantissa: object
+    log_scale: object
+
+    def value(self):
+        """The plain product ``mantissa * exp(log_scale)`` (under- or overflows for long sequences)."""
+        xp = np if isinstance(self.log_scale, np.ndarray) else jnp
+        return self.mantissa * xp.exp(self.log_scale)[:, None]
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value(), dtype=dtype)
+
+    def log_abs(self):
+        """``log |y|`` per output (``-inf`` where y = 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(np.abs(np.asarray(self.mantissa))) + np.asarray(self.log_scale)[:, None]
+
+    def sign(self):
+        """The sign of every output (-1, 0 or 1)."""
+        return np.sign(np.asarray(self.mantissa))
 
 
 def max_safe_terms(p: int) -> int:
@@ -165,7 +208,7 @@ def init_params_modp(spec: RACSpec, seed: int, p: int = DEFAULT_PRIME, *, init_s
     """Random weights over GF(p): int64 entries uniform in ``[0, p)`` from an integer seed.
 
     Uniform over the whole field, never small integers: small weights are not generic and give ranks far
-    below the generic value (SCIENCE.md section 4).
+    below the generic value (docs/theory.md, "Bounds").
 
     Examples
     --------
@@ -263,7 +306,7 @@ def float_params(params: RACParams) -> RACParams:
                      None if params.h0 is None else cast(params.h0))
 
 
-def rac_forward(params: RACParams, x, *, return_log_scale: bool = False):
+def rac_forward(params: RACParams, x, *, raw: bool = False):
     """Evaluate ``y = W_O h[T, L]`` for a batch of sequences with the plain recurrence (float, jitted).
 
     Parameters
@@ -272,32 +315,41 @@ def rac_forward(params: RACParams, x, *, return_log_scale: bool = False):
         Float weights (:func:`init_params`); integer weights are evaluated in float32.
     x : array_like
         Symbol ids (B, T) or feature vectors (B, T, M).
-    return_log_scale : bool, default False
-        If True return ``(mantissa, log_scale)`` with ``y = mantissa * exp(log_scale)[:, None]``; this stays
-        finite for any T, whereas ``y`` itself over- or underflows for long sequences.
+    raw : bool, default False
+        Return the plain float32 product ``y`` instead of its :class:`ScaledOutput`; ``y`` under- or overflows
+        within tens of steps on deep RACs (mostly exact zeros at L = 2, T = 32).
 
     Returns
     -------
-    y : (B, K) array, or (mantissa (B, K), log_scale (B,))
+    ScaledOutput
+        ``(mantissa (B, K), log_scale (B,))`` with ``y = mantissa * exp(log_scale)[:, None]``, finite for any T;
+        or the (B, K) array ``y`` when ``raw``.
+
+    Raises
+    ------
+    TnrnnError
+        Malformed inputs (see :func:`check_inputs`).
 
     Examples
     --------
     >>> import jax, numpy as np
     >>> spec = RACSpec(depth=2, width=3, features=2)
-    >>> y = rac_forward(init_params(spec, jax.random.PRNGKey(0)), np.array([[0, 1, 1, 0]]))
-    >>> y.shape
-    (1, 1)
+    >>> params = init_params(spec, jax.random.PRNGKey(0))
+    >>> mantissa, log_scale = rac_forward(params, np.array([[0, 1, 1, 0]]))
+    >>> mantissa.shape, log_scale.shape
+    ((1, 1), (1,))
+    >>> y = rac_forward(params, np.array([[0, 1, 1, 0]]), raw=True)
+    >>> bool(np.allclose(y, mantissa * np.exp(log_scale)[:, None]))
+    True
     """
-    import jax.numpy as jnp
-
     params = float_params(params)
     kind, arr = check_inputs(params.spec, x)
     # Symbol ids select columns of W_I[0] inside the scan: no (B, T, M) one-hot array is ever built.
     xs = jnp.asarray(arr, jnp.int32) if kind == "ids" else jnp.asarray(arr, params.W_O.dtype)
     mant, log_scale = _forward_scaled(params, xs, kind == "ids")
-    if return_log_scale:
-        return mant, log_scale
-    return mant * jnp.exp(log_scale)[:, None]
+    if raw:
+        return mant * jnp.exp(log_scale)[:, None]
+    return ScaledOutput(mant, log_scale)
 
 
 @functools.partial(jax.jit, static_argnums=2)

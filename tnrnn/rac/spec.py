@@ -10,7 +10,7 @@ from tnrnn.base.validate import check_positive_int
 
 @dataclass(frozen=True)
 class RACSpec:
-    """Shape of a Recurrent Arithmetic Circuit (SCIENCE.md section 1).
+    """Shape of a Recurrent Arithmetic Circuit (docs/theory.md, "Recurrent Arithmetic Circuits").
 
     Parameters
     ----------
