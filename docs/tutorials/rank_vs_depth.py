@@ -26,8 +26,8 @@ with tempfile.TemporaryDirectory() as tmp:
 print("Start-End separation rank, one-hot domain, R = M = 3 ('=' exact: certified lower bound = upper bound)")
 print("depth " + "".join(f"{f'T={T}':>7}" for T in times))
 for L in depths:
-    row = {r["time"]: r for r in records if r["depth"] == L}
-    cells = [("=" if row[T]["exact"] else "") + str(row[T]["lower"]) for T in times]
+    row = {r.time: r for r in records if r.depth == L}  # TableRecord: depth, time, lower, upper, exact, ...
+    cells = [("=" if row[T].exact else "") + str(row[T].lower) for T in times]
     print(f"{L:>5} " + "".join(f"{c:>7}" for c in cells))
 
 # The continuous domain differs: a deep RAC has degree > 1 in each input, so its rank can exceed M^(T/2).
