@@ -51,7 +51,8 @@ def _cli(args: list[str]) -> None:
 
 
 def rows(quick: bool) -> list[dict]:
-    from tnrnn.bounds.certify import _all_sequences, _pair_values, certified_rank, onehot_matrix_modp, rank_modp
+    from tnrnn.bounds.certify import certified_rank
+    from tnrnn.bounds.gfp import _pair_values, all_sequences as _all_sequences, onehot_matrix_modp, rank_modp
     from tnrnn.rac.partition import make_partition
     from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
     from tnrnn.rac.spec import RACSpec

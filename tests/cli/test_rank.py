@@ -22,7 +22,7 @@ def test_rank_json_keys(capsys):
     for key in ("lower", "upper", "exact", "bounds", "theory", "certificate"):
         assert key in data
     assert set(data["bounds"]) >= {"mincut", "state", "input", "trivial"}
-    assert data["lower"] == 27 and data["exact"] is True
+    assert data["lower"] == {"value": "27", "log2": pytest.approx(4.754887502163468)} and data["exact"] is True
     assert data["certificate"]["runs"][0]["prime"] == 1048573
 
 
@@ -37,7 +37,7 @@ def test_rank_text_custom_partition_and_primes(capsys):
 def test_rank_continuous(capsys):
     code, out, _ = run(capsys, "rank", "-L", "2", "-R", "2", "-M", "2", "-T", "4", "--domain", "continuous",
                        "--json", "--no-progress")
-    assert code == 0 and json.loads(out)["lower"] == 6
+    assert code == 0 and json.loads(out)["lower"]["value"] == "6"
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,9 @@ def test_rank_continuous(capsys):
         (["rank", "--domain", "reals"], "invalid choice"),
         (["rank", "-T", "4", "--partition", "1,7"], "1..4"),
         (["rank", "-T", "4", "--primes", "100"], "prime"),
-        (["rank", "-L", "4", "-T", "1024", "--no-progress"], "budget"),
+        (["rank", "-L", "4", "-R", "8", "-M", "8", "-T", "100000000", "--no-progress"], "time steps"),
+        (["table", "--depths", "3", "-R", "64", "-M", "64", "--times", "100000000"], "time steps"),
+        (["rank", "--certify-seconds", "-1"], "seconds"),
         (["table", "--times", "2:5"], "even"),
         (["rank", "-K", "2", "--output", "2"], "output"),
         (["table", "--partition", "1,2"], "partition"),
@@ -74,22 +76,51 @@ def test_table_runs_resumes_and_prints(capsys, tmp_path, monkeypatch):
     data = json.loads(out)
     assert code == 0 and len(data["records"]) == 6
     rec = data["records"][-1]
-    for key in ("depth", "width", "features", "time", "domain", "partition", "lower", "upper", "upper_log2",
-                "upper_source", "exact", "lower_log2", "theory", "seconds"):
+    for key in ("depth", "width", "features", "time", "domain", "partition", "lower", "upper", "upper_source",
+                "exact", "theory", "seconds"):
         assert key in rec
+    # every count has the shape of rank --json
+    code, out, _ = run(capsys, "rank", "-L", "2", "-T", "6", "--json", "--no-progress")
+    assert set(rec["lower"]) == set(json.loads(out)["lower"]) == {"value", "log2"}
+    assert set(rec["upper"]) == set(json.loads(out)["upper"]) == {"value", "log2"}
 
 
-def test_table_marks_contradicted_theory(capsys, tmp_path):
+def test_table_csv_and_budget(capsys, tmp_path):
+    import csv
+
+    path = tmp_path / "t.csv"
+    code, out, _ = run(capsys, "table", "--depths", "1,2", "--times", "2,4", "--results", str(tmp_path / "t.jsonl"),
+                       "--csv", str(path), "--budget-mb", "256", "--no-progress", "--workers", "1")
+    assert code == 0 and f"csv: {path}" in out
+    rows = list(csv.DictReader(path.open()))
+    assert [(r["depth"], r["time"], r["lower"], r["upper"]) for r in rows] == [
+        ("1", "2", "2", "2"), ("1", "4", "2", "2"), ("2", "2", "2", "2"), ("2", "4", "4", "4")]
+
+
+def test_rank_bounds_only_and_huge_sizes(capsys):
+    code, out, _ = run(capsys, "rank", "-L", "4", "-R", "2", "-M", "2", "-T", "1024", "--domain", "continuous",
+                       "--certify-seconds", "0", "--json", "--no-progress")
+    data = json.loads(out)
+    assert code == 0 and data["lower"] is None
+    assert data["bounds"]["mincut"]["value"] == "2^22632191"
+
+
+def test_table_marks_gaps_with_a_probabilistic_statement(capsys, tmp_path):
+    # one-hot L = 3, M = R = 3, T = 4: the conjecture does not apply there, so nothing is marked contradicted
     code, out, _ = run(capsys, "table", "--depths", "3", "--width", "3", "--features", "3", "--times", "4",
                        "--results", str(tmp_path / "t.jsonl"), "--no-progress", "--workers", "1")
     assert code == 0
-    assert "=9*" in out and "contradicted" in out
+    assert out.splitlines()[2].split() == ["3", "=9"] and "contradicted:" not in out
+    # continuous L = 3, R = M = 2, T = 8: 106 certified, 110 the best upper bound, marked '~' with the statement
+    code, out, _ = run(capsys, "table", "--depths", "3", "--times", "8", "--domain", "continuous",
+                       "--results", str(tmp_path / "c.jsonl"), "--no-progress", "--workers", "1")
+    assert code == 0 and "106..110~" in out and "probabilistic, not certified" in out
 
 
 def test_rank_second_output(capsys):
     code, out, _ = run(capsys, "rank", "-L", "2", "-T", "4", "-K", "2", "--output", "1", "--json", "--no-progress")
     data = json.loads(out)
-    assert code == 0 and data["certificate"]["output"] == 1 and data["lower"] == 4
+    assert code == 0 and data["certificate"]["output"] == 1 and data["lower"]["value"] == "4"
 
 
 def test_table_bad_plot_path_fails_before_any_point_runs(capsys, tmp_path):

@@ -20,9 +20,10 @@ from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.validate import check_positive_int
 from tnrnn.bounds.closed_form import closed_form_mincut
 from tnrnn.rac.partition import Partition, make_partition
+from tnrnn.rac.problem import DOMAINS
 from tnrnn.rac.spec import RACSpec
 
-DOMAINS = ("onehot", "continuous")
+# DOMAINS lives with the problem object (one definition); re-exported here for the bound functions.
 BOUND_NAMES = ("mincut", "state", "input", "trivial")
 
 # Binomials with more factors than this are expanded with math.comb instead of factorised term by term.

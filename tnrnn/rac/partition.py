@@ -54,8 +54,15 @@ class Partition(NamedTuple):
         return f"{self.name} (A = {_steps(self.A)} | B = {_steps(self.B)})"
 
     def to_json(self) -> dict:
-        """``{"name", "T", "A", "B"}`` with the sides as lists of 1-based steps."""
-        return {"name": self.name, "T": self.T, "A": list(self.A), "B": list(self.B)}
+        """``{"name", "T", "A", "B"}``; named partitions give their sides as ranges (``"1..512"``), custom ones as
+        lists of 1-based steps.
+
+        >>> make_partition(8).to_json()
+        {'name': 'start-end', 'T': 8, 'A': '1..4', 'B': '5..8'}
+        """
+        if self.name == "custom":
+            return {"name": self.name, "T": self.T, "A": list(self.A), "B": list(self.B)}
+        return {"name": self.name, "T": self.T, "A": _steps(self.A), "B": _steps(self.B)}
 
 
 def _steps(steps: tuple) -> str:

@@ -1,0 +1,119 @@
+"""The probabilistic statement beside a certified lower bound: "it is the generic rank, except with probability eps".
+
+Certified values never depend on luck; this statement does, and is labelled so everywhere (docs/theory.md,
+'When a gap remains'). Argument (Schwartz-Zippel): let ``r`` be the certified rank and suppose the generic rank
+exceeds it. Treat the weights (and, on the continuous domain, the sample points) as indeterminates. Then the leading
+``(r + 1) x (r + 1)`` minor of a run's matrix (at least ``r + 1`` rows and columns; sample points are exchangeable, so
+the leading minor is as good as any) is a nonzero polynomial of total degree at most ``(r + 1) D``, where ``D`` is
+the total degree of one entry ``y`` (:func:`total_degree`). Drawn uniformly from GF(p), it vanishes with probability
+at most ``(r + 1) D / p``; runs use independent draws, so all of them stay at or below ``r`` with probability at most
+``eps = prod_i min(1, (r + 1) D / p_i)``.
+
+Caveat, stated with the value: "nonzero" is over GF(p). The minor is a polynomial with integer coefficients that is
+nonzero over Q; it could vanish mod p only if p divides all its coefficients. Runs over several distinct primes
+guard against that; the statement names the primes it used. One-hot sub-matrices (rows chosen among a fixed finite
+set) give no such statement; the full one-hot table does (weights are the only indeterminates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tnrnn.rac.spec import RACSpec
+
+
+@dataclass(frozen=True)
+class GenericRankStatement:
+    """A probabilistic (not certified) statement that the certified lower bound is the generic separation rank.
+
+    Attributes
+    ----------
+    rank : int
+        The certified lower bound the statement is about.
+    epsilon : float
+        Upper bound on the probability that the generic rank is larger.
+    degree : int
+        Total degree ``D`` of one matrix entry in its indeterminates.
+    primes : list of int
+        Primes of the runs that count (matrices of at least ``rank + 1`` rows and columns).
+    text : str
+        The statement in words, labelled probabilistic.
+    """
+
+    rank: int
+    epsilon: float
+    degree: int
+    primes: list
+    text: str
+
+    def to_json(self) -> dict:
+        """JSON-ready dict; ``kind`` is always ``"probabilistic"``."""
+        return {"kind": "probabilistic", **asdict(self)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> GenericRankStatement:
+        """Inverse of :meth:`to_json`."""
+        return cls(int(data["rank"]), float(data["epsilon"]), int(data["degree"]), list(data["primes"]), str(data["text"]))
+
+
+def total_degree(spec: RACSpec, T: int, domain: str) -> int:
+    """Total degree of ``y`` in the weights, plus the input features on the continuous domain.
+
+    ``deg h[t, 0] = 1`` (features; 0 for fixed one-hot inputs), ``deg h[t, l] = deg h[t, l-1] + 1 +
+    (deg h[t-1, l] + 1 if t > 1)`` (one ``W_I`` and one ``W_H`` factor; ``W_H h[0] = 1``), ``deg y = deg h[T, L] + 1``.
+
+    Examples
+    --------
+    >>> total_degree(RACSpec(1, 2, 2), 3, "continuous")   # W_O (W_I x3)(W_H x2) (x1 x2 x3)
+    9
+    >>> total_degree(RACSpec(1, 2, 2), 3, "onehot")
+    6
+    """
+    base = 1 if domain == "continuous" else 0
+    prev = [0] * (spec.L + 1)
+    for t in range(1, T + 1):
+        cur = [base]
+        for l in range(1, spec.L + 1):
+            cur.append(cur[l - 1] + 1 + (prev[l] + 1 if t > 1 else 0))
+        prev = cur
+    return prev[spec.L] + 1
+
+
+def generic_rank_statement(problem: Any, cert: Any) -> GenericRankStatement | None:
+    """The statement for a certificate, or None when no run can support one.
+
+    Parameters
+    ----------
+    problem : RankProblem
+    cert : Certificate
+
+    Returns
+    -------
+    GenericRankStatement or None
+        None when no run has a matrix of at least ``rank + 1`` rows and columns (on the one-hot domain: a full
+        table), or the certified rank is 0.
+    """
+    r = cert.rank
+    if r <= 0:
+        return None
+    D = total_degree(problem.spec, problem.T, problem.domain)
+    factors, primes = [], []
+    for run in cert.runs:
+        biggest = max((min(s[0], s[1]) for s in run.stages), default=0)
+        if biggest <= r:
+            continue
+        if problem.domain == "onehot" and run.method != "full one-hot table":
+            continue
+        factors.append(min(1.0, (r + 1) * D / run.prime))
+        primes.append(run.prime)
+    if not factors:
+        return None
+    eps = math.prod(factors)
+    text = (
+        f"probabilistic, not certified: the generic separation rank equals {r} except with probability at most "
+        f"{eps:.3g} (Schwartz-Zippel on an (r+1)-minor of total degree <= (r+1) x {D}, over {len(factors)} "
+        f"independent run(s), primes {sorted(set(primes))}; assumes the minor is nonzero mod each prime)"
+    )
+    return GenericRankStatement(r, eps, D, primes, text)

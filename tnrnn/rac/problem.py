@@ -1,0 +1,202 @@
+"""``RankProblem``: one separation-rank question, validated once at the edge and trusted below.
+
+A problem is the RAC's shape, the sequence length, the partition, the domain and the resources the answer may use
+(memory budget, certification time, seeds and primes). :func:`make_problem` checks every size before anything
+proportional to T is built (the partition's tuples come last), so ``T = 10^8`` is refused in microseconds; the
+functions that take a problem (:func:`tnrnn.rank.solve`, :func:`tnrnn.bounds.certify.certify`) do not check again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tnrnn.base.budget import budget_bytes as resolve_budget
+from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.validate import check_positive_int
+from tnrnn.rac.partition import Partition, check_steps, make_partition
+from tnrnn.rac.recurrence import DEFAULT_PRIME, check_prime
+from tnrnn.rac.spec import RACSpec
+
+DOMAINS = ("onehot", "continuous")
+#: Default wall-clock budget of the certified lower bound, in seconds (0 = upper bounds only).
+DEFAULT_CERTIFY_SECONDS = 5.0
+#: Most seeds (and most primes) one problem takes: every (prime, seed) pair may be a full run.
+MAX_SEEDS = 1000
+#: The most (time, layer) cells a problem may have: the structured min-cut and the certificate walk this grid.
+MAX_CELLS = 1_000_000
+
+
+@dataclass(frozen=True)
+class RankProblem:
+    """A validated separation-rank problem (build it with :func:`make_problem`).
+
+    Attributes
+    ----------
+    spec : RACSpec
+    T : int
+    partition : Partition
+    domain : str
+        ``"onehot"`` or ``"continuous"``.
+    budget_bytes : int
+        Memory budget of every computation on this problem (:mod:`tnrnn.base.budget`).
+    certify_seconds : float or None
+        Wall-clock budget of the certified lower bound; 0 means upper bounds only, None no time limit.
+    seeds, primes : tuple of int
+        One certified run per (prime, seed), as the time budget allows.
+    output : int
+        The output component the rank is about.
+    """
+
+    spec: RACSpec
+    T: int
+    partition: Partition
+    domain: str
+    budget_bytes: int
+    certify_seconds: float | None
+    seeds: tuple[int, ...]
+    primes: tuple[int, ...]
+    output: int = 0
+
+    def label(self) -> str:
+        """One line naming the problem, e.g. ``L=2 R=2 M=2 T=4, start-end (A = 1,2 | B = 3,4), onehot``."""
+        s = self.spec
+        return f"L={s.L} R={s.R} M={s.M} T={self.T}, {self.partition.label()}, {self.domain}"
+
+    def to_json(self) -> dict:
+        """JSON-ready dict of everything that determines the answer."""
+        return {"spec": self.spec.to_json(), "T": self.T, "partition": self.partition.to_json(), "domain": self.domain,
+                "budget_bytes": self.budget_bytes, "certify_seconds": self.certify_seconds,
+                "seeds": list(self.seeds), "primes": list(self.primes), "output": self.output}
+
+
+def make_problem(
+    spec: RACSpec,
+    T: int,
+    partition: str | Iterable[int] | Partition = "start-end",
+    domain: str = "onehot",
+    *,
+    seeds: int | Sequence[int] = 2,
+    primes: int | Sequence[int] | None = None,
+    budget_bytes: int | None = None,
+    budget_mb: float | None = None,
+    certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
+    output: int = 0,
+) -> RankProblem:
+    """Validate a separation-rank question once; sizes first, then the partition.
+
+    Parameters
+    ----------
+    spec : RACSpec
+    T : int
+        Sequence length, at most :data:`~tnrnn.rac.partition.MAX_STEPS` and ``T * L <= MAX_CELLS``.
+    partition : str, iterable of int or Partition, default "start-end"
+    domain : {"onehot", "continuous"}
+    seeds : int or sequence of int, default 2
+        A count (seeds 0..n-1) or explicit seeds.
+    primes : int or sequence of int, optional
+        Primes of the certified runs (default ``DEFAULT_PRIME``).
+    budget_bytes, budget_mb : optional
+        Memory budget in bytes or MiB (default ``$TNRNN_MAX_BYTES`` or 4 GiB).
+    certify_seconds : float or None, default DEFAULT_CERTIFY_SECONDS
+        Time for the certified lower bound; 0 for upper bounds only; None for no limit.
+    output : int, default 0
+
+    Returns
+    -------
+    RankProblem
+
+    Raises
+    ------
+    TnrnnError
+        Any invalid value. ``ResourceError`` for sizes beyond the limits, before anything proportional to T exists.
+
+    Examples
+    --------
+    >>> make_problem(RACSpec(2, 2, 2), 4).label()
+    'L=2 R=2 M=2 T=4, start-end (A = 1,2 | B = 3,4), onehot'
+    >>> make_problem(RACSpec(4, 8, 8), 10**8)
+    Traceback (most recent call last):
+    ...
+    tnrnn.base.errors.ResourceError: T = 100000000 time steps is beyond the 1000000 this toolkit handles (every bound and certificate is at least linear in T); use a smaller T
+    """
+    if not isinstance(spec, RACSpec):
+        raise TnrnnError(f"spec must be a RACSpec, got {type(spec).__name__}")
+    T = check_steps(check_positive_int("T", T))
+    if T * spec.L > MAX_CELLS:
+        raise ResourceError(
+            f"L={spec.L}, T={T} is a grid of {T * spec.L:,} (time, layer) cells (limit {MAX_CELLS:,}); use a smaller T "
+            "or depth"
+        )
+    if domain not in DOMAINS:
+        raise TnrnnError(f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}")
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= int(output) < spec.K:
+        raise TnrnnError(f"output must be an integer in [0, {spec.K}), got {output!r}")
+    seed_list = seed_list_of(seeds)
+    prime_list = [check_prime(q, terms=max(spec.R, spec.M)) for q in int_list_of("primes", DEFAULT_PRIME if primes is None else primes)]
+    if budget_bytes is not None and budget_mb is not None:
+        raise TnrnnError("give the memory budget once: budget_bytes or budget_mb")
+    budget = check_positive_int("budget_bytes", budget_bytes) if budget_bytes is not None else resolve_budget(budget_mb)
+    seconds = _check_seconds(certify_seconds)
+    part = make_partition(T, partition)
+    return RankProblem(spec, T, part, domain, budget, seconds, tuple(seed_list), tuple(prime_list), int(output))
+
+
+def _check_seconds(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if isinstance(value, bool) or not (seconds >= 0 and math.isfinite(seconds)):
+        raise TnrnnError(f"certify_seconds must be a finite number >= 0 (0 = bounds only), got {value!r}")
+    return seconds
+
+
+def int_list_of(name: str, values: Any) -> list[int]:
+    """Seeds or primes as a non-empty list of ints: an integer becomes ``[n]``; at most :data:`MAX_SEEDS` values.
+
+    Examples
+    --------
+    >>> int_list_of("primes", 7), int_list_of("seeds", (0, 1))
+    ([7], [0, 1])
+    """
+    if isinstance(values, (int, np.integer)) and not isinstance(values, bool):
+        return [int(values)]
+    if isinstance(values, (str, bytes)):
+        raise TnrnnError(f"{name} must be an integer or a sequence of integers, got {values!r}")
+    try:
+        out = list(values)
+    except TypeError:
+        raise TnrnnError(f"{name} must be an integer or a sequence of integers, got {values!r}") from None
+    if not out:
+        raise TnrnnError(f"{name} must not be empty")
+    if len(out) > MAX_SEEDS:
+        raise TnrnnError(f"{name}: {len(out)} values would make as many certified runs (at most {MAX_SEEDS})")
+    return [check_positive_int(name, v, minimum=0) for v in out]
+
+
+def seed_list_of(seeds: Any) -> list[int]:
+    """Seeds from a count (``n`` -> ``0..n-1``) or an explicit list.
+
+    Examples
+    --------
+    >>> seed_list_of(3), seed_list_of([5, 7])
+    ([0, 1, 2], [5, 7])
+    """
+    if isinstance(seeds, bool):
+        raise TnrnnError(f"seeds must be a count or a list of seeds, got {seeds!r}")
+    if hasattr(seeds, "__index__"):
+        n = check_positive_int("seeds", seeds)
+        if n > MAX_SEEDS:
+            raise TnrnnError(
+                f"seeds = {n} would run {n} certified computations per prime (at most {MAX_SEEDS}); a few seeds "
+                "suffice: the maximum over runs rarely grows after the first"
+            )
+        return list(range(n))
+    return int_list_of("seeds", seeds)
