@@ -1,8 +1,8 @@
-"""Min-cut upper bounds on the separation rank (SCIENCE.md section 4), solved exactly.
+"""Min-cut upper bounds on the separation rank (docs/theory.md, 'Min-cut bound'), solved exactly.
 
 For a partition (A, B) of the time steps, any set of edges whose removal separates the A input legs from the B
-input legs bounds the separation rank by the product of their bond dimensions (Levine et al., ICLR 2018). The
-best such bound is a minimum cut with capacities ``log(dimension)``.
+input legs bounds the separation rank by the product of their bond dimensions (Levine, Yakira, Cohen, Shashua, ICLR
+2018). The best such bound is a minimum cut with capacities ``log(dimension)``.
 
 Two ways to get it:
 
@@ -50,11 +50,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
-from tnrnn.base.counts import ExactCount
+from tnrnn.base.counts import ExactCount, sign_of_log_sum
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.validate import check_positive_int
 from tnrnn.rac.partition import Partition, make_partition
@@ -160,44 +159,6 @@ def _common_exponents(dims: list[int]) -> dict[int, int] | None:
     return {d: k for d, (_, k) in roots.items()}
 
 
-def _sign_log_combination(terms: list[tuple[Fraction | int, int]], exps: dict[int, int] | None) -> int:
-    """Exact sign of ``sum x * log(d)`` over ``(x, d)`` with rational x and at most two distinct d > 1."""
-    terms = [(Fraction(x), d) for x, d in terms if d > 1 and x != 0]
-    if not terms:
-        return 0
-    if exps is not None:
-        s = sum(x * exps[d] for x, d in terms)
-        return (s > 0) - (s < 0)
-    by_d: dict[int, Fraction] = {}
-    for x, d in terms:
-        by_d[d] = by_d.get(d, Fraction(0)) + x
-    by_d = {d: x for d, x in by_d.items() if x != 0}
-    if not by_d:
-        return 0
-    if len(by_d) == 1:
-        (x,) = by_d.values()
-        return (x > 0) - (x < 0)
-    # incommensurable logs: the combination is zero only when every coefficient is (checked above), so ball
-    # arithmetic at growing precision decides it
-    import flint
-
-    old = flint.ctx.prec
-    prec = 128
-    try:
-        while True:
-            flint.ctx.prec = prec
-            total = flint.arb(0)
-            for d, x in by_d.items():
-                total += flint.arb(x.numerator) / flint.arb(x.denominator) * flint.arb(d).log()
-            if total > 0:
-                return 1
-            if total < 0:
-                return -1
-            prec *= 2
-    finally:
-        flint.ctx.prec = old
-
-
 class _CostOrder:
     """Total order on costs ``(c_R, c_M)`` (R-bond count, M-bond count, rationals allowed) by ``c_R log R + c_M log M``."""
 
@@ -219,7 +180,7 @@ class _CostOrder:
         scale = (abs(float(a[0])) + abs(float(b[0]))) * self.lr + (abs(float(a[1])) + abs(float(b[1]))) * self.lm
         if abs(v) > 1e-9 * scale + 1e-12:
             return 1 if v > 0 else -1
-        return _sign_log_combination([(da, self.R), (db, self.M)], self.exps)
+        return sign_of_log_sum([(da, self.R), (db, self.M)])
 
     def lt(self, a, b) -> bool:
         return self.cmp(a, b) < 0
@@ -422,7 +383,7 @@ def rac_mincut(
     >>> str(rac_mincut(RACSpec(depth=2, width=2, features=2), 8).value)   # R^(T/2+1)
     '2^5 = 32'
     >>> cut = rac_mincut(RACSpec(depth=4, width=2, features=2), 1024)   # well under a second
-    >>> str(cut.value)   # below the derived R^C(T/2+L-1, L-1) = 2^22632705: some input legs are cheaper to cut
+    >>> str(cut.value)   # R^S(T/2, L), one R bond per copy of a diagonal state h[T/2 + j, j] (closed_form.py)
     '2^22632191'
     """
     if not isinstance(spec, RACSpec):
