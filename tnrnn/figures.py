@@ -78,8 +78,7 @@ def render_rac(
     T = check_positive_int("T", T)
     choose_view(spec.L, T, None, view)  # refuses what cannot be drawn, from (L, T) alone
     # Imported only now: the network builder pulls in jax (seconds), and a refusal must not wait for it.
-    from tnrnn import network_mincut, rac_mincut
-    from tnrnn.draw.compact import draw_compact_grid
+    from tnrnn import network_mincut
     from tnrnn.draw.network import render_network
     from tnrnn.network.build import build_network, check_form, count_nodes
 
@@ -91,6 +90,14 @@ def render_rac(
         net = build_network(spec, T, form=form)
         cut = None if part is None else network_mincut(net, part)
         return render_network(net, cut, path, partition=part, view=chosen, title=title)
+    return _render_structured(spec, T, part, form, n_nodes, path, title)
+
+
+def _render_structured(spec: RACSpec, T: int, part, form: str, n_nodes: int, path, title) -> dict:
+    """The compact grid of a network too large to build: the structured min-cut's value, no edges."""
+    from tnrnn import rac_mincut
+    from tnrnn.draw.compact import draw_compact_grid
+
     note = (f"compact view: the explicit network has {n_nodes:,} nodes, too many to draw one by one; each box is a "
             "state h[t, l] drawn once")
     cut = None

@@ -44,11 +44,11 @@ NETWORK_FIGURES = (
 #: (stem, domain, default T values, caption) of the rank-curve figures, all R = M = 2, Start-End, depths 1..4.
 CURVE_FIGURES = (
     ("rank_curves", "onehot", (2, 4, 6, 8, 10),
-     "Rank against T on the one-hot domain, where it can never exceed M^(T/2). Red crosses mark published "
-     "formulas that the computed bounds rule out (the depth-L conjecture concerns the continuous domain)."),
+     "Rank against T on the one-hot domain, where no function of the inputs exceeds M^(T/2); published formulas "
+     "are drawn where they apply."),
     ("rank_curves_continuous", "continuous", (2, 4, 6, 8),
-     "Rank against T on the continuous domain: deep RACs go far beyond M^(T/2); open markers are certified lower "
-     "bounds below the best upper bound (the band)."),
+     "Rank against T on the continuous domain, where deep RACs go beyond M^(T/2); open markers are certified "
+     "lower bounds below the best upper bound (the band)."),
 )
 
 #: Figures of the empirical studies that live in the gallery folder but take minutes to hours to recompute, so
@@ -60,6 +60,8 @@ STUDY_FIGURES = {
                                         "tnrnn memory-sweep --full --cells rac --lr 1e-3 "
                                         "--out diagrams/memory_sweep_ses_rac_lr1e-3"),
     "capacity_bits.png": ("Bits per parameter", "tnrnn capacity bits --full --out diagrams"),
+    "capacity_bits_long.png": ("Bits per parameter, 20k steps, b searched until stored bits fall",
+                               "tnrnn capacity bits --long --out diagrams"),
     "capacity_units.png": ("Per-unit memory", "tnrnn capacity units --full --out diagrams"),
     "capacity_mc.png": ("Memory capacity (Jaeger) and Fisher memory", "tnrnn capacity mc --full --out diagrams"),
     "capacity_trainability.png": ("Trainability across depth", "tnrnn capacity trainability --full --out diagrams"),
@@ -112,13 +114,14 @@ def gallery_records(
     Returns
     -------
     list of dict
-        Table records (failed points carry ``"error"``).
+        Table records as JSON (failed points carry ``"error"``).
     """
     from tnrnn.rank import rank_table  # the rank engine pulls in flint and the certificate machinery
 
-    return rank_table(list(depths), width, features, list(times), domain=domain, partition="start-end",
-                      results=str(folder / f"{stem}.jsonl"), executor="serial", progress=progress,
-                      desc=f"gallery {stem}")
+    records = rank_table(list(depths), width, features, list(times), domain=domain, partition="start-end",
+                         results=str(folder / f"{stem}.jsonl"), executor="serial", progress=progress,
+                         desc=f"gallery {stem}")
+    return [r.to_json() for r in records]  # typed records (TableRecord) as the JSON written beside the figure
 
 
 def build_gallery(
@@ -182,8 +185,7 @@ def _network_figure(d: Path, name, title, L, T, partition, form, caption) -> dic
 
 
 def _curve_figure(d: Path, stem, domain, depths, times, caption, progress) -> dict:
-    records = [r.to_json() if hasattr(r, "to_json") else r
-               for r in gallery_records(d, stem, domain, depths, times, progress=progress)]
+    records = gallery_records(d, stem, domain, depths, times, progress=progress)
     ok = [r for r in records if r.get("lower") is not None]
     failed = [r for r in records if r.get("lower") is None]
     if not ok:
@@ -199,16 +201,42 @@ def _curve_figure(d: Path, stem, domain, depths, times, caption, progress) -> di
         "what": f"certified Start-End separation ranks of generic RACs, R = M = 2, {label} domain",
         "figure": f"{stem}.png", "records": records})
     plot_rank_curves(ok, d / f"{stem}.png", title=f"Separation rank against T: R = M = 2, {label} domain, Start-End cut")
-    return {"file": f"{stem}.png", "data": f"{stem}.json", "caption": caption, "title": f"Rank curves, {label} domain"}
+    return {"file": f"{stem}.png", "data": f"{stem}.json", "caption": caption + curve_facts(ok),
+            "title": f"Rank curves, {label} domain"}
+
+
+def curve_facts(records: list[dict]) -> str:
+    """What the records of a rank-curve figure say, in words, for its caption (computed, never hand-written).
+
+    Examples
+    --------
+    >>> curve_facts([{"depth": 2, "time": 4, "lower": {"value": "4"}, "upper": {"value": "4"}, "exact": True}])
+    ' Exact at all 1 points.'
+    """
+    def value(c):
+        return c.get("value") if isinstance(c, dict) else c
+
+    gaps = [r for r in records if not r.get("exact")]
+    text = f" Exact at all {len(records)} points." if not gaps else (
+        f" Exact at {len(records) - len(gaps)} of {len(records)} points; gaps: "
+        + "; ".join(f"L={r['depth']} T={r['time']}: {value(r['lower'])}..{value(r['upper'])}" for r in gaps) + ".")
+    prob = [r for r in gaps if r.get("probabilistic")]
+    if prob:
+        text += (" Probabilistic, not certified (Schwartz-Zippel, stated in the data): " + "; ".join(
+            f"L={r['depth']} T={r['time']} generic rank = {r['probabilistic'].get('rank')} except with probability "
+            f"<= {r['probabilistic'].get('epsilon', float('nan')):.2g}" for r in prob) + ".")
+    if any(tv.get("contradicted") for r in records for tv in r.get("theory") or []):
+        text += " Red crosses mark published formulas that the computed bounds rule out."
+    return text
 
 
 def _write_readme(d: Path, written: list[dict]) -> None:
     lines = [
         "# tnrnn gallery",
         "",
-        "Regenerate with `tnrnn gallery --out-dir diagrams/`. The network figures take seconds; the rank curves compute",
-        "certified ranks (about half a minute) and keep them in `rank_curves*.jsonl`, reused when rerun. All",
-        "networks have R = M = 2; every min-cut shown is exact.",
+        "Regenerate with `tnrnn gallery --out-dir diagrams/` (under a minute): the network figures with their exact",
+        "min-cuts, and the rank curves, whose certified ranks are kept in `rank_curves*.jsonl` and reused when rerun",
+        "(the `.json` beside each figure holds exactly the records drawn). All networks have R = M = 2.",
         "",
     ]
     for w in written:

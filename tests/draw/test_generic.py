@@ -87,10 +87,9 @@ def test_foreign_edges_and_bad_left_are_refused():
 
 
 def test_draw_is_callable_from_the_package_and_dispatches_rac_networks():
+    import tnrnn.draw as package
     from tnrnn.network.build import build_network
     from tnrnn.rac.spec import RACSpec
-
-    import tnrnn.draw as package
 
     assert tnrnn.draw is package and callable(package)
     net = build_network(RACSpec(2, 2, 2), 4)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import math
 import time
-from types import SimpleNamespace
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -20,13 +20,12 @@ import tnrnn
 import tnrnn.figures as figures
 from tnrnn import network_mincut
 from tnrnn.base.errors import TnrnnError
-from tnrnn.draw.compact import draw_compact_grid, link_total
+from tnrnn.draw.compact import aggregate_cut, draw_compact_grid, link_total
 from tnrnn.draw.generic import draw_tensor_network
 from tnrnn.draw.layout import BOX_H, BOX_W, cell_counts, edge_key, generic_layout, rac_layout
 from tnrnn.draw.network import draw_network, render_network
 from tnrnn.draw.primitives import math_count
 from tnrnn.draw.style import check_output_path
-from tnrnn.draw.views import full_view_fits
 from tnrnn.figures import render_rac
 from tnrnn.network.build import build_network
 from tnrnn.rac.partition import make_partition
@@ -178,7 +177,7 @@ def test_hidden_chains_are_horizontal():
             continue
         roles = {net.tag(e.node1).role, net.tag(e.node2).role}
         if roles == {"copy", "W_H"}:
-            (x0, y0), (x1, y1) = lay.paths[edge_key(nid, e)][0], lay.paths[edge_key(nid, e)][-1]
+            (_, y0), (_, y1) = lay.paths[edge_key(nid, e)][0], lay.paths[edge_key(nid, e)][-1]
             assert y0 == pytest.approx(y1)
             checked += 1
     assert checked == sum(1 for g in net.tags if g.role == "W_H") * 2  # into its copy, and from the previous one
@@ -501,7 +500,7 @@ def test_compact_view_counts_exactly_the_cut_it_is_given(tmp_path, L, T, form, p
     ids = svg_ids(tmp_path / "n.svg")
     assert any(i.startswith("cutlink-") for i in ids)
     # A state whose copies end on both sides says how many are on each.
-    for (t, l), (a, b) in __import__("tnrnn.draw.compact", fromlist=["x"]).aggregate_cut(net, cut)[1].items():
+    for (t, l), (a, b) in aggregate_cut(net, cut)[1].items():
         assert a + b == cell_counts(L, T)[(t, l)]
 
 
