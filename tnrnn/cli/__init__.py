@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
 
 # Subcommand modules, in the order they appear in ``tnrnn --help``.
@@ -131,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_command_of(argv))
     try:
         args = parser.parse_args(argv)
+        # A malformed $TNRNN_MAX_BYTES / $TNRNN_MAX_FLOPS is an error for every command, not only those that read it.
+        default_budget_bytes(), default_budget_flops()
         result = args.func(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)

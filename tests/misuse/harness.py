@@ -1,0 +1,48 @@
+"""Run the ``tnrnn`` command line in a child process under resource limits, for the misuse corpus.
+
+The limits are the bounds a misuse must stay within: address space (``RLIMIT_AS``: memory is refused, not
+exhausted) and CPU seconds (``RLIMIT_CPU``: a refusal is quick, a runaway computation is killed by the kernel
+and the test fails on its signal). The wall-clock timeout is only a guard against hangs (a process blocked
+on a FIFO or a silent socket uses no CPU), never an assertion on speed.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+MiB = 2**20
+HANG_GUARD_SECONDS = 300  # generous: a loaded machine may run a jax start-up for minutes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Exit status and output of one command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(argv: list[str], *, cwd: Path, env: dict | None = None, memory_mb: int = 1536,
+            cpu_seconds: int = 30) -> Outcome:
+    """``python -m tnrnn *argv`` with at most ``memory_mb`` of address space and ``cpu_seconds`` of CPU."""
+
+    def limits() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MiB, memory_mb * MiB))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
+
+    full_env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                    JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3", OPENBLAS_NUM_THREADS="1", **(env or {}))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tnrnn", *argv], cwd=cwd, env=full_env, capture_output=True,
+                              text=True, errors="replace", preexec_fn=limits, timeout=HANG_GUARD_SECONDS,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return Outcome(-1, "", f"hang guard: no exit within {HANG_GUARD_SECONDS} s")
+    return Outcome(proc.returncode, proc.stdout, proc.stderr)
