@@ -3,7 +3,8 @@
 Rows per (form, T): ``structured`` (:func:`tnrnn.bounds.mincut.rac_mincut`, the baseline), ``explicit-scipy`` and
 ``explicit-networkx`` (:func:`network_mincut` on a prebuilt network; the build time is in the note), until the
 explicit network passes the builder's node limit. Every row checks that the three values agree. One more group
-times the Start-End bound of L = 4, T = 1024 (continuous form: target under a second; grid form too).
+times the Start-End bound of L = 4, T = 1024 (continuous form: the closed form R^S(T/2, L) against the DP; grid form
+too).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import time
 
 from common import best_time, rows_with_ratios
 
+from tnrnn.bounds.closed_form import closed_form_mincut
 from tnrnn.bounds.cut_explicit import network_mincut
 from tnrnn.bounds.mincut import rac_mincut
 from tnrnn.network.build import DEFAULT_MAX_NODES, build_network, count_nodes
+from tnrnn.rac.partition import make_partition
 from tnrnn.rac.spec import RACSpec
 
 
@@ -57,11 +60,17 @@ def rows(quick: bool) -> list[dict]:
         out += _group(RACSpec(3, 2, 2), "continuous", [8, 16, 24, 32, 48, 64, 96], repeat=3)
         out += _group(RACSpec(3, 2, 3), "grid", [8, 16, 32, 48, 64, 96], repeat=3)
     spec = RACSpec(4, 2, 2)
-    t = best_time(lambda: rac_mincut(spec, 1024), repeat=3 if not quick else 1)
+    part = make_partition(1024)
+    timings = {
+        "closed form R^S(T/2, L)": best_time(lambda: closed_form_mincut(spec, part), repeat=3),
+        "structured": best_time(lambda: rac_mincut(spec, 1024), repeat=3 if not quick else 1),
+    }
     cut = rac_mincut(spec, 1024)
+    if closed_form_mincut(spec, part) != cut.value:
+        raise AssertionError("closed form and DP disagree")
     out += rows_with_ratios(
-        "mincut-long", "L=4 R=2 M=2 T=1024 continuous start-end", {"structured": t}, "structured",
-        f"value {cut.value} (log2 {cut.value.log2:.6g}); target < 1 s",
+        "mincut-long", "L=4 R=2 M=2 T=1024 continuous start-end", timings, "closed form R^S(T/2, L)",
+        f"value {cut.value} (log2 {cut.value.log2:.6g}), both equal",
     )
     if not quick:
         t0 = time.perf_counter()

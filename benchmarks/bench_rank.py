@@ -9,12 +9,19 @@ Groups (every ratio measured side by side in this run):
   for L = 2, R = 4, M = 4, T = 12 one-hot (a 4096 x 4096 table; target under 60 s on 2 cores) and
   L = 3, R = 3, M = 3, T = 8 continuous; beside them the certified rank of the full 4096 x 4096 table
   without the upper bound's help (what the random sub-matrix saves).
+* ``numpy -> flint``: building the ``nmod_mat`` from a flat list directly (the former path) versus through
+  ``fmpz_mat`` (:func:`tnrnn.bounds.gfp.to_nmod_mat`), same matrix, same rank.
+* ``certificate``: the certification driver as of commit ``e755d25`` (before the time-boxed driver: doubling
+  samples, a second seed at full size) loaded from git, versus :func:`tnrnn.bounds.certify.certified_rank` without
+  a time limit; both get the same upper bound and must certify the same value.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import importlib.util
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +50,72 @@ def naive_rank_modp(matrix: np.ndarray, p: int) -> int:
         A[rank + 1:] = (A[rank + 1:] - (below[:, None] * A[rank][None, :]) % p) % p
         rank += 1
     return rank
+
+
+def _old_certify():
+    """The certification module as of commit e755d25 (today's code before this change), or None outside git."""
+    try:
+        src = subprocess.run(["git", "show", "e755d25:tnrnn/bounds/certify.py"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = Path(tempfile.mkdtemp()) / "old_certify.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location("old_certify", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["old_certify"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def conversion_rows(quick: bool) -> list[dict]:
+    import flint
+
+    from tnrnn.bounds.gfp import to_nmod_mat
+    from tnrnn.rac.recurrence import DEFAULT_PRIME
+
+    p = DEFAULT_PRIME
+    out: list[dict] = []
+    for n in ((500, 1000) if quick else (1000, 2000, 4096)):
+        a = np.random.default_rng(n).integers(0, p, (n, n), dtype=np.int64)
+        if to_nmod_mat(a, p).rank() != flint.nmod_mat(n, n, (a % p).ravel().tolist(), p).rank():
+            raise AssertionError("the two conversions disagree")
+        timings = {
+            "via fmpz_mat (to_nmod_mat)": best_time(lambda: to_nmod_mat(a, p), repeat=3),
+            "nmod_mat(m, n, list, p)": best_time(lambda: flint.nmod_mat(n, n, (a % p).ravel().tolist(), p), repeat=3),
+            "rank alone": best_time(lambda m=to_nmod_mat(a, p): m.rank(), repeat=1),
+        }
+        out += rows_with_ratios("numpy -> flint", f"{n} x {n}", timings, "via fmpz_mat (to_nmod_mat)",
+                                note="same rank")
+    return out
+
+
+def certificate_rows(quick: bool) -> list[dict]:
+    from tnrnn.bounds.algebraic import best_bound, upper_bounds
+    from tnrnn.bounds.certify import certified_rank
+    from tnrnn.rac.spec import RACSpec
+
+    old = _old_certify()
+    if old is None:
+        return []
+    out: list[dict] = []
+    cases = [(RACSpec(3, 2, 2), 8, "continuous"), (RACSpec(2, 3, 3), 8, "onehot")]
+    if not quick:
+        cases += [(RACSpec(4, 2, 2), 8, "continuous"), (RACSpec(3, 3, 3), 6, "continuous")]
+    for spec, T, domain in cases:
+        upper = best_bound(upper_bounds(spec, T, "start-end", domain)[0])[0]
+        new_rank = certified_rank(spec, T, domain=domain, upper=upper, seconds=None).rank
+        old_rank = old.certified_rank(spec, T, domain=domain, upper=upper).rank
+        if new_rank != old_rank:
+            raise AssertionError(f"old {old_rank} != new {new_rank}")
+        timings = {
+            "time-boxed driver (no limit)": median_time(
+                lambda: certified_rank(spec, T, domain=domain, upper=upper, seconds=None), repeat=1),
+            "driver of e755d25": median_time(lambda: old.certified_rank(spec, T, domain=domain, upper=upper), repeat=1),
+        }
+        out += rows_with_ratios("certificate", f"L={spec.L} R={spec.R} M={spec.M} T={T} {domain}", timings,
+                                "time-boxed driver (no limit)", note=f"both certify {new_rank} (upper {upper})")
+    return out
 
 
 def _cli(args: list[str]) -> None:
@@ -118,4 +191,4 @@ def rows(quick: bool) -> list[dict]:
     out += rows_with_ratios("tnrnn rank", f"L=3 R=3 M=3 T={cT} continuous", timings,
                             "tnrnn rank (CLI, fresh process)",
                             note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
-    return out
+    return out + conversion_rows(quick) + certificate_rows(quick)
