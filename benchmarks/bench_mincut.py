@@ -10,6 +10,7 @@ too).
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from common import best_time, rows_with_ratios
 
@@ -25,7 +26,7 @@ def _group(spec: RACSpec, form: str, times: list[int], repeat: int) -> list[dict
     rows: list[dict] = []
     for T in times:
         case = f"L={spec.L} R={spec.R} M={spec.M} T={T} {form} start-end"
-        timings = {"structured": best_time(lambda: rac_mincut(spec, T, form=form), repeat=repeat)}
+        timings = {"structured": best_time(lambda T=T: rac_mincut(spec, T, form=form), repeat=repeat)}
         fast = rac_mincut(spec, T, form=form)
         nodes = count_nodes(spec, T, form)
         if nodes > DEFAULT_MAX_NODES:
@@ -38,8 +39,8 @@ def _group(spec: RACSpec, form: str, times: list[int], repeat: int) -> list[dict
         net = build_network(spec, T, form=form)
         build_s = time.perf_counter() - t0
         slow_repeat = 1 if nodes > 20_000 else repeat
-        timings["explicit-scipy"] = best_time(lambda: network_mincut(net, solver="scipy"), repeat=slow_repeat, warmup=0)
-        timings["explicit-networkx"] = best_time(lambda: network_mincut(net, solver="networkx"), repeat=slow_repeat, warmup=0)
+        timings["explicit-scipy"] = best_time(lambda net=net: network_mincut(net, solver="scipy"), repeat=slow_repeat, warmup=0)
+        timings["explicit-networkx"] = best_time(lambda net=net: network_mincut(net, solver="networkx"), repeat=slow_repeat, warmup=0)
         a = network_mincut(net, solver="scipy").value
         b = network_mincut(net, solver="networkx").value
         agree = a == b == fast.value
@@ -62,7 +63,7 @@ def rows(quick: bool) -> list[dict]:
     spec = RACSpec(4, 2, 2)
     part = make_partition(1024)
     timings = {
-        "closed form R^S(T/2, L)": best_time(lambda: closed_form_mincut(spec, part), repeat=3),
+        "closed form R^S(T/2, L)": best_time(partial(closed_form_mincut, spec, part), repeat=3),
         "structured": best_time(lambda: rac_mincut(spec, 1024), repeat=3 if not quick else 1),
     }
     cut = rac_mincut(spec, 1024)

@@ -18,10 +18,11 @@ Groups (every ratio measured side by side in this run):
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
-import importlib.util
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -81,8 +82,9 @@ def conversion_rows(quick: bool) -> list[dict]:
         if to_nmod_mat(a, p).rank() != flint.nmod_mat(n, n, (a % p).ravel().tolist(), p).rank():
             raise AssertionError("the two conversions disagree")
         timings = {
-            "via fmpz_mat (to_nmod_mat)": best_time(lambda: to_nmod_mat(a, p), repeat=3),
-            "nmod_mat(m, n, list, p)": best_time(lambda: flint.nmod_mat(n, n, (a % p).ravel().tolist(), p), repeat=3),
+            "via fmpz_mat (to_nmod_mat)": best_time(lambda a=a: to_nmod_mat(a, p), repeat=3),
+            "nmod_mat(m, n, list, p)": best_time(
+                lambda a=a, n=n: flint.nmod_mat(n, n, (a % p).ravel().tolist(), p), repeat=3),
             "rank alone": best_time(lambda m=to_nmod_mat(a, p): m.rank(), repeat=1),
         }
         out += rows_with_ratios("numpy -> flint", f"{n} x {n}", timings, "via fmpz_mat (to_nmod_mat)",
@@ -108,11 +110,10 @@ def certificate_rows(quick: bool) -> list[dict]:
         old_rank = old.certified_rank(spec, T, domain=domain, upper=upper).rank
         if new_rank != old_rank:
             raise AssertionError(f"old {old_rank} != new {new_rank}")
-        timings = {
-            "time-boxed driver (no limit)": median_time(
-                lambda: certified_rank(spec, T, domain=domain, upper=upper, seconds=None), repeat=1),
-            "driver of e755d25": median_time(lambda: old.certified_rank(spec, T, domain=domain, upper=upper), repeat=1),
-        }
+        new_call = partial(certified_rank, spec, T, domain=domain, upper=upper, seconds=None)
+        old_call = partial(old.certified_rank, spec, T, domain=domain, upper=upper)
+        timings = {"time-boxed driver (no limit)": median_time(new_call, repeat=1),
+                   "driver of e755d25": median_time(old_call, repeat=1)}
         out += rows_with_ratios("certificate", f"L={spec.L} R={spec.R} M={spec.M} T={T} {domain}", timings,
                                 "time-boxed driver (no limit)", note=f"both certify {new_rank} (upper {upper})")
     return out
@@ -125,7 +126,8 @@ def _cli(args: list[str]) -> None:
 
 def rows(quick: bool) -> list[dict]:
     from tnrnn.bounds.certify import certified_rank
-    from tnrnn.bounds.gfp import _pair_values, all_sequences as _all_sequences, onehot_matrix_modp, rank_modp
+    from tnrnn.bounds.gfp import _pair_values, onehot_matrix_modp, rank_modp
+    from tnrnn.bounds.gfp import all_sequences as _all_sequences
     from tnrnn.rac.partition import make_partition
     from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
     from tnrnn.rac.spec import RACSpec
