@@ -76,6 +76,13 @@ def test_bits_points_grow_the_grid_until_the_stored_bits_fall():
     assert [p["b_multiple"] for p in study.points(cfg, fell)] == [2.0, 8.0, 10.0, 13.0]  # no new point
     size = summarize_bits(fell, cfg)["sizes"][0]
     assert size["capacity_bits"] == 350.5 and size["best_b_multiple"] == 10.0 and size["peak_inside"]
+    # a peak at the smallest b searched asks for a smaller b, until a smaller one stores less
+    peak_low = [_record(2, 300.0), _record(8, 100.0)]
+    assert [p["b_multiple"] for p in study.points(cfg, peak_low)] == [2.0, 8.0, 1.0]
+    assert not summarize_bits(peak_low, cfg)["sizes"][0]["peak_inside"]
+    bracketed = peak_low + [_record(1, 100.0)]
+    assert [p["b_multiple"] for p in study.points(cfg, bracketed)] == [2.0, 8.0, 1.0]
+    assert summarize_bits(bracketed, cfg)["sizes"][0]["peak_inside"]
     assert size["b_multiples_searched"] == [2.0, 8.0, 10.0, 13.0] and "fell" in size["stop_reason"]
     cfg["adaptive"] = False
     assert len(study.points(cfg, rising)) == 2

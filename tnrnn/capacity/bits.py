@@ -10,7 +10,9 @@ Stored bits can never exceed ``b``, so the search over ``b`` must go past the ca
 runs the preset's ``b_multiples`` grid (reaching 8 samples per parameter) and then, per (cell, size), adds
 ``b`` 25 % larger (:func:`next_multiple`) for as long as the stored bits at the largest ``b`` exceed those at
 the one before (:func:`search_status`): the search stops only when stored bits fall (or the 2^n_in distinct
-inputs run out), so the reported capacity is a maximum found inside the searched range, not a cap.
+inputs run out), so the reported capacity is a maximum found inside the searched range, not a cap. When the
+stored bits peak at the smallest ``b`` searched, a smaller one is added (:func:`lower_multiple`), so the
+maximum is bracketed on both sides.
 
 :func:`summarize_bits` turns the sweep records into the study: for each (cell, size) the capacity is the
 maximum over the searched ``b`` and learning rates of the seed-mean ``I`` (the seed spread at that maximum is
@@ -251,6 +253,39 @@ def search_status(curve: Sequence[tuple[float, float]], base: Sequence[float], *
     return nxt, f"stored bits still rising at b = {ms[-1]:g}P"
 
 
+def lower_multiple(curve: Sequence[tuple[float, float]], base: Sequence[float]) -> float | None:
+    """A smaller ``b`` multiple to run when the stored bits peak at the smallest one searched (else None).
+
+    The upward search brackets the capacity from above; this brackets it from below, so that the reported
+    maximum has a smaller stored-bits value on each side (or sits at ``b = P``). It waits for the base grid.
+
+    Parameters
+    ----------
+    curve : sequence of (b_multiple, stored bits)
+    base : sequence of float
+
+    Returns
+    -------
+    float or None
+        ``floor(smallest / 1.25)``, if at least 1 and the peak is at the smallest searched multiple.
+
+    Examples
+    --------
+    >>> lower_multiple([(4, 600), (6, 530), (8, 510)], [4, 6, 8])
+    3.0
+    >>> lower_multiple([(3, 580), (4, 600), (6, 530)], [4, 6]) is None
+    True
+    """
+    done = dict(sorted((float(m), float(v)) for m, v in curve))
+    if not done or any(float(m) not in done for m in base):
+        return None
+    smallest = next(iter(done))
+    if max(done, key=lambda m: done[m]) != smallest:
+        return None
+    lower = float(math.floor(smallest / 1.25 + 1e-9))
+    return lower if lower >= 1 and lower not in done else None
+
+
 def _size_groups(records: list[dict]) -> dict[tuple, list[dict]]:
     groups: dict[tuple, list[dict]] = {}
     for r in records:
@@ -290,7 +325,8 @@ def summarize_bits(records: list[dict], training: dict) -> dict:
         ``sizes``: one entry per (cell, budget) with ``capacity_bits`` (max over b and lr of the seed-mean I),
         ``bits_per_param``, the best ``b_multiple`` and ``learning_rate``, ``seed_bits`` at the best setting,
         ``max_single_run_bits``, ``search`` (best stored bits per searched multiple), ``stop_reason`` and
-        ``peak_inside`` (the maximum lies below the largest searched b); ``slopes`` per cell; ``errors``;
+        ``peak_inside`` (the maximum lies strictly between the smallest and the largest searched b: the capacity
+        is bracketed); ``slopes`` per cell; ``errors``;
         ``training`` (with ``total_point_seconds``).
     """
     errors = [{"params": r["params"], "error": r.get("error")} for r in records if r.get("status") != "ok"]
@@ -311,7 +347,8 @@ def summarize_bits(records: list[dict], training: dict) -> dict:
                       "b_multiples_searched": [e["b_multiple"] for e in search],
                       "search": [{k: e[k] for k in ("b_multiple", "b", "learning_rate", "mean_bits", "seed_bits")}
                                  for e in search],
-                      "stop_reason": reason, "peak_inside": best["b_multiple"] < search[-1]["b_multiple"]})
+                      "stop_reason": reason,
+                      "peak_inside": search[0]["b_multiple"] < best["b_multiple"] < search[-1]["b_multiple"]})
     slopes = {}
     for cell in dict.fromkeys(s["cell"] for s in sizes):
         rows = [s for s in sizes if s["cell"] == cell]
@@ -326,7 +363,9 @@ def _order(cell: str) -> int:
 
 
 def _grid_points(config: dict, records: list[dict]) -> list[dict]:
-    """The base grid, plus each size's finished extensions and, while its stored bits rise, the next one."""
+    """The base grid, plus each size's finished extensions, the next larger b while its stored bits rise, and a
+    smaller b while they peak at the smallest one searched.
+    """
     training = {k: v for k, v in config.items() if k not in _GRID_KEYS}
     points = bits_points(config["cells"], config["budgets"], config["b_multiples"], **training)
     if not config.get("adaptive"):
@@ -339,9 +378,9 @@ def _grid_points(config: dict, records: list[dict]) -> list[dict]:
         search = _best_by_multiple(results)
         ext = sorted({e["b_multiple"] for e in search} - set(base))
         if search:
-            nxt, _ = search_status([(e["b_multiple"], e["mean_bits"]) for e in search], base,
-                                   num_params=results[0]["num_params"], n_in=int(config.get("n_in", 16)))
-            ext += [nxt] if nxt is not None else []
+            curve = [(e["b_multiple"], e["mean_bits"]) for e in search]
+            nxt, _ = search_status(curve, base, num_params=results[0]["num_params"], n_in=int(config.get("n_in", 16)))
+            ext += [m for m in (lower_multiple(curve, base), nxt) if m is not None]
         extra += [{**first, "b_multiple": float(m)} for m in ext]
     return points + extra
 

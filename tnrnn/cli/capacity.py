@@ -107,7 +107,7 @@ def _finished_keys(results: str | None) -> set:
     return {key for key, r in read_results(results).records.items() if r.get("status") == "ok"}
 
 
-def _previous_wall(path: Path, *, default: float) -> float:
+def _previous_wall(path: Path, *, default: float | None) -> float | None:
     try:
         tr = read_json(path).get("training", {})
     except (OSError, ValueError, AttributeError):
@@ -134,11 +134,11 @@ def run_capacity(args: argparse.Namespace) -> int:
     else:
         records = run_study(study, config, **kwargs)
     summary = study.summary(records, {"preset": args.preset, **config})
-    wall = round(time.perf_counter() - t0, 1)
+    wall: float | None = round(time.perf_counter() - t0, 1)
     if all(r["key"] in done_before for r in records if r.get("status") == "ok"):
         # nothing was trained (a rerun that only rebuilds the JSON and figure): keep the wall time of the run
-        # that did the work, if the previous summary recorded one
-        wall = _previous_wall(out / f"{name}.json", default=wall)
+        # that did the work, if the previous summary recorded one (else none: point times are in the records)
+        wall = _previous_wall(out / f"{name}.json", default=None)
     summary["training"]["wall_seconds"] = wall
     summary["preset"] = args.preset
     write_json(out / f"{name}.json", summary)
