@@ -272,11 +272,12 @@ def plot_trainability(summary: dict, path: str | os.PathLike) -> Path:
     chance = rows[0].get("chance_loss", math.log(6))
     finite = [r["median_final_loss"] for r in rows if math.isfinite(r["median_final_loss"])]
     ax2.axhline(chance, color="0.6", ls=":", lw=1)
-    ax2.text(-0.45, chance, f"{chance:.2f} = ln(classes): uniform guess", fontsize=7, va="bottom", color="0.4")
+    ax2.text(0.01, chance, f"{chance:.2f} = ln(classes): uniform guess", fontsize=7, va="bottom", color="0.4",
+             transform=ax2.get_yaxis_transform())
     if baseline is not None:
         ax2.axhline(baseline, color="#d55e00", ls="--", lw=1.2)
-        ax2.text(-0.45, baseline, f"no-learning baseline {baseline:.3f} (per-step label frequencies)", fontsize=7,
-                 va="bottom", color="#d55e00")
+        ax2.text(0.01, baseline, f"no-learning baseline {baseline:.3f} (per-step label frequencies)", fontsize=7,
+                 va="bottom", color="#d55e00", transform=ax2.get_yaxis_transform())
     ax2.set_ylim(0, max([chance] + finite) * 1.15)
     ax2.set_title("bars: median over draws; triangles: best draw (per cell: depths "
                   + ", ".join(str(d) for d in depths) + ", light to dark)", fontsize=8.5)
