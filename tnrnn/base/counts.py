@@ -137,6 +137,11 @@ class ExactCount:
     """
 
     __slots__ = ("_factors", "_shown", "_zero", "_log2", "_value")
+    _factors: dict[int, int]
+    _shown: dict[int, int] | None
+    _zero: bool
+    _log2: float
+    _value: int | None
 
     def __init__(self, value: int | ExactCount = 1) -> None:
         if isinstance(value, ExactCount):
@@ -148,7 +153,7 @@ class ExactCount:
         self._shown = None  # shown as a decimal number
         self._value = n
         if self._zero:
-            self._factors: dict[int, int] = {}
+            self._factors = {}
             self._log2 = -math.inf
         else:
             self._factors = _canonical({n: 1})

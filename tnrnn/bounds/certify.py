@@ -321,7 +321,7 @@ def _run(problem: RankProblem, p: int, seed: int, u: int | None, best: int, cloc
         if why:
             run.stop = why
             return _finish(run, t_run), nxt
-        k1, k2 = nxt["rows"], nxt["cols"]
+        k1, k2 = int(nxt["rows"]), int(nxt["cols"])
         stage += 1
 
 
@@ -355,7 +355,7 @@ def _stop_reason(r: int, k1: int, k2: int, u: int | None, full: bool, cap1: int,
 
 
 def _next_size(problem: RankProblem, clock: _Clock, k1: int, k2: int, cap1: int, cap2: int, n_rows: int,
-               n_cols: int) -> tuple[dict, str]:
+               n_cols: int) -> tuple[dict[str, Any], str]:
     """The next matrix: the cap when it fits time and memory (elimination is cubic, so climbing in small steps costs
     more than one jump), else the largest that fits, at least 1.25x the current one; otherwise the reason to stop.
     """
@@ -393,7 +393,7 @@ def _next_size(problem: RankProblem, clock: _Clock, k1: int, k2: int, cap1: int,
 def _matrix(problem: RankProblem, params, p: int, seed: int, stage: int, k1: int, k2: int, full: bool, progress: bool):
     spec, part = problem.spec, problem.partition
     rng = np.random.default_rng([seed, p, stage])
-    kw = {"output": problem.output, "budget_bytes": problem.budget_bytes, "progress": progress}
+    kw: dict[str, Any] = {"output": problem.output, "budget_bytes": problem.budget_bytes, "progress": progress}
     if problem.domain == "continuous":
         return gfp.sample_matrix_modp(spec, part.T, params, part, p, k1, rng, **kw)
     if full:

@@ -386,6 +386,7 @@ def onehot_matrix_modp(
         axes = [t - 1 for t in part.A] + [t - 1 for t in part.B]
         return np.ascontiguousarray(full.reshape((spec.M,) * T).transpose(axes)).reshape(n_rows, n_cols)
     if row_in is None:
+        assert col_in is not None  # both None returned above
         check_budget(n_rows * len(col_in), budget, f"{size_text(n_rows, spec.M, len(part.A))} x {len(col_in)} one-hot sub-matrix", "select rows",
                       work_bytes(spec, T, n_rows, len(col_in)))
         row_in = all_sequences(spec.M, len(part.A))

@@ -290,6 +290,7 @@ def _grid_column(F: np.ndarray | None, L: int, side_t: int, cut: bool) -> np.nda
                 flip = 1 + (0 if (cut or 1 - s == side_t) else _FORBIDDEN)
                 inc = np.full(k, min(own, flip), dtype=np.int64)
             else:
+                assert below is not None  # set at l = 1
                 inc = np.minimum(below[:, s], below[:, 1 - s] + 1)
             if F is None:
                 hid = 0
@@ -407,7 +408,7 @@ def rac_mincut(
 
     def result(cost, stats, cert) -> CutResult:
         a, b = int(cost[0]), int(cost[1])
-        counts = {}
+        counts: dict[int, int] = {}
         for d, c in ((R, a), (M, b)):
             if c and d > 1:
                 counts[d] = counts.get(d, 0) + c
@@ -446,6 +447,7 @@ def rac_mincut(
             return _grid_fallback(spec, T, partition, f"needed more than {max_states:,} Pareto states", fallback)
         F, C = X[:, : 2 * L], X[:, 2 * L]
     best = None
+    assert F is not None  # T >= 1 steps ran
     for a_r, c in zip(np.minimum(F[:, -2], F[:, -1]).tolist(), C.tolist()):
         cand = (int(a_r), int(c))
         if best is None or order.lt(cand, best):
