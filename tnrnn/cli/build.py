@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.cli.common import add_spec_args, positive_int, print_json, spec_from_args
 
 
@@ -100,6 +101,7 @@ def build_report(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Print the network report as a table (or JSON)."""
+    default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
     report = build_report(args)
     if args.json:
         print_json(report)

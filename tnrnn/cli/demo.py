@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.cli.common import int_list, positive_int, print_json
 
 DEFAULT_DEPTHS = (1, 2, 3)
@@ -71,6 +72,7 @@ def _print_text(reports, net, cut, figure) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Certify the ranks, build the deep network once, compute its min-cut once, draw it."""
+    default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
     import tnrnn
     from tnrnn.base.errors import TnrnnError
     from tnrnn.draw.compact import check_compact_size

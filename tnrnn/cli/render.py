@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
 from tnrnn.cli.common import add_spec_args, int_range, print_json, spec_from_args
 from tnrnn.draw.views import VIEWS
@@ -63,6 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     """Compute the min-cut, draw, print what was drawn."""
+    default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
     from tnrnn.figures import render_rac  # matplotlib and the min-cut solvers load only for this command
 
     spec = spec_from_args(args)
@@ -99,6 +101,7 @@ def gallery_dir(args: argparse.Namespace) -> str:
 
 def run_gallery(args: argparse.Namespace) -> int:
     """Regenerate every gallery figure and its README."""
+    default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
     from tnrnn.gallery import build_gallery
 
     folder = gallery_dir(args)

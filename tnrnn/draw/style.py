@@ -67,8 +67,10 @@ def check_output_path(path: str | os.PathLike) -> tuple[Path, str]:
     >>> check_output_path("net.svg")[1]
     'svg'
     """
-    if path is None or str(path).strip() == "":
+    if path is None:
         raise TnrnnError("an output path is required, e.g. --out network.svg")
+    if str(path).strip() == "":
+        raise TnrnnError("the output path is empty; give one, e.g. --out network.svg")
     p = Path(path)
     fmt = p.suffix.lower().lstrip(".")
     if p.exists() and p.is_dir():
