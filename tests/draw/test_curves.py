@@ -197,3 +197,16 @@ def test_a_lower_bound_of_zero_is_drawn_below_rank_one():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "lower bound 0: nothing certified" in labels
     assert curve_data(recs)["curves"][1]["lower_log2"] == [None, 0.0]
+
+
+def test_typed_table_records_plot_like_their_json():
+    from tnrnn.base.counts import ExactCount
+    from tnrnn.report import TableRecord
+
+    typed = [TableRecord(2, 2, 2, T, "onehot", "start-end", r, ExactCount(u), "mincut", r == u)
+             for T, r, u in [(2, 2, 2), (4, 4, 4), (6, 7, 8)]]
+    from_typed = curve_data(typed)["curves"][2]
+    from_json = curve_data([t.to_json() for t in typed])["curves"][2]
+    assert from_typed == from_json
+    assert from_typed["lower"] == [2, 4, 7] and from_typed["exact"] == [True, True, False]
+    assert from_typed["upper_log2"] == pytest.approx([1.0, 2.0, 3.0])

@@ -550,3 +550,12 @@ def test_render_rac_builds_once_and_cuts_once(tmp_path, monkeypatch):
     info = render_rac(RACSpec(3, 2, 2), 6, "start-end", "continuous", tmp_path / "n.svg")
     assert calls == {"build": 1, "cut": 1}
     assert info["mincut"] == "2^9 = 512" and len(info["cut_edges"]) == 9
+
+
+@pytest.mark.parametrize("L,T,form,partition", [(3, 6, "continuous", "start-end"), (3, 8, "grid", "start-end"),
+                                                (4, 6, "continuous", "1,2,5")])
+def test_no_text_overlaps_or_clipping_in_the_compact_view_with_a_cut(L, T, form, partition):
+    net = build_network(RACSpec(L, 2, 2), T, form=form)
+    cut = network_mincut(net, partition)
+    fig = draw_compact_grid(net.spec, T, partition, form=form, cut=cut, net=net, note="compact view: a note")
+    assert _text_problems(fig) == ([], [])
