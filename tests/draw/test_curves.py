@@ -210,3 +210,17 @@ def test_typed_table_records_plot_like_their_json():
     assert from_typed == from_json
     assert from_typed["lower"] == [2, 4, 7] and from_typed["exact"] == [True, True, False]
     assert from_typed["upper_log2"] == pytest.approx([1.0, 2.0, 3.0])
+
+
+def test_probabilistic_statements_are_marked_apart_from_certified_values():
+    recs = [{"depth": 3, "time": T, "lower": lo, "upper": up, "upper_log2": math.log2(up), "exact": lo == up,
+             "theory": [], "probabilistic": prob}
+            for T, lo, up, prob in [(4, 8, 8, None), (6, 52, 56, {"rank": 52, "epsilon": 1e-4}), (8, 106, 110, None)]]
+    fig = plot_rank_curves(recs)
+    lines = _lines(fig)
+    marked = lines["probabilistic-L3"]
+    assert [round(x) for x in marked.get_xdata()] == [6]
+    assert list(marked.get_ydata()) == pytest.approx([math.log2(52)])
+    assert len(lines["lower-L3"].get_xdata()) == 2  # still drawn as a certified lower bound, not as exact
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "rank = lower bound with high probability (not certified)" in labels

@@ -67,7 +67,7 @@ def curve_data(records: Iterable[dict]) -> dict:
     Returns
     -------
     dict
-        ``{"curves": {depth: {"T", "lower_log2", "upper_log2", "exact", "lower", "upper"}}, "theory":
+        ``{"curves": {depth: {"T", "lower_log2", "upper_log2", "exact", "lower", "upper", "probabilistic"}}, "theory":
         {(depth, name): {"kind", "relation", "T", "value_log2", "contradicted"}}, "meta": {...}}``.
 
     Raises
@@ -98,13 +98,16 @@ def curve_data(records: Iterable[dict]) -> dict:
         for k in meta:
             if rec.get(k) is not None:
                 meta[k].add(rec[k])
-        c = curves.setdefault(d, {"T": [], "lower_log2": [], "upper_log2": [], "exact": [], "lower": [], "upper": []})
+        c = curves.setdefault(d, {"T": [], "lower_log2": [], "upper_log2": [], "exact": [], "lower": [], "upper": [],
+                                  "probabilistic": []})
         c["T"].append(T)
         c["lower"].append(_count_value(rec["lower"]))
         c["lower_log2"].append(_log2_of(rec, "lower"))
         c["upper"].append(_count_value(rec.get("upper")))
         c["upper_log2"].append(_log2_of(rec, "upper"))
         c["exact"].append(bool(rec.get("exact")))
+        # A separate, labelled statement (Schwartz-Zippel), never mixed with the certified values.
+        c["probabilistic"].append(bool(rec.get("probabilistic")) and not rec.get("exact"))
         for tv in rec.get("theory") or []:
             if not tv.get("applies", True) or tv.get("value_log2") is None:
                 continue
@@ -190,11 +193,15 @@ def _draw_depth(ax, d: int, c: dict, color: str, dx: float, top: int, bottom: fl
         ax.plot([t for t, k in zip(T, keep) if k], [v for v, k in zip(lo, keep) if k], ls="none", marker="o",
                 ms=6.5, markerfacecolor=face, markeredgecolor=color, markeredgewidth=1.5, zorder=4,
                 gid=f"{kind}-L{d}")
+    prob = [p and not z for p, z in zip(c.get("probabilistic") or [False] * len(T), zero)]
+    if any(prob):
+        ax.plot([t for t, p in zip(T, prob) if p], [v for v, p in zip(lo, prob) if p], ls="none", marker="o", ms=2.2,
+                color=color, zorder=5, gid=f"probabilistic-L{d}")
     if any(zero):
         ax.plot([t for t, z in zip(T, zero) if z], [bottom] * sum(zero), ls="none", marker="v", ms=6.5,
                 markerfacecolor="white", markeredgecolor=color, markeredgewidth=1.5, clip_on=False, zorder=5,
                 gid=f"lower-zero-L{d}")
-    return {"clipped": bool(over), "zero": any(zero)}
+    return {"clipped": bool(over), "zero": any(zero), "probabilistic": any(prob)}
 
 
 def _draw_theory(ax, theory: dict, colors: dict, dodge: dict, top: int) -> set:
@@ -234,6 +241,8 @@ def _style_handles(kinds: set, top: int) -> list:
                           label=f"upper bound above $2^{{{top}}}$ (drawn at the top edge)"),
         "zero": Line2D([], [], ls="none", marker="v", ms=6.5, markerfacecolor="white", markeredgecolor=grey,
                        markeredgewidth=1.5, label="lower bound 0: nothing certified"),
+        "probabilistic": Line2D([], [], ls="none", marker="$\\odot$", ms=7.5, color=grey,
+                                label="rank = lower bound with high probability (not certified)"),
     }
     return handles + [h for k, h in extra.items() if k in kinds]
 
