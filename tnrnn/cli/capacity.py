@@ -135,7 +135,9 @@ def run_capacity(args: argparse.Namespace) -> int:
         records = run_study(study, config, **kwargs)
     summary = study.summary(records, {"preset": args.preset, **config})
     wall: float | None = round(time.perf_counter() - t0, 1)
-    if all(r["key"] in done_before for r in records if r.get("status") == "ok"):
+    if args.no_run:
+        wall = None  # the records may come from several runs: their point times are in the summary
+    elif all(r["key"] in done_before for r in records if r.get("status") == "ok"):
         # nothing was trained (a rerun that only rebuilds the JSON and figure): keep the wall time of the run
         # that did the work, if the previous summary recorded one (else none: point times are in the records)
         wall = _previous_wall(out / f"{name}.json", default=None)
