@@ -24,12 +24,13 @@ from common import best_time, rows_with_ratios
 
 def rows(quick: bool) -> list[dict]:
     from tnrnn.memory.cells import init_stack
+    from tnrnn.memory.fit import make_task_loss
     from tnrnn.memory.tasks import StartEndSimilarity
-    from tnrnn.memory.train import TrainConfig, make_optimizer, make_task_loss, make_train_chunk
+    from tnrnn.memory.train import TrainConfig, make_optimizer, make_train_chunk
 
     width, T, batch = (32, 20, 16) if quick else (128, 100, 64)
     chunk_steps = 10 if quick else 20
-    task = StartEndSimilarity(time=T, alphabet=4)
+    task = StartEndSimilarity(time=T, symbols=4, span=T // 2)
     config = TrainConfig(steps=1000, batch_size=batch, learning_rate=1e-3, clip_norm=1.0)
     params = init_stack(0, "gru", task.n_in, width, 1, task.n_out)
     loss_fn = make_task_loss("gru")
@@ -86,7 +87,8 @@ def _flax_gru_chunk(task, width: int, config, key, chunk_steps: int, timings: di
         import flax.linen as nn
     except ImportError:
         return None
-    from tnrnn.memory.train import make_optimizer, make_train_chunk, sequence_loss
+    from tnrnn.memory.fit import sequence_loss
+    from tnrnn.memory.train import make_optimizer, make_train_chunk
 
     class FlaxGRU(nn.Module):
         width: int

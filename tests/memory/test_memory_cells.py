@@ -25,8 +25,8 @@ from tnrnn.memory.cells import (
 )
 
 # ---------------------------------------------------------------------------------------------- helpers
-# Plain-Python reference of SCIENCE.md section 7, written with scalar loops over units, independent of the
-# vectorised code in tnrnn.memory.cells.
+# Plain-Python reference of the cell equations (Collins et al., ICLR 2017; scoRNN: Helfrich et al., ICML 2018),
+# written with scalar loops over units and numpy's inverse, independent of the vectorised code in tnrnn.memory.
 
 
 def sig(v):
@@ -50,9 +50,26 @@ def pre(x, h, Wx, Wh, b, block, R):
     return out
 
 
+def scornn_reference_W(vec, R):
+    """(I + A)^-1 (I - A) D by numpy's inverse, A filled entry by entry from the upper-triangle vector."""
+    A = np.zeros((R, R))
+    k = 0
+    for i in range(R):
+        for j in range(i + 1, R):
+            A[i, j], A[j, i] = vec[k], -vec[k]
+            k += 1
+    D = np.diag([-1.0] * (R // 2) + [1.0] * (R - R // 2))
+    return (np.linalg.inv(np.eye(R) + A) @ (np.eye(R) - A) @ D).tolist()
+
+
 def reference_step(cell, p, carry, x, s=math.tanh, fb=1.0):
     P = {k: np.asarray(v).tolist() for k, v in p.items()}
     R = len(P["h0"])
+    if cell == "scornn":
+        W = scornn_reference_W(np.asarray(p["A"]), R)
+        z = [sum(x[i] * P["Wx"][i][j] for i in range(len(x))) + sum(carry[i] * W[i][j] for i in range(R))
+             for j in range(R)]
+        return [math.copysign(relu(abs(v) + P["b"][j]), v) if v else 0.0 for j, v in enumerate(z)], None
     if cell == "rac":
         a = pre(x, None, P["W_I"], None, None, 0, R)
         c = [sum(carry[i] * P["W_H"][i][j] for i in range(R)) for j in range(R)]
@@ -244,6 +261,25 @@ def test_param_counts_by_hand():
     assert num_params("rac", 3, 4, 2, 2) == (12 + 16 + 4) + (16 + 16 + 4) + 8
     # +RNN: input projection n_in x R, then 4 blocks per layer
     assert num_params("plusrnn", 3, 4, 2, 2) == 12 + 2 * (4 * (16 + 16 + 4) + 4) + 10
+    # scoRNN: Wx, the 6 free entries of a 4x4 skew-symmetric A, modReLU bias, h0; readout with bias
+    assert num_params("scornn", 3, 4, 1, 2) == 12 + 6 + 4 + 4 + 10
+
+
+def test_scornn_recurrent_matrix_stays_orthogonal_under_training():
+    from tnrnn.memory.fit import train_task
+    from tnrnn.memory.orthogonal import cayley
+    from tnrnn.memory.tasks import StartEndSimilarity
+    from tnrnn.memory.train import TrainConfig
+
+    cfg = TrainConfig(optimizer="rmsprop", learning_rate=3e-2, clip_norm=None, steps=20, eval_every=10,
+                      batch_size=16, eval_batch_size=16)
+    init = init_stack(0, "scornn", 3, 6, 2, 3)
+    res = train_task(StartEndSimilarity(time=8, symbols=2, span=2), "scornn", 2, 6, cfg, progress=False)
+    for before, after in zip(init["layers"], res.params["layers"]):
+        assert float(jnp.abs(after["A"] - before["A"]).max()) > 1e-3  # A did move
+        W = np.asarray(cayley(after["A"], 6), np.float64)
+        np.testing.assert_allclose(W @ W.T, np.eye(6), atol=1e-5)
+        np.testing.assert_allclose(np.abs(np.linalg.eigvals(W)), 1.0, atol=1e-5)
 
 
 @settings(max_examples=15, deadline=None)

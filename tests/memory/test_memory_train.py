@@ -10,19 +10,19 @@ import numpy as np
 import pytest
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.memory.fit import make_task_loss, sequence_loss, train_task
 from tnrnn.memory.tasks import StartEndSimilarity
 from tnrnn.memory.train import (
     TrainConfig,
     learning_rate_schedule,
     load_checkpoint,
     make_optimizer,
+    make_train_chunk,
     save_checkpoint,
-    sequence_loss,
     train,
-    train_task,
 )
 
-TASK = StartEndSimilarity(time=6, alphabet=2, compare=2)
+TASK = StartEndSimilarity(time=6, symbols=2, span=2)
 
 
 def test_tiny_training_run_loss_falls():
@@ -69,7 +69,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
     for a, b in zip(jax.tree_util.tree_leaves(full.params), jax.tree_util.tree_leaves(resumed.params)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
     assert [h["step"] for h in resumed.history] == [10, 20, 30]
-    meta = load_checkpoint(ck, resumed.params, make_optimizer(cfg).init(resumed.params))[2]
+    meta = load_checkpoint(ck, (resumed.params, resumed.params), make_optimizer(cfg).init(resumed.params))[2]
     assert meta["step"] == 30 and meta["config"]["steps"] == 30
 
 
@@ -78,7 +78,7 @@ def test_checkpoint_of_another_run_with_the_same_shapes_is_refused(tmp_path):
     cfg = TrainConfig(steps=4, eval_every=2, batch_size=8, eval_batch_size=8)
     ck = tmp_path / "ck.npz"
     train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False, until=2)
-    longer = StartEndSimilarity(time=8, alphabet=2, compare=2)
+    longer = StartEndSimilarity(time=8, symbols=2, span=2)
     for args, kwargs, what in [((longer, "rnn", 1, 4, cfg), {}, "time 6 -> 8"),
                                ((TASK, "rnn", 1, 4, cfg), {"nonlinearity": "relu"}, "nonlinearity 'tanh' -> 'relu'"),
                                ((TASK, "irnn", 1, 4, cfg), {}, "cell 'rnn' -> 'irnn'"),
@@ -91,13 +91,11 @@ def test_checkpoint_of_another_run_with_the_same_shapes_is_refused(tmp_path):
 def test_equal_tasks_made_anew_share_the_compiled_chunk():
     # Bound methods compare their instance by identity, so each new task object used to miss the cache and
     # recompile (every memory-sweep point, every seed): seconds per run.
-    from tnrnn.memory.train import make_task_loss, make_train_chunk
-
     cfg = TrainConfig(steps=4, eval_every=2, batch_size=8)
     loss_fn = make_task_loss("gru")
-    a = make_train_chunk(loss_fn, StartEndSimilarity(time=6, alphabet=2).sample, cfg)
-    assert make_train_chunk(loss_fn, StartEndSimilarity(time=6, alphabet=2).sample, cfg) is a
-    assert make_train_chunk(loss_fn, StartEndSimilarity(time=8, alphabet=2).sample, cfg) is not a
+    a = make_train_chunk(loss_fn, StartEndSimilarity(time=6, symbols=2, span=2).sample, cfg)
+    assert make_train_chunk(loss_fn, StartEndSimilarity(time=6, symbols=2, span=2).sample, cfg) is a
+    assert make_train_chunk(loss_fn, StartEndSimilarity(time=8, symbols=2, span=2).sample, cfg) is not a
 
 
 def _quadratic(p, b):

@@ -2,10 +2,10 @@
 
 Examples::
 
-    tnrnn train --cell gru --depth 2 --width 64 --task ses --time 40 --steps 1000 --out gru.json
-    tnrnn memory-sweep --cells rac,gru,lstm --depths 1,2,3 --budget 20000 --task ses --times 20:100:20 \\
-        --out diagrams/memory_sweep_ses
-    tnrnn memory-sweep --quick
+    tnrnn train --task ses --symbols 32 --span 30 --time 80 --cell gru --depth 2 --steps 50 --json
+    tnrnn train --task copying --symbols 32 --span 30 --time 80 --cell scornn --protocol authors
+    tnrnn memory-sweep --cells gru,scornn,rac --depths 1,2,3 --budget 2000 --times 20,40,60,80 --seeds 0,1,2 \\
+        --symbols 8 --span 10 --results diagrams/memory_ses.jsonl --out diagrams/memory_ses
 """
 
 from __future__ import annotations
@@ -16,42 +16,56 @@ from pathlib import Path
 
 from tnrnn.cli.common import cell_list, finite_float, int_list, int_range, positive_float, positive_int, print_json
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
+from tnrnn.memory.protocol import PROTOCOLS
 
 
 def _add_task_args(p: argparse.ArgumentParser) -> None:
+    from tnrnn.memory.tasks import TASKS  # jax: only when the parser is built
+
     g = p.add_argument_group("task")
-    g.add_argument("--task", choices=("ses", "copy"), default="ses",
-                   help="ses: Start-End Similarity; copy: Copying Memory (default ses)")
-    g.add_argument("--alphabet", type=positive_int, default=None,
-                   help="alphabet size n (default 4 for ses, 32 for copy)")
-    g.add_argument("--compare", type=positive_int, default=None,
-                   help="ses: compared positions m (default T/2, the whole halves)")
-    g.add_argument("--symbols", type=positive_int, default=None, help="copy: symbols to recall m (default 30)")
+    g.add_argument("--task", choices=(*TASKS, "copy"), default="ses",
+                   help="ses: Start-End Similarity as the authors define it (default); copying: Copying Memory; "
+                        "ses-halves: the older whole-halves variant")
+    g.add_argument("--symbols", type=positive_int, default=None, help="alphabet size n (default 32)")
+    g.add_argument("--span", type=positive_int, default=None,
+                   help="m: compared span (ses) or recalled symbols (copying) (default 30)")
 
 
-def _add_training_args(p: argparse.ArgumentParser, *, defaults: bool) -> None:
-    # defaults=False leaves them None so a preset can fill them in.
-    d = (lambda v: v) if defaults else (lambda v: None)
-    g = p.add_argument_group("training")
-    g.add_argument("--steps", type=positive_int, default=d(1000), help="optimiser steps")
-    g.add_argument("--batch-size", type=positive_int, default=d(64), help="training batch size")
-    g.add_argument("--lr", type=positive_float, default=d(3e-3), help="peak learning rate")
-    g.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam")
-    g.add_argument("--schedule", choices=("constant", "cosine", "warmup_cosine", "exponential"), default="cosine")
-    g.add_argument("--clip", type=positive_float, default=1.0, help="gradient clipping global norm (default 1)")
-    g.add_argument("--eval-every", type=positive_int, default=d(100), help="steps per jitted chunk / evaluation")
-    g.add_argument("--eval-batch-size", type=positive_int, default=d(1024), help="held-out sequences")
+def _add_training_args(p: argparse.ArgumentParser) -> None:
+    # Every default is None: the protocol preset fills in what is not given.
+    g = p.add_argument_group("training (defaults: the --protocol preset)")
+    g.add_argument("--protocol", choices=tuple(PROTOCOLS), default="scaled",
+                   help="training preset: 'authors' (RMSProp 1e-3, batch 128, up to 50k steps, plateau decay, "
+                        "early stop at the 2nd plateau, validation 5000, test 10000) or 'scaled' (default: the "
+                        "same with 3000 steps, checks every 100, patience 4, validation 1000, test 2000)")
+    g.add_argument("--steps", type=positive_int, default=None, help="maximum optimiser steps")
+    g.add_argument("--batch-size", type=positive_int, default=None, help="training batch size")
+    g.add_argument("--lr", type=positive_float, default=None, help="learning rate")
+    g.add_argument("--optimizer", choices=("adam", "rmsprop"), default=None)
+    g.add_argument("--schedule", choices=("constant", "cosine", "warmup_cosine", "exponential"), default=None)
+    g.add_argument("--clip", type=positive_float, default=None, help="gradient clipping global norm (default none)")
+    g.add_argument("--eval-every", type=positive_int, default=None, help="steps between validation checks")
+    g.add_argument("--patience", type=positive_int, default=None, help="checks without improvement = plateau")
+    g.add_argument("--eval-batch-size", type=positive_int, default=None, help="fixed validation set size")
+    g.add_argument("--test-batch-size", type=positive_int, default=None, help="fixed test set size")
     g.add_argument("--nonlinearity", choices=("tanh", "relu"), default="tanh")
     g.add_argument("--forget-bias", type=finite_float, default=1.0, help="constant added to keep gates (default 1)")
-    g.add_argument("--seed", type=int, default=0)
+
+
+def _training_overrides(args: argparse.Namespace) -> dict:
+    return {"steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.lr,
+            "optimizer": args.optimizer, "schedule": args.schedule, "clip_norm": args.clip,
+            "eval_every": args.eval_every, "plateau_patience": args.patience,
+            "eval_batch_size": args.eval_batch_size, "test_batch_size": args.test_batch_size}
 
 
 def register(subparsers) -> None:
     """Add the ``train`` and ``memory-sweep`` subcommands."""
-    from tnrnn.memory.cells import CELLS
+    from tnrnn.memory.cells import CELLS  # jax: only when the parser is built
 
     p = subparsers.add_parser("train", help="train one recurrent network on a long-term memory task",
-                              description="Train a stack of recurrent cells on a memory task; JSON metrics.")
+                              description="Train a stack of recurrent cells on a memory task; JSON metrics with "
+                                          "the test set's per-class accuracy.")
     p.add_argument("--cell", required=True, choices=CELLS + ("+rnn",), help="recurrent cell")
     p.add_argument("--depth", "-L", type=positive_int, default=1, help="layers (default 1)")
     size = p.add_mutually_exclusive_group()
@@ -59,73 +73,62 @@ def register(subparsers) -> None:
     size.add_argument("--budget", type=positive_int, default=None,
                       help="parameter budget: use the largest width that fits")
     p.add_argument("--time", "-T", type=positive_int, required=True,
-                   help="sequence length T (copy: T = 2*symbols + delay)")
+                   help="sequence length T (copying: T = 2*span + delay)")
+    p.add_argument("--seed", type=int, default=0)
     _add_task_args(p)
-    _add_training_args(p, defaults=True)
+    _add_training_args(p)
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="checkpoint file (.npz): resumed if it exists, rewritten after every chunk")
     p.add_argument("--out", default=None, metavar="PATH", help="write the metrics (history included) as JSON")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (the default output)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run_train)
 
     s = subparsers.add_parser(
-        "memory-sweep", help="accuracy against T for several cells and depths at equal parameter budget",
-        description="Train every (cell, depth, T) at the width that fits the budget; write JSON and a figure.")
-    s.add_argument("--cells", type=cell_list, default=None, help="comma-separated cells (default rac,gru,lstm)")
+        "memory-sweep", help="test accuracy against T for several cells and depths, over seeds",
+        description="Train every (cell, depth, T, seed) at equal parameters (--budget) or equal width (--width); "
+                    "write the sweep records, a summary with confidence intervals and figures.")
+    s.add_argument("--cells", type=cell_list, default=None, help="comma-separated cells (default gru,scornn,rac)")
     s.add_argument("--depths", type=int_list, default=None, help="comma-separated depths (default 1,2,3)")
-    s.add_argument("--times", type=int_range, default=None, help="sequence lengths, START:STOP:STEP or a list "
-                   "(default 20:100:20)")
-    s.add_argument("--budget", type=positive_int, default=None, help="parameter budget (default 20000)")
-    preset = s.add_mutually_exclusive_group()
-    preset.add_argument("--quick", dest="preset", action="store_const", const="quick",
-                        help="smoke preset: 150 steps per point; default grid rac,gru x 1,2 x T=10,20,30 at "
-                             "5000 parameters (about a minute)")
-    preset.add_argument("--full", dest="preset", action="store_const", const="full",
-                        help="full preset (default): 1500 steps of batch 64 per point; the default 45-point grid "
-                             "took 38 minutes on a shared 2-core CPU")
-    s.set_defaults(preset="full")
+    s.add_argument("--times", type=int_range, default=None,
+                   help="sequence lengths, START:STOP:STEP or a list (default 20,40,60,80)")
+    s.add_argument("--seeds", type=int_list, default=None, help="comma-separated seeds (default 0,1,2); the task "
+                   "defaults to 8 symbols and span 10 here")
+    size = s.add_mutually_exclusive_group()
+    size.add_argument("--budget", type=positive_int, default=None, help="parameter budget (default 2000)")
+    size.add_argument("--width", type=positive_int, default=None, help="equal width instead of equal budget")
     _add_task_args(s)
-    _add_training_args(s, defaults=False)
+    _add_training_args(s)
     s.add_argument("--out", default=None, metavar="PREFIX",
-                   help="writes PREFIX.json (summary), PREFIX.png (figure) and, unless --results is given, "
-                        "PREFIX.jsonl (resumable sweep records); default memory_sweep_<task>")
+                   help="writes PREFIX.json (summary) and PREFIX.png / PREFIX_classes.png (figures); unless "
+                        "--results is given also PREFIX.jsonl (resumable sweep records); default memory_<task>")
     add_sweep_args(s)
     s.set_defaults(func=run_sweep_cmd)
 
 
-def _config_from_args(args):
-    from tnrnn.memory.train import TrainConfig
-
-    return TrainConfig(optimizer=args.optimizer, learning_rate=args.lr, clip_norm=args.clip, schedule=args.schedule,
-                       steps=args.steps, batch_size=args.batch_size, eval_every=args.eval_every,
-                       eval_batch_size=args.eval_batch_size, seed=args.seed)
-
-
 def run_train(args: argparse.Namespace) -> int:
+    """Run ``tnrnn train``."""
     from tnrnn.base.io import write_json
     from tnrnn.draw.style import check_writable_file
-    from tnrnn.memory.cells import check_cell, width_for_budget
-    from tnrnn.memory.tasks import make_task
-    from tnrnn.memory.train import train_task
+    from tnrnn.memory.fit import train_task
+    from tnrnn.memory.studies import point_setup
 
     # Output files are checked before training, which can take hours.
     for path in (args.out, args.checkpoint):
         if path is not None:
             check_writable_file(path)
-    cell = check_cell(args.cell)
-    task = make_task(args.task, time=args.time, alphabet=args.alphabet, compare=args.compare, symbols=args.symbols)
-    config = _config_from_args(args)
-    if args.budget is not None:
-        width = width_for_budget(cell, task.n_in, args.depth, task.n_out, args.budget)
-    else:
-        width = args.width or 64
-    result = train_task(task, cell, args.depth, width, config, nonlinearity=args.nonlinearity,
+    size = {"budget": args.budget} if args.budget is not None else {"width": args.width or 64}
+    point = {"cell": args.cell, "depth": args.depth, "time": args.time, "task": args.task, "symbols": args.symbols,
+             "span": args.span, "protocol": args.protocol, "seed": args.seed, **size,
+             **{k: v for k, v in _training_overrides(args).items() if v is not None}}
+    task, width, config = point_setup(point)
+    result = train_task(task, args.cell, args.depth, width, config, nonlinearity=args.nonlinearity,
                         forget_bias=args.forget_bias, checkpoint=args.checkpoint, progress=not args.no_progress)
     metrics = result.to_json()
     if args.out:
         write_json(args.out, metrics)
-    summary = {k: v for k, v in metrics.items() if k != "history"}
-    summary.pop("config", None)
+    summary = {k: v for k, v in metrics.items() if k not in ("history", "config")}
+    summary["training"] = config.to_json()
     if args.out:
         summary["metrics_file"] = str(args.out)
     print_json(summary)
@@ -133,35 +136,32 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_sweep_cmd(args: argparse.Namespace) -> int:
-    from tnrnn.base.io import write_json
+    """Run ``tnrnn memory-sweep``."""
     from tnrnn.draw.style import check_writable_file
-    from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points, plot_memory_sweep, summarize
+    from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points
 
-    grid = DEFAULT_GRID[args.preset]
-    overrides = {
-        "steps": args.steps, "batch_size": args.batch_size, "learning_rate": args.lr,
-        "eval_every": args.eval_every, "eval_batch_size": args.eval_batch_size, "alphabet": args.alphabet,
-        "compare": args.compare, "symbols": args.symbols, "seed": args.seed or None,
-        "optimizer": args.optimizer, "schedule": args.schedule, "clip_norm": args.clip,
-        "nonlinearity": args.nonlinearity, "forget_bias": args.forget_bias,
-    }
-    points = memory_sweep_points(args.cells or grid["cells"], args.depths or grid["depths"],
-                                 args.times or grid["times"], budget=args.budget or grid["budget"], task=args.task,
-                                 preset=args.preset, **overrides)
-    prefix = Path(args.out or f"memory_sweep_{args.task}")
+    g = DEFAULT_GRID
+    size = ({"width": args.width} if args.width is not None
+            else {"budget": args.budget or g["budget"]})
+    points = memory_sweep_points(
+        args.cells or g["cells"], args.depths or g["depths"], args.times or g["times"],
+        seeds=args.seeds if args.seeds is not None else g["seeds"], **size, task=args.task,
+        symbols=args.symbols or g["symbols"], span=args.span or g["span"], protocol=args.protocol,
+        nonlinearity=None if args.nonlinearity == "tanh" else args.nonlinearity,
+        forget_bias=None if args.forget_bias == 1.0 else args.forget_bias, **_training_overrides(args))
+    prefix = Path(args.out or f"memory_{args.task}")
     kwargs = sweep_kwargs(args)
     if kwargs["results"] is None:
         kwargs["results"] = str(f"{prefix}.jsonl")
     for path in (f"{prefix}.json", f"{prefix}.png", kwargs["results"]):  # before the sweep, which can take hours
         check_writable_file(path)
     records = memory_sweep(points, **kwargs)
-    summary = summarize(records)
-    summary["preset"] = args.preset
-    write_json(f"{prefix}.json", summary)
-    figure = plot_memory_sweep(summary, f"{prefix}.png") if summary["points"] else None
-    table = [{k: p[k] for k in ("cell", "depth", "time", "width", "num_params", "accuracy")} for p in summary["points"]]
-    print_json({"points": table, "errors": summary["errors"], "json": str(f"{prefix}.json"),
-                "figure": str(figure) if figure else None, "results": kwargs["results"]})
+    # Imported after the sweep: a long sweep picks up the current report code.
+    from tnrnn.memory.study_report import write_study
+
+    summary = write_study(records, prefix, command=" ".join(["tnrnn", *sys.argv[1:]]) if sys.argv else None)
+    print_json({"table": summary["table"], "errors": summary["errors"], "json": f"{prefix}.json",
+                "figures": summary["figures"], "results": kwargs["results"]})
     if summary["errors"]:
         print(f"tnrnn: {len(summary['errors'])} point(s) failed; see {prefix}.json", file=sys.stderr)
         return 1

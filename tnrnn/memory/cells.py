@@ -1,7 +1,9 @@
-"""Recurrent cells for the empirical memory studies, stackable to depth L (SCIENCE.md sections 1 and 7).
+"""Recurrent cells for the empirical memory studies, stackable to depth L (docs/theory.md, 'Recurrent
+Arithmetic Circuits'; the gated cells as in Collins, Sohl-Dickstein, Sussillo, ICLR 2017).
 
-Cells: ``rac`` (Recurrent Arithmetic Circuit), ``rnn``, ``irnn``, ``ugrnn``, ``gru``, ``lstm``, ``plusrnn``
-(the intersection RNN, depth >= 2 only). Every stack is a plain pytree of jax arrays::
+Cells (one metadata table, :data:`CELL_TABLE`): ``rac`` (Recurrent Arithmetic Circuit), ``rnn``, ``irnn``,
+``ugrnn``, ``gru``, ``lstm``, ``plusrnn`` (the intersection RNN, depth >= 2 only) and ``scornn`` (the
+scaled-Cayley orthogonal RNN of :mod:`tnrnn.memory.orthogonal`). Every stack is a plain pytree of jax arrays::
 
     {"layers": [layer_0, ..., layer_{L-1}], "readout": {"W": (width, n_out), "b": (n_out,)}}
 
@@ -20,6 +22,8 @@ l > 1 reads the output of layer l-1, and the readout is applied at every time st
 * ``plusrnn``: blocks ``[y_in, h_in, g_y, g_h]``; ``y_in = relu(.)``, ``h_in = tanh(.)``, both gates get
   ``b_fg``; up ``y = g_y*x + (1-g_y)*y_in``, state ``h = g_h*h_prev + (1-g_h)*h_in``. Because ``y`` mixes in
   ``x`` itself, layer 1 first maps the inputs to the width with a learned matrix ``P`` (n_in, width).
+* ``scornn``: ``h = modrelu(x Wx + h_prev W, b)``, ``W = (I + A)^-1 (I - A) D`` orthogonal (parameters ``Wx``,
+  the skew entries ``A``, the modReLU bias ``b``, ``h0``; see :mod:`tnrnn.memory.orthogonal`).
 * ``rac``: ``h = (x W_I) * (h_prev W_H)`` (multiplicative integration, no bias, no nonlinearity), with the
   readout having no bias either.
 
@@ -29,11 +33,11 @@ state is divided by its root-mean-square, ``h <- h / sqrt(mean(h**2) + eps)``. T
 degree 1 in each of ``x W_I`` and ``h_prev``, so each division multiplies every later state, and the
 logits, by a positive per-sequence scalar: the normalised RAC has **the same decision function** (argmax of
 the logits) as the plain RAC with the same weights; only the loss sees the rescaling. ``normalize=False``
-gives the plain recurrence of SCIENCE.md (used in tests to cross-check against :func:`tnrnn.rac_forward`).
+gives the plain recurrence of docs/theory.md (used in tests to cross-check against :func:`tnrnn.rac_forward`).
 RAC weights start near the identity (``W_H = I + noise``; ``W_I`` of layer 1 has columns near all-ones,
 ``W_I`` of upper layers is ``I + noise``), so at initialisation the state is carried almost unchanged and
 each layer passes its input up, and ``h0`` starts at the solution of ``h0 W_H = 1`` (the all-ones
-convention of SCIENCE.md). The RAC is sensitive to the learning rate: on Start-End Similarity at T = 40,
+convention of docs/theory.md). The RAC is sensitive to the learning rate: on Start-End Similarity at T = 40,
 Adam at 1e-3 trains it where 3e-3 and 1e-2 leave it at chance.
 """
 
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -49,16 +54,51 @@ import numpy as np
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.validate import check_positive_int
+from tnrnn.memory import orthogonal
+from tnrnn.memory.steps import STEPS, step_context
+
+
+@dataclass(frozen=True)
+class CellInfo:
+    """What the rest of the package needs to know about a cell (one row of :data:`CELL_TABLE`).
+
+    Attributes
+    ----------
+    label : str
+        Name in figures and tables.
+    gates : int
+        Gate blocks G (the width of ``Wx`` is G * width).
+    min_depth : int
+        Smallest depth the cell is defined for (+RNN: 2).
+    readout_bias : bool
+        Whether the linear readout has a bias (not for the RAC, a multilinear circuit).
+    """
+
+    label: str
+    gates: int
+    min_depth: int = 1
+    readout_bias: bool = True
+
+
+#: The one table of cell metadata, in the order cells are listed and plotted.
+CELL_TABLE: dict[str, CellInfo] = {
+    "rac": CellInfo("RAC", 1, readout_bias=False),
+    "rnn": CellInfo("RNN", 1),
+    "irnn": CellInfo("IRNN", 1),
+    "ugrnn": CellInfo("UGRNN", 2),
+    "gru": CellInfo("GRU", 3),
+    "lstm": CellInfo("LSTM", 4),
+    "plusrnn": CellInfo("+RNN", 4, min_depth=2),
+    "scornn": CellInfo("scoRNN", 1),
+}
 
 #: Names accepted by ``cell=``.
-CELLS: tuple[str, ...] = ("rac", "rnn", "irnn", "ugrnn", "gru", "lstm", "plusrnn")
+CELLS: tuple[str, ...] = tuple(CELL_TABLE)
 
 #: Number of gate blocks G per cell (the width of ``Wx`` is G * width).
-GATES: dict[str, int] = {"rac": 1, "rnn": 1, "irnn": 1, "ugrnn": 2, "gru": 3, "lstm": 4, "plusrnn": 4}
+GATES: dict[str, int] = {name: info.gates for name, info in CELL_TABLE.items()}
 
 NONLINEARITIES: tuple[str, ...] = ("tanh", "relu")
-
-_RAC_EPS = 1e-6
 
 Params = dict[str, Any]
 
@@ -83,8 +123,10 @@ def _check_stack(cell: str, n_in: int, width: int, depth: int, n_out: int) -> st
     check_positive_int("width", width)
     check_positive_int("depth", depth)
     check_positive_int("n_out", n_out)
-    if cell == "plusrnn" and depth < 2:
-        raise TnrnnError("the +RNN (plusrnn) is defined for depth >= 2 (its up-path needs a layer below)")
+    need = CELL_TABLE[cell].min_depth
+    if depth < need:
+        raise TnrnnError(f"the {CELL_TABLE[cell].label} ({cell}) is defined for depth >= {need} "
+                         "(its up-path needs a layer below)")
     return cell
 
 
@@ -111,6 +153,8 @@ def layer_num_params(cell: str, n_in: int, width: int) -> int:
     R, G = width, GATES[cell]
     if cell == "rac":
         return n_in * R + R * R + R
+    if cell == "scornn":
+        return orthogonal.scornn_layer_num_params(n_in, R)
     per_layer = G * (n_in * R + R * R + R) + R
     if cell == "lstm":
         per_layer += R  # c0
@@ -134,7 +178,7 @@ def num_params(cell: str, n_in: int, width: int, depth: int, n_out: int) -> int:
     for _ in range(depth):
         total += layer_num_params(cell, n, width)
         n = width
-    total += width * n_out + (0 if cell == "rac" else n_out)
+    total += width * n_out + (n_out if CELL_TABLE[cell].readout_bias else 0)
     return total
 
 
@@ -198,6 +242,8 @@ def init_layer(key, cell: str, n_in: int, width: int, *, forget_bias: float = 1.
     cell = check_cell(cell)
     R, G = width, GATES[cell]
     k1, k2, k3 = jax.random.split(key, 3)
+    if cell == "scornn":
+        return orthogonal.init_scornn_layer(key, n_in, R)
     if cell == "rac":
         W_H = jnp.eye(R, dtype=jnp.float32) + 0.1 * jax.random.normal(k2, (R, R), jnp.float32) / math.sqrt(R)
         if upper:
@@ -207,7 +253,7 @@ def init_layer(key, cell: str, n_in: int, width: int, *, forget_bias: float = 1.
         else:
             # Reading one-hot inputs: each column near all-ones, so one step rescales the state mildly.
             W_I = 1.0 + 0.5 * jax.random.normal(k1, (n_in, R), jnp.float32)
-        # h0 W_H = 1: the first step starts from the all-ones convention of SCIENCE.md.
+        # h0 W_H = 1: the first step starts from the all-ones convention of docs/theory.md.
         h0 = jnp.linalg.solve(W_H.T, jnp.ones((R,), jnp.float32))
         return {"W_I": W_I, "W_H": W_H, "h0": h0}
     p: Params = {"Wx": _dense(k1, n_in, G * R), "b": jnp.zeros((G * R,), jnp.float32), "h0": jnp.zeros((R,), jnp.float32)}
@@ -276,7 +322,7 @@ def init_stack(
         n = width
     params["layers"] = layers
     readout = {"W": _dense(keys[depth], width, n_out)}
-    if cell != "rac":
+    if CELL_TABLE[cell].readout_bias:
         readout["b"] = jnp.zeros((n_out,), jnp.float32)
     params["readout"] = readout
     return params
@@ -303,52 +349,9 @@ def initial_carry(cell: str, layer: Params, batch: int):
 def _input_projection(cell: str, layer: Params, x):
     if cell == "rac":
         return x @ layer["W_I"]
+    if cell == "scornn":
+        return x @ layer["Wx"]
     return x @ layer["Wx"] + layer["b"]
-
-
-def _core(cell: str, layer: Params, carry, xp, x, s: Callable, forget_bias: float, normalize: bool):
-    """One step given the precomputed input projection ``xp``; returns (new carry, output passed up)."""
-    R = layer["h0"].shape[-1]
-    if cell == "rac":
-        h = xp * (carry @ layer["W_H"])
-        if normalize:
-            h = h * jax.lax.rsqrt(jnp.mean(h * h, axis=-1, keepdims=True) + _RAC_EPS)
-        return h, h
-    if cell in ("rnn", "irnn"):
-        h = s(xp + carry @ layer["Wh"])
-        return h, h
-    if cell == "ugrnn":
-        pre = xp + carry @ layer["Wh"]
-        c = s(pre[..., :R])
-        g = jax.nn.sigmoid(pre[..., R:] + forget_bias)
-        h = g * carry + (1.0 - g) * c
-        return h, h
-    if cell == "gru":
-        gates = xp[..., : 2 * R] + carry @ layer["Wh"]
-        r = jax.nn.sigmoid(gates[..., :R])
-        u = jax.nn.sigmoid(gates[..., R:] + forget_bias)
-        c = s(xp[..., 2 * R :] + (r * carry) @ layer["Whc"])
-        h = u * carry + (1.0 - u) * c
-        return h, h
-    if cell == "lstm":
-        h_prev, c_prev = carry
-        pre = xp + h_prev @ layer["Wh"]
-        i = jax.nn.sigmoid(pre[..., :R])
-        f = jax.nn.sigmoid(pre[..., R : 2 * R] + forget_bias)
-        o = jax.nn.sigmoid(pre[..., 2 * R : 3 * R])
-        c = f * c_prev + i * s(pre[..., 3 * R :])
-        h = o * jnp.tanh(c)
-        return (h, c), h
-    if cell == "plusrnn":
-        pre = xp + carry @ layer["Wh"]
-        y_in = jax.nn.relu(pre[..., :R])
-        h_in = jnp.tanh(pre[..., R : 2 * R])
-        g_y = jax.nn.sigmoid(pre[..., 2 * R : 3 * R] + forget_bias)
-        g_h = jax.nn.sigmoid(pre[..., 3 * R :] + forget_bias)
-        y = g_y * x + (1.0 - g_y) * y_in
-        h = g_h * carry + (1.0 - g_h) * h_in
-        return h, y
-    raise TnrnnError(f"unknown cell {cell!r}")  # pragma: no cover (check_cell ran first)
 
 
 def cell_step(
@@ -376,7 +379,8 @@ def cell_step(
     cell = check_cell(cell)
     s = _nonlinearity(cell, nonlinearity)
     x = jnp.asarray(x, jnp.float32)
-    return _core(cell, layer, carry, _input_projection(cell, layer, x), x, s, forget_bias, normalize)
+    ctx = step_context(cell, layer, s, forget_bias, normalize)
+    return STEPS[cell](layer, carry, _input_projection(cell, layer, x), x, ctx)
 
 
 def apply_stack(
@@ -431,10 +435,11 @@ def apply_stack(
     B = seq.shape[1]
     for layer in params["layers"]:
         xps = _input_projection(cell, layer, seq)
+        ctx = step_context(cell, layer, s, forget_bias, normalize)
 
-        def step(carry, inp, layer=layer):
+        def step(carry, inp, layer=layer, ctx=ctx):
             xp, x = inp
-            return _core(cell, layer, carry, xp, x, s, forget_bias, normalize)
+            return STEPS[cell](layer, carry, xp, x, ctx)
 
         _, seq = jax.lax.scan(step, initial_carry(cell, layer, B), (xps, seq))
     hidden = jnp.swapaxes(seq, 0, 1)

@@ -1,7 +1,8 @@
-"""Long-term memory tasks as seeded generators (SCIENCE.md section 6).
+"""Long-term memory tasks as seeded generators (Levine, Sharir, Ziv, Shashua, arXiv 1710.09431, section 5;
+the definitions follow the authors' released code; docs/theory.md, 'Long-term memory tasks').
 
-Every task is a frozen dataclass with ``n_in``, ``n_out``, ``time`` and ``chance``, and a method
-``sample(key, batch) -> TaskBatch(inputs, targets, mask)``:
+Every task is a frozen dataclass with ``n_in``, ``n_out``, ``time``, ``chance`` and ``class_labels``, and a
+method ``sample(key, batch) -> TaskBatch(inputs, targets, mask)``:
 
 * ``inputs``: float32 (batch, T, n_in), one-hot symbols;
 * ``targets``: int32 (batch, T), the class expected at each step (0 where nothing is asked);
@@ -9,13 +10,21 @@ Every task is a frozen dataclass with ``n_in``, ``n_out``, ``time`` and ``chance
 
 ``sample`` is written in jax and is jittable (``batch`` static), so the training loop draws fresh batches on
 the fly inside its ``lax.scan``. The same key (or int seed) always gives the same batch.
+
+Registered tasks (:data:`TASKS`, built by :func:`make_task`):
+
+* ``ses``: Start-End Similarity as the authors define it (fixed compared span, blank padding, random offset);
+* ``copying``: Copying Memory (``copy`` is accepted as an alias);
+* ``ses-halves``: an older variant that compares the whole halves (the span grows with T), kept under its own
+  name for the figures made with it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -43,27 +52,45 @@ def _check_int(name: str, value, minimum: int) -> int:
     return check_positive_int(name, value, minimum=minimum)
 
 
+def _balanced_labels(key, batch: int) -> jax.Array:
+    # Classes 0, 1, 2 balanced within the batch (counts differ by at most one), in random order.
+    return jax.random.permutation(key, jnp.arange(batch, dtype=jnp.int32) % 3)
+
+
+def _second_word(key, first: jax.Array, agree_count: jax.Array, n: int) -> jax.Array:
+    """A word equal to ``first`` at ``agree_count`` random positions and *different* everywhere else.
+
+    A differing position is shifted by a uniform nonzero amount mod n, so it is uniform over the other n - 1
+    symbols and no symbol is favoured.
+    """
+    k_pos, k_shift = jax.random.split(key)
+    ranks = jnp.argsort(jnp.argsort(jax.random.uniform(k_pos, first.shape), axis=1), axis=1)
+    agree = ranks < agree_count[:, None]
+    shift = jax.random.randint(k_shift, first.shape, 1, n)
+    return jnp.where(agree, first, (first + shift) % n)
+
+
 @dataclass(frozen=True)
 class CopyingMemory:
-    """Copying Memory: recall ``symbols`` random symbols after a delay.
+    """Copying Memory: recall ``span`` random symbols after a delay.
 
-    The input is ``symbols`` (m) random symbols from an alphabet of ``alphabet`` (n), then blanks, with the
-    recall marker m steps before the end; ``T = 2m + delay``. The target at the last m steps is the m
-    symbols in order; only those steps are scored. Input ids: symbols ``0..n-1``, blank ``n``, marker
-    ``n+1`` (so ``n_in = n + 2``); outputs: the n symbols. Chance accuracy is ``1/n``.
+    The input is ``span`` (m) random symbols from an alphabet of ``symbols`` (n), then blanks, with the recall
+    marker m steps before the end; ``T = 2m + delay``. The target at the last m steps is the m symbols in
+    order; only those steps are scored (loss and accuracy on the recalled span). Input ids: symbols
+    ``0..n-1``, blank ``n``, marker ``n+1`` (so ``n_in = n + 2``); outputs: the n symbols. Chance is ``1/n``.
 
     Parameters
     ----------
-    alphabet : int, default 32
-        Number of symbols n (>= 2).
-    symbols : int, default 30
+    symbols : int, default 32
+        Alphabet size n (>= 2).
+    span : int, default 30
         Number of symbols to recall m (>= 1).
-    delay : int, default 100
+    delay : int, default 10
         Delay B (>= 1; the marker takes one of the B steps between the symbols and the recall).
 
     Examples
     --------
-    >>> task = CopyingMemory(alphabet=4, symbols=3, delay=5)
+    >>> task = CopyingMemory(symbols=4, span=3, delay=5)
     >>> b = task.sample(0, batch=2)
     >>> b.inputs.shape, task.time, task.chance
     ((2, 11, 6), 11, 0.25)
@@ -71,34 +98,56 @@ class CopyingMemory:
     True
     """
 
-    alphabet: int = 32
-    symbols: int = 30
-    delay: int = 100
+    symbols: int = 32
+    span: int = 30
+    delay: int = 10
+
+    name = "copying"
 
     def __post_init__(self) -> None:
-        _check_int("alphabet", self.alphabet, 2)
-        _check_int("symbols", self.symbols, 1)
+        _check_int("symbols", self.symbols, 2)
+        _check_int("span", self.span, 1)
         if isinstance(self.delay, (int, np.integer)) and self.delay < 1:
             raise TnrnnError(f"delay must be >= 1 (the recall marker needs a step), got {self.delay}")
         _check_int("delay", self.delay, 1)
 
-    name = "copy"
+    @classmethod
+    def from_options(cls, *, time: int | None, symbols: int | None, span: int | None) -> CopyingMemory:
+        """Build from the command-line options: ``time`` gives the delay ``T - 2 * span``."""
+        n = 32 if symbols is None else symbols
+        m = 30 if span is None else span
+        if time is None:
+            return cls(symbols=n, span=m)
+        T = check_positive_int("time", time)
+        if isinstance(m, (int, np.integer)) and T < 2 * m + 1:
+            raise TnrnnError(f"copying: time T = {T} leaves a delay T - 2*span = {T - 2 * m} < 1; "
+                             f"use T >= {2 * m + 1} or a shorter span")
+        return cls(symbols=n, span=m, delay=T - 2 * m)
 
     @property
     def time(self) -> int:
-        return 2 * self.symbols + self.delay
+        """Sequence length T."""
+        return 2 * self.span + self.delay
 
     @property
     def n_in(self) -> int:
-        return self.alphabet + 2
+        """Input dimension (one-hot)."""
+        return self.symbols + 2
 
     @property
     def n_out(self) -> int:
-        return self.alphabet
+        """Number of output classes."""
+        return self.symbols
 
     @property
     def chance(self) -> float:
-        return 1.0 / self.alphabet
+        """Accuracy of a uniform guess."""
+        return 1.0 / self.symbols
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """Name of each output class (here the recalled symbol)."""
+        return tuple(f"symbol {i}" for i in range(self.symbols))
 
     def describe(self) -> dict:
         """Parameters and derived sizes as a JSON-ready dict."""
@@ -109,7 +158,7 @@ class CopyingMemory:
         return _sample_jit(self, _key(key), batch)
 
     def _sample(self, key, batch: int) -> TaskBatch:
-        n, m, T = self.alphabet, self.symbols, self.time
+        n, m, T = self.symbols, self.span, self.time
         sym = jax.random.randint(key, (batch, m), 0, n)
         ids = jnp.full((batch, T), n, jnp.int32)
         ids = ids.at[:, :m].set(sym)
@@ -119,92 +168,181 @@ class CopyingMemory:
         return TaskBatch(jax.nn.one_hot(ids, self.n_in, dtype=jnp.float32), targets, mask)
 
 
+def _check_ses(time: Any, span: Any) -> None:
+    T = _check_int("time", time, 4)
+    if T % 2:
+        raise TnrnnError(f"time must be even (two halves), got {T}")
+    if isinstance(span, (int, np.integer)) and span > T // 2:
+        raise TnrnnError(f"span (m) must be at most T/2 = {T // 2}, got {span}")
+    _check_int("span", span, 2)
+
+
 @dataclass(frozen=True)
 class StartEndSimilarity:
-    """Start-End Similarity: does the end half repeat the start half? Three balanced classes.
+    """Start-End Similarity as the authors define it: a fixed span of m symbols compared T/2 steps apart.
 
-    A sequence of even length ``time`` (T) over ``alphabet`` (n) symbols. The first T/2 steps hold a random
-    word; the second half holds a word that agrees with it at 0, ``compare // 2`` or ``compare`` (m) of the
-    compared positions, which are the first m positions of each half (so every compared pair is T/2 steps
-    apart). Agreement is exact: a position that should differ gets a different symbol; the other positions
-    are random. Class = 0, 1 or 2 (none, half, all agree), predicted at the last step only; classes are
-    balanced within each batch (counts differ by at most one). Chance accuracy is 1/3.
+    A sequence of even length ``time`` (T) over ``symbols`` (n) symbols plus a blank (id n). The first word
+    (m = ``span`` symbols, uniform) sits at a random offset ``o`` in ``[0, T/2 - m)`` of the first half (``o =
+    0`` when ``m = T/2``), the second word at the same offset of the second half; every other step is blank.
+    The class (0, 1 or 2) says how many positions agree: 0, ``m // 2`` or m. The second word copies the
+    first at that many random positions and takes a *different* symbol everywhere else. Classes are balanced
+    within each batch; one prediction at the last step; chance is 1/3. So the pairs compared are T/2 apart
+    and only the lag grows with T, not the amount to remember.
 
     Parameters
     ----------
     time : int
         Sequence length T (even, >= 4).
-    alphabet : int, default 4
-        Number of symbols n (>= 2).
-    compare : int or None, default None
-        Compared positions m (2 <= m <= T/2); None means T/2 (the whole halves are compared).
+    symbols : int, default 32
+        Alphabet size n (>= 2).
+    span : int, default 30
+        Compared span m (2 <= m <= T/2).
 
     Examples
     --------
-    >>> task = StartEndSimilarity(time=8, alphabet=3, compare=4)
+    >>> task = StartEndSimilarity(time=12, symbols=3, span=4)
     >>> b = task.sample(0, batch=6)
     >>> b.inputs.shape, task.n_out, round(task.chance, 3)
-    ((6, 8, 3), 3, 0.333)
+    ((6, 12, 4), 3, 0.333)
     >>> sorted(np.asarray(b.targets[:, -1]).tolist())
     [0, 0, 1, 1, 2, 2]
     """
 
     time: int
-    alphabet: int = 4
-    compare: int | None = None
+    symbols: int = 32
+    span: int = 30
 
     name = "ses"
 
     def __post_init__(self) -> None:
-        T = _check_int("time", self.time, 4)
-        if T % 2:
-            raise TnrnnError(f"time must be even (two halves), got {T}")
-        _check_int("alphabet", self.alphabet, 2)
-        if self.compare is not None:
-            m = self.compare
-            if isinstance(m, (int, np.integer)) and m > T // 2:
-                raise TnrnnError(f"compare (m) must be at most T/2 = {T // 2}, got {m}")
-            _check_int("compare", m, 2)
+        _check_ses(self.time, self.span)
+        _check_int("symbols", self.symbols, 2)
 
-    @property
-    def m(self) -> int:
-        return self.time // 2 if self.compare is None else int(self.compare)
+    @classmethod
+    def from_options(cls, *, time: int | None, symbols: int | None, span: int | None) -> StartEndSimilarity:
+        """Build from the command-line options (``time`` is required)."""
+        if time is None:
+            raise TnrnnError("the ses task needs a sequence length (time)")
+        return cls(time=time, symbols=32 if symbols is None else symbols, span=30 if span is None else span)
 
     @property
     def n_in(self) -> int:
-        return self.alphabet
+        """Input dimension (one-hot)."""
+        return self.symbols + 1
 
     @property
     def n_out(self) -> int:
+        """Number of output classes."""
         return 3
 
     @property
     def chance(self) -> float:
+        """Accuracy of a uniform guess."""
         return 1.0 / 3.0
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """Name of each class: the number of agreeing positions out of m."""
+        m = self.span
+        return (f"0/{m}", f"{m // 2}/{m}", f"{m}/{m}")
 
     def describe(self) -> dict:
         """Parameters and derived sizes as a JSON-ready dict."""
-        return {"task": self.name, "time": self.time, "alphabet": self.alphabet, "compare": self.m, "chance": self.chance}
+        return {"task": self.name, **asdict(self), "chance": self.chance}
 
     def sample(self, key, batch: int) -> TaskBatch:
         """Draw ``batch`` sequences (deterministic in ``key``; an int is a seed)."""
         return _sample_jit(self, _key(key), batch)
 
     def _sample(self, key, batch: int) -> TaskBatch:
-        T, n, m = self.time, self.alphabet, self.m
+        T, n, m = self.time, self.symbols, self.span
         half = T // 2
-        k_lab, k_start, k_end, k_shift, k_pos = jax.random.split(key, 5)
-        labels = jax.random.permutation(k_lab, jnp.arange(batch, dtype=jnp.int32) % 3)
+        k_lab, k_word, k_second, k_off = jax.random.split(key, 4)
+        labels = _balanced_labels(k_lab, batch)
+        first = jax.random.randint(k_word, (batch, m), 0, n)
+        second = _second_word(k_second, first, jnp.array([0, m // 2, m])[labels], n)
+        offset = jax.random.randint(k_off, (batch, 1), 0, max(half - m, 1))
+        pos = offset + jnp.arange(m)[None, :]  # (batch, m) positions of the word inside its half
+        rows = jnp.arange(batch)[:, None]
+        ids = jnp.full((batch, T), n, jnp.int32).at[rows, pos].set(first).at[rows, half + pos].set(second)
+        targets = jnp.zeros((batch, T), jnp.int32).at[:, -1].set(labels)
+        mask = jnp.zeros((batch, T), jnp.float32).at[:, -1].set(1.0)
+        return TaskBatch(jax.nn.one_hot(ids, self.n_in, dtype=jnp.float32), targets, mask)
+
+
+@dataclass(frozen=True)
+class StartEndHalves:
+    """The older whole-halves Start-End Similarity (no blank, no offset): the first ``span`` positions of
+    each half are compared (default: the whole halves), every other position is uniform random.
+
+    With the default span the amount to remember grows with T together with the lag, which is why ``ses``
+    (the authors' definition) is the default task. Three balanced classes as in ``ses``; chance 1/3.
+
+    Examples
+    --------
+    >>> task = StartEndHalves(time=8, symbols=3)
+    >>> task.m, task.sample(0, batch=3).inputs.shape
+    (4, (3, 8, 3))
+    """
+
+    time: int
+    symbols: int = 4
+    span: int | None = None
+
+    name = "ses-halves"
+
+    def __post_init__(self) -> None:
+        _check_ses(self.time, self.m)
+        _check_int("symbols", self.symbols, 2)
+
+    @classmethod
+    def from_options(cls, *, time: int | None, symbols: int | None, span: int | None) -> StartEndHalves:
+        """Build from the command-line options (``time`` is required)."""
+        if time is None:
+            raise TnrnnError("the ses-halves task needs a sequence length (time)")
+        return cls(time=time, symbols=4 if symbols is None else symbols, span=span)
+
+    @property
+    def m(self) -> int:
+        """Number of compared positions."""
+        return self.time // 2 if self.span is None else int(self.span)
+
+    @property
+    def n_in(self) -> int:
+        """Input dimension (one-hot)."""
+        return self.symbols
+
+    @property
+    def n_out(self) -> int:
+        """Number of output classes."""
+        return 3
+
+    @property
+    def chance(self) -> float:
+        """Accuracy of a uniform guess."""
+        return 1.0 / 3.0
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """Name of each class: the number of agreeing positions out of m."""
+        return (f"0/{self.m}", f"{self.m // 2}/{self.m}", f"{self.m}/{self.m}")
+
+    def describe(self) -> dict:
+        """Parameters and derived sizes as a JSON-ready dict."""
+        return {"task": self.name, "time": self.time, "symbols": self.symbols, "span": self.m, "chance": self.chance}
+
+    def sample(self, key, batch: int) -> TaskBatch:
+        """Draw ``batch`` sequences (deterministic in ``key``; an int is a seed)."""
+        return _sample_jit(self, _key(key), batch)
+
+    def _sample(self, key, batch: int) -> TaskBatch:
+        T, n, m = self.time, self.symbols, self.m
+        half = T // 2
+        k_lab, k_start, k_end, k_second = jax.random.split(key, 4)
+        labels = _balanced_labels(k_lab, batch)
         start = jax.random.randint(k_start, (batch, half), 0, n)
         end = jax.random.randint(k_end, (batch, half), 0, n)
-        agree_count = jnp.where(labels == 0, 0, jnp.where(labels == 1, m // 2, m))
-        # A random set of `agree_count` compared positions agrees: rank random scores within the m positions.
-        ranks = jnp.argsort(jnp.argsort(jax.random.uniform(k_pos, (batch, m)), axis=1), axis=1)
-        agree = ranks < agree_count[:, None]
-        # Differ by a nonzero shift mod n, so "disagree" is exact and the new symbol stays uniform.
-        shift = jax.random.randint(k_shift, (batch, m), 1, n)
-        compared_end = jnp.where(agree, start[:, :m], (start[:, :m] + shift) % n)
-        end = end.at[:, :m].set(compared_end)
+        end = end.at[:, :m].set(_second_word(k_second, start[:, :m], jnp.array([0, m // 2, m])[labels], n))
         ids = jnp.concatenate([start, end], axis=1)
         targets = jnp.zeros((batch, T), jnp.int32).at[:, -1].set(labels)
         mask = jnp.zeros((batch, T), jnp.float32).at[:, -1].set(1.0)
@@ -217,37 +355,43 @@ def _sample_jit(task, key, batch: int) -> TaskBatch:
     return task._sample(key, batch)
 
 
-TASKS = {"copy": CopyingMemory, "ses": StartEndSimilarity}
+#: Task name -> class; each class has ``from_options(time=, symbols=, span=)``.
+TASKS: dict[str, Callable[..., Any]] = {
+    "ses": StartEndSimilarity,
+    "copying": CopyingMemory,
+    "ses-halves": StartEndHalves,
+}
+
+_ALIASES = {"copy": "copying"}
 
 
-def make_task(name: str, *, time: int | None = None, alphabet: int | None = None, symbols: int | None = None,
-              delay: int | None = None, compare: int | None = None):
-    """Build a task by name (``"copy"`` or ``"ses"``) from the options that apply to it.
+def make_task(name: str, *, time: int | None = None, symbols: int | None = None, span: int | None = None):
+    """Build a task by name (:data:`TASKS`) from the options that apply to it.
 
-    For ``copy``, ``time`` may be given instead of ``delay``: the delay is then ``time - 2 * symbols``.
+    Parameters
+    ----------
+    name : str
+        ``"ses"``, ``"copying"`` (alias ``"copy"``) or ``"ses-halves"``.
+    time : int, optional
+        Sequence length T (copying: the delay is ``T - 2 * span``; default delay 10).
+    symbols : int, optional
+        Alphabet size n (default 32; 4 for ``ses-halves``).
+    span : int, optional
+        Compared span (ses) or recalled span (copying) m (default 30; the whole half for ``ses-halves``).
+
+    Raises
+    ------
+    TnrnnError
+        For an unknown name or parameters the task does not allow.
 
     Examples
     --------
-    >>> make_task("ses", time=20, alphabet=4, compare=4).m
-    4
-    >>> make_task("copy", time=30, alphabet=8, symbols=5).delay
+    >>> make_task("ses", time=80, symbols=8, span=10).describe()["span"]
+    10
+    >>> make_task("copy", time=30, symbols=8, span=5).delay
     20
     """
-    if name == "ses":
-        if time is None:
-            raise TnrnnError("the ses task needs a sequence length (time)")
-        return StartEndSimilarity(time=time, alphabet=4 if alphabet is None else alphabet, compare=compare)
-    if name == "copy":
-        m = 30 if symbols is None else symbols
-        if delay is None and time is not None:
-            T = check_positive_int("time", time)
-            if isinstance(m, (int, np.integer)) and T < 2 * m + 1:
-                raise TnrnnError(f"copy: delay must be >= 1, but time T = {T} leaves T - 2 * symbols = "
-                                 f"{T - 2 * m}; use T >= {2 * m + 1} or fewer symbols")
-            delay = T - 2 * m
-        elif delay is None:
-            delay = 100
-        elif time is not None and time != 2 * m + delay:
-            raise TnrnnError(f"copy: time must equal 2*symbols + delay = {2 * m + delay}, got {time}")
-        return CopyingMemory(alphabet=32 if alphabet is None else alphabet, symbols=m, delay=delay)
-    raise TnrnnError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    key = _ALIASES.get(str(name).lower(), str(name).lower())
+    if key not in TASKS:
+        raise TnrnnError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
+    return TASKS[key].from_options(time=time, symbols=symbols, span=span)  # type: ignore[attr-defined]

@@ -10,8 +10,15 @@ Resuming is exact: the batch of step ``s`` is drawn from ``fold_in(train_key, s)
 after a checkpoint and resumed reproduces the uninterrupted run. A chunk whose loss is not finite stops the
 run and marks it ``diverged`` (the last finite parameters are kept).
 
-:func:`train_task` wires a cell stack (:mod:`tnrnn.memory.cells`) to a task (:mod:`tnrnn.memory.tasks`)
-with the masked cross-entropy of :func:`sequence_loss`.
+With ``plateau_patience`` set, :func:`train` follows the authors' protocol (:mod:`tnrnn.memory.protocol`):
+the learning rate is multiplied by ``plateau_factor`` when the held-out loss stops improving for that many
+checks, the run stops at the ``max_plateaus``-th plateau, and with ``restore_best`` the parameters of the best
+held-out loss are returned.
+
+Shared API (also used by :mod:`tnrnn.capacity`): :func:`make_optimizer` (pure optax, vmappable: clipping,
+Adam or RMSProp on :func:`learning_rate_schedule`, then a learning-rate factor that :func:`scale_learning_rate`
+changes in the state), :func:`make_train_chunk` (the jitted ``lax.scan`` of steps) and :func:`train`.
+:func:`tnrnn.memory.fit.train_task` wires a cell stack to a task.
 """
 
 from __future__ import annotations
@@ -21,8 +28,8 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
-from functools import lru_cache, partial
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,119 +40,21 @@ import optax
 
 from tnrnn.base.checkpoint import load_checkpoint, save_checkpoint
 from tnrnn.base.errors import TnrnnError
-from tnrnn.base.validate import check_positive_int
+from tnrnn.memory.optim import (
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainConfig,
+    learning_rate_factor,
+    learning_rate_schedule,
+    make_optimizer,
+    scale_learning_rate,
+)
+from tnrnn.memory.protocol import Plateau
 
-OPTIMIZERS = ("adam", "rmsprop")
-SCHEDULES = ("constant", "cosine", "warmup_cosine", "exponential")
+__all__ = ["OPTIMIZERS", "SCHEDULES", "TrainConfig", "TrainResult", "learning_rate_factor", "learning_rate_schedule",
+           "load_checkpoint", "make_optimizer", "make_train_chunk", "save_checkpoint", "scale_learning_rate", "train"]
 
 _CHECKPOINT_FORMAT = "tnrnn-train-checkpoint/1"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters of one training run.
-
-    Parameters
-    ----------
-    optimizer : {"adam", "rmsprop"}
-    learning_rate : float
-        Peak learning rate.
-    clip_norm : float or None
-        Clip gradients to this global norm (None: no clipping).
-    schedule : {"constant", "cosine", "warmup_cosine", "exponential"}
-        ``cosine`` decays to ``final_lr_fraction * learning_rate`` over the run, ``warmup_cosine`` first
-        rises linearly for ``warmup_steps``, ``exponential`` decays geometrically to the same end value.
-    warmup_steps : int
-    final_lr_fraction : float
-    steps : int
-        Total optimiser steps.
-    batch_size : int
-    eval_every : int
-        Steps per jitted chunk; evaluation, progress and checkpoints happen between chunks.
-    eval_batch_size : int
-        Size of the held-out evaluation batch.
-    seed : int
-        Seeds the training batches and the held-out batch (the parameters are seeded by the caller).
-
-    Examples
-    --------
-    >>> TrainConfig(steps=200, eval_every=50).learning_rate
-    0.001
-    """
-
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    clip_norm: float | None = 1.0
-    schedule: str = "constant"
-    warmup_steps: int = 0
-    final_lr_fraction: float = 0.1
-    steps: int = 1000
-    batch_size: int = 64
-    eval_every: int = 100
-    eval_batch_size: int = 512
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise TnrnnError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise TnrnnError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        if not (self.learning_rate > 0 and np.isfinite(self.learning_rate)):
-            raise TnrnnError(f"learning_rate must be a positive number, got {self.learning_rate}")
-        if self.clip_norm is not None and not self.clip_norm > 0:
-            raise TnrnnError(f"clip_norm must be positive or None, got {self.clip_norm}")
-        if not 0 < self.final_lr_fraction <= 1:
-            raise TnrnnError(f"final_lr_fraction must be in (0, 1], got {self.final_lr_fraction}")
-        for name in ("steps", "batch_size", "eval_every", "eval_batch_size"):
-            check_positive_int(name, getattr(self, name))
-        check_positive_int("warmup_steps", self.warmup_steps, minimum=0)
-        check_positive_int("seed", self.seed, minimum=0)
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        """Build from a dict, ignoring unknown keys."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def learning_rate_schedule(config: TrainConfig) -> optax.Schedule:
-    """The optax schedule described by ``config`` (step -> learning rate).
-
-    Examples
-    --------
-    >>> s = learning_rate_schedule(TrainConfig(schedule="cosine", steps=100, learning_rate=1.0))
-    >>> float(s(0)), round(float(s(100)), 3)
-    (1.0, 0.1)
-    """
-    lr, steps, end = config.learning_rate, config.steps, config.learning_rate * config.final_lr_fraction
-    if config.schedule == "constant":
-        return optax.constant_schedule(lr)
-    if config.schedule == "cosine":
-        return optax.cosine_decay_schedule(lr, decay_steps=steps, alpha=config.final_lr_fraction)
-    if config.schedule == "warmup_cosine":
-        warm = min(config.warmup_steps, steps - 1)
-        return optax.warmup_cosine_decay_schedule(0.0, lr, warmup_steps=warm, decay_steps=steps, end_value=end)
-    return optax.exponential_decay(lr, transition_steps=steps, decay_rate=config.final_lr_fraction)
-
-
-def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    """Gradient clipping (if any) followed by Adam or RMSProp on :func:`learning_rate_schedule`.
-
-    Examples
-    --------
-    >>> tx = make_optimizer(TrainConfig(optimizer="rmsprop", clip_norm=None))
-    >>> updates, _ = tx.update({"w": jnp.ones(2)}, tx.init({"w": jnp.zeros(2)}))
-    >>> bool((updates["w"] < 0).all())
-    True
-    """
-    sched = learning_rate_schedule(config)
-    opt = optax.adam(sched) if config.optimizer == "adam" else optax.rmsprop(sched, decay=0.9, eps=1e-6)
-    if config.clip_norm is None:
-        return opt
-    return optax.chain(optax.clip_by_global_norm(config.clip_norm), opt)
 
 
 @dataclass
@@ -169,6 +78,12 @@ class TrainResult:
         Wall time spent in this call (compilation included).
     steps_per_second : float
         Training steps per second in this call, compilation of the first chunk excluded.
+    best_step : int
+        Step of the best held-out loss (-1 when not tracked); the returned parameters with ``restore_best``.
+    stopped_early : bool
+        The protocol stopped the run at its last plateau.
+    plateaus : int
+        Plateaus met (learning-rate decays, plus the stopping one).
     """
 
     params: Any
@@ -179,6 +94,9 @@ class TrainResult:
     resumed_from: int = 0
     seconds: float = 0.0
     steps_per_second: float = float("nan")
+    best_step: int = -1
+    stopped_early: bool = False
+    plateaus: int = 0
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
@@ -189,6 +107,9 @@ class TrainResult:
             "resumed_from": self.resumed_from,
             "seconds": self.seconds,
             "steps_per_second": self.steps_per_second,
+            "best_step": self.best_step,
+            "stopped_early": self.stopped_early,
+            "plateaus": self.plateaus,
             "final": self.final,
             "history": self.history,
             **self.extra,
@@ -301,6 +222,97 @@ def _mean_metrics(tree: dict) -> dict:
     return {k: float(np.mean(np.asarray(v))) for k, v in tree.items()}
 
 
+@dataclass
+class _Loop:
+    """Mutable state of one :func:`train` call between chunks."""
+
+    params: Any
+    opt_state: Any
+    plateau: Plateau
+    best_params: Any
+    step: int = 0
+    history: list = field(default_factory=list)
+    diverged: bool = False
+    stopped: bool = False
+    last_eval: dict | None = None
+    best_eval: dict | None = None
+
+    def meta(self, run: dict) -> dict:
+        return {"step": self.step, "history": self.history, "diverged": self.diverged, "stopped": self.stopped,
+                "plateau": self.plateau.to_json() | {"best": _finite_or_none(self.plateau.best)},
+                "best_eval": self.best_eval, **run}
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _start(params, tx, config: TrainConfig, checkpoint, run: dict) -> _Loop:
+    """A fresh loop state, or the one stored in ``checkpoint`` (checked to belong to the same run)."""
+    plateau = Plateau(config.plateau_patience or 2**62, config.max_plateaus)  # no patience: never a plateau
+    st = _Loop(params, tx.init(params), plateau, params)
+    if checkpoint is None or not Path(checkpoint).exists():
+        return st
+    (params, best), opt_state, meta = load_checkpoint(checkpoint, (params, params), st.opt_state)
+    _check_same_run(checkpoint, meta, run)
+    st.params, st.best_params, st.opt_state = params, best, opt_state
+    st.step, st.history = int(meta["step"]), list(meta.get("history", []))
+    st.diverged, st.stopped = bool(meta.get("diverged")), bool(meta.get("stopped"))
+    if meta.get("plateau"):
+        st.plateau = Plateau.from_json(meta["plateau"])
+    st.best_eval = meta.get("best_eval")
+    return st
+
+
+def _evaluator(loss_fn: Callable, sample_batch: Callable, config: TrainConfig, eval_fn, eval_batch, eval_key):
+    """``evaluate(params) -> dict`` of held-out metrics on the fixed held-out batch."""
+    if eval_fn is None:
+        eval_jit = _cached(("eval-loss", _fn_key(loss_fn)), lambda: jax.jit(partial(_loss_metrics, loss_fn)))
+    else:
+        eval_jit = _cached(("eval", _fn_key(eval_fn)), lambda: jax.jit(eval_fn))
+    if eval_batch is None:
+        sample_jit = _cached(("sample", _fn_key(sample_batch)), lambda: jax.jit(sample_batch, static_argnums=1))
+        eval_batch = sample_jit(eval_key, config.eval_batch_size)
+    return lambda params: _mean_metrics(jax.device_get(eval_jit(params, eval_batch)))
+
+
+def _apply_protocol(st: _Loop, entry: dict, config: TrainConfig) -> None:
+    """Plateau bookkeeping after a check: remember the best parameters, decay the rate or stop."""
+    assert st.last_eval is not None
+    action = st.plateau.update(st.last_eval.get("loss", float("nan")), st.step)
+    entry["plateau"] = action
+    if action == "improved":
+        st.best_params, st.best_eval = st.params, dict(st.last_eval)
+    elif action == "decay":
+        st.opt_state = scale_learning_rate(st.opt_state, config.plateau_factor)
+    elif action == "stop":
+        st.stopped = True
+
+
+def _advance(st: _Loop, run_chunk: Callable, train_key, n: int, evaluate: Callable, sched, config) -> float:
+    """Run one chunk of ``n`` steps, evaluate, apply the protocol and append a history entry; return its
+    wall time.
+    """
+    t0 = time.perf_counter()
+    (new_p, new_o), metrics = run_chunk(st.params, st.opt_state, train_key, jnp.arange(st.step, st.step + n))
+    train_metrics = _mean_metrics(jax.device_get(metrics))
+    dt = time.perf_counter() - t0
+    if not np.isfinite(train_metrics["loss"]):
+        st.diverged = True
+    else:
+        st.params, st.opt_state = new_p, new_o
+        st.step += n
+    entry = {"step": st.step, "lr": float(sched(max(st.step - 1, 0))) * learning_rate_factor(st.opt_state)}
+    entry.update({f"train_{k}": v for k, v in train_metrics.items()})
+    if not st.diverged:
+        st.last_eval = evaluate(st.params)
+        entry.update({f"eval_{k}": v for k, v in st.last_eval.items()})
+        _apply_protocol(st, entry, config)
+    entry["diverged"] = st.diverged
+    st.history.append(entry)
+    return dt
+
+
 def train(
     params,
     loss_fn: Callable,
@@ -327,14 +339,17 @@ def train(
         (memorisation) it may ignore the key and return the whole set or a key-chosen subset.
     config : TrainConfig
     eval_fn : callable, optional
-        ``eval_fn(params, batch) -> dict`` of held-out metrics; default: ``loss`` and the aux of ``loss_fn``.
+        ``eval_fn(params, batch) -> dict`` of held-out metrics (with ``loss`` when the protocol is used);
+        default: ``loss`` and the aux of ``loss_fn``.
     eval_batch : pytree, optional
-        Held-out batch; default ``sample_batch`` at a key disjoint from the training keys, of size
-        ``config.eval_batch_size``.
+        Fixed held-out (validation) batch; default ``sample_batch`` at a key disjoint from the training keys,
+        of size ``config.eval_batch_size``.
     checkpoint : path, optional
         ``.npz`` file; if it exists the run resumes from it, and it is rewritten after every chunk.
     progress : bool
         Show a tqdm progress bar on stderr.
+    desc : str
+        Label of the progress bar.
     until : int, optional
         Stop after this many steps in all (at a chunk boundary), leaving the rest of ``config.steps`` for a
         later call that resumes from ``checkpoint``: a run can be done in slices with the same compiled code.
@@ -342,6 +357,11 @@ def train(
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    TnrnnError
+        If ``config`` is not a :class:`TrainConfig`, or the checkpoint belongs to another run.
 
     Notes
     -----
@@ -363,234 +383,39 @@ def train(
     if not isinstance(config, TrainConfig):
         raise TnrnnError("config must be a TrainConfig")
     t_start = time.perf_counter()
-    tx = make_optimizer(config)
-    sched = learning_rate_schedule(config)
-    opt_state = tx.init(params)
+    tx, sched = make_optimizer(config), learning_rate_schedule(config)
     root = jax.random.PRNGKey(config.seed)
     train_key, eval_key = jax.random.fold_in(root, 0), jax.random.fold_in(root, 1)
-
-    history: list[dict] = []
-    step0, diverged = 0, False
     run = _run_identity(loss_fn, sample_batch, config)
-    if checkpoint is not None and Path(checkpoint).exists():
-        params, opt_state, meta = load_checkpoint(checkpoint, params, opt_state)
-        _check_same_run(checkpoint, meta, run)
-        step0, history, diverged = int(meta["step"]), list(meta.get("history", [])), bool(meta.get("diverged"))
-    resumed_from = step0
-
-    if eval_fn is None:
-        eval_jit = _cached(("eval-loss", _fn_key(loss_fn)), lambda: jax.jit(partial(_loss_metrics, loss_fn)))
-    else:
-        eval_jit = _cached(("eval", _fn_key(eval_fn)), lambda: jax.jit(eval_fn))
-    if eval_batch is None:
-        sample_jit = _cached(("sample", _fn_key(sample_batch)), lambda: jax.jit(sample_batch, static_argnums=1))
-        eval_batch = sample_jit(eval_key, config.eval_batch_size)
-
+    st = _start(params, tx, config, checkpoint, run)
+    resumed_from = st.step
+    evaluate = _evaluator(loss_fn, sample_batch, config, eval_fn, eval_batch, eval_key)
     run_chunk = make_train_chunk(loss_fn, sample_batch, config)
-
-    bar = tqdm(total=config.steps, initial=min(step0, config.steps), desc=desc, disable=not progress,
+    bar = tqdm(total=config.steps, initial=min(st.step, config.steps), desc=desc, disable=not progress,
                file=sys.stderr, leave=False, dynamic_ncols=True)
-    step = step0
     timed_steps, timed_seconds, first_chunk = 0, 0.0, True
-    last_eval = None  # held-out metrics of the current params, once a chunk has computed them
+    stop = config.steps if until is None else min(config.steps, until)
     try:
-        stop = config.steps if until is None else min(config.steps, until)
-        while step < stop and not diverged:
-            n = min(config.eval_every, stop - step)
-            t0 = time.perf_counter()
-            (new_p, new_o), metrics = run_chunk(params, opt_state, train_key, jnp.arange(step, step + n))
-            train_metrics = _mean_metrics(jax.device_get(metrics))
-            dt = time.perf_counter() - t0
-            if not first_chunk:
+        while st.step < stop and not st.diverged and not st.stopped:
+            n = min(config.eval_every, stop - st.step)
+            dt = _advance(st, run_chunk, train_key, n, evaluate, sched, config)
+            st.history[-1]["seconds"] = time.perf_counter() - t_start
+            if not first_chunk:  # the first chunk includes compilation
                 timed_steps, timed_seconds = timed_steps + n, timed_seconds + dt
             first_chunk = False
-            if not np.isfinite(train_metrics["loss"]):
-                diverged = True
-            else:
-                params, opt_state = new_p, new_o
-                step += n
-            entry = {"step": step, "lr": float(sched(max(step - 1, 0)))}
-            entry.update({f"train_{k}": v for k, v in train_metrics.items()})
-            if not diverged:
-                last_eval = _mean_metrics(jax.device_get(eval_jit(params, eval_batch)))
-                entry.update({f"eval_{k}": v for k, v in last_eval.items()})
-            entry["seconds"] = time.perf_counter() - t_start
-            entry["diverged"] = diverged
-            history.append(entry)
             if checkpoint is not None:
-                save_checkpoint(checkpoint, params, opt_state,
-                                {"step": step, "history": history, "diverged": diverged, **run})
-            bar.update(n if not diverged else 0)
-            shown = {k: entry[k] for k in ("train_loss", "eval_accuracy") if k in entry}
+                save_checkpoint(checkpoint, (st.params, st.best_params), st.opt_state, st.meta(run))
+            bar.update(0 if st.diverged else n)
+            shown = {k: st.history[-1][k] for k in ("train_loss", "eval_accuracy") if k in st.history[-1]}
             bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
     finally:
         bar.close()
-    final = last_eval if last_eval is not None else _mean_metrics(jax.device_get(eval_jit(params, eval_batch)))
+    use_best = config.restore_best and st.best_eval is not None
+    final = st.best_eval if use_best else (st.last_eval if st.last_eval is not None else evaluate(st.params))
     return TrainResult(
-        params=params,
-        history=history,
-        final=final,
-        steps_done=step,
-        diverged=diverged,
-        resumed_from=resumed_from,
+        params=st.best_params if use_best else st.params, history=st.history, final=dict(final or {}),
+        steps_done=st.step, diverged=st.diverged, resumed_from=resumed_from,
         seconds=time.perf_counter() - t_start,
         steps_per_second=(timed_steps / timed_seconds) if timed_seconds > 0 else float("nan"),
+        best_step=st.plateau.best_step, stopped_early=st.stopped, plateaus=st.plateau.plateaus,
     )
-
-
-# ------------------------------------------------------------------------------------- cells on tasks
-
-
-def sequence_loss(logits, targets, mask):
-    """Masked mean cross-entropy and accuracy over the scored steps.
-
-    Parameters
-    ----------
-    logits : (B, T, K) array
-    targets : (B, T) int array
-    mask : (B, T) array, 1 at scored steps
-
-    Returns
-    -------
-    loss : scalar
-    metrics : dict with ``accuracy``
-
-    Examples
-    --------
-    >>> logits = jnp.array([[[0.0, 5.0], [5.0, 0.0]]])
-    >>> loss, m = sequence_loss(logits, jnp.array([[1, 1]]), jnp.array([[1.0, 0.0]]))
-    >>> float(m["accuracy"]), round(float(loss), 4)
-    (1.0, 0.0067)
-    """
-    ce = optax.softmax_cross_entropy_with_integer_labels(logits, targets)
-    total = jnp.maximum(jnp.sum(mask), 1.0)
-    loss = jnp.sum(ce * mask) / total
-    acc = jnp.sum((jnp.argmax(logits, axis=-1) == targets) * mask) / total
-    return loss, {"accuracy": acc}
-
-
-def make_task_loss(cell: str, *, nonlinearity: str = "tanh", forget_bias: float = 1.0) -> Callable:
-    """``loss_fn(params, batch)`` for a cell stack on a :class:`~tnrnn.memory.tasks.TaskBatch`.
-
-    The same arguments return the same function object, so :func:`train` reuses its compiled code.
-
-    Examples
-    --------
-    >>> loss_fn = make_task_loss("rnn")
-    >>> loss_fn is make_task_loss("RNN"), loss_fn.model["nonlinearity"]
-    (True, 'tanh')
-    """
-    from tnrnn.memory.cells import check_cell
-
-    return _task_loss(check_cell(cell), nonlinearity, float(forget_bias))
-
-
-@lru_cache(maxsize=64)
-def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
-    from tnrnn.memory.cells import apply_stack
-
-    def loss_fn(params, batch):
-        logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
-        return sequence_loss(logits, batch.targets, batch.mask)
-
-    loss_fn.model = {"cell": cell, "nonlinearity": nonlinearity, "forget_bias": forget_bias}  # checkpoint identity
-    return loss_fn
-
-
-def training_memory_bytes(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
-    """Rough peak memory of :func:`train_task`, estimated before anything is allocated.
-
-    Parameters, gradients and the two Adam moments (4 float32 copies), plus the activations the backward
-    pass keeps for a training batch (every step of every layer: the input projection, the gates and the
-    state) and the forward pass over the held-out batch (one layer at a time); one-hot inputs included.
-
-    Examples
-    --------
-    >>> from tnrnn.memory.tasks import StartEndSimilarity
-    >>> training_memory_bytes(StartEndSimilarity(time=40), "gru", 2, 64, TrainConfig()) < 2**30
-    True
-    """
-    from tnrnn.memory.cells import GATES, check_cell, num_params
-
-    cell = check_cell(cell)
-    n_in, n_out, T, G = task.n_in, task.n_out, task.time, GATES[cell]
-    params = num_params(cell, n_in, width, depth, n_out)
-    train_act = T * config.batch_size * (n_in + n_out + depth * width * (G + 3))
-    eval_act = T * config.eval_batch_size * (n_in + n_out + width * (G + 2))
-    return 4 * (4 * params + train_act + eval_act)
-
-
-def check_training_memory(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
-    """Raise :class:`~tnrnn.base.errors.ResourceError` when :func:`training_memory_bytes` exceeds the memory
-    budget (``$TNRNN_MAX_BYTES``, default 4 GiB); return the estimate otherwise.
-
-    Examples
-    --------
-    >>> from tnrnn.memory.tasks import StartEndSimilarity
-    >>> check_training_memory(StartEndSimilarity(time=10**6), "gru", 1, 64, TrainConfig())  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    tnrnn.base.errors.ResourceError: training gru L=1 R=64 at T=1000000 (batch 64, held-out batch 512) needs about ...
-    """
-    from tnrnn.base.budget import default_budget_bytes
-    from tnrnn.base.errors import ResourceError, human_bytes
-
-    need = training_memory_bytes(task, cell, depth, width, config)
-    budget = default_budget_bytes()
-    if need > budget:
-        raise ResourceError(
-            f"training {cell} L={depth} R={width} at T={task.time} (batch {config.batch_size}, held-out batch "
-            f"{config.eval_batch_size}) needs about {human_bytes(need)} (budget {human_bytes(budget)}, "
-            "$TNRNN_MAX_BYTES); use a shorter T, smaller batches (--batch-size, --eval-batch-size) or a smaller "
-            "width"
-        )
-    return need
-
-
-def train_task(
-    task,
-    cell: str,
-    depth: int,
-    width: int,
-    config: TrainConfig,
-    *,
-    nonlinearity: str = "tanh",
-    forget_bias: float = 1.0,
-    init_seed: int | None = None,
-    checkpoint: str | os.PathLike | None = None,
-    progress: bool = True,
-    until: int | None = None,
-) -> TrainResult:
-    """Train a ``depth``-layer stack of ``cell`` of width ``width`` on ``task``.
-
-    The parameters are seeded by ``init_seed`` (default ``config.seed``). The result's ``extra`` records the
-    cell, depth, width, parameter count, task description and chance accuracy.
-
-    Examples
-    --------
-    >>> from tnrnn.memory.tasks import StartEndSimilarity
-    >>> res = train_task(StartEndSimilarity(time=6, alphabet=2, compare=2), "gru", 1, 4,
-    ...                  TrainConfig(steps=4, eval_every=2, batch_size=8, eval_batch_size=8), progress=False)
-    >>> res.steps_done, res.extra["num_params"]
-    (4, 103)
-    """
-    from tnrnn.memory.cells import init_stack, num_params
-
-    check_training_memory(task, cell, depth, width, config)
-    params = init_stack(config.seed if init_seed is None else init_seed, cell, task.n_in, width, depth, task.n_out,
-                        nonlinearity=nonlinearity, forget_bias=forget_bias)
-    loss_fn = make_task_loss(cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
-    result = train(params, loss_fn, task.sample, config, checkpoint=checkpoint, progress=progress,
-                   desc=f"{cell} L={depth} R={width}", until=until)
-    result.extra = {
-        "cell": cell,
-        "depth": depth,
-        "width": width,
-        "nonlinearity": nonlinearity,
-        "forget_bias": forget_bias,
-        "num_params": num_params(cell, task.n_in, width, depth, task.n_out),
-        "task": task.describe(),
-        "chance": task.chance,
-        "config": config.to_json(),
-    }
-    return result
