@@ -1,5 +1,5 @@
-"""Contraction of the RAC tensor network: equal to the recurrence (float and exact mod p), grid tables, caching,
-cost guard, overflow guard, input errors."""
+"""Contraction of the RAC tensor network: equal to the recurrence (float and exact mod p), grid tables, plans and
+executors reused, cost guard, overflow guard, input errors."""
 
 from __future__ import annotations
 
@@ -13,18 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tnrnn.base.errors import ResourceError, TnrnnError
-from tnrnn.network import contract as C
+from tnrnn.network import plan as plan_module
 from tnrnn.network.build import build_network
-from tnrnn.network.contract import (
-    estimate_cost,
-    find_path,
-    grid_tensor_matrix,
-    network_forward,
-    network_forward_modp,
-    network_to_einsum,
-    simulate_path,
-    trace_count,
-)
+from tnrnn.network.einsum import einsum_operands, network_to_einsum
+from tnrnn.network.evaluate import grid_tensor_matrix, network_forward, network_forward_modp
+from tnrnn.network.execute import trace_count
+from tnrnn.network.paths import PATH_FINDERS, PLAN_BATCH, find_path, simulate_path
+from tnrnn.network.plan import search_count
+from tnrnn.network.report import estimate_cost
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.recurrence import init_params, init_params_modp, rac_forward, rac_forward_modp
 from tnrnn.rac.spec import RACSpec
@@ -116,7 +112,7 @@ def test_grid_matricization_equals_recurrence_on_one_hot_sequences(L, T, M, K, s
 
 @pytest.mark.parametrize(
     "L, M, R, T, rank",
-    # Exact generic one-hot Start-End ranks listed in SCIENCE.md section 5 (regression anchors).
+    # Exact generic one-hot Start-End ranks of Levine et al., arXiv 1710.09431 (docs/theory.md, "Known values").
     [(1, 3, 3, 4, 3), (2, 2, 2, 4, 4), (2, 2, 2, 6, 8), (2, 3, 3, 4, 9), (3, 3, 2, 4, 6), (3, 3, 2, 6, 18)],
 )
 def test_grid_matricization_reaches_the_documented_start_end_ranks(L, M, R, T, rank):
@@ -135,9 +131,10 @@ def test_all_optimisers_agree_and_cheapest_is_kept():
     x = np.random.default_rng(5).integers(0, 2, (3, 5))
     y = network_forward_modp(spec, q, x, P)  # default optimisers, cotengra included
     assert np.array_equal(y, rac_forward_modp(q, x, P))
-    cost = estimate_cost(spec, 5, batch=3)
+    # Candidates are costed at the planning batch size: one plan serves every batch.
+    cost = estimate_cost(spec, 5, batch=PLAN_BATCH)
     tried = {k: v for k, v in cost["candidates"].items() if v is not None}
-    assert {"greedy", "sequential", "tree"} <= set(cost["candidates"])
+    assert set(PATH_FINDERS) == set(cost["candidates"])
     assert cost["flops"] == min(tried.values())
     assert cost["path_optimizer"] in tried and tried[cost["path_optimizer"]] == cost["flops"]
 
@@ -148,9 +145,7 @@ def test_each_optimiser_path_gives_the_same_value():
     q = init_params_modp(spec, 9, P)
     x = np.random.default_rng(9).integers(0, 3, (2, 4))
     want = rac_forward_modp(q, x, P)
-    for name in C.DEFAULT_OPTIMIZERS:
-        if name == "cotengra" and not C._cotengra_available():
-            continue
+    for name in PATH_FINDERS:
         assert np.array_equal(network_forward_modp(spec, q, x, P, optimizers=(name,)), want), name
 
 
@@ -177,18 +172,7 @@ def test_hyper_indices_equal_dense_copy_tensors_and_save_flops():
     flops = []
     for hyper in (True, False):
         es = network_to_einsum(net, mode="tensor", hyper=hyper)
-        arrays = []
-        for ref in es.operands:
-            if ref.kind == "delta":
-                d = np.zeros(ref.shape)
-                d[(np.arange(ref.shape[0]),) * len(ref.shape)] = 1
-                arrays.append(d)
-            elif ref.kind == "ones":
-                arrays.append(np.ones(ref.shape))
-            elif ref.kind == "W_O":
-                arrays.append(np.asarray(q.W_O, np.float64))
-            else:
-                arrays.append(np.asarray(getattr(q, ref.kind)[ref.index], np.float64))
+        arrays = einsum_operands(es, q)
         values.append(oe.contract(es.eq, *arrays))
         flops.append(find_path(es, optimizers=("greedy",)).flops)
         if not hyper:
@@ -235,13 +219,13 @@ def test_same_structure_does_not_retrace():
 
 
 def test_long_sequence_stays_finite_and_matches_in_log_space():
-    # T = 300 runs step by step (longer than MAX_FUSED_STEPS) with rescaled intermediates; the plain value
+    # T = 300 runs in chunks (longer than CHUNK_STEPS) with rescaled intermediates; the plain value
     # underflows float32 (about exp(-120) here) while the mantissa and log scale stay exact enough.
     spec = RACSpec(1, 4, 3)
     params = init_params(spec, jax.random.PRNGKey(0))
     x = np.random.default_rng(1).integers(0, 3, (3, 300))
-    mant, log = network_forward(spec, params, x, return_log_scale=True, optimizers=FAST)
-    mant_r, log_r = rac_forward(params, x, return_log_scale=True)
+    mant, log = network_forward(spec, params, x, optimizers=FAST)
+    mant_r, log_r = rac_forward(params, x)
     assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log))
     assert np.all(np.asarray(log_r) < -80)  # the regime where plain float32 would be zero
     np.testing.assert_allclose(log, log_r, atol=1e-3)
@@ -268,7 +252,7 @@ def test_cost_guard_refuses_oversized_grid_tensor_before_any_work(monkeypatch):
     spec = RACSpec(3, 4, 16)
     q = init_params_modp(spec, 0, P)
     # A network this size would take long to build and plan: the refusal must come before either.
-    monkeypatch.setattr(C, "build_network", lambda *a, **k: pytest.fail("built a network for a refused request"))
+    monkeypatch.setattr(plan_module, "build_network", lambda *a, **k: pytest.fail("built a network for a refused request"))
     with pytest.raises(ResourceError, match="entries") as exc:
         grid_tensor_matrix(spec, 20, q, p=P)
     msg = str(exc.value)
@@ -307,7 +291,7 @@ def test_budgets_read_the_environment(monkeypatch, var, small, small_match, bad)
 
 
 def test_too_many_nodes_is_refused_without_building(monkeypatch):
-    monkeypatch.setattr(C, "build_network", lambda *a, **k: pytest.fail("built a refused network"))
+    monkeypatch.setattr(plan_module, "build_network", lambda *a, **k: pytest.fail("built a refused network"))
     with pytest.raises(ResourceError, match="recurrence"):
         estimate_cost(RACSpec(3, 2, 2), 60)
 
@@ -389,11 +373,11 @@ def test_one_path_search_serves_every_prime():
     spec = RACSpec(2, 2, 3)
     x = np.random.default_rng(2).integers(0, 3, (2, 4))
     network_forward_modp(spec, init_params_modp(spec, 0, P), x, P, optimizers=FAST)
-    searches = C._search_plan.cache_info().misses
+    searches = search_count()
     for p in (101, 65_537):
         q = init_params_modp(spec, 0, p)
         assert np.array_equal(network_forward_modp(spec, q, x, p, optimizers=FAST), rac_forward_modp(q, x, p))
-    assert C._search_plan.cache_info().misses == searches
+    assert search_count() == searches
 
 
 def test_modp_network_refuses_float_weights_and_reduces_unsigned_features():

@@ -27,7 +27,7 @@ def test_input_copies_follow_the_lattice_path_formula(spec, T, form):
         return
     net = build_network(spec, T, form=form)
     L = spec.L
-    n = [math.comb(T - j + L - 1, L - 1) for j in range(1, T + 1)]  # SCIENCE.md section 1
+    n = [math.comb(T - j + L - 1, L - 1) for j in range(1, T + 1)]  # docs/theory.md, "Recurrent Arithmetic Circuits"
     assert net.input_copies() == n == spec.input_copies(T)
     stats = net.stats()
     assert stats["input_copies"] == n

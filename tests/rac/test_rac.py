@@ -1,4 +1,5 @@
-"""The RAC recurrence (tnrnn.rac.recurrence) against an exact big-integer reference written here from SCIENCE.md section 1."""
+"""The RAC recurrence (tnrnn.rac.recurrence) against an exact big-integer reference written here from the definition
+(docs/theory.md, "Recurrent Arithmetic Circuits")."""
 
 from __future__ import annotations
 
@@ -154,7 +155,7 @@ def test_long_sequence_float_stays_finite_and_matches_float64_in_log_space():
     spec = RACSpec(2, 4, 3)
     params = init_params(spec, jax.random.PRNGKey(7))
     ids = np.random.default_rng(7).integers(0, 3, (3, 500))
-    mant, log = rac_forward(params, ids, return_log_scale=True)
+    mant, log = rac_forward(params, ids)
     mant, log = np.asarray(mant), np.asarray(log)
     assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log))
     assert np.all(log < -300)  # far below float32's range: plain evaluation would give 0
@@ -269,3 +270,65 @@ def test_symbol_ids_need_no_one_hot_array():
 def test_bad_keys_and_feature_dtypes_raise_clear_errors(call, match):
     with pytest.raises(TnrnnError, match=match):
         call()
+
+
+def _exact_y(W_I, W_H, W_O, ids):
+    """y for one symbol sequence over Z with Python integers (no rescaling, no modulus), ones initial state."""
+    L = len(W_I)
+    state = [None] * L
+    for t, i in enumerate(ids):
+        below = [int(v) for v in W_I[0][:, i]]
+        for l in range(L):
+            inp = below if l == 0 else [sum(int(w) * a for w, a in zip(row, below)) for row in W_I[l]]
+            rec = [1] * len(inp) if t == 0 else [sum(int(w) * a for w, a in zip(row, state[l])) for row in W_H[l]]
+            state[l] = [a * b for a, b in zip(inp, rec)]
+            below = state[l]
+    return [sum(int(w) * a for w, a in zip(row, state[-1])) for row in W_O]
+
+
+def _log_abs_int(n: int) -> float:
+    shift = max(abs(n).bit_length() - 60, 0)
+    return math.log(abs(n) >> shift) + shift * math.log(2)
+
+
+def test_deep_long_float_outputs_are_finite_nonzero_and_match_exact_and_modp_values():
+    # L = 3, R = 8, M = 4, T = 64: y has degree C(66, 3) = 45,760 in the inputs, far outside float32's range.
+    # Small integer weights make the exact value computable with Python integers: the default float output
+    # (mantissa, log scale) must match it in sign and log-magnitude, and the exact value mod p must equal the
+    # mod-p recurrence. The raw float32 product is shown to be unusable (zero or infinite).
+    spec, T, p = RACSpec(3, 8, 4), 64, DEFAULT_PRIME
+    rng = np.random.default_rng(3)
+    W_I = [rng.integers(-2, 3, (8, 4 if l == 0 else 8)) for l in range(3)]
+    W_H = [rng.integers(-2, 3, (8, 8)) for _ in range(3)]
+    W_O = rng.integers(-2, 3, (1, 8))
+    ids = rng.integers(0, 4, (2, T))
+    as_float = RACParams(tuple(np.asarray(w, np.float32) for w in W_I), tuple(np.asarray(w, np.float32) for w in W_H),
+                         np.asarray(W_O, np.float32))
+    mant, log = rac_forward(as_float, ids)
+    mant, log = np.asarray(mant), np.asarray(log)
+    assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log)) and np.all(mant != 0)
+    modp = rac_forward_modp(RACParams(tuple(W_I), tuple(W_H), W_O), ids, p)
+    raw = np.asarray(rac_forward(as_float, ids, raw=True))
+    for b in range(2):
+        y = _exact_y(W_I, W_H, W_O, ids[b])[0]
+        assert y != 0
+        assert np.sign(mant[b, 0]) == np.sign(y)
+        np.testing.assert_allclose(np.log(np.abs(mant[b, 0])) + log[b], _log_abs_int(y), rtol=1e-5)
+        assert modp[b, 0] == y % p
+        assert raw[b, 0] == 0 or not np.isfinite(raw[b, 0])
+
+
+def test_generic_deep_float_rac_default_output_matches_a_float64_reference():
+    # The default initialisation: float32 y underflows to exactly 0 (depth 2, T = 32), the default output does not.
+    spec = RACSpec(3, 8, 4)
+    params = init_params(spec, jax.random.PRNGKey(0))
+    ids = np.random.default_rng(0).integers(0, 4, (4, 64))
+    out = rac_forward(params, ids)
+    mant, log = np.asarray(out.mantissa), np.asarray(out.log_scale)
+    assert np.all(np.isfinite(mant)) and np.all(mant != 0) and np.all(np.isfinite(log))
+    for b, (sign, logabs) in enumerate(_log_reference(params, ids)):
+        assert np.array_equal(np.sign(mant[b]), sign)
+        np.testing.assert_allclose(np.log(np.abs(mant[b])) + log[b], logabs, rtol=1e-4)
+    two = RACSpec(2, 8, 4)
+    assert np.all(np.asarray(rac_forward(init_params(two, jax.random.PRNGKey(0)), ids[:, :32], raw=True)) == 0)
+    assert np.all(np.asarray(rac_forward(init_params(two, jax.random.PRNGKey(0)), ids[:, :32]).mantissa) != 0)
