@@ -201,16 +201,16 @@ def _check_members(zf: zipfile.ZipFile, where: str, n_params: int, n_opt: int, l
     infos = {info.filename: info for info in zf.infolist()}
     if "meta.npy" not in infos:
         raise TnrnnError(f"{where} is not a tnrnn training checkpoint (no meta)")
-    want = {f"p{i}.npy" for i in range(n_params)} | {f"o{i}.npy" for i in range(n_opt)} | {"meta.npy"}
-    if set(infos) != want:
-        extra, missing = sorted(set(infos) - want)[:3], sorted(want - set(infos))[:3]
-        raise TnrnnError(f"{where} was written for a different model (arrays {len(infos) - 1} vs {len(want) - 1}; "
-                         f"unexpected {extra}, missing {missing})")
     total = sum(info.file_size for info in infos.values())
     if total > limit:
         raise ResourceError(f"{where} declares {human_bytes(total)} of uncompressed data, more than the memory "
                             f"budget {human_bytes(limit)}; nothing was decompressed (raise $TNRNN_MAX_BYTES if "
                             "this checkpoint is genuine)")
+    want = {f"p{i}.npy" for i in range(n_params)} | {f"o{i}.npy" for i in range(n_opt)} | {"meta.npy"}
+    if set(infos) != want:
+        extra, missing = sorted(set(infos) - want)[:3], sorted(want - set(infos))[:3]
+        raise TnrnnError(f"{where} was written for a different model (arrays {len(infos) - 1} vs {len(want) - 1}; "
+                         f"unexpected {extra}, missing {missing})")
     return infos
 
 

@@ -145,8 +145,12 @@ def dask_client(workers: int, scheduler: str | None, connect_timeout: float) -> 
             check_local_workers(workers)
             try:
                 with _sigint_ignored():
+                    # Every listener on 127.0.0.1: the comms, and the scheduler's HTTP server (health and
+                    # metrics routes, which distributed starts even without a dashboard, on all interfaces
+                    # unless told otherwise); the dashboard itself is off.
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR)
+                                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                                           scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
             except (RuntimeError, OSError, TimeoutError) as exc:
                 # Usually a worker process that cannot start, e.g. a script run from stdin or one without an
                 # ``if __name__ == "__main__":`` guard (worker processes re-import the main module).
