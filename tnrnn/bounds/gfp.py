@@ -19,6 +19,7 @@ import numpy as np
 from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
 from tnrnn.base.validate import check_positive_int
+from tnrnn.bounds import gfp_kernel
 from tnrnn.rac.partition import Partition, make_partition
 from tnrnn.rac.recurrence import (
     DEFAULT_PRIME,
@@ -40,6 +41,10 @@ _BYTES_PER_ENTRY = 64
 # for wide networks too.
 _CHUNK_SEQUENCES = 1 << 17
 _CHUNK_VALUES = 1 << 23
+# The compiled pair kernel is the default up to this width.
+_KERNEL_MAX_R = 16
+# ... and for evaluations of at least this much work (about 8 s of numpy).
+_KERNEL_MIN_UNITS = 7e8
 # Sequence counts above this are "infinite" for sampling (drawn by rejection instead of by index).
 _HUGE = 1 << 62
 
@@ -197,6 +202,7 @@ def _pair_values(
     output: int,
     *,
     progress: bool = False,
+    kernel: bool | None = None,
 ) -> np.ndarray:
     """``y`` for every (row, column) pair: side A steps from ``row_inputs``, side B steps from ``col_inputs``.
 
@@ -238,6 +244,16 @@ def _pair_values(
         rec0 = [np.ones((k1, 1, R), dtype=np.int64) for _ in range(L)]  # convention W_H h[0] = 1
     else:
         rec0 = [np.broadcast_to((np.asarray(h, np.int64) % p @ W_H[l].T) % p, (k1, 1, R)) for l, h in enumerate(params.h0)]
+    if _use_kernel(kernel, R, float(k1) * k2 * (T - t0) * L * (R * R + R)):
+        steps = list(range(t0, T))
+        side = np.array([0 if t in pos_a else 1 for t in steps], dtype=np.int64)
+        a_steps = [t for t in steps if t in pos_a]
+        b_steps = [t for t in steps if t not in pos_a]
+        index = np.array([a_steps.index(t) if t in pos_a else b_steps.index(t) for t in steps], dtype=np.int64)
+        proj_a = np.stack([proj[t][:, 0] for t in a_steps], axis=1) if a_steps else np.zeros((k1, 1, R), np.int64)
+        proj_b = np.stack([proj[t][0] for t in b_steps], axis=1)
+        rec_rows = np.stack([np.broadcast_to(r, (k1, 1, R))[:, 0] for r in rec0], axis=1)
+        return gfp_kernel.pair_values(rec_rows, proj_a, proj_b, side, index, W_I[1:], W_H, w_out, p)
     out = np.empty((k1, k2), dtype=np.int64)
     block = max(1, _chunk_sequences(R) // max(k2, 1))
     bar = progress_bar(progress and k1 > block, total=k1, desc="pair evaluation rows")
@@ -262,6 +278,17 @@ def _pair_values(
     finally:
         bar.close()
     return out
+
+
+def _use_kernel(kernel: bool | None, R: int, units: float) -> bool:
+    """The compiled kernel (:mod:`tnrnn.bounds.gfp_kernel`) when asked, or by default when numba is installed, R is
+    small (for wide networks numpy's matrix products amortise their overhead) and the numpy evaluation would take
+    long enough (``units`` of work, about 1.2e-8 s each) to pay for loading numba and its cached kernel (~2 s; the
+    very first compilation, once per installation, takes longer).
+    """
+    if kernel is None:
+        return R <= _KERNEL_MAX_R and units >= _KERNEL_MIN_UNITS and gfp_kernel.available()
+    return kernel
 
 
 def _chunk_sequences(R: int) -> int:
