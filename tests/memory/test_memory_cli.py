@@ -69,7 +69,7 @@ def test_train_with_budget_and_checkpoint_resume(tmp_path, capsys):
         (["train", "--cell", "gru", "--time", "10", "--span", "2", "--forget-bias", "nan"], "finite number"),
         (["train", "--cell", "gru", "--time", "10", "--span", "2", "--out", "/proc/m.json"], "refuses new files"),
         (["train", "--cell", "gru", "--time", "10", "--span", "2", "--checkpoint", "/proc/ck.npz"], "refuses new files"),
-        (["train", "--cell", "gru", "--time", "10", "--span", "2", "--checkpoint", "{tmp}/text.npz"], "not a tnrnn training checkpoint"),
+        (["train", "--cell", "gru", "--time", "10", "--span", "2", "--checkpoint", "{tmp}/text.npz"], "tnrnn training checkpoint"),
         (["memory-sweep", "--cells", "gru", "--times", "1000000", "--span", "2"], "needs about"),  # was a hang
         (["memory-sweep", *SMALL_SWEEP[:-1], "-3"], "seed must be"),  # was one failed record per point
         (["memory-sweep", *SMALL_SWEEP, "--span", "2", "--results", "/proc/r.jsonl"], "refuses new files"),
