@@ -7,10 +7,23 @@ import os
 import stat
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.base.io import append_jsonl, read_json, read_jsonl, write_csv, write_json
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.io import (
+    JsonlAppender,
+    append_jsonl,
+    check_input_file,
+    output_dir,
+    output_file,
+    read_json,
+    read_jsonl,
+    scan_jsonl,
+    write_csv,
+    write_json,
+)
 
 _values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.text(max_size=8),
@@ -57,3 +70,59 @@ def test_jsonl_appends_and_skips_a_torn_last_line(tmp_path):
         fh.write(json.dumps({"i": 3})[:-3])  # an interrupted writer
     assert read_jsonl(path) == [{"i": 0}, {"i": 1}, {"i": 2}]
     assert read_jsonl(tmp_path / "missing.jsonl") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.one_of(_values.map(lambda v: json.dumps(v).encode()), st.binary(max_size=40)), max_size=8))
+def test_scan_jsonl_never_raises_and_keeps_every_valid_line(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("s") / "r.jsonl"
+    lines = [line.replace(b"\n", b" ").replace(b"\r", b" ") for line in lines]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    scanned = {ln.number: ln for ln in scan_jsonl(path)}
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            assert number not in scanned
+            continue
+        try:
+            expected = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            assert scanned[number].problem
+        else:
+            assert scanned[number].problem is None and scanned[number].value == expected
+
+
+def test_jsonl_appender_is_exclusive_and_repairs_a_torn_tail(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"i": 0}\n{"i": 1')  # torn by a killed writer
+    with JsonlAppender(path) as out:
+        with pytest.raises(TnrnnError, match="another running process"):
+            JsonlAppender(path)
+        out.append({"i": 2})
+    assert read_jsonl(path) == [{"i": 0}, {"i": 2}]
+
+
+def test_output_file_handles_folders_and_refuses_special_paths(tmp_path):
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    assert output_file(f"{folder}/", what="--out", default_name="s.json") == folder / "s.json"
+    assert output_file(folder, what="--out", default_name="s.json") == folder / "s.json"
+    assert output_file(tmp_path / "new" / "x.csv", suffixes=(".csv",)).name == "x.csv"
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "file").write_text("x")
+    for bad, match in [("", "empty"), (folder, "is a folder"), (tmp_path / "fifo", "FIFO"),
+                       ("/dev/null", "character device"), (tmp_path / "file" / "x", "Not a directory|not a folder"),
+                       (tmp_path / "x.txt", "must end in .csv")]:
+        with pytest.raises(TnrnnError, match=match):
+            output_file(bad, what="--out", suffixes=(".csv",) if str(bad).endswith(".txt") else ())
+
+
+def test_output_dir_and_input_file_checks(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert output_dir(tmp_path / "new") == tmp_path / "new"
+    for bad, match in [("", "empty"), (tmp_path / "file", "not a folder")]:
+        with pytest.raises(TnrnnError, match=match):
+            output_dir(bad)
+    with pytest.raises(TnrnnError, match="a folder"):
+        check_input_file(tmp_path)
+    with pytest.raises(TnrnnError, match="not a JSON file"):
+        read_json(tmp_path / "file")
