@@ -11,6 +11,8 @@ Groups (every ratio measured side by side in this run):
   without the upper bound's help (what the random sub-matrix saves).
 * ``numpy -> flint``: building the ``nmod_mat`` from a flat list directly (the former path) versus through
   ``fmpz_mat`` (:func:`tnrnn.bounds.gfp.to_nmod_mat`), same matrix, same rank.
+* ``pair kernel``: the compiled numba pair evaluation (:mod:`tnrnn.bounds.gfp_kernel`) versus the numpy broadcast
+  path, same sample matrix (entries must agree); numba's load time is outside the timing (cached compile).
 * ``certificate``: the certification driver as of commit ``e755d25`` (before the time-boxed driver: doubling
   samples, a second seed at full size) loaded from git, versus :func:`tnrnn.bounds.certify.certified_rank` without
   a time limit; both get the same upper bound and must certify the same value.
@@ -90,6 +92,30 @@ def conversion_rows(quick: bool) -> list[dict]:
         out += rows_with_ratios("numpy -> flint", f"{n} x {n}", timings, "via fmpz_mat (to_nmod_mat)",
                                 note="same rank")
     return out
+
+
+def kernel_rows(quick: bool) -> list[dict]:
+    from tnrnn.bounds import gfp_kernel
+    from tnrnn.bounds.gfp import _pair_values
+    from tnrnn.rac.partition import make_partition
+    from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
+    from tnrnn.rac.spec import RACSpec
+
+    if not gfp_kernel.available():
+        return []
+    p, spec, T = DEFAULT_PRIME, RACSpec(3, 3, 3), 8
+    n = 300 if quick else 1000
+    part = make_partition(T)
+    params = init_params_modp(spec, 0, p)
+    rng = np.random.default_rng(0)
+    a, b = rng.integers(0, p, (n, T // 2, 3)), rng.integers(0, p, (n, T // 2, 3))
+    if not (_pair_values(params, part, p, a, b, 0, kernel=True) == _pair_values(params, part, p, a, b, 0,
+                                                                                  kernel=False)).all():
+        raise AssertionError("kernel and numpy disagree")
+    timings = {"numba kernel": best_time(partial(_pair_values, params, part, p, a, b, 0, kernel=True), repeat=2),
+               "numpy broadcast": best_time(partial(_pair_values, params, part, p, a, b, 0, kernel=False), repeat=2)}
+    return rows_with_ratios("pair kernel", f"L=3 R=3 M=3 T=8 continuous, {n} x {n} samples", timings, "numba kernel",
+                            note="identical entries")
 
 
 def certificate_rows(quick: bool) -> list[dict]:
@@ -193,4 +219,4 @@ def rows(quick: bool) -> list[dict]:
     out += rows_with_ratios("tnrnn rank", f"L=3 R=3 M=3 T={cT} continuous", timings,
                             "tnrnn rank (CLI, fresh process)",
                             note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
-    return out + conversion_rows(quick) + certificate_rows(quick)
+    return out + conversion_rows(quick) + kernel_rows(quick) + certificate_rows(quick)
