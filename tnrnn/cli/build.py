@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         rows += [
             (f"contraction (batch {c['batch']})", f"{format_count(c['flops'])} flops, peak {human_bytes(c['peak_bytes'])}"),
-            ("path optimizer", f"{c['path_optimizer']}  (flops of each: "
+            ("path optimizer", f"{c['path_optimizer']}  (flops of each when planned: "
              + ", ".join(f"{k} {'abandoned' if v is None else format_count(v)}" for k, v in c["candidates"].items())
              + "".join(f"; {k} skipped: {why}" for k, why in c.get("skipped", {}).items()) + ")"),
         ]
