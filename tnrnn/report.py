@@ -313,7 +313,7 @@ def format_table(records: Iterable[TableRecord], *, domain: str, partition: str,
             continue
         low = "?" if r.lower is None else str(r.lower)
         cell[key] = f"={low}" if r.exact else f"{low}..{r.upper}"
-        if not r.exact and r.probabilistic:
+        if not r.exact and r.probabilistic and r.probabilistic.get("epsilon", 1.0) < 1:
             cell[key] += "~"
             notes.append(f"L={r.depth} T={r.time}: {r.probabilistic.get('text', '')}")
         bad = [f"{t['name']} ({t['relation']} {_count_from(t['value'])})" for t in r.theory if t.get("contradicted")]

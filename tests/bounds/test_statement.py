@@ -57,3 +57,13 @@ def test_no_statement_without_a_matrix_bigger_than_the_rank():
     full = certified_rank(RACSpec(2, 2, 2), 8, seeds=(0,), seconds=None)
     assert full.runs[0].method == "full one-hot table"
     assert generic_rank_statement(make_problem(RACSpec(2, 2, 2), 8), full) is not None
+
+
+def test_useless_bound_says_so_and_suggests_larger_primes():
+    from tnrnn.bounds.certificate import Certificate, CertRun
+
+    run = CertRun(0, 101, 50, 60, 60, "continuous sample matrix", stages=[[60, 60, 50, 0.1]], stop="saturated")
+    cert = Certificate(rank=50, runs=[run], domain="continuous", method="")
+    st_ = generic_rank_statement(make_problem(RACSpec(3, 2, 2), 8, domain="continuous"), cert)
+    assert st_ is not None and st_.epsilon == 1.0
+    assert st_.text.startswith("no probabilistic statement") and "--primes" in st_.text

@@ -200,8 +200,11 @@ def certify(problem: RankProblem, upper: Any = None, *, progress: bool = False, 
                 break
             run, nxt = _run(problem, q, s, u, best, clock, progress)
             if run is None:
-                next_size = next_size or nxt
-                if not runs:
+                if runs:
+                    notes.append(f"stopped after {i} of {len(combos)} runs: repeating the best size needs about "
+                                 f"{nxt['seconds']} s")
+                else:
+                    next_size = nxt
                     notes.append("no matrix fitted the time budget")
                 break
             runs.append(run)
@@ -294,6 +297,9 @@ def _run(problem: RankProblem, p: int, seed: int, u: int | None, best: int, cloc
         units = _eval_units(spec, part, k1, k2, full)
         need = clock.estimate(units, k1, k2)
         fits = gfp.fits(spec, part.T, k1, k2, problem.budget_bytes, features=not onehot)
+        if (need > clock.left() or not fits) and run is None and best:
+            # a repeat run only helps at the size that reached the best rank so far; smaller cannot raise it
+            return None, {"rows": k1, "cols": k2, "seconds": round(need, 3) if fits else None}
         if (need > clock.left() or not fits) and run is None and max(k1, k2) > 8:
             k1, k2 = max(min(k1, 8), k1 // 4), max(min(k2, 8), k2 // 4)  # a smaller first matrix before giving up
             continue

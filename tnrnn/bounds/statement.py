@@ -111,6 +111,11 @@ def generic_rank_statement(problem: Any, cert: Any) -> GenericRankStatement | No
     if not factors:
         return None
     eps = math.prod(factors)
+    if eps >= 1:
+        return GenericRankStatement(
+            r, 1.0, D, primes,
+            f"no probabilistic statement: with primes {sorted(set(primes))} the Schwartz-Zippel bound (r+1) x {D} / p "
+            "is not below 1; rerun with larger primes (e.g. --primes 1000000007,998244353)")
     text = (
         f"probabilistic, not certified: the generic separation rank equals {r} except with probability at most "
         f"{eps:.3g} (Schwartz-Zippel on an (r+1)-minor of total degree <= (r+1) x {D}, over {len(factors)} "
