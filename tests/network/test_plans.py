@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tnrnn.network import execute, plan
+from tnrnn.network import execute
 from tnrnn.network.build import build_network
 from tnrnn.network.einsum import network_to_einsum
 from tnrnn.network.evaluate import clear_cache, network_forward, network_forward_modp

@@ -296,7 +296,7 @@ def test_deep_long_float_outputs_are_finite_nonzero_and_match_exact_and_modp_val
     # Small integer weights make the exact value computable with Python integers: the default float output
     # (mantissa, log scale) must match it in sign and log-magnitude, and the exact value mod p must equal the
     # mod-p recurrence. The raw float32 product is shown to be unusable (zero or infinite).
-    spec, T, p = RACSpec(3, 8, 4), 64, DEFAULT_PRIME
+    T, p = 64, DEFAULT_PRIME
     rng = np.random.default_rng(3)
     W_I = [rng.integers(-2, 3, (8, 4 if l == 0 else 8)) for l in range(3)]
     W_H = [rng.integers(-2, 3, (8, 8)) for _ in range(3)]

@@ -24,14 +24,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensornetwork as tn
 
 from tnrnn.base.errors import ResourceError, TnrnnError, format_count
 from tnrnn.base.validate import check_positive_int
-from tnrnn.rac.recurrence import RACParams
+from tnrnn.rac.params import RACParams
 from tnrnn.rac.spec import RACSpec
 
 FORMS = ("continuous", "grid")
@@ -284,7 +284,7 @@ class _Builder:
             self.W_H = [structure_zeros(R, R) for _ in range(L)]
             self.W_O = structure_zeros(K, R)
             self.h0 = None
-            self.dtype = np.float64
+            self.dtype: Any = np.float64
         else:
             self.W_I = [np.asarray(w) for w in params.W_I]
             self.W_H = [np.asarray(w) for w in params.W_H]
@@ -293,7 +293,7 @@ class _Builder:
             self.dtype = self.W_O.dtype
         self.ones = np.ones(R, dtype=self.dtype)
 
-    def add(self, node, role: str, time: int, layer: int) -> object:
+    def add(self, node, role: str, time: int, layer: int) -> Any:
         key = (role, time, layer)
         copy = self.copy_counter.get(key, 0)
         self.copy_counter[key] = copy + 1

@@ -21,7 +21,7 @@ from scipy.cluster.hierarchy import DisjointSet
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.network.build import RACNetwork
-from tnrnn.rac.recurrence import RACParams
+from tnrnn.rac.params import RACParams
 
 MODES = ("forward", "tensor")
 _COPY_ROLES = ("copy", "tie")
@@ -36,7 +36,7 @@ class OperandRef(NamedTuple):
     """
 
     kind: str
-    index: int = 0
+    index: int = 0  # type: ignore[assignment]  # shadows tuple.index; the name is public API
     shape: tuple = ()
 
 
@@ -198,6 +198,7 @@ def network_to_einsum(
         order.append(_sweep_key(tag))
     out_sym = sym(net.output_edge)
     batch_symbol = None
+    output: tuple
     if mode == "forward":
         batch_symbol = oe.get_symbol(len(symbols))
         sizes[batch_symbol] = 1

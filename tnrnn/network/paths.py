@@ -241,7 +241,7 @@ def _hyper_methods() -> list[str]:
 
 
 def _cotengra(es: EinsumSpec, sizes: dict, seed: int) -> list:
-    """cotengra's HyperOptimizer: seeded parameter sampling, seeded partitioner, a fixed number of trials."""
+    """The cotengra HyperOptimizer: seeded parameter sampling, seeded partitioner, a fixed number of trials."""
     import cotengra as ctg
 
     methods = _hyper_methods()
@@ -455,6 +455,7 @@ def find_path(
         candidates[name] = None if walked is None else walked[1]  # None: more than 16x the best so far
         if walked is not None and (best is None or (walked[1], walked[2]) < best[0]):
             best = ((walked[1], walked[2]), name, path, walked)
+    assert best is not None  # the first candidate is always walked to the end
     (flops, peak), name, path, (steps, _, _, largest) = best
     return PathReport(tuple(pairwise(path, len(es.inputs))), flops, peak, largest, name, candidates,
                       time.perf_counter() - t0, steps, skipped, batch)

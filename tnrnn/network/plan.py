@@ -32,7 +32,7 @@ from tnrnn.network.paths import (
     find_path,
     simulate_path,
 )
-from tnrnn.rac.recurrence import RACParams
+from tnrnn.rac.params import RACParams
 from tnrnn.rac.spec import RACSpec
 
 #: Networks with more operands than this are not contracted (path search and compilation would take minutes).

@@ -18,7 +18,7 @@ from tnrnn.base.errors import ResourceError, TnrnnError, format_count, human_byt
 from tnrnn.base.validate import check_positive_int
 from tnrnn.network.paths import DEFAULT_OPTIMIZERS, PathReport, path_cost
 from tnrnn.network.plan import PlanKey, get_plan, plan_key
-from tnrnn.rac.recurrence import DEFAULT_PRIME, max_safe_terms
+from tnrnn.rac.params import DEFAULT_PRIME, max_safe_terms
 from tnrnn.rac.spec import RACSpec
 
 ARITHMETICS = {"float": 4, "modp": 8}  # arithmetic -> bytes per entry

@@ -44,18 +44,22 @@ class RACSpec:
     # Short names used throughout the maths.
     @property
     def L(self) -> int:
+        """Depth."""
         return self.depth
 
     @property
     def R(self) -> int:
+        """Width."""
         return self.width
 
     @property
     def M(self) -> int:
+        """Features (symbols)."""
         return self.features
 
     @property
     def K(self) -> int:
+        """Outputs."""
         return self.outputs
 
     @property
@@ -91,4 +95,5 @@ class RACSpec:
         return R * M + (L - 1) * R * R + L * R * R + K * R
 
     def to_json(self) -> dict:
+        """The four sizes as a dict."""
         return asdict(self)
