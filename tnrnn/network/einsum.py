@@ -144,17 +144,15 @@ def network_to_einsum(
         ``(batch, K)``. ``"tensor"``: no input operands; the open input legs stay open and the output is those legs
         (time order, or ``output_steps`` order) followed by ``K``.
     hyper : bool, default True
-        Merge every edge touching a copy tensor into one shared index and drop the copy tensors (and the
-        all-ones initial vectors, whose index always appears in another operand too). ``False`` keeps them as
-        dense operands (only sensible for small networks; used to measure what hyper-indices save).
+        Merge the edges of every copy tensor into one shared index and drop the copy tensors and all-ones
+        initial vectors. ``False`` keeps them as dense operands (to measure what hyper-indices save).
     output_steps : sequence of int, optional
         1-based steps in the order their legs should appear in a ``"tensor"`` output (default 1..T).
 
     Returns
     -------
     EinsumSpec
-        The equation (:attr:`EinsumSpec.eq`), what each operand is (:attr:`EinsumSpec.operands`, turned into
-        arrays by :func:`einsum_operands`) and the symbol sizes.
+        The equation, what each operand is (arrays: :func:`einsum_operands`) and the symbol sizes.
 
     Raises
     ------
@@ -197,23 +195,21 @@ def network_to_einsum(
         inputs.append(ix)
         order.append(_sweep_key(tag))
     out_sym = sym(net.output_edge)
-    batch_symbol = None
-    output: tuple
-    if mode == "forward":
-        batch_symbol = oe.get_symbol(len(symbols))
-        sizes[batch_symbol] = 1
-        for t, legs in enumerate(net.input_edges):
-            for leg in legs:
-                inputs.append((batch_symbol, sym(leg)))
-                refs.append(OperandRef("x", t))
-                order.append(t + 1 - 0.5)
-        output = (batch_symbol, out_sym)
-    else:
+    if mode == "tensor":
         steps = list(range(1, net.T + 1)) if output_steps is None else [int(s) for s in output_steps]
         if sorted(steps) != list(range(1, net.T + 1)):
             raise TnrnnError(f"output_steps must be a permutation of 1..{net.T}, got {list(steps)}")
         output = tuple(sym(leg) for t in steps for leg in net.input_edges[t - 1]) + (out_sym,)
-    return EinsumSpec(tuple(inputs), output, sizes, tuple(refs), batch_symbol, tuple(order))
+        return EinsumSpec(tuple(inputs), output, sizes, tuple(refs), None, tuple(order))
+    # Forward mode: one (batch, M) input operand per open leg, the batch a shared index of size 1 (broadcast).
+    batch = oe.get_symbol(len(symbols))
+    sizes[batch] = 1
+    for t, legs in enumerate(net.input_edges):
+        for leg in legs:
+            inputs.append((batch, sym(leg)))
+            refs.append(OperandRef("x", t))
+            order.append(t + 1 - 0.5)
+    return EinsumSpec(tuple(inputs), (batch, out_sym), sizes, tuple(refs), batch, tuple(order))
 
 
 def einsum_operands(es: EinsumSpec, params: RACParams, x=None) -> list[np.ndarray]:

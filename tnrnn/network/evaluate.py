@@ -254,6 +254,18 @@ def _run_modp(key: ExecKey, params: RACParams, feats, p: int, jax, jnp) -> np.nd
         return np.asarray(executor(key)(*args), dtype=np.int64)
 
 
+def _check_table_size(M: int, K: int, T: int, itemsize: int, budget_bytes: int | None) -> None:
+    """Refuse a table too big for the budget, before building or searching anything."""
+    out_bytes = M**T * K * itemsize
+    budget = default_budget_bytes() if budget_bytes is None else int(budget_bytes)
+    if out_bytes > budget:
+        raise ResourceError(
+            f"the grid tensor of T={T} over M={M} symbols has {format_count(M**T * K)} entries "
+            f"({human_bytes(out_bytes)}, budget {human_bytes(budget)}); use sample matrices of the continuous domain "
+            "or a smaller T, or raise budget_bytes (env TNRNN_MAX_BYTES)"
+        )
+
+
 def grid_tensor_matrix(
     spec: RACSpec,
     T: int,
@@ -314,15 +326,7 @@ def grid_tensor_matrix(
     part = make_partition(T, partition)
     p = None if p is None else check_prime(p)
     M, K = spec.M, spec.K
-    out_bytes = M**T * K * (4 if p is None else 8)
-    budget = default_budget_bytes() if budget_bytes is None else int(budget_bytes)
-    if out_bytes > budget:
-        # The table alone is too big: refuse before building or searching anything.
-        raise ResourceError(
-            f"the grid tensor of T={T} over M={M} symbols has {format_count(M**T * K)} entries "
-            f"({human_bytes(out_bytes)}, budget {human_bytes(budget)}); use sample matrices of the continuous domain "
-            "or a smaller T, or raise budget_bytes (env TNRNN_MAX_BYTES)"
-        )
+    _check_table_size(M, K, T, 4 if p is None else 8, budget_bytes)
     key = plan_key(spec, T, "grid", params.h0 is not None, "tensor", tuple(part.A) + tuple(part.B), optimizers)
     cost = plan_cost(key, 1, 4 if p is None else 8)
     guard(cost, f"materialising the L={spec.L}, T={T} grid tensor" + (" mod p" if p else ""),

@@ -32,7 +32,7 @@ CHUNK_STEPS = 400
 #: Float intermediates are rescaled once this many contractions have accumulated since the last rescale: often
 #: enough that float32 cannot overflow in between (each contraction multiplies magnitudes by a bounded factor
 #: for O(1) weights and inputs), rarely enough that rescaling does not dominate a batched evaluation.
-RESCALE_EVERY = 4
+RESCALE_EVERY = 8
 
 #: What an executor returns: "scaled" (mantissa, log scale per sequence), "raw" (the plain product) or
 #: "exact" (mod p).
