@@ -103,7 +103,7 @@ def test_json_and_huge_values():
         assert set(d) >= {"name", "kind", "relation", "value", "value_log2", "applies", "source", "note"}
     conj = _by_name(vals)["depth-L"].value
     assert conj == math.comb(math.comb(512 + 2, 3) + 2, 2)  # ((3, C(T/2+L-2, L-1)))
-    assert ExactCount.from_json(data[2]["value_exact"]) == conj
+    assert ExactCount.from_json(data[2]["value"]) == conj and set(data[2]["value"]) == {"value", "log2"}
 
 
 def test_bad_input():

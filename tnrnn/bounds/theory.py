@@ -90,17 +90,16 @@ class TheoryValue:
         return None
 
     def to_json(self) -> dict:
-        """JSON-ready dict: the value compact (``value``), exact (``value_exact``) and as ``value_log2``.
+        """JSON-ready dict; ``value`` is a count ``{"value", "log2"}`` like every count tnrnn writes.
 
         >>> theory_values(RACSpec(2, 3, 3), 8)[1].to_json()["value"]
-        '15'
+        {'value': '15', 'log2': 3.9068905956085187}
         """
         return {
             "name": self.name,
             "kind": self.kind,
             "relation": self.relation,
-            "value": str(self.value),
-            "value_exact": self.value.to_json(),
+            "value": self.value.to_json(),
             "value_log2": self.value.log2,
             "applies": self.applies,
             "source": self.source,
