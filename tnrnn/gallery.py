@@ -41,6 +41,15 @@ NETWORK_FIGURES = (
      "is shown per link (how many of its bonds are cut) and every state is coloured by the side its copies end "
      "on."),
 )
+#: (file, title, kind, N, M, width, partition, caption) of the ConvAC figures (Cohen, Sharir, Shashua 2016; Cohen
+#: and Shashua 2017): a deep ConvAC as a tree network, drawn by :func:`tnrnn.draw` with the exact min-cut and the
+#: certified rank of the partition; nothing in the bounds or the drawing is RAC-specific.
+CONVAC_FIGURES = (
+    ("convac_deep_N8_odd_even.png", "Deep ConvAC, N = 8, interleaved (odd-even) cut", "deep", 8, 3, 2, "odd-even",
+     "Every pooling window holds one input of each side, so each of the N/2 windows is cut below its pooling."),
+    ("convac_deep_N8_left_right.png", "Deep ConvAC, N = 8, left-right cut", "deep", 8, 3, 2, "left-right",
+     "The same network for contiguous halves: the pooling tree separates them at the top, one bond."),
+)
 #: (stem, domain, default T values, caption) of the rank-curve figures, all R = M = 2, Start-End, depths 1..4.
 CURVE_FIGURES = (
     ("rank_curves", "onehot", (2, 4, 6, 8, 10),
@@ -166,6 +175,7 @@ def build_gallery(
             make_partition(check_positive_int("T", T), "start-end")
     written = [_network_figure(d, *item) for item in
                tqdm(NETWORK_FIGURES, desc="gallery figures", disable=not progress)]
+    written += [_convac_figure(d, *item) for item in CONVAC_FIGURES]
     if curves:
         for stem, domain, default_times, caption in CURVE_FIGURES:
             times = curve_times if curve_times is not None else default_times
@@ -182,6 +192,26 @@ def _network_figure(d: Path, name, title, L, T, partition, form, caption) -> dic
         facts += f"; min-cut `{info['mincut']}`"
     return {"file": name, "title": title, "caption": caption + facts + ".", "view": info["view"],
             "mincut": info["mincut"], "nodes": info["nodes"]}
+
+
+def _convac_figure(d: Path, name, title, kind, N, M, width, partition, caption) -> dict:
+    """Bounds (exact min-cut, certified rank) of a ConvAC partition, then the figure of the network and its cut."""
+    from tnrnn.draw.generic import draw
+    from tnrnn.draw.style import save_figure
+    from tnrnn.models.convac import build_convac, convac_bounds, convac_partition
+
+    net = build_convac(kind, N, M, width)
+    report = convac_bounds(net, partition)
+    side_a = {f"x{i}" for i in range(1, N + 1)} & set(convac_partition(N, partition))
+    left = [e for i, e in enumerate(net.input_edges, start=1) if f"x{i}" in side_a]
+    status = "exact" if report.exact else f"certified lower bound {report.lower}"
+    fig = draw(net, left=left, cut=report.cut, title=f"{title}: M = {M}, r = {width}")
+    save_figure(fig, d / name)
+    n_cut = len(report.cut.edges)
+    facts = (f" {len(net.nodes)} tensors; min-cut `{report.upper}` ({n_cut} bond{'s' if n_cut != 1 else ''} cut), "
+             f"certified rank {report.lower}: {status}.")
+    return {"file": name, "title": title, "caption": caption + facts, "view": "generic", "mincut": str(report.upper),
+            "nodes": len(net.nodes)}
 
 
 def _curve_figure(d: Path, stem, domain, depths, times, caption, progress) -> dict:

@@ -121,13 +121,16 @@ def test_gallery_without_curves(tmp_path, capsys):
     assert main(["gallery", "--out-dir", str(d), "--no-curves", "--no-progress"]) == 0
     readme = (d / "README.md").read_text()
     linked = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", readme)
-    assert len(linked) == 7
+    assert len(linked) == 9
     for name in linked:
         data = (d / name).read_bytes()
         assert data[:4] == b"\x89PNG", name
     assert "shallow_T8.png" in linked and "depth2_T6_odd_even.png" in linked
     assert "min-cut `2^4 = 16`" in readme  # depth 2, T = 6, Start-End: R^(T/2+1)
     assert "min-cut `2^20 = 1048576`" in readme  # the compact view of depth 3, T = 10 carries its cut too
+    # A deep ConvAC (N = 8, min(M, r) = 2): interleaved cut min(M, r)^(N/2) = 16, contiguous halves one bond.
+    assert "min-cut `2^4 = 16` (4 bonds cut), certified rank 16: exact" in readme
+    assert "min-cut `2` (1 bond cut), certified rank 2: exact" in readme
     assert "input copies per step [10, 6, 3, 1]" in readme  # depth 3, T = 4: C(T - j + 2, 2)
 
 

@@ -109,3 +109,10 @@ def test_general_min_cut_result_is_drawn():
     assert len(gids(fig, "cut-")) == len(result.edges) == 1
     faces = {face_of(fig, i) for i in range(8)}
     assert faces == {style.SIDE_TINTS["A"], style.SIDE_TINTS["B"]}
+
+
+def test_a_network_object_holding_its_nodes_is_drawn():
+    nodes, bonds = mps(4)
+    holder = SimpleNamespace(nodes=nodes)
+    fig = draw(holder, left=nodes[:2], cut=[bonds[1]])
+    assert len(gids(fig, "node-")) == 4 and gids(fig, "cut-") == ["cut-1.2-2.0"]

@@ -120,10 +120,11 @@ def draw(tn_nodes, left=None, cut=None, *, ax=None, title: str | None = None, se
 
     Parameters
     ----------
-    tn_nodes : list of tensornetwork nodes, or RACNetwork
-        Any network of plain ``tensornetwork`` nodes (every node it connects to must be in the list). A
-        ``RACNetwork`` from :func:`tnrnn.build_network` gets the RAC figure (:func:`tnrnn.draw.network.draw_network`)
-        with ``left`` as its partition.
+    tn_nodes : list of tensornetwork nodes, RACNetwork, or a network object with ``.nodes``
+        Any network of plain ``tensornetwork`` nodes (every node it connects to must be in the list), or an object
+        holding them in ``.nodes`` (a ConvAC from :mod:`tnrnn.models.convac`). A ``RACNetwork`` from
+        :func:`tnrnn.build_network` gets the RAC figure (:func:`tnrnn.draw.network.draw_network`) with ``left`` as
+        its partition.
     left : edges, nodes, names or indices, optional
         The open legs on side A (or the tensors that own them); every other open leg is on side B.
     cut : CutResult, object with ``.edges`` (and optionally ``.sides``), or collection of Edge, optional
@@ -161,6 +162,8 @@ def draw(tn_nodes, left=None, cut=None, *, ax=None, title: str | None = None, se
         from tnrnn.draw.network import draw_network
 
         return draw_network(tn_nodes, left, cut, ax=ax, title=title)
+    if hasattr(tn_nodes, "nodes") and not isinstance(tn_nodes, Iterable):  # a model's network (a ConvAC, ...)
+        tn_nodes = tn_nodes.nodes
     if not isinstance(tn_nodes, Iterable) or isinstance(tn_nodes, (str, bytes)):
         raise TnrnnError(f"draw expects a list of tensornetwork nodes, got {type(tn_nodes).__name__}")
     nodes = list(tn_nodes)
