@@ -266,7 +266,7 @@ def _write_readme(d: Path, written: list[dict]) -> None:
         "",
         "Regenerate with `tnrnn gallery --out-dir diagrams/` (under a minute): the network figures with their exact",
         "min-cuts, and the rank curves, whose certified ranks are kept in `rank_curves*.jsonl` and reused when rerun",
-        "(the `.json` beside each figure holds exactly the records drawn). All networks have R = M = 2.",
+        "(the `.json` beside each figure holds exactly the records drawn). All RAC networks have R = M = 2.",
         "",
     ]
     for w in written:
