@@ -51,8 +51,8 @@ def full_tensor(nodes: list, order: list) -> np.ndarray:
     letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
     terms = ["".join(letters[ids[id(e)]] for e in n.edges) for n in nodes]
     out = "".join(letters[ids[id(e)]] for e in order)
-    arrays = [np.asarray(n.tensor).astype(object) for n in nodes]
-    return np.einsum(",".join(terms) + "->" + out, *arrays)
+    arrays = [np.asarray(n.tensor).astype(np.int64).astype(object) for n in nodes]  # CopyNode tensors are float
+    return np.einsum(",".join(terms) + "->" + out, *arrays, optimize="greedy")  # pairwise, not one nested loop
 
 
 def rank_q(matrix: np.ndarray) -> int:

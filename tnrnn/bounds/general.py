@@ -24,13 +24,16 @@ import numpy as np
 from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import ResourceError, TnrnnError
-from tnrnn.bounds.certify import MAX_SEEDS, Certificate, as_int_list, rank_modp
+from tnrnn.bounds.certificate import Certificate, CertRun
+from tnrnn.bounds.certify import as_int_list
 from tnrnn.bounds.cut_explicit import CutResult, _solve_cut, split_open
-from tnrnn.bounds.gfp_network import Plan, given_tensors, is_exact_data, random_tensors, rank_over_q
+from tnrnn.bounds.gfp_network import Plan, given_tensors, is_exact_data, random_tensors, rank_mod_p, rank_over_q
 from tnrnn.network.indexed import IndexedNetwork, as_network
 from tnrnn.rac.recurrence import DEFAULT_PRIME
 from tnrnn.rank import RankReport
 
+#: Most certificate runs (seeds) per prime.
+MAX_SEEDS = 1000
 #: Bytes per matrix entry budgeted for the certificate (int64 blocks, the python list flint reads, flint's copy).
 BYTES_PER_ENTRY = 64
 
@@ -131,11 +134,11 @@ def _certify_generic(plan: Plan, seeds: list, primes: list, upper: ExactCount) -
                 break
             t0 = time.perf_counter()
             matrix = plan.matrix(random_tensors(plan.net, p, seed), p)
-            r = rank_modp(matrix, p)
+            r = rank_mod_p(matrix, p)
             best = max(best, r)
-            runs.append({"seed": seed, "prime": p, "rank": r, "rows": plan.n_rows, "cols": plan.n_cols,
-                         "method": "network contracted over GF(p), flint nmod_mat rank",
-                         "seconds": time.perf_counter() - t0, "stages": [[plan.n_rows, plan.n_cols, r]]})
+            seconds = time.perf_counter() - t0
+            runs.append(CertRun(seed, p, r, plan.n_rows, plan.n_cols, "network contracted over GF(p)", seconds,
+                                [[plan.n_rows, plan.n_cols, r, seconds]], "full matrix"))
     method = ("every weight tensor uniform over GF(p) from numpy.random.default_rng([seed, p]) in tensor order "
               "(one draw per group of identical tensors; copy and fixed tensors kept); exact contraction along an "
               "opt_einsum path; rank over GF(p) <= rank over Q <= generic rank")
@@ -249,7 +252,7 @@ def separation_bounds(
         if given is not None and upper < given:  # pragma: no cover - a float estimate above a valid bound
             notes.append(f"the floating-point rank {given} exceeds the upper bound {upper}: tolerance too tight")
     t_end = time.perf_counter()
-    return NetworkRankReport(
+    report = NetworkRankReport(
         spec=None, T=None, partition=None, domain="tensor", lower=cert.rank, upper=upper,
         upper_source=upper_source, exact=upper == cert.rank, bounds=bounds, theory=[], contradictions=[],
         certificate=cert, timings={"bounds": t_bounds - t_start, "certify": t_end - t_bounds, "total": t_end - t_start},
@@ -258,6 +261,8 @@ def separation_bounds(
                      "trivial": "the smaller side's product of open-leg dimensions"},
         notes=notes, left=rows, right=cols, cut=cut, given_rank=given, given_rank_kind=kind or "",
     )
+    report.label = f"tensor network of {len(net.tensors)} tensors, {len(rows)} | {len(cols)} open legs"
+    return report
 
 
 def _dim_counts(net: IndexedNetwork, legs: tuple) -> dict:

@@ -245,6 +245,22 @@ def _pairwise(a: tuple, b: tuple, keep: set, p: int | None) -> tuple:
     return res.reshape([size[i] for i in out]), out
 
 
+def rank_mod_p(matrix: np.ndarray, p: int) -> int:
+    """Exact rank over GF(p) of an integer matrix with flint's ``nmod_mat``.
+
+    Examples
+    --------
+    >>> rank_mod_p(np.array([[1, 2], [3, 4]]), 2)
+    1
+    """
+    import flint
+
+    m, n = matrix.shape
+    if m == 0 or n == 0:
+        return 0
+    return int(flint.nmod_mat(m, n, (np.asarray(matrix, dtype=np.int64) % p).ravel().tolist(), int(p)).rank())
+
+
 def rank_over_q(matrix: np.ndarray) -> int:
     """Exact rank of an integer matrix (python ints) with flint's ``fmpz_mat``.
 

@@ -400,6 +400,8 @@ CONVERTERS: list[tuple[Callable[[Any], bool], Callable[[Any], IndexedNetwork]]] 
     (_is_einsum, _from_einsum_obj),
     (_is_quimb, _from_quimb),
     (_is_nodes, lambda obj: from_nodes(list(obj))),
+    # any model that knows its own description (tnrnn.models.convac.ConvACNetwork, ...)
+    (lambda obj: callable(getattr(obj, "to_indexed", None)), lambda obj: obj.to_indexed()),
 ]
 
 
@@ -410,7 +412,8 @@ def as_network(obj: Any) -> IndexedNetwork:
     ----------
     obj
         An :class:`IndexedNetwork`; a :class:`~tnrnn.network.build.RACNetwork`; ``(equation, shapes or arrays)``
-        or ``{"equation": ..., "shapes": ...}``; a quimb ``TensorNetwork``; a list of ``tensornetwork`` nodes.
+        or ``{"equation": ..., "shapes": ...}``; a quimb ``TensorNetwork``; a list of ``tensornetwork`` nodes; or
+        any object with a ``to_indexed()`` method (a ConvAC network).
 
     Raises
     ------

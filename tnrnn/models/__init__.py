@@ -1,0 +1,1 @@
+"""Other model families built as tensor networks (convolutional arithmetic circuits, ...)."""
