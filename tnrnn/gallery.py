@@ -176,10 +176,13 @@ def build_gallery(
     written = [_network_figure(d, *item) for item in
                tqdm(NETWORK_FIGURES, desc="gallery figures", disable=not progress)]
     written += [_convac_figure(d, *item) for item in CONVAC_FIGURES]
-    if curves:
-        for stem, domain, default_times, caption in CURVE_FIGURES:
+    for stem, domain, default_times, caption in CURVE_FIGURES:
+        if curves:
             times = curve_times if curve_times is not None else default_times
             written.append(_curve_figure(d, stem, domain, curve_depths, times, caption, progress))
+        elif (d / f"{stem}.png").exists() and (d / f"{stem}.json").exists():
+            # --no-curves keeps the curves already there in the README, described from their own data
+            written.append(_kept_curve_entry(d, stem, domain, caption))
     _write_readme(d, written)
     return written
 
@@ -233,6 +236,18 @@ def _curve_figure(d: Path, stem, domain, depths, times, caption, progress) -> di
     plot_rank_curves(ok, d / f"{stem}.png", title=f"Separation rank against T: R = M = 2, {label} domain, Start-End cut")
     return {"file": f"{stem}.png", "data": f"{stem}.json", "caption": caption + curve_facts(ok),
             "title": f"Rank curves, {label} domain"}
+
+
+def _kept_curve_entry(d: Path, stem: str, domain: str, caption: str) -> dict:
+    from tnrnn.base.io import read_json
+
+    label = "one-hot" if domain == "onehot" else domain
+    try:
+        records = [r for r in read_json(d / f"{stem}.json").get("records", []) if r.get("lower") is not None]
+    except (OSError, ValueError, AttributeError, TnrnnError):
+        records = []
+    return {"file": f"{stem}.png", "data": f"{stem}.json", "caption": caption + (curve_facts(records) if records
+            else ""), "title": f"Rank curves, {label} domain"}
 
 
 def curve_facts(records: list[dict]) -> str:

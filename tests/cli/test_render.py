@@ -200,3 +200,17 @@ def test_gallery_rank_curves_small_grid(tmp_path):
     assert main(argv) == 0  # rerun: finished points are reused, same figure
     assert (d / "rank_curves.png").read_bytes() == before
     assert "rank_curves.png" in (d / "README.md").read_text()
+
+
+def test_gallery_without_curves_keeps_the_curves_already_there(tmp_path, capsys):
+    d = tmp_path / "g"
+    d.mkdir()
+    (d / "rank_curves.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    rec = {"depth": 2, "time": 4, "lower": {"value": "4", "log2": 2.0}, "upper": {"value": "4", "log2": 2.0},
+           "exact": True, "theory": []}
+    (d / "rank_curves.json").write_text(json.dumps({"records": [rec]}))
+    assert main(["gallery", "--out-dir", str(d), "--no-curves", "--no-progress"]) == 0
+    readme = (d / "README.md").read_text()
+    section = readme[readme.index("## Rank curves, one-hot domain"):]
+    assert "Exact at all 1 points." in section and "[`rank_curves.json`](rank_curves.json)" in section
+    assert "## Studies" not in readme  # not relisted as a study without its command
