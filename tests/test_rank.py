@@ -134,6 +134,13 @@ def test_bounds_only():
     assert "bounds only" in str(rep)
 
 
+def test_no_matrix_in_the_time_budget_leaves_the_lower_bound_open():
+    rep = separation_rank(RACSpec(3, 64, 64), 400, certify_seconds=0.01)
+    assert rep.lower is None and not rep.exact and rep.certificate.runs == []
+    assert rep.certificate.next_size["rows"] >= 1 and rep.to_json()["lower"] is None
+    assert "no certified lower bound" in str(rep) and "not computed (time budget)" in str(rep)
+
+
 def test_gap_gets_a_separate_probabilistic_statement():
     # docs/theory.md: continuous L = 3, R = M = 2, T = 8: certified 106, every upper bound >= 110
     rep = separation_rank(RACSpec(3, 2, 2), 8, domain="continuous", seeds=2, primes=[1048573, 1000003],

@@ -124,7 +124,9 @@ def solve(problem: RankProblem, *, progress: bool = False) -> RankReport:
         cert = with_statement(certify(problem, upper, progress=progress), problem, upper)
         timings["certify"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
-    lower = None if cert is None else cert.rank
+    lower = cert.rank if cert is not None and cert.runs else None  # None: no matrix fitted the time budget
+    if cert is not None and not cert.runs:
+        notes.append("no certified lower bound: even the smallest matrix needs more than --certify-seconds allows")
     return RankReport(
         spec=spec, T=T, partition=part, domain=domain, lower=lower, upper=upper, upper_source=sources[0],
         exact=lower is not None and bool(upper == lower), bounds=bounds, theory=theory,

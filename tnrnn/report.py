@@ -162,7 +162,7 @@ class RankReport:
         lower = "-" if self.lower is None else str(self.lower)
         rows: list[tuple[str, str, str]] = [
             ("lower (certified)", lower, "not computed (bounds only)" if cert is None
-             else f"GF(p) rank, max over {runs} run(s)"),
+             else f"GF(p) rank, max over {runs} run(s)" if runs else "not computed (time budget)"),
             ("upper (best)", _show(self.upper), f"from {self.upper_source}"),
             ("exact", "yes" if self.exact else "no", "lower == upper" if self.exact else "gap remains"),
             ("bounds", "", ""),
