@@ -72,8 +72,7 @@ class NetworkRankReport(RankReport):
             "bounds": {k: None if v is None else v.to_json() for k, v in self.bounds.items()},
             "bound_notes": dict(self.bound_notes),
             "cut": None if self.cut is None else self.cut.to_json(),
-            "cut_edges": [str(getattr(e, "name", e)) if not isinstance(e, str) else e for e in self.cut.edges]
-            if self.cut is not None else [],
+            "cut_edges": [] if self.cut is None else [_edge_name(e) for e in self.cut.edges],
             "given_rank": self.given_rank,
             "given_rank_kind": self.given_rank_kind,
             "notes": list(self.notes),
@@ -92,7 +91,8 @@ class NetworkRankReport(RankReport):
             rows.append(("rank at the given values", str(self.given_rank), self.given_rank_kind))
         w0 = max(len(r[0]) for r in rows)
         w1 = max(len(r[1]) for r in rows)
-        lines = [f"Separation rank of a tensor network: {len(self.left)} open leg(s) | {len(self.right)} open leg(s)"]
+        label = getattr(self, "label", "") or f"tensor network, {len(self.left)} | {len(self.right)} open legs"
+        lines = [f"Separation rank of a {label}"]
         lines += [f"  {a:<{w0}}  {b:<{w1}}  {c}".rstrip() for a, b, c in rows]
         if self.cut is not None:
             lines.append(f"  cut: {', '.join(map(_edge_name, self.cut.edges)) or 'nothing'}")
@@ -106,7 +106,10 @@ def _edge_name(e: Any) -> str:
     if isinstance(e, str):
         return e
     name = getattr(e, "name", "")
-    return f"{name}({e.dimension})" if name and name != "__unnamed_edge__" else f"edge({e.dimension})"
+    if name and name != "__unnamed_edge__":
+        return f"{name} ({e.dimension})"
+    ends = [n.name for n in (e.node1, e.node2) if n is not None]
+    return f"{'-'.join(ends) if ends else 'edge'} ({e.dimension})"
 
 
 def _apply_marks(net: IndexedNetwork, shared: Any, fixed: Any) -> IndexedNetwork:

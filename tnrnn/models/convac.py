@@ -283,4 +283,10 @@ def convac_bounds(net: ConvACNetwork, partition: Any = "left-right", **kwargs: A
     """
     from tnrnn.bounds.general import separation_bounds
 
-    return separation_bounds(net, convac_partition(net.N, partition), **kwargs)
+    report = separation_bounds(net, convac_partition(net.N, partition), **kwargs)
+    widths = net.widths[0] if len(set(net.widths)) == 1 else net.widths
+    report.label = f"{net.kind} ConvAC (N={net.N}, M={net.M}, r={widths}), partition {partition}"
+    for name, relation, value, source in convac_theory(net, partition):
+        verdict = "consistent" if report.lower <= value else "CONTRADICTED by the certified rank"
+        report.notes.append(f"published: {name} {relation} {value} ({source}); {verdict}")
+    return report

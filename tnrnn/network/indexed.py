@@ -290,7 +290,7 @@ def from_rac(net) -> IndexedNetwork:
     for i, (t, tag) in enumerate(zip(base.tensors, net.tags)):
         inds = tuple(rename.get(ix, ix) for ix in t.inds)
         fixed = False
-        group = f"{tag.role}[{tag.layer}]"
+        group: str | None = f"{tag.role}[{tag.layer}]"
         if tag.role in ("copy", "tie"):
             group = None
         elif tag.role == "init":
@@ -346,7 +346,7 @@ def from_einsum(equation: str, operands: Iterable, names: Iterable[str] | None =
     for k, (term, op) in enumerate(zip(terms, ops)):
         is_shape = isinstance(op, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in op)
         data = None if is_shape else np.asarray(op)
-        shape = tuple(int(d) for d in op) if is_shape else data.shape
+        shape = tuple(int(d) for d in op) if data is None else data.shape
         if len(shape) != len(term):
             raise TnrnnError(f"operand {k} has {len(shape)} axes, its term {term!r} has {len(term)}")
         for ix, d in zip(term, shape):
@@ -371,7 +371,7 @@ def _is_einsum(obj: Any) -> bool:
 
 def _from_einsum_obj(obj: Any) -> IndexedNetwork:
     if isinstance(obj, dict):
-        return from_einsum(obj["equation"], obj.get("shapes", obj.get("arrays", ())), obj.get("names"))
+        return from_einsum(obj["equation"], obj.get("shapes", obj.get("arrays")) or (), obj.get("names"))
     return from_einsum(obj[0], obj[1])
 
 
