@@ -193,3 +193,33 @@ def test_general_mincut_of_a_rac_equals_the_structured_one(L, R, M, T, part, for
     side = split_open(from_rac(net), [f"x{t}" for t in p.A], [f"x{t}" for t in p.B])
     assert "y" not in side and len(side) == sum(net.input_copies() if form == "continuous" else [1] * T)
     assert cut.value == rac_mincut(spec, T, part, form=form).value
+
+
+@pytest.mark.parametrize("L,R,M,T,expected", [(2, 2, 2, 6, 8), (3, 2, 3, 4, 6), (2, 3, 3, 4, 9), (1, 3, 3, 6, 3)])
+def test_general_certificate_of_a_rac_grid_network_reproduces_the_one_hot_anchors(L, R, M, T, expected):
+    # Exact generic one-hot Start-End ranks (docs/theory.md); the general path knows nothing of RACs: weights
+    # shared over time are groups, the all-ones initial vectors are fixed, the output leg is free.
+    from tnrnn.network.build import build_network
+    from tnrnn.rac.spec import RACSpec
+
+    net = build_network(RACSpec(L, R, M), T, form="grid")
+    rep = separation_bounds(net, [f"x{t}" for t in range(1, T // 2 + 1)], seeds=[0, 1])
+    assert rep.lower == expected
+    assert rep.lower <= rep.upper
+
+
+def test_fraction_data_rank_is_exact():
+    from fractions import Fraction
+
+    a = np.array([[Fraction(1, 2), Fraction(1, 3)], [Fraction(1, 4), Fraction(1, 6)]], dtype=object)
+    rep = separation_bounds(("ab,bc->ac", [a, np.eye(2, dtype=np.int64)]), ["a"], weights="given")
+    assert rep.given_rank == 1 and rep.given_rank_kind.startswith("exact") and rep.lower == 2
+
+
+def test_fixed_tensors_keep_their_values():
+    # a fixed rank-1 middle matrix caps the rank at 1, whatever the random outer weights
+    rep = separation_bounds(("ab,bc,cd->ad", [(3, 3), np.ones((3, 3), dtype=np.int64), (3, 3)]), ["a"],
+                            fixed=["T1"])
+    assert rep.lower == 1 and rep.upper == 3
+    with pytest.raises(TnrnnError, match="non-integer"):
+        separation_bounds(("ab,bc->ac", [(2, 2), np.full((2, 2), 0.5)]), ["a"], fixed=["T1"])
