@@ -30,7 +30,7 @@ from tnrnn.bounds.certificate import Certificate, CertificateError, CertRun
 from tnrnn.bounds.statement import GenericRankStatement, generic_rank_statement
 from tnrnn.rac.partition import Partition
 from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS, MAX_SEEDS, RankProblem, int_list_of, make_problem
-from tnrnn.rac.recurrence import DEFAULT_PRIME, init_params_modp
+from tnrnn.rac.params import DEFAULT_PRIME, init_params_modp
 from tnrnn.rac.spec import RACSpec
 
 __all__ = ["Certificate", "CertRun", "CertificateError", "certified_rank", "certify", "as_int_list",
