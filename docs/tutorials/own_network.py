@@ -12,6 +12,7 @@ import opt_einsum as oe
 import tensornetwork as tn
 
 import tnrnn
+from tnrnn.models.convac import build_convac, convac_bounds
 
 FIGURES = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "pages" / "figures"
 FIGURES.mkdir(parents=True, exist_ok=True)
@@ -37,6 +38,16 @@ print(f"rank of the matricization at these values (float estimate): {np.linalg.m
 graph = tnrnn.to_networkx(sites)
 print(f"networkx graph: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges, "
       f"connected: {nx.is_connected(graph)}")
+
+# A second family through the same interface: convolutional arithmetic circuits over N = 8 inputs, M = 3
+# representation channels, width 2. Shallow (CP) ones are limited by their width for every partition; deep ones
+# (pooling windows of 2) are limited at the top for the left-right partition but reach min(M, r)^(N/2) for the
+# interleaved one (Cohen, Sharir, Shashua 2016; Cohen, Shashua 2017).
+print("ConvAC, N = 8, M = 3, width 2:")
+for kind in ("shallow", "deep"):
+    for part in ("left-right", "odd-even"):
+        rep = convac_bounds(build_convac(kind, 8, 3, 2), part)
+        print(f"  {kind:>7} {part:>10}: separation rank {rep.lower}{' (exact)' if rep.exact else ''}")
 
 fig = tnrnn.draw(sites, left=sites[:4], cut=report.cut, title="MPS, 8 sites, bond 3: the middle cut")
 path = FIGURES / "own_network.png"

@@ -144,3 +144,9 @@ def test_own_network(tmp_path):
     assert re.search(r"connected: True", out)
     assert printed_figures(out) == ["own_network.png"]
     assert_png(tmp_path / "own_network.png")
+    # ConvACs: shallow bounded by its width 2 for any partition; deep, left-right bounded by the top width 2,
+    # interleaved min(M, r)^(N/2) = 2^4 (Cohen, Sharir, Shashua 2016; Cohen, Shashua 2017)
+    convac = {(k, p): int(r) for k, p, r in re.findall(r"^\s*(shallow|deep)\s+(\S+): separation rank (\d+) \(exact\)",
+                                                       out, flags=re.M)}
+    assert convac == {("shallow", "left-right"): 2, ("shallow", "odd-even"): 2,
+                      ("deep", "left-right"): 2, ("deep", "odd-even"): min(3, 2) ** (8 // 2)}
