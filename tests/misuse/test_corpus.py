@@ -58,7 +58,8 @@ CASES = [
     Case("csv-wrong-suffix", [*TABLE, "--results", "{tmp}/c.jsonl", "--csv", "{tmp}/t.txt"], match=".csv"),
     Case("csv-dev-null", [*TABLE, "--results", "{tmp}/d.jsonl", "--csv", "/dev/null"], match="character device"),
     Case("gallery-empty", ["gallery", "", "--no-curves"], match="empty"),
-    Case("memory-sweep-out-empty", ["memory-sweep", "--out", "", "--cells", "gru", "--depths", "1", "--times", "8"],
+    Case("memory-sweep-out-empty", ["memory-sweep", "--out", "", "--cells", "gru", "--depths", "1", "--times", "24",
+                                    "--seeds", "0", "--no-progress"],
          memory_mb=JAX_MB, match="empty", xfail="memory (--out path)"),
     Case("render-out-empty", ["render", "-L", "1", "-T", "4", "--out", ""], match="output path"),
     # results files
