@@ -214,3 +214,16 @@ def test_gallery_without_curves_keeps_the_curves_already_there(tmp_path, capsys)
     section = readme[readme.index("## Rank curves, one-hot domain"):]
     assert "Exact at all 1 points." in section and "[`rank_curves.json`](rank_curves.json)" in section
     assert "## Studies" not in readme  # not relisted as a study without its command
+
+
+@pytest.mark.parametrize("partition,cut,value", [("odd-even", 4, "2^4 = 16"), ("start-end", 1, "2")])
+def test_render_a_convac(tmp_path, capsys, partition, cut, value):
+    """--model convac: a deep ConvAC (N = 8, min(M, r) = 2) drawn with exactly its min-cut: min(M, r)^(N/2)
+    for the interleaved partition, one bond for contiguous halves (Cohen and Shashua, ICLR 2017)."""
+    out = tmp_path / "c.svg"
+    argv = ["render", "--model", "convac", "-L", "2", "-T", "8", "-M", "3", "-R", "2", "--partition", partition,
+            "--out", str(out)]
+    assert main(argv) == 0
+    assert f"min-cut: {value}" in capsys.readouterr().out
+    assert sum(i.startswith("cut-") for i in ids_of(out)) == cut
+    assert sum(i.startswith("node-") for i in ids_of(out)) == 30

@@ -5,6 +5,7 @@ Examples::
 
     tnrnn render --depth 2 --width 2 --features 2 --time 6 --partition start-end --out net.svg
     tnrnn render -L 3 -T 10 --form grid --out big.png          # compact (time, layer) view, chosen automatically
+    tnrnn render --model convac -L 2 -T 8 -M 3 -R 2 --partition odd-even --out convac.png   # a deep ConvAC
     tnrnn gallery --out-dir diagrams/
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
 from tnrnn.cli.common import add_spec_args, int_range, print_json, spec_from_args
+from tnrnn.cli.convac import add_model_arg
 from tnrnn.draw.views import VIEWS
 
 
@@ -31,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "link and every state coloured by the side its copies end on.",
     )
     add_spec_args(p)
+    add_model_arg(p)
     p.add_argument("--partition", default="start-end",
                    help="start-end, odd-even, 1-based steps of side A such as 1,3,5, or none")
     p.add_argument("--form", default="continuous",
@@ -65,6 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_render(args: argparse.Namespace) -> int:
     """Compute the min-cut, draw, print what was drawn."""
     default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
+    if args.model == "convac":
+        from tnrnn.cli.convac import run_render as render_convac
+
+        return render_convac(args)
     from tnrnn.figures import render_rac  # matplotlib and the min-cut solvers load only for this command
 
     spec = spec_from_args(args)
