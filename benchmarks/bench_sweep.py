@@ -9,6 +9,8 @@ point takes about a second on this machine (calibrated at the start of the run).
   imported: what the capacity studies and library users get from the second sweep on);
 - ``dask x1`` / ``dask x2`` (when distributed is installed, full run only): a fresh local cluster each.
 
+The local variants run in three interleaved rounds and report medians.
+
 Every variant must return the same results (checked here; metadata fields excepted). The speed-ups are
 ratios measured side by side in one run; on a shared machine they depend on its load, reported in the notes.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,11 +50,12 @@ if __name__ == "__main__":
 """
 
 
-def _steps_per_second() -> float:
+def _steps_per_cpu_second() -> float:
+    # CPU time, not wall time: on a shared machine the wall time of the calibration depends on the load.
     n = 200_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     busy(n)
-    return n / (time.perf_counter() - t0)
+    return n / (time.process_time() - t0)
 
 
 def _timed(points: list[dict], warm: bool = False, **kwargs) -> tuple[float, list[dict]]:
@@ -75,10 +79,10 @@ def _strip(records: list[dict]) -> list[dict]:
 
 
 def rows(quick: bool) -> list[dict]:
-    n = max(10_000, int(_steps_per_second() * (0.25 if quick else 1.0)))
+    n = max(10_000, int(_steps_per_cpu_second() * (0.25 if quick else 1.0)))
     count = 4 if quick else 8
     points = [{"n": n, "seed": s} for s in range(count)]
-    case = f"{count} busy points of ~{0.25 if quick else 1.0:g} s ({n:,} steps)"
+    case = f"{count} busy points of ~{0.25 if quick else 1.0:g} CPU-s ({n:,} steps)"
     variants: dict[str, tuple[dict, bool]] = {
         "local x1": ({"executor": "local", "workers": 1}, False),
         "local x2": ({"executor": "local", "workers": 2}, False),
@@ -92,15 +96,22 @@ def rows(quick: bool) -> list[dict]:
             variants["dask x2"] = ({"executor": "dask", "workers": 2}, False)
         except ImportError:
             pass
-    timings: dict[str, float] = {}
+    rounds = 1 if quick else 3
+    samples: dict[str, list[float]] = {name: [] for name in variants}
     reference = None
-    for name, (kwargs, warm) in variants.items():
-        seconds, records = _timed(points, warm=warm, **kwargs)
-        if reference is None:
-            reference = _strip(records)
-        elif _strip(records) != reference:
-            raise AssertionError(f"sweep variant {name!r} returned different results")
-        timings[name] = seconds
+    # Interleaved rounds (x1, x2, x2 warm, x1, ...), medians: load changes hit every variant alike. Dask, much
+    # slower to start, runs in the first round only.
+    for round_ in range(rounds):
+        for name, (kwargs, warm) in variants.items():
+            if name.startswith("dask") and round_:
+                continue
+            seconds, records = _timed(points, warm=warm, **kwargs)
+            if reference is None:
+                reference = _strip(records)
+            elif _strip(records) != reference:
+                raise AssertionError(f"sweep variant {name!r} returned different results")
+            samples[name].append(seconds)
+    timings = {name: statistics.median(values) for name, values in samples.items()}
     if any(r["status"] != "ok" for r in reference or []):
         raise AssertionError("sweep points failed; timings would be meaningless")
     out = rows_with_ratios(GROUP, case, timings, BASELINE)
@@ -109,7 +120,8 @@ def rows(quick: bool) -> list[dict]:
         if row["variant"] == "dask x2":
             row["note"] += f", {timings['dask x1'] / timings['dask x2']:.2f}x vs dask x1"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    out[0]["note"] += (f"; one run each, fresh process per variant; results identical across variants; "
+    out[0]["note"] += (f"; medians of {rounds} interleaved rounds (dask: one), fresh process per run; results "
+                       "identical across variants; "
                        f"{os.cpu_count()} CPUs, load average {load:.1f} at the end (a shared machine: ratios "
                        "below 2x measure the contention as much as the runner)")
     return out

@@ -361,7 +361,7 @@ def test_sigterm_then_rerun_equals_uninterrupted_run(tmp_path):
     assert all(r["status"] == "ok" for r in partial)
     assert len({r["key"] for r in partial}) == len(partial)
     # Ctrl-C/SIGTERM stops the workers too, not only the parent.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a hang guard for a loaded machine, not a timing assertion
     while not all(_gone(int(r["worker"].rsplit(":", 1)[1])) for r in partial):
         assert time.monotonic() < deadline, "worker processes outlived the interrupted sweep"
         time.sleep(0.1)
