@@ -1,0 +1,95 @@
+"""The orthogonal cell and the protocol: training steps per second side by side in one run.
+
+Cases (quick: width 16, T = 12, batch 32; full: width 64, T = 80, batch 128, the authors' batch):
+
+* ``cells``: one jitted chunk of RMSProp steps on Start-End Similarity for ``gru`` (baseline), ``rnn`` and
+  ``scornn`` (the scaled-Cayley orthogonal cell: one linear solve per layer and batch, modReLU), and flax's
+  ``nn.RNN(nn.GRUCell)`` in the same chunk when flax is installed (flax has no scoRNN cell; the row is left out
+  cleanly without flax);
+* ``protocol``: a whole :func:`tnrnn.memory.train.train` run of the same GRU with the plain loop (baseline)
+  and with the authors' protocol (plateau checks, best-parameter tracking, a fixed validation set), both at one
+  evaluation every ``eval_every`` steps: the protocol's bookkeeping is host-side and should cost little.
+
+Times are seconds per training step (compilation excluded); the note gives steps per second.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from common import best_time, rows_with_ratios
+
+
+def rows(quick: bool) -> list[dict]:
+    return _cells(quick) + _protocol(quick)
+
+
+def _cells(quick: bool) -> list[dict]:
+    from tnrnn.memory.cells import init_stack
+    from tnrnn.memory.fit import make_task_loss
+    from tnrnn.memory.tasks import StartEndSimilarity
+    from tnrnn.memory.train import TrainConfig, make_optimizer, make_train_chunk
+
+    width, T, batch, chunk = (16, 12, 32, 10) if quick else (64, 80, 128, 20)
+    task = StartEndSimilarity(time=T, symbols=8, span=4)
+    config = TrainConfig(optimizer="rmsprop", clip_norm=None, batch_size=batch)
+    key, steps = jax.random.PRNGKey(0), jnp.arange(chunk)
+    timings = {}
+    for cell in ("gru", "rnn", "scornn"):
+        params = init_stack(0, cell, task.n_in, width, 1, task.n_out)
+        run = make_train_chunk(make_task_loss(cell), task.sample, config)
+        state = make_optimizer(config).init(params)
+        timings[cell] = best_time(lambda r=run, p=params, s=state: jax.block_until_ready(r(p, s, key, steps)),
+                                  repeat=3) / chunk
+    _flax_gru(task, width, config, key, steps, timings)
+    out = rows_with_ratios("memory cells", f"R={width}, T={T}, batch {batch}, RMSProp", timings, baseline="gru")
+    for r in out:
+        r["note"] = f"{1.0 / r['seconds']:.3g} steps/s"
+    return out
+
+
+def _flax_gru(task, width, config, key, steps, timings) -> None:
+    try:
+        import flax.linen as nn
+    except ImportError:  # flax is optional (the bench extra)
+        return
+    from tnrnn.memory.fit import sequence_loss
+    from tnrnn.memory.train import make_optimizer, make_train_chunk
+
+    class FlaxGRU(nn.Module):
+        width: int
+        n_out: int
+
+        @nn.compact
+        def __call__(self, x):
+            return nn.Dense(self.n_out)(nn.RNN(nn.GRUCell(features=self.width))(x))
+
+    model = FlaxGRU(width, task.n_out)
+    params = model.init(key, task.sample(key, config.batch_size).inputs)
+    run = make_train_chunk(lambda p, b: sequence_loss(model.apply(p, b.inputs), b.targets, b.mask), task.sample,
+                           config)
+    state = make_optimizer(config).init(params)
+    timings["flax GRUCell"] = best_time(lambda: jax.block_until_ready(run(params, state, key, steps)),
+                                        repeat=3) / len(steps)
+
+
+def _protocol(quick: bool) -> list[dict]:
+    from tnrnn.memory.fit import train_task
+    from tnrnn.memory.tasks import StartEndSimilarity
+    from tnrnn.memory.train import TrainConfig
+
+    width, T, batch, n = (16, 12, 32, 200) if quick else (64, 80, 128, 1000)
+    task = StartEndSimilarity(time=T, symbols=8, span=4)
+    common = dict(optimizer="rmsprop", clip_norm=None, batch_size=batch, steps=n, eval_every=n // 10,
+                  eval_batch_size=500)
+    configs = {"plain loop": TrainConfig(**common),
+               "authors' protocol": TrainConfig(**common, plateau_patience=10**6, restore_best=True)}
+    timings = {}
+    for name, cfg in configs.items():
+        train_task(task, "gru", 1, width, cfg, progress=False)  # compile once
+        timings[name] = best_time(lambda cfg=cfg: train_task(task, "gru", 1, width, cfg, progress=False),
+                                  repeat=2, warmup=0) / n
+    out = rows_with_ratios("memory protocol", f"GRU R={width}, T={T}, {n} steps", timings, baseline="plain loop")
+    for r in out:
+        r["note"] = f"{1.0 / r['seconds']:.3g} steps/s (evaluation every {n // 10} steps included)"
+    return out
