@@ -72,7 +72,8 @@ def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
         logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
         return sequence_loss(logits, batch.targets, batch.mask)
 
-    loss_fn.model = {"cell": cell, "nonlinearity": nonlinearity, "forget_bias": forget_bias}  # checkpoint identity
+    # the checkpoint identity of the model
+    loss_fn.model = {"cell": cell, "nonlinearity": nonlinearity, "forget_bias": forget_bias}  # type: ignore[attr-defined]
     return loss_fn
 
 

@@ -91,7 +91,8 @@ class Plateau:
         >>> Plateau.from_json(p.to_json()) == p
         True
         """
-        return cls(**{k: (math.inf if k == "best" and v is None else v) for k, v in data.items()})
+        values: dict[str, Any] = {k: (math.inf if k == "best" and v is None else v) for k, v in data.items()}
+        return cls(**values)
 
 
 #: Training presets (keyword arguments of :class:`tnrnn.memory.train.TrainConfig`).

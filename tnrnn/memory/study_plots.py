@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tnrnn.base.errors import TnrnnError
@@ -93,12 +95,17 @@ def plot_accuracy(summary: dict, path: str | os.PathLike) -> Path:
     return _save(fig, path, plt)
 
 
+def _class_stat(name: str, row: dict) -> dict:
+    return row["per_class"][name]
+
+
 def plot_classes(summary: dict, path: str | os.PathLike) -> Path:
     """Per-class test accuracy against T (rows: classes, then no-vs-half agreement; columns: cells)."""
     plt = _pyplot()
     rows, cells, depths = _cells_depths(summary)
     classes = list(rows[0]["per_class"])[:3]
-    stats = [(f"class {c} matching", lambda r, c=c: r["per_class"][c]) for c in classes]
+    stats: list[tuple[str, Callable[[dict], dict]]] = [
+        (f"class {c} matching", partial(_class_stat, c)) for c in classes]
     if rows[0]["no_vs_half"]["mean"] is not None:
         stats.append(("no vs half agreement", lambda r: r["no_vs_half"]))
     colors = plt.get_cmap("viridis")([0.15 + 0.7 * i / max(len(depths) - 1, 1) for i in range(len(depths))])
