@@ -103,7 +103,9 @@ def _inputs(spec: RACSpec, x, T: int | None, form: str, *, modp: bool, p: int = 
             "pass symbol ids (B, T), or use form='continuous' for feature vectors"
         )
     if kind == "ids":
-        return arr.astype("int32") if on_device else np.asarray(arr, dtype=np.int32)
+        if on_device:
+            return arr if arr.dtype == np.int32 else arr.astype(np.int32)
+        return np.asarray(arr, dtype=np.int32)
     return reduce_modp(arr, p, "mod-p feature inputs") if modp else arr
 
 

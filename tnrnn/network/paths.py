@@ -29,7 +29,15 @@ from tnrnn.network.einsum import EinsumSpec
 
 #: Batch size the path search assumes. Plans depend on the structure only: the batch is a broadcast dimension
 #: and one plan serves every batch size (its cost is re-walked for the actual batch, which takes milliseconds).
-PLAN_BATCH = 1024
+PLAN_BATCH = 256
+
+#: Weight of memory traffic in the score that picks a path: ``flops + COMBO_WRITE * (entries written)``, as
+#: cotengra's "combo" objective. Flops alone picked a grid-form path with a 2^22-entry intermediate that ran 44x
+#: slower than one with 1.6x the flops and 16x smaller intermediates.
+COMBO_WRITE = 64
+
+#: Networks up to this many operands get cotengra's subtree reconfiguration.
+RECONF_MAX_OPERANDS = 128
 
 #: Trials of the seeded searches (random-greedy, cotengra): a fixed count, never a time limit.
 SEARCH_TRIALS = 16
@@ -221,15 +229,13 @@ def simulate_path(
 
 def _greedy(es: EinsumSpec, sizes: dict, seed: int) -> list:
     """opt_einsum's greedy (deterministic)."""
-    shapes = [tuple(sizes[s] for s in ix) for ix in es.inputs]
-    return list(oe.contract_path(es.eq, *shapes, shapes=True, optimize="greedy")[0])
+    return list(oe.paths.greedy([set(ix) for ix in es.inputs], set(es.output), sizes))
 
 
 def _random_greedy(es: EinsumSpec, sizes: dict, seed: int) -> list:
     """opt_einsum's random-greedy, a fixed number of trials (trial r is seeded by r, so no clock is involved)."""
-    shapes = [tuple(sizes[s] for s in ix) for ix in es.inputs]
     opt = oe.RandomGreedy(max_repeats=SEARCH_TRIALS, minimize="flops", parallel=False)
-    return list(oe.contract_path(es.eq, *shapes, shapes=True, optimize=opt)[0])
+    return list(opt([set(ix) for ix in es.inputs], set(es.output), sizes))
 
 
 def _hyper_methods() -> list[str]:
@@ -248,8 +254,9 @@ def _cotengra(es: EinsumSpec, sizes: dict, seed: int) -> list:
     opt = ctg.HyperOptimizer(
         methods=methods, max_repeats=SEARCH_TRIALS, max_time=None, minimize="flops", parallel=False,
         progbar=False, optlib="random", optlib_opts={"seed": seed}, on_trial_error="ignore",
-        # Subtree reconfiguration took 90% of the search time (seconds per trial at 400 operands) for little gain.
-        reconf_opts=None,
+        # Subtree reconfiguration halves the grid form's flops at 88 operands but takes seconds per trial at 400:
+        # used on small networks only (a rule on the structure, not on the clock, so the path stays deterministic).
+        reconf_opts={"seed": seed} if len(es.inputs) <= RECONF_MAX_OPERANDS else None,
         # kahypar draws its own partitioner seed unless one is given, and contracts inside and between its
         # partitions with cotengra's random-greedy, which is unseeded there and forks a process pool: plain greedy.
         constants={m: ({"seed": seed, "sub_optimize": "greedy", "super_optimize": "greedy"} if m.startswith("kahypar")
@@ -393,6 +400,29 @@ def _available(name: str) -> str | None:
     return None
 
 
+def integer_labels(es: EinsumSpec) -> EinsumSpec:
+    """``es`` with its index symbols renamed 0, 1, 2, ... in sorted order.
+
+    Path finders iterate over sets of indices; sets of strings iterate in an order that changes with Python's
+    per-process hash seed, which made the same search return different paths in different processes. Integers
+    hash to themselves, so every process sees the same order.
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> from tnrnn.network.einsum import network_to_einsum
+    >>> from tnrnn.rac.spec import RACSpec
+    >>> integer_labels(network_to_einsum(build_network(RACSpec(1, 2, 2), T=1))).inputs
+    ((0, 1), (1, 2), (3, 2))
+    """
+    ids = {s: i for i, s in enumerate(sorted(es.sizes))}
+    return EinsumSpec(
+        tuple(tuple(ids[s] for s in ix) for ix in es.inputs), tuple(ids[s] for s in es.output),
+        {ids[s]: d for s, d in es.sizes.items()}, es.operands,
+        None if es.batch_symbol is None else ids[es.batch_symbol], es.order,
+    )
+
+
 def find_path(
     es: EinsumSpec,
     *,
@@ -401,7 +431,7 @@ def find_path(
     optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
     seed: int = 0,
 ) -> PathReport:
-    """Run path finders and keep the cheapest path (flops, then peak memory, then registry order).
+    """Run path finders and keep the cheapest path (flops plus weighted writes, then peak memory, then registry order).
 
     Parameters
     ----------
@@ -435,6 +465,7 @@ def find_path(
 
     optimizers = check_optimizers(optimizers)
     sizes = es.sized(batch)
+    labelled = integer_labels(es)
     t0 = time.perf_counter()
     found: dict[str, list] = {}
     skipped: dict[str, str] = {}
@@ -446,17 +477,21 @@ def find_path(
             if why is not None:
                 skipped[name] = why
                 continue
-            found[name] = PATH_FINDERS[name](es, sizes, seed)
+            found[name] = PATH_FINDERS[name](labelled, labelled.sized(batch), seed)
     best = None
     candidates: dict = {}
     for name, path in found.items():
         walked = simulate_path(es, path, itemsize=itemsize, batch=batch,
                                max_flops=None if best is None else 16 * best[0][0])
         candidates[name] = None if walked is None else walked[1]  # None: more than 16x the best so far
-        if walked is not None and (best is None or (walked[1], walked[2]) < best[0]):
-            best = ((walked[1], walked[2]), name, path, walked)
+        if walked is None:
+            continue
+        written = sum(math.prod(sizes[s] for s in st.out) for st in walked[0])
+        score = (walked[1] + COMBO_WRITE * written, walked[2])
+        if best is None or score < best[0]:
+            best = (score, name, path, walked)
     assert best is not None  # the first candidate is always walked to the end
-    (flops, peak), name, path, (steps, _, _, largest) = best
+    _, name, path, (steps, flops, peak, largest) = best
     return PathReport(tuple(pairwise(path, len(es.inputs))), flops, peak, largest, name, candidates,
                       time.perf_counter() - t0, steps, skipped, batch)
 

@@ -39,7 +39,7 @@ from tnrnn.rac.spec import RACSpec
 MAX_OPERANDS = 10_000
 
 #: Bumped whenever the stored plan format or the path finders change, so older cache entries are not reused.
-PLAN_FORMAT = 2
+PLAN_FORMAT = 5
 
 #: Seed of the randomised path finders.
 PLAN_SEED = 0
