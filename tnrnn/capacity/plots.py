@@ -112,7 +112,7 @@ def plot_bits(summary: dict, path: str | os.PathLike) -> Path:
     ax0.set_xlabel("b / P  (samples per parameter)")
     ax0.set_ylabel("stored bits per parameter  I / P  (seed mean, min-max)")
     ax0.set_ylim(0, max(1.0, max(s["bits_per_param"] for s in sizes) * 1.3))
-    ax0.legend(fontsize=7, loc="upper left")
+    ax0.legend(fontsize=7, loc="upper right")
     ax0.set_title("search over b: stops once I falls", fontsize=8.5)
     ax1.set_xlabel("trainable parameters")
     ax1.set_ylabel("capacity (bits, max over b and lr of the seed mean)")
