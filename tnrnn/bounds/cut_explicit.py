@@ -61,24 +61,28 @@ def _hyperedges(net: IndexedNetwork, side: dict) -> list[tuple[int, list, str, i
     (``-1`` for A, ``-2`` for B) of every open index with a side; open indices without a side are free.
     """
     absorbed = [i for i, t in enumerate(net.tensors) if t.copy and len(set(t.inds)) > 3]
+    terminal = {ix: (-1 if s == 0 else -2) for ix, s in side.items()}
+    members = net.members()
+    if not absorbed:  # the common case: one hyperedge per index, no merging
+        return [(net.sizes[ix], mem + [terminal[ix]] if ix in terminal else mem, ix, None)
+                for ix, mem in members.items()]
     uf = UnionFind(net.sizes)
     for i in absorbed:
         uf.union(*net.tensors[i].inds)
     skip = set(absorbed)
     groups: dict = {}
-    for ix, mem in net.members().items():
+    for ix, mem in members.items():
         g = groups.setdefault(uf[ix], {"members": [], "inds": [], "absorbed": None})
         g["inds"].append(ix)
         g["members"].extend(i for i in mem if i not in skip)
-        if ix in side:
-            g["members"].append(-1 if side[ix] == 0 else -2)
+        if ix in terminal:
+            g["members"].append(terminal[ix])
     for i in absorbed:
         groups[uf[net.tensors[i].inds[0]]]["absorbed"] = i
     out = []
     for g in groups.values():
-        members = list(dict.fromkeys(g["members"]))
         rep = next((ix for ix in g["inds"] if ix in side), g["inds"][0])  # report a cut tie by its open leg
-        out.append((net.sizes[rep], members, rep, g["absorbed"]))
+        out.append((net.sizes[rep], list(dict.fromkeys(g["members"])), rep, g["absorbed"]))
     return out
 
 

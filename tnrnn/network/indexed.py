@@ -238,6 +238,7 @@ def from_nodes(nodes: Iterable) -> IndexedNetwork:
     aliases: dict = {}
     opened: list = []
     tensors: list = []
+    used: set = set()
     for k, node in enumerate(nodes):
         inds = []
         for e in node.edges:
@@ -256,8 +257,9 @@ def from_nodes(nodes: Iterable) -> IndexedNetwork:
                     opened.append(ix)
             inds.append(index[id(e)])
         name = node.name if node.name not in _UNNAMED else f"n{k}"
-        if any(t.name == name for t in tensors):
+        if name in used:
             name = f"{name}#{k}"
+        used.add(name)
         aliases[id(node)] = name
         copy = isinstance(node, tn.CopyNode)
         data = None if copy else np.asarray(node.tensor)
