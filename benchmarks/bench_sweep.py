@@ -43,7 +43,7 @@ from tnrnn.sweep import run_sweep
 if __name__ == "__main__":
     task, points, results, kwargs, warm = json.loads(sys.argv[1])
     if warm:  # a first sweep on other points starts the kept pool and its workers' imports
-        run_sweep(task, [dict(p, seed=p["seed"] + 10**6) for p in points[:2]], None, progress=False, **kwargs)
+        run_sweep(task, points[:2], None, progress=False, **kwargs)  # results=None: nothing is reused
     t0 = time.perf_counter()
     run_sweep(task, points, results, progress=False, **kwargs)
     print(json.dumps(time.perf_counter() - t0))
@@ -58,20 +58,20 @@ def _steps_per_cpu_second() -> float:
     return n / (time.process_time() - t0)
 
 
-def _timed(points: list[dict], warm: bool = False, **kwargs) -> tuple[float, list[dict]]:
+def _timed(points: list[dict], warm: bool = False, task: str = TASK, **kwargs) -> tuple[float, list[dict]]:
     """Seconds of one ``run_sweep`` call in a fresh Python process, and its records."""
     with tempfile.TemporaryDirectory() as tmp:
         results = str(Path(tmp) / "results.jsonl")
         script = Path(tmp) / "run_sweep_once.py"  # a file, not -c: worker processes re-import the main module
         script.write_text(_RUNNER)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-        out = subprocess.run([sys.executable, str(script), json.dumps([TASK, points, results, kwargs, warm])],
+        out = subprocess.run([sys.executable, str(script), json.dumps([task, points, results, kwargs, warm])],
                              capture_output=True, text=True, env=env, check=False)
         if out.returncode != 0:
             raise RuntimeError(f"sweep variant {kwargs} failed: {out.stderr[-2000:]}")
         seconds = json.loads(out.stdout.strip().splitlines()[-1])
         stored = read_results(results).records
-        return seconds, [stored[point_key(TASK, p)] for p in points]
+        return seconds, [stored[point_key(task, p)] for p in points]
 
 
 def _strip(records: list[dict]) -> list[dict]:
@@ -119,9 +119,24 @@ def rows(quick: bool) -> list[dict]:
         row["note"] = f"speed-up {timings[BASELINE] / timings[row['variant']]:.2f}x vs {BASELINE}"
         if row["variant"] == "dask x2":
             row["note"] += f", {timings['dask x1'] / timings['dask x2']:.2f}x vs dask x1"
+    out += _sleep_rows(count, 0.25 if quick else 1.0)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     out[0]["note"] += (f"; medians of {rounds} interleaved rounds (dask: one), fresh process per run; results "
                        "identical across variants; "
                        f"{os.cpu_count()} CPUs, load average {load:.1f} at the end (a shared machine: ratios "
                        "below 2x measure the contention as much as the runner)")
+    return out
+
+
+def _sleep_rows(count: int, seconds: float) -> list[dict]:
+    """The runner's own parallelism, apart from CPU contention: points that sleep (use no CPU) on 1 and 2 workers."""
+    task = "tnrnn.sweep.demo:square"
+    points = [{"x": i, "sleep": seconds} for i in range(count)]
+    timings = {}
+    for name, workers in (("local x1", 1), ("local x2", 2)):
+        timings[name] = _timed(points, task=task, executor="local", workers=workers)[0]
+    out = rows_with_ratios(GROUP, f"{count} points sleeping {seconds:g} s (no CPU: the runner's overhead only)",
+                           timings, "local x1")
+    for row in out:
+        row["note"] = f"speed-up {timings['local x1'] / timings[row['variant']]:.2f}x vs local x1"
     return out
