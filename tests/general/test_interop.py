@@ -103,3 +103,13 @@ def test_structure_only_network_has_no_values():
     net = from_einsum("ab->ab", [(2, 2)])
     with pytest.raises(TnrnnError, match="no values"):
         to_einsum(net)
+
+
+def test_separation_bounds_of_a_quimb_network_selected_by_tags():
+    qtn = pytest.importorskip("quimb.tensor")
+    from tnrnn.bounds.general import separation_bounds
+
+    mps = qtn.MPS_rand_state(8, bond_dim=3, phys_dim=2, seed=0)
+    rep = separation_bounds(mps, ["I0", "I1", "I2", "I3"])
+    assert rep.left == ("k0", "k1", "k2", "k3")
+    assert rep.bounds["mincut"] == 3 and rep.lower == 3 and rep.exact

@@ -74,3 +74,8 @@ def run_render(args: argparse.Namespace) -> int:
         print(f"  min-cut: {cut.value}")
     print(f"figure written to {path}")
     return 0
+
+
+#: Handlers of the model families other than RACs, by ``--model`` name, one signature: ``(args) -> exit code``.
+RANK_RUNNERS = {"convac": run_rank}
+RENDER_RUNNERS = {"convac": run_render}
