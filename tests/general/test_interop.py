@@ -113,3 +113,23 @@ def test_separation_bounds_of_a_quimb_network_selected_by_tags():
     rep = separation_bounds(mps, ["I0", "I1", "I2", "I3"])
     assert rep.left == ("k0", "k1", "k2", "k3")
     assert rep.bounds["mincut"] == 3 and rep.lower == 3 and rep.exact
+
+
+def test_to_nodes_contracts_like_the_einsum_and_can_be_drawn():
+    from tnrnn.bounds.cut_explicit import explicit_mincut
+    from tnrnn.draw.generic import draw
+    from tnrnn.network.interop import to_nodes
+
+    rng = np.random.default_rng(0)
+    # a hyper-index z over four tensors, an index x summed inside the last one, open legs a..d
+    eq = "za,zb,zc,zxd->abcd"
+    arrays = [rng.standard_normal((2, 3)) for _ in range(3)] + [rng.standard_normal((2, 2, 4))]
+    nodes = to_nodes((eq, arrays))
+    legs = {e.name: e for n in nodes for e in n.edges if e.is_dangling()}
+    assert sorted(legs) == ["a", "b", "c", "d"]
+    out = tn.contractors.greedy(nodes, output_edge_order=[legs[k] for k in "abcd"])
+    assert np.allclose(np.asarray(out.tensor), oe.contract(eq, *arrays))
+    nodes = to_nodes((eq, arrays))
+    cut = explicit_mincut(nodes, ["T0"])
+    assert cut.value == 2
+    assert draw(nodes, left=["T0"], cut=cut).axes

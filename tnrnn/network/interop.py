@@ -210,6 +210,58 @@ def to_networkx(net: Any) -> nx.MultiGraph:
     return g
 
 
+def to_nodes(net: Any) -> list:
+    """A network as plain ``tensornetwork`` nodes (hyper-indices become ``CopyNode`` objects), e.g. for drawing
+    a quimb or einsum network with ``tnrnn.draw``.
+
+    Parameters
+    ----------
+    net
+        Any network :func:`tnrnn.network.indexed.as_network` reads; tensors without values get zeros.
+
+    Returns
+    -------
+    list
+        The nodes: the network's tensors (named as in the network) in order, then one copy node per hyper-index
+        (named ``hyper:<index>``) and an all-ones vector per index summed inside one tensor (``sum:<index>``).
+        Open legs are the dangling edges, named by their index.
+
+    Examples
+    --------
+    >>> nodes = to_nodes(("za,zb,zc->abc", [(2, 3)] * 3))
+    >>> [n.name for n in nodes], sorted(e.name for n in nodes for e in n.edges if e.is_dangling())
+    (['T0', 'T1', 'T2', 'hyper:z'], ['a', 'b', 'c'])
+    """
+    import tensornetwork as tn
+
+    net = as_network(net)
+    nodes = []
+    for i, t in enumerate(net.tensors):
+        if t.copy:
+            nodes.append(tn.CopyNode(len(t.inds), net.sizes[t.inds[0]], name=t.name))
+        else:
+            data = np.zeros(net.shape(i)) if t.data is None else np.asarray(t.data)
+            nodes.append(tn.Node(data, name=t.name))
+    open_set = set(net.open)
+    for ix, mem in net.members().items():
+        legs = [nodes[i][k] for i in mem for k, j in enumerate(net.tensors[i].inds) if j == ix]
+        if len(legs) + (ix in open_set) > 2:  # a hyper-index: one copy node joins every carrier (and the open leg)
+            hub = tn.CopyNode(len(legs) + (ix in open_set), net.sizes[ix], name=f"hyper:{ix}")
+            nodes.append(hub)
+            for k, leg in enumerate(legs):
+                leg ^ hub[k]
+            legs = [hub[len(legs)]] if ix in open_set else []
+        if len(legs) == 1 and ix not in open_set:  # summed inside one tensor: an all-ones vector does the sum
+            ones = tn.Node(np.ones(net.sizes[ix]), name=f"sum:{ix}")
+            nodes.append(ones)
+            legs.append(ones[0])
+        if len(legs) == 2:
+            legs[0] ^ legs[1]
+        elif len(legs) == 1:
+            legs[0].set_name(ix)
+    return nodes
+
+
 def _quimb():
     try:
         import quimb.tensor as qtn
