@@ -50,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "from_quimb": "tnrnn.network.interop",
     "to_einsum": "tnrnn.network.interop",
     "to_networkx": "tnrnn.network.interop",
+    "to_nodes": "tnrnn.network.interop",
     "upper_bounds": "tnrnn.bounds.algebraic",
     "theory_values": "tnrnn.bounds.theory",
     "Certificate": "tnrnn.bounds.certify",
