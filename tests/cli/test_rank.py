@@ -130,3 +130,18 @@ def test_table_bad_plot_path_fails_before_any_point_runs(capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "unsupported figure format" in err
     assert not results.exists()
+
+
+def test_table_point_beyond_any_matrix_is_answered_not_failed(capsys, tmp_path):
+    # L = 3, R = M = 64, T = 400: the one-hot table has 64^200 rows. The point must come back with its upper
+    # bounds (an open or partial lower bound), be stored as finished, and not be recomputed on a rerun.
+    results = tmp_path / "big.jsonl"
+    argv = ["table", "--depths", "3", "-R", "64", "-M", "64", "--times", "400", "--certify-seconds", "0",
+            "--results", str(results), "--json", "--no-progress"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    record = json.loads(out)["records"][0]
+    # the best upper bound is below the trivial bound 64^200 = 2^1200, and nothing was certified in 0 s
+    assert 0 < record["upper"]["log2"] < 1200 and record["lower"] is None and record["exact"] is False
+    code, _, err = run(capsys, *argv)
+    assert code == 0 and "1 of 1 points failed" not in err

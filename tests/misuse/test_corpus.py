@@ -90,9 +90,6 @@ CASES = [
     Case("render-huge-T", ["render", "-L", "2", "-T", "100000000", "--out", "{tmp}/big.svg"], memory_mb=1024),
     Case("table-huge-T", ["table", "--depths", "2", "--times", "100000000", "--results", "{tmp}/h.jsonl",
                           "--no-progress"], memory_mb=1024),
-    Case("table-oversized-point", ["table", "--depths", "3", "-R", "64", "-M", "64", "--times", "400",
-                                   "--results", "{tmp}/o.jsonl", "--no-progress"], memory_mb=1024,
-         xfail="table (size checks up front)"),
 ]
 
 

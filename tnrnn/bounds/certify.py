@@ -360,6 +360,10 @@ def _stop_reason(r: int, k1: int, k2: int, u: int | None, full: bool, cap1: int,
     return ""
 
 
+#: Largest matrix side the size search considers (larger ones can never fit in memory).
+_MAX_SIDE = 2**40
+
+
 def _next_size(problem: RankProblem, clock: _Clock, k1: int, k2: int, cap1: int, cap2: int, n_rows: int,
                n_cols: int) -> tuple[dict[str, Any], str]:
     """The next matrix: the cap when it fits time and memory (elimination is cubic, so climbing in small steps costs
@@ -367,6 +371,8 @@ def _next_size(problem: RankProblem, clock: _Clock, k1: int, k2: int, cap1: int,
     """
     spec, part = problem.spec, problem.partition
     onehot = problem.domain == "onehot"
+    # a table side can be M^(T/2), far beyond float range; no matrix side past 2^40 could ever fit in memory
+    cap1, cap2 = min(cap1, _MAX_SIDE), min(cap2, _MAX_SIDE)
 
     def need(a: int, b: int) -> float:
         return clock.estimate(_eval_units(spec, part, a, b, onehot and a == n_rows and b == n_cols), a, b)
