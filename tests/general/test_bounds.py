@@ -85,7 +85,41 @@ def test_budget_refusal_names_the_remaining_bound():
     rng = np.random.default_rng(0)
     nodes = mps(24, 2, 2, rng)
     with pytest.raises(ResourceError, match=r"min-cut upper bound remains: 2"):
-        separation_bounds(nodes, nodes[:12], budget_mb=1)
+        separation_bounds(nodes, nodes[:12], budget_mb=1, sketch=False)
+
+
+def test_sketch_certifies_a_network_whose_matricisation_is_over_the_budget():
+    rng = np.random.default_rng(0)
+    nodes = mps(40, 2, 3, rng)  # a 2^20 x 2^20 matricisation
+    rep = separation_bounds(nodes, nodes[:20], budget_mb=1, weights="given")
+    assert rep.lower == 3 and rep.exact and "sketch" in rep.certificate.method
+    run = rep.certificate.runs[0]
+    assert run.rows * run.cols < 2**20 and rep.given_rank is None and rep.notes
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10**6), st.integers(2, 3))
+def test_property_sketch_rank_never_exceeds_the_full_rank(seed, bond):
+    from tnrnn.bounds.general import _keep
+
+    rng = np.random.default_rng(seed)
+    nodes = mps(6, 2, bond, rng)
+    net = as_network(nodes)
+    rows, cols = net.open[:3], net.open[3:]
+    keep_r, keep_c = _keep(net, rows, 2, 4), _keep(net, cols, 4, 4)
+    plan = Plan(net, keep_r, keep_c, sketched=[ix for ix in net.open if ix not in keep_r + keep_c])
+    p = 1_048_573
+    vectors = {ix: rng.integers(0, p, 2) for ix in plan.sketched}
+    sketch = plan.matrix(random_tensors(net, p, seed), p, vectors)
+    full = Plan(net, rows, cols).matrix(random_tensors(net, p, seed), p)
+    assert sketch.shape == (2, 4) and rank_p(sketch, p) <= rank_p(full, p) <= bond
+    # the sketch equals the full tensor contracted with the vectors (numpy.einsum on python ints)
+    tensor = full.astype(object).reshape([2] * 6)
+    letters = "abcdef"
+    kept = [letters[net.open.index(ix)] for ix in keep_r + keep_c]
+    eq = letters + "".join("," + letters[net.open.index(ix)] for ix in plan.sketched) + "->" + "".join(kept)
+    want = np.einsum(eq, tensor, *[vectors[ix].astype(object) for ix in plan.sketched]) % p
+    assert np.array_equal(want.reshape(2, 4), sketch)
 
 
 def test_bad_input():

@@ -14,6 +14,7 @@ einsum equation with shapes or arrays, a RACNetwork) and a bipartition of its op
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ import numpy as np
 
 from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.counts import ExactCount
-from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
 from tnrnn.bounds.certificate import Certificate, CertRun
 from tnrnn.bounds.certify import as_int_list
 from tnrnn.bounds.cut_explicit import CutResult, _solve_cut, split_open
@@ -136,15 +137,22 @@ def _certify_generic(plan: Plan, seeds: list, primes: list, upper: ExactCount) -
                 notes.append("remaining runs skipped: the lower bound met the min-cut")
                 break
             t0 = time.perf_counter()
-            matrix = plan.matrix(random_tensors(plan.net, p, seed), p)
+            rng = np.random.default_rng([seed, p, 1])  # the sketch's vectors, after the weights' stream
+            vectors = {ix: rng.integers(0, p, plan.sizes[ix], dtype=np.int64) for ix in plan.sketched}
+            matrix = plan.matrix(random_tensors(plan.net, p, seed), p, vectors)
             r = rank_mod_p(matrix, p)
             best = max(best, r)
             seconds = time.perf_counter() - t0
-            runs.append(CertRun(seed, p, r, plan.n_rows, plan.n_cols, "network contracted over GF(p)", seconds,
-                                [[plan.n_rows, plan.n_cols, r, seconds]], "full matrix"))
+            runs.append(CertRun(seed, p, r, plan.n_rows, plan.n_cols, "network contracted over GF(p)"
+                                + (" (sketch)" if plan.sketched else ""), seconds,
+                                [[plan.n_rows, plan.n_cols, r, seconds]], "sketch" if plan.sketched else "full matrix"))
     method = ("every weight tensor uniform over GF(p) from numpy.random.default_rng([seed, p]) in tensor order "
               "(one draw per group of identical tensors; copy and fixed tensors kept); exact contraction along an "
               "opt_einsum path; rank over GF(p) <= rank over Q <= generic rank")
+    if plan.sketched:
+        method += (f"; sketch: {len(plan.sketched)} open leg(s) ({', '.join(plan.sketched[:6])}"
+                   f"{', ...' if len(plan.sketched) > 6 else ''}) contracted with uniform GF(p) vectors from "
+                   "default_rng([seed, p, 1]) (the rank of a sketch is at most the matricisation's)")
     return Certificate(best, runs, "tensor", method, 0, notes)
 
 
@@ -177,6 +185,7 @@ def separation_bounds(
     seeds: Iterable[int] = (0,),
     primes: Iterable[int] = (DEFAULT_PRIME,),
     budget_mb: float | None = None,
+    sketch: bool = True,
     solver: str = "scipy",
 ) -> NetworkRankReport:
     """Min-cut upper bound and certified lower bound on the separation rank of any tensor network.
@@ -199,6 +208,10 @@ def separation_bounds(
         The certificate's runs (every prime with every seed); stops once the lower bound meets the min-cut.
     budget_mb : float, optional
         Memory budget (default ``$TNRNN_MAX_BYTES``).
+    sketch : bool, default True
+        When the matricisation is over the budget, keep only enough open legs of each side to reach the min-cut
+        (within the budget) and contract the others with random GF(p) vectors: the rank of that sketch is still
+        a certified lower bound. ``False`` refuses instead.
     solver : str
         Max-flow solver (:data:`tnrnn.bounds.cut_explicit.MAXFLOW_SOLVERS`).
 
@@ -211,8 +224,8 @@ def separation_bounds(
     TnrnnError
         An unreadable network, selectors naming nothing, bad seeds, primes or weights.
     ResourceError
-        The matricisation (or an intermediate) exceeds the budget; the message gives the estimate and the
-        min-cut upper bound, which remains valid.
+        The matricisation exceeds the budget and ``sketch=False``, or an intermediate of the contraction exceeds
+        it; the message gives the estimate and the min-cut upper bound, which remains valid.
 
     Examples
     --------
@@ -243,14 +256,27 @@ def separation_bounds(
     upper_source = "mincut" if cut.value <= trivial else "trivial"
     upper = bounds[upper_source]
     t_bounds = time.perf_counter()
-    plan = Plan(net, rows, cols)
     budget = resolve_budget(budget_mb)
-    plan.check(budget, BYTES_PER_ENTRY, "the certified lower bound",
-               f"the min-cut upper bound remains: {cut.value} (raise budget_mb, or choose a side with fewer legs)")
+    remains = f"the min-cut upper bound remains: {cut.value} (raise budget_mb, or choose a side with fewer legs)"
+    n_rows, n_cols = (math.prod(net.sizes[ix] for ix in legs) for legs in (rows, cols))
+    sketched: tuple = ()
+    if n_rows * n_cols * BYTES_PER_ENTRY * 3 > budget:  # decided before any path search or allocation
+        if not sketch:
+            raise ResourceError(f"the certified lower bound needs a {_big(n_rows)} x {_big(n_cols)} matrix, over "
+                                f"the budget of {human_bytes(budget)}; {remains}")
+        side = math.isqrt(budget // (BYTES_PER_ENTRY * 3))
+        target = min(side, int(upper) if upper.log2 < 62 else side)
+        keep_r, keep_c = _keep(net, rows, target, side), _keep(net, cols, target, side)
+        sketched = tuple(ix for ix in rows + cols if ix not in set(keep_r) | set(keep_c))
+        rows, cols = keep_r, keep_c
+    plan = Plan(net, rows, cols, sketched=sketched)
+    plan.check(budget, BYTES_PER_ENTRY, "the certified lower bound", remains)
     cert = _certify_generic(plan, seed_list, prime_list, upper)
     notes: list = []
     given = kind = None
-    if weights == "given":
+    if weights == "given" and sketched:
+        notes.append("no rank at the given values: the matricisation is over the budget (the certificate is a sketch)")
+    elif weights == "given":
         given, kind = GIVEN_RANK[is_exact_data(net)](plan)
         if given is not None and upper < given:  # pragma: no cover - a float estimate above a valid bound
             notes.append(f"the floating-point rank {given} exceeds the upper bound {upper}: tolerance too tight")
@@ -266,6 +292,23 @@ def separation_bounds(
     )
     report.label = f"tensor network of {len(net.tensors)} tensors, {len(rows)} | {len(cols)} open legs"
     return report
+
+
+def _keep(net: IndexedNetwork, legs: tuple, target: int, cap: int) -> tuple:
+    """Open legs kept for a sketch: in order, until their dimensions multiply to ``target``, never past ``cap``."""
+    kept: list = []
+    size = 1
+    for ix in legs:
+        if size >= target:
+            break
+        if size * net.sizes[ix] <= cap:
+            kept.append(ix)
+            size *= net.sizes[ix]
+    return tuple(kept)
+
+
+def _big(n: int) -> str:
+    return f"{n:,}" if n < 10**12 else f"~2^{n.bit_length() - 1}"
 
 
 def _dim_counts(net: IndexedNetwork, legs: tuple) -> dict:

@@ -127,19 +127,23 @@ class Plan:
     """The einsum of a network with its open legs split into rows and columns, and an opt_einsum path.
 
     ``free`` open legs (on neither side) are fixed at index 0 (a unit-vector operand): the rank is about that
-    component, as the RAC path is about one output component.
+    component, as the RAC path is about one output component. ``sketched`` open legs of either side are
+    contracted with vectors given to :meth:`matrix` (random ones make a sketch ``S M T`` of the matricisation,
+    whose rank is at most the matricisation's).
     """
 
-    def __init__(self, net: IndexedNetwork, rows: Sequence[str], cols: Sequence[str], optimize: str = "auto") -> None:
+    def __init__(self, net: IndexedNetwork, rows: Sequence[str], cols: Sequence[str], optimize: str = "auto",
+                 sketched: Sequence[str] = ()) -> None:
         positions, inputs, output = net.einsum_form()
         relabel = dict(zip(net.open, output))
         self.net = net
         self.rows = [relabel[ix] for ix in rows]
         self.cols = [relabel[ix] for ix in cols]
         kept = set(self.rows) | set(self.cols)
-        self.free = [ix for ix in output if ix not in kept]
+        self.sketched = [relabel[ix] for ix in sketched]
+        self.free = [ix for ix in output if ix not in kept and ix not in set(self.sketched)]
         self.positions = positions
-        self.inputs = [tuple(ix) for ix in inputs] + [(ix,) for ix in self.free]
+        self.inputs = [tuple(ix) for ix in inputs] + [(ix,) for ix in self.free + self.sketched]
         self.output = tuple(self.rows) + tuple(self.cols)
         self.sizes = {relabel.get(ix, ix): d for ix, d in net.sizes.items()}
         for pos, ixs in zip(positions, inputs):
@@ -177,7 +181,7 @@ class Plan:
                 f"{remains}"
             )
 
-    def operands(self, values: list, dtype: Any) -> list:
+    def operands(self, values: list, dtype: Any, vectors: dict | None = None) -> list:
         """The einsum operands from per-tensor values (copy tensors kept dense where the einsum keeps them)."""
         ops = []
         for pos in self.positions:
@@ -188,13 +192,16 @@ class Plan:
             e0 = np.zeros(self.sizes[ix], dtype=dtype)
             e0[0] = 1
             ops.append(e0)
+        ops.extend(np.asarray((vectors or {})[ix], dtype=dtype) for ix in self.sketched)
         return ops
 
-    def matrix(self, values: list, p: int | None) -> np.ndarray:
-        """The contracted network as a (rows x cols) matrix: mod p (int64), or exact (python ints) for None."""
+    def matrix(self, values: list, p: int | None, vectors: dict | None = None) -> np.ndarray:
+        """The contracted network as a (rows x cols) matrix: mod p (int64), or exact (python ints) for None;
+        ``vectors`` (open index -> vector) for the sketched legs.
+        """
         dtype = np.int64 if p is not None else object
         ops = [(np.asarray(a, dtype=dtype) % p if p is not None else np.asarray(a, dtype=object), ixs)
-               for a, ixs in zip(self.operands(values, dtype), self.inputs)]
+               for a, ixs in zip(self.operands(values, dtype, vectors), self.inputs)]
         for step in self.path:
             picked = [ops[k] for k in step]
             for k in sorted(step, reverse=True):
