@@ -264,9 +264,9 @@ def separation_bounds(
         if not sketch:
             raise ResourceError(f"the certified lower bound needs a {_big(n_rows)} x {_big(n_cols)} matrix, over "
                                 f"the budget of {human_bytes(budget)}; {remains}")
-        side = math.isqrt(budget // (BYTES_PER_ENTRY * 3))
-        target = min(side, int(upper) if upper.log2 < 62 else side)
-        keep_r, keep_c = _keep(net, rows, target, side), _keep(net, cols, target, side)
+        cap = math.isqrt(budget // (BYTES_PER_ENTRY * 3))  # most rows (and columns) the budget holds
+        target = min(cap, int(upper) if upper.log2 < 62 else cap)
+        keep_r, keep_c = _keep(net, rows, target, cap), _keep(net, cols, target, cap)
         sketched = tuple(ix for ix in rows + cols if ix not in set(keep_r) | set(keep_c))
         rows, cols = keep_r, keep_c
     plan = Plan(net, rows, cols, sketched=sketched)
