@@ -92,3 +92,20 @@ def test_bad_arguments():
         convac_partition(4, "1,2,3,4")
     with pytest.raises(TnrnnError, match="partition"):
         convac_partition(4, "halves")
+
+
+def test_convac_exports_contract_to_the_brute_force_tensor():
+    import opt_einsum as oe
+
+    from tnrnn.network.interop import to_einsum
+
+    for kind, N in (("shallow", 4), ("deep", 4)):
+        net = build_convac(kind, N, 2, 3, seed=5)
+        eq, arrays = to_einsum(net)
+        want = full_tensor(net.nodes, net.input_edges)
+        assert np.array_equal(oe.contract(eq, *[a.astype(object) for a in arrays]), want)
+        pytest.importorskip("quimb")
+        from tnrnn.network.interop import to_quimb
+
+        got = to_quimb(net).contract(output_inds=[f"x{i}" for i in range(1, N + 1)]).data
+        assert np.allclose(np.asarray(got, dtype=float), want.astype(float))
