@@ -271,10 +271,10 @@ def test_scornn_recurrent_matrix_stays_orthogonal_under_training():
     from tnrnn.memory.tasks import StartEndSimilarity
     from tnrnn.memory.train import TrainConfig
 
-    cfg = TrainConfig(optimizer="rmsprop", learning_rate=3e-2, clip_norm=None, steps=20, eval_every=10,
+    cfg = TrainConfig(optimizer="rmsprop", learning_rate=3e-2, clip_norm=None, steps=8, eval_every=4,
                       batch_size=16, eval_batch_size=16)
-    init = init_stack(0, "scornn", 3, 6, 2, 3)
-    res = train_task(StartEndSimilarity(time=8, symbols=2, span=2), "scornn", 2, 6, cfg, progress=False)
+    init = init_stack(0, "scornn", 3, 6, 1, 3)
+    res = train_task(StartEndSimilarity(time=8, symbols=2, span=2), "scornn", 1, 6, cfg, progress=False)
     for before, after in zip(init["layers"], res.params["layers"]):
         assert float(jnp.abs(after["A"] - before["A"]).max()) > 1e-3  # A did move
         W = np.asarray(cayley(after["A"], 6), np.float64)

@@ -35,7 +35,7 @@ def test_train_writes_metrics(tmp_path, capsys):
 @pytest.mark.parametrize("task, cell", [("ses", "gru"), ("copying", "gru"), ("ses", "scornn")])
 def test_train_authors_tasks_report_per_class_accuracy(task, cell, capsys):
     # the command, shrunk: --symbols 32 --span 30 --time 80 ... --steps 50
-    argv = ["train", "--task", task, "--symbols", "4", "--span", "3", "--time", "10", "--cell", cell, "--depth", "2",
+    argv = ["train", "--task", task, "--symbols", "4", "--span", "3", "--time", "10", "--cell", cell, "--depth", "1",
             "--width", "4", "--steps", "2", "--eval-every", "2", "--batch-size", "4", "--eval-batch-size", "8",
             "--test-batch-size", "16", "--json", "--no-progress"]
     assert main(argv) == 0
@@ -93,16 +93,16 @@ def test_bad_input_is_one_line_exit_2(argv, message, capsys, tmp_path):
 
 def test_memory_sweep_writes_json_figures_and_resumes(tmp_path, capsys):
     prefix = tmp_path / "sweep"
-    argv = ["memory-sweep", "--cells", "rnn", "--depths", "1,2", "--times", "6", "--seeds", "0,1", "--budget", "400",
+    argv = ["memory-sweep", "--cells", "rnn", "--depths", "1", "--times", "6", "--seeds", "0,1", "--budget", "400",
             *TINY, "--out", str(prefix), "--no-progress"]
     assert main(argv) == 0
     printed = json.loads(capsys.readouterr().out)
     summary = read_json(f"{prefix}.json")
-    assert len(summary["rows"]) == 2 and not summary["errors"]
-    assert {(r["depth"], r["time"]) for r in summary["rows"]} == {(1, 6), (2, 6)}
+    assert len(summary["rows"]) == 1 and not summary["errors"]
+    assert {(r["depth"], r["time"]) for r in summary["rows"]} == {(1, 6)}
     assert all(r["num_params"] <= 400 and r["seeds"] == [0, 1] for r in summary["rows"])
     assert all(r["accuracy"]["n"] == 2 and r["accuracy"]["ci_low"] <= r["accuracy"]["mean"] for r in summary["rows"])
-    assert summary["training"]["steps"] == 4 and len(summary["solved"]) == 2
+    assert summary["training"]["steps"] == 4 and len(summary["solved"]) == 1
     for fig in printed["figures"]:
         assert Path(fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a rerun finds every point finished: nothing is recomputed, the records are the same
