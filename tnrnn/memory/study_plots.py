@@ -38,16 +38,22 @@ def _cells_depths(summary: dict):
     return rows, cells, depths
 
 
-def _line(ax, rows, stat, color, label):
+def _line(ax, rows, stat, color, label, dx=0.0):
     rows = sorted(rows, key=lambda r: r["time"])
     rows = [r for r in rows if stat(r)["mean"] is not None]
     if not rows:
         return
-    xs = [r["time"] for r in rows]
+    xs = [r["time"] + dx for r in rows]  # depths side by side, so their intervals do not hide each other
     means = [stat(r)["mean"] for r in rows]
     lo = [m - (stat(r)["ci_low"] if stat(r)["ci_low"] is not None else m) for m, r in zip(means, rows)]
     hi = [(stat(r)["ci_high"] if stat(r)["ci_high"] is not None else m) - m for m, r in zip(means, rows)]
     ax.errorbar(xs, means, yerr=[lo, hi], fmt="o-", color=color, lw=1.8, ms=4, capsize=3, label=label)
+
+
+def _dodge(summary: dict, depths: list[int], depth: int) -> float:
+    times = sorted({r["time"] for r in summary["rows"]})
+    step = min((b - a for a, b in zip(times, times[1:])), default=10)
+    return (depths.index(depth) - (len(depths) - 1) / 2) * 0.04 * step
 
 
 def _footer(fig, summary: dict) -> int:
@@ -77,7 +83,8 @@ def plot_accuracy(summary: dict, path: str | os.PathLike) -> Path:
             if sub:
                 widths = sorted({w for r in sub for w in r["widths"]})
                 _line(ax, sub, lambda r: r["accuracy"], color,
-                      f"L={depth} (R={'/'.join(map(str, widths))}, {max(r['num_params'] for r in sub)} params)")
+                      f"L={depth} (R={'/'.join(map(str, widths))}, {max(r['num_params'] for r in sub)} params)",
+                      _dodge(summary, depths, depth))
         ax.axhline(rows[0]["chance"], color="0.4", ls="--", lw=1)
         ax.axhline(0.9, color="tab:red", ls=":", lw=1)
         ax.set_title(CELL_TABLE[cell].label)
@@ -117,9 +124,10 @@ def plot_classes(summary: dict, path: str | os.PathLike) -> Path:
             for color, depth in zip(colors, depths):
                 sub = [r for r in rows if r["cell"] == cell and r["depth"] == depth]
                 if sub:
-                    _line(ax, sub, stat, color, f"L={depth}")
+                    _line(ax, sub, stat, color, f"L={depth}", _dodge(summary, depths, depth))
             ax.axhline(rows[0]["chance"], color="0.4", ls="--", lw=1)
             ax.set_ylim(0, 1.05)
+            ax.set_xticks(sorted({r["time"] for r in rows}))
             ax.grid(alpha=0.3)
             if i == 0:
                 ax.set_title(CELL_TABLE[cell].label)
