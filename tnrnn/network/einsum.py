@@ -10,7 +10,7 @@ interoperability) consume its :class:`EinsumSpec`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -65,7 +65,7 @@ class EinsumSpec:
     output: tuple
     sizes: dict
     operands: tuple
-    batch_symbol: str | None = None
+    batch_symbol: Hashable | None = None
     order: tuple = ()
 
     @property
