@@ -101,7 +101,7 @@ def memory_point(
         "val_accuracy": res.extra["validation"]["accuracy"], "chance": spec.chance,
         "steps": res.steps_done, "best_step": res.best_step, "stopped_early": res.stopped_early,
         "plateaus": res.plateaus, "diverged": res.diverged, "train_seconds": res.seconds,
-        "steps_per_second": res.steps_per_second, "task": spec.describe(),
+        "steps_per_second": res.to_json()["steps_per_second"], "task": spec.describe(),
         "curve": [[h["step"], h.get("eval_accuracy")] for h in res.history],
     }
 

@@ -106,7 +106,7 @@ class TrainResult:
             "diverged": self.diverged,
             "resumed_from": self.resumed_from,
             "seconds": self.seconds,
-            "steps_per_second": self.steps_per_second,
+            "steps_per_second": self.steps_per_second if np.isfinite(self.steps_per_second) else None,
             "best_step": self.best_step,
             "stopped_early": self.stopped_early,
             "plateaus": self.plateaus,
