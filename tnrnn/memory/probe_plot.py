@@ -2,7 +2,7 @@
 the certified generic rank of a RAC of the same depth and width (the theory's curve; docs/theory.md,
 'Separation rank').
 
-``python -m tnrnn.memory.probe_plot PREFIX [STEPS]`` trains every (cell, depth, T) of :data:`GRID` briefly on
+``python -m tnrnn.memory.probe_plot PREFIX [STEPS]`` (or ``PREFIX replot``: redraw from ``PREFIX.json``) trains every (cell, depth, T) of :data:`GRID` briefly on
 Start-End Similarity over the whole halves, probes it (:func:`tnrnn.memory.probe.probe`) and writes
 ``PREFIX.json`` (the records, the regeneration command) and ``PREFIX.png``.
 """
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tnrnn.base.io import write_json
+from tnrnn.base.io import read_json, write_json
 from tnrnn.memory.cells import CELL_TABLE
 
 #: The probe figure's grid: small enough for a few minutes of CPU.
@@ -78,11 +78,13 @@ def plot_probe(records: list[dict], path: str | os.PathLike) -> Path:
             ax.plot(ts, [r["numerical_rank_1e-03"] for r in pts], "s:", color=color, ms=4)
             ax.plot(ts, [r["certified_rac_rank"] for r in pts], "--", color="0.5", lw=1)
         ax.set_yscale("log", base=2)
+        ax.set_xticks(sorted({r["time"] for r in records}))
         ax.set_title(f"{CELL_TABLE[cell].label} (width {records[0]['width']})")
         ax.set_xlabel("sequence length T")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("Start-End rank (float estimates)")
-    axes[0][0].legend(fontsize=8, title="dotted: rank at 1e-3\ndashed: certified RAC rank", title_fontsize=7)
+    axes[0][0].legend(fontsize=8, title="dotted: numerical rank at 1e-3\ndashed: certified generic rank of a\n"
+                      "RAC of each depth (lowest: L=1)", title_fontsize=7)
     fig.suptitle(f"Start-End rank used by trained networks, M = {records[0]['symbols']} symbols "
                  f"({records[0]['steps']} steps on whole-halves SES)", fontsize=11)
     fig.tight_layout()
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= len(argv) <= 2:
         print("usage: python -m tnrnn.memory.probe_plot PREFIX [STEPS]", file=sys.stderr)
         return 2
+    if argv[1:] == ["replot"]:
+        print(plot_probe(read_json(f"{argv[0]}.json")["records"], f"{argv[0]}.png"))
+        return 0
     steps = int(argv[1]) if len(argv) > 1 else 300
     records = probe_records(steps)
     write_json(f"{argv[0]}.json", {"records": records, "grid": GRID, "steps": steps,
