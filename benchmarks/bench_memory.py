@@ -11,6 +11,10 @@ Cases (quick: width 16, T = 12, batch 32; full: width 64, T = 80, batch 128, the
   evaluation every ``eval_every`` steps: the protocol's bookkeeping is host-side and should cost little.
 
 Times are seconds per training step (compilation excluded); the note gives steps per second.
+
+Measured (quick mode, the project's shared 2-core CPU, load average about 2, flax not installed): scoRNN 0.67x
+and RNN 1.06x the GRU's time per step (1770 GRU steps/s); the protocol's loop 1.15x the plain loop (787 vs 901
+steps/s with an evaluation every 20 steps).
 """
 
 from __future__ import annotations
