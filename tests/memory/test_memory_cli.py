@@ -111,3 +111,8 @@ def test_memory_sweep_writes_json_figures_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert read_jsonl(f"{prefix}.jsonl") == records
     assert read_json(f"{prefix}.json")["rows"] == summary["rows"]
+
+
+def test_memory_sweep_empty_out_is_refused(capsys):
+    assert main(["memory-sweep", "--out", "", *SMALL_SWEEP, "--span", "2", "--no-progress"]) == 2
+    assert "--out path is empty" in capsys.readouterr().err

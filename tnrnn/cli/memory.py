@@ -137,9 +137,12 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_sweep_cmd(args: argparse.Namespace) -> int:
     """Run ``tnrnn memory-sweep``."""
+    from tnrnn.base.errors import TnrnnError
     from tnrnn.draw.style import check_writable_file
     from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points
 
+    if args.out is not None and not args.out.strip():
+        raise TnrnnError("the --out path is empty; give a file prefix such as diagrams/memory_ses")
     g = DEFAULT_GRID
     size = ({"width": args.width} if args.width is not None
             else {"budget": args.budget or g["budget"]})
