@@ -95,8 +95,10 @@ def plot_accuracy(summary: dict, path: str | os.PathLike) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper center", ncol=1, framealpha=0.95)
     axes[0][0].set_ylabel("test accuracy (dashed: chance, dotted: 0.9)")
-    fig.suptitle("Start-End Similarity: depth at equal parameter budget" if summary.get("task", {}).get("task") ==
-                 "ses" else "Memory task: depth at equal parameter budget", fontsize=12)
+    names = {"ses": "Start-End Similarity", "copying": "Copying Memory"}
+    name = names.get(summary.get("task", {}).get("task"), "Memory task")
+    equal = "equal width" if summary.get("training", {}).get("width") else "equal parameter budget"
+    fig.suptitle(f"{name}: depth at {equal}", fontsize=12)
     n = _footer(fig, summary)
     fig.tight_layout(rect=(0, 0.03 + 0.03 * n, 1, 0.98))
     return _save(fig, path, plt)
