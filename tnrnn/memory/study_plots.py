@@ -112,9 +112,10 @@ def plot_classes(summary: dict, path: str | os.PathLike) -> Path:
     """Per-class test accuracy against T (rows: classes, then no-vs-half agreement; columns: cells)."""
     plt = _pyplot()
     rows, cells, depths = _cells_depths(summary)
-    classes = list(rows[0]["per_class"])[:3]
+    classes = list(rows[0]["per_class"])[:3]  # copying: the first three symbols of the alphabet
+    ses = summary.get("task", {}).get("task", "ses").startswith("ses")
     stats: list[tuple[str, Callable[[dict], dict]]] = [
-        (f"class {c} matching", partial(_class_stat, c)) for c in classes]
+        (f"class {c} matching" if ses else f"recalled {c}", partial(_class_stat, c)) for c in classes]
     if rows[0]["no_vs_half"]["mean"] is not None:
         stats.append(("no vs half agreement", lambda r: r["no_vs_half"]))
     colors = plt.get_cmap("viridis")([0.15 + 0.7 * i / max(len(depths) - 1, 1) for i in range(len(depths))])
