@@ -58,6 +58,10 @@ _EXPORTS: dict[str, str] = {
     "RankReport": "tnrnn.rank",
     "separation_rank": "tnrnn.rank",
     "rank_table": "tnrnn.rank",
+    "solve": "tnrnn.rank",
+    "RankProblem": "tnrnn.rac.problem",
+    "make_problem": "tnrnn.rac.problem",
+    "TableRecord": "tnrnn.report",
     # figures
     "render_network": "tnrnn.draw.network",
     "draw_network": "tnrnn.draw.network",
