@@ -7,7 +7,8 @@ Usage::
     python benchmarks/run.py --quick         # smaller sizes, for a smoke run
 
 Each ``benchmarks/bench_*.py`` module defines ``rows(quick: bool) -> list[dict]`` (see ``common.py``). The
-table is printed as Markdown and saved to ``benchmarks/results/latest.md`` and ``latest.json``.
+table is printed as Markdown and saved to ``benchmarks/results/latest.md`` and ``latest.json``; with ``--only``,
+the stored rows of the other groups are kept.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from tnrnn.base.io import write_json  # noqa: E402
+from tnrnn.base.io import read_json, write_json  # noqa: E402
 
 
 def _fmt_seconds(s: float) -> str:
@@ -47,6 +48,18 @@ def to_markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _merged(previous: Path, rows: list[dict]) -> list[dict]:
+    """The rows of the groups just run, after the stored rows of the groups not run this time (``--only``)."""
+    if not previous.exists():
+        return rows
+    try:
+        old = read_json(previous)
+    except (OSError, ValueError):
+        return rows
+    ran = {r["group"] for r in rows}
+    return [r for r in old if isinstance(r, dict) and r.get("group") not in ran] + rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="run only groups whose module name contains this text")
@@ -62,10 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# {path.stem} ...", file=sys.stderr, flush=True)
         rows.extend(module.rows(quick=args.quick))
         print(f"# {path.stem} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    table = to_markdown(rows)
-    print(table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    rows = _merged(out / "latest.json", rows)
+    table = to_markdown(rows)
+    print(table)
     (out / "latest.md").write_text(table + "\n")
     write_json(out / "latest.json", rows)
     return 0
