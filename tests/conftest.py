@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from tests import reference
+
+# Contraction plans are cached on disk; tests (and the commands they start) must not write to the user's cache.
+os.environ["TNRNN_CACHE_DIR"] = tempfile.mkdtemp(prefix="tnrnn-test-cache-")
 
 # CI runs the same examples every time (derandomised); locally the default profile explores.
 settings.register_profile("ci", derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
