@@ -30,7 +30,7 @@ from tnrnn.bounds.certify import as_int_list
 from tnrnn.bounds.cut_explicit import CutResult, _solve_cut, split_open
 from tnrnn.bounds.gfp_network import Plan, given_tensors, is_exact_data, random_tensors, rank_mod_p, rank_over_q
 from tnrnn.network.indexed import IndexedNetwork, as_network
-from tnrnn.rac.recurrence import DEFAULT_PRIME
+from tnrnn.rac.params import DEFAULT_PRIME
 from tnrnn.rank import RankReport
 
 #: Most certificate runs (seeds) per prime.

@@ -20,15 +20,9 @@ from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
 from tnrnn.base.validate import check_positive_int
 from tnrnn.bounds import gfp_kernel
+from tnrnn.rac.modp import rac_readout_modp, rac_scan_modp
+from tnrnn.rac.params import DEFAULT_PRIME, RACParams, check_prime, reduce_modp
 from tnrnn.rac.partition import Partition, make_partition
-from tnrnn.rac.recurrence import (
-    DEFAULT_PRIME,
-    RACParams,
-    check_prime,
-    rac_readout_modp,
-    rac_scan_modp,
-    reduce_modp,
-)
 from tnrnn.rac.spec import RACSpec
 
 __all__ = ["rank_modp", "to_nmod_mat", "onehot_matrix_modp", "sample_matrix_modp", "DEFAULT_PRIME"]

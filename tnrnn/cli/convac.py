@@ -36,7 +36,7 @@ def run_rank(args: argparse.Namespace) -> int:
     """Print the bounds and certified rank of a ConvAC (table or JSON)."""
     from tnrnn.cli.common import print_json
     from tnrnn.models.convac import convac_bounds
-    from tnrnn.rac.recurrence import DEFAULT_PRIME
+    from tnrnn.rac.params import DEFAULT_PRIME
 
     report = convac_bounds(_network(args), args.partition, seeds=range(args.seeds),
                            primes=args.primes or [DEFAULT_PRIME], budget_mb=args.budget_mb)
