@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from tnrnn.cli.common import add_spec_args, int_list, int_range, positive_int, print_json, spec_from_args
+from tnrnn.cli.convac import RANK_RUNNERS, add_model_arg
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_spec_args(p)
     _add_rank_options(p)
+    add_model_arg(p)
     p.add_argument("--primes", type=int_list, default=None, metavar="P1,P2",
                    help="primes for the certified runs (default 1048573)")
     _add_budget(p)
@@ -91,6 +93,8 @@ def _add_rank_options(p: argparse.ArgumentParser, *, custom: bool = True) -> Non
 
 def run_rank(args: argparse.Namespace) -> int:
     """``tnrnn rank``: print one :class:`~tnrnn.rank.RankReport` as a table or JSON."""
+    if args.model in RANK_RUNNERS:  # another model family than RACs (tnrnn.cli.convac)
+        return RANK_RUNNERS[args.model](args)
     from tnrnn.rank import separation_rank
 
     spec = spec_from_args(args)
