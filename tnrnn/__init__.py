@@ -1,7 +1,7 @@
 """tnrnn: how much long-term memory can a recurrent network hold, and what does depth buy?
 
 Recurrent Arithmetic Circuits as explicit tensor networks, certified bounds on their separation rank, figures,
-and empirical memory studies of common RNN cells. See ``README.md`` and ``SCIENCE.md`` for the definitions.
+and empirical memory studies of common RNN cells. See ``README.md`` and ``docs/theory.md`` for the definitions.
 
 The public API is re-exported here and loaded lazily, so ``import tnrnn`` stays cheap (no jax or matplotlib
 until a function that needs them is used).

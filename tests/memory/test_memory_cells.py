@@ -209,7 +209,7 @@ def test_stack_equals_python_loop_of_steps(cell):
 
 
 def test_plain_rac_stack_equals_rac_recurrence():
-    """The unnormalised RAC cell computes SCIENCE.md's RAC: cross-check against tnrnn.rac.recurrence.rac_forward."""
+    """The unnormalised RAC cell computes the RAC of docs/theory.md ('Recurrent Arithmetic Circuits'): cross-check against tnrnn.rac.recurrence.rac_forward."""
     from tnrnn.rac.recurrence import RACParams, rac_forward
 
     depth, R, M, K, T = 2, 3, 4, 2, 6
