@@ -68,10 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_render(args: argparse.Namespace) -> int:
     """Compute the min-cut, draw, print what was drawn."""
     default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
-    if args.model == "convac":
-        from tnrnn.cli.convac import run_render as render_convac
+    from tnrnn.cli.convac import RENDER_RUNNERS
 
-        return render_convac(args)
+    if args.model in RENDER_RUNNERS:  # another model family than RACs
+        return RENDER_RUNNERS[args.model](args)
     from tnrnn.figures import render_rac  # matplotlib and the min-cut solvers load only for this command
 
     spec = spec_from_args(args)
