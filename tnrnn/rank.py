@@ -28,7 +28,7 @@ from tnrnn.bounds.certify import certify, with_statement
 from tnrnn.bounds.theory import contradictions as theory_contradictions
 from tnrnn.bounds.theory import theory_values
 from tnrnn.rac.partition import Partition
-from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS, DOMAINS, RankProblem, make_problem
+from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS, DOMAINS, RankProblem, make_problem, seed_list_of
 from tnrnn.rac.spec import RACSpec
 from tnrnn.report import RankReport, TableRecord
 
@@ -146,7 +146,7 @@ def table_point(
     time: int,
     domain: str = "onehot",
     partition: str = "start-end",
-    seeds: int = 2,
+    seeds: int | Sequence[int] = 2,
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     budget_mb: float | None = None,
 ) -> dict:
@@ -175,7 +175,7 @@ def table_points(
     *,
     domain: str = "onehot",
     partition: str = "start-end",
-    seeds: int = 2,
+    seeds: int | Sequence[int] = 2,
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     budget_mb: float | None = None,
 ) -> list[dict]:
@@ -198,7 +198,9 @@ def table_points(
     times = [check_positive_int("T", t) for t in times]
     if not depths or not times:
         raise TnrnnError("a rank table needs at least one depth and one T")
-    seeds = check_positive_int("seeds", seeds)
+    chosen = seed_list_of(seeds)
+    # seeds 0..n-1 are stored as the count n: one canonical form, so equal requests share their stored results
+    seeds = len(chosen) if chosen == list(range(len(chosen))) else chosen
     for d in depths:
         spec = RACSpec(depth=d, width=width, features=features)
         for t in times:
@@ -219,7 +221,7 @@ def rank_table(
     *,
     domain: str = "onehot",
     partition: str = "start-end",
-    seeds: int = 2,
+    seeds: int | Sequence[int] = 2,
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     budget_mb: float | None = None,
     results: str | None = None,
@@ -232,7 +234,7 @@ def rank_table(
     depths, times : iterables of int
     width, features : int
     domain, partition : str
-    seeds : int
+    seeds : int or sequence of int
     certify_seconds : float or None
         Per point.
     budget_mb : float, optional

@@ -27,7 +27,7 @@ def test_rank_json_keys(capsys):
 
 
 def test_rank_text_custom_partition_and_primes(capsys):
-    code, out, _ = run(capsys, "rank", "-L", "2", "-T", "6", "--partition", "1,3,5", "--seeds", "3",
+    code, out, _ = run(capsys, "rank", "-L", "2", "-T", "6", "--partition", "1,3,5", "--seeds", "0,1,2",
                        "--primes", "1048573,1000003", "--no-progress")
     assert code == 0
     assert "custom (A = 1,3,5 | B = 2,4,6)" in out

@@ -24,19 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tnrnn.base.io import read_json, write_json
+from tnrnn.base.io import output_dir, read_json, write_json
 from tnrnn.capacity.registry import STUDIES
 from tnrnn.capacity.study import Study, run_study, stored_records
-from tnrnn.cli.common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json
+from tnrnn.cli.common import cell_list, finite_float, int_list, positive_float_list, positive_int, print_json, seed_list
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.sweep import read_results
-
-
-def _seed_list(text: str) -> list[int]:
-    values = int_list(text)
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"seeds must be >= 0, got {text!r}")
-    return values
 
 
 def _radius(text: str) -> float:
@@ -55,7 +48,7 @@ def _names(text: str) -> list[str]:
 
 #: Parser of each option kind of :data:`tnrnn.capacity.study.OPTION_KINDS`.
 OPTION_TYPES: dict[str, Callable[[str], Any]] = {
-    "cells": cell_list, "int_list": int_list, "float_list": positive_float_list, "seed_list": _seed_list,
+    "cells": cell_list, "int_list": int_list, "float_list": positive_float_list, "seed_list": seed_list,
     "int": positive_int, "radius": _radius, "names": _names,
 }
 
@@ -73,9 +66,9 @@ def _add_study(sub, study: Study) -> None:
     p.add_argument("--no-run", action="store_true",
                    help="run nothing: summarise and draw what the results file already holds (a study stopped "
                         "part-way; unfinished searches say so in their stop reason)")
-    p.add_argument("--out", default=".", metavar="DIR",
+    p.add_argument("--out-dir", "--out", dest="out_dir", default=".", metavar="DIR",
                    help=f"folder for capacity_{study.name}[_PRESET].json, .png and (unless --results) .jsonl "
-                        "(default .)")
+                        "(--out is an older name of this option)")
     add_sweep_args(p)
 
 
@@ -123,7 +116,7 @@ def run_capacity(args: argparse.Namespace) -> int:
     overrides = {k[len("opt_"):]: v for k, v in vars(args).items() if k.startswith("opt_")}
     config = study.config(args.preset, overrides)
     study.points(config, [])  # validates the grid before anything runs or is written
-    out = Path(args.out)
+    out = output_dir(args.out_dir, what="--out-dir")
     name = stem(study.name, args.preset)
     kwargs = sweep_kwargs(args)
     if kwargs["results"] is None:

@@ -111,6 +111,24 @@ def int_list(text: str) -> list[int]:
     return values
 
 
+def seed_list(text: str) -> list[int]:
+    """Argparse type: comma-separated seeds (integers >= 0). ``--seeds`` means this on every command.
+
+    Examples
+    --------
+    >>> seed_list("0,1,2")
+    [0, 1, 2]
+    >>> seed_list("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: seeds must be integers >= 0, got '-1'
+    """
+    values = int_list(text)
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"seeds must be integers >= 0, got {text!r}")
+    return values
+
+
 def int_range(text: str) -> list[int]:
     """Argparse type: ``START:STOP[:STEP]`` (stop inclusive, at most :data:`MAX_RANGE` values) or a list.
 

@@ -6,7 +6,7 @@ Examples::
     tnrnn rank --depth 2 --width 4 --features 4 --time 12
     tnrnn rank -L 3 -R 3 -M 3 -T 8 --domain continuous --json --certify-seconds 60
     tnrnn rank -L 4 -R 2 -M 2 -T 1024 --domain continuous --certify-seconds 0   # upper bounds only
-    tnrnn rank -L 2 -T 6 --partition 1,3,5 --seeds 3 --primes 1048573,1000003
+    tnrnn rank -L 2 -T 6 --partition 1,3,5 --seeds 0,1,2 --primes 1048573,1000003
     tnrnn table --depths 1,2,3 --width 2 --features 2 --times 2:12:2 --plot ranks.png --csv ranks.csv
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tnrnn.cli.common import add_spec_args, int_list, int_range, positive_int, print_json, spec_from_args
+from tnrnn.cli.common import add_spec_args, int_list, int_range, positive_int, print_json, seed_list, spec_from_args
 from tnrnn.cli.convac import RANK_RUNNERS, add_model_arg
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS
@@ -85,7 +85,8 @@ def _add_rank_options(p: argparse.ArgumentParser, *, custom: bool = True) -> Non
     p.add_argument("--partition", default="start-end", help=f"{choices} (default start-end)")
     p.add_argument("--domain", choices=("onehot", "continuous"), default="onehot",
                    help="one-hot inputs over M symbols, or arbitrary feature vectors (default onehot)")
-    p.add_argument("--seeds", type=positive_int, default=2, metavar="N", help="seeds per prime (default 2)")
+    p.add_argument("--seeds", type=seed_list, default=[0, 1], metavar="S1,S2",
+                   help="seeds of the random weights, each tried with every prime")
     p.add_argument("--certify-seconds", type=_seconds, default=DEFAULT_CERTIFY_SECONDS, metavar="S",
                    help="time for the certified lower bound, per point; matrices grow only while they can raise it "
                    f"and fit this time (default {DEFAULT_CERTIFY_SECONDS:g}; 0 = upper bounds only)")
