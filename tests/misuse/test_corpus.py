@@ -60,7 +60,7 @@ CASES = [
     Case("gallery-empty", ["gallery", "", "--no-curves"], match="empty"),
     Case("memory-sweep-out-empty", ["memory-sweep", "--out", "", "--cells", "gru", "--depths", "1", "--times", "24",
                                     "--seeds", "0", "--no-progress"],
-         memory_mb=JAX_MB, match="empty", xfail="memory (--out path)"),
+         memory_mb=JAX_MB, match="empty"),
     Case("render-out-empty", ["render", "-L", "1", "-T", "4", "--out", ""], match="output path"),
     # results files
     Case("results-holding-42", [*TABLE, "--results", "{results42}"], match="not a tnrnn results file"),
