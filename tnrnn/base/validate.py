@@ -23,7 +23,7 @@ def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, (int,)) and not _is_integral(value):
         raise TnrnnError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    ivalue = int(value)  # type: ignore[arg-type]
+    ivalue = int(value)  # type: ignore[arg-type,call-overload]
     if ivalue < minimum:
         raise TnrnnError(f"{name} must be an integer >= {minimum}, got {ivalue}")
     return ivalue

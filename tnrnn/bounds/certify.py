@@ -28,9 +28,9 @@ from tnrnn.base.errors import TnrnnError
 from tnrnn.bounds import gfp
 from tnrnn.bounds.certificate import Certificate, CertificateError, CertRun
 from tnrnn.bounds.statement import GenericRankStatement, generic_rank_statement
+from tnrnn.rac.params import DEFAULT_PRIME, init_params_modp
 from tnrnn.rac.partition import Partition
 from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS, MAX_SEEDS, RankProblem, int_list_of, make_problem
-from tnrnn.rac.params import DEFAULT_PRIME, init_params_modp
 from tnrnn.rac.spec import RACSpec
 
 __all__ = ["Certificate", "CertRun", "CertificateError", "certified_rank", "certify", "as_int_list",

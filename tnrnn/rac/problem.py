@@ -18,8 +18,8 @@ import numpy as np
 from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.validate import check_positive_int
-from tnrnn.rac.partition import Partition, check_steps, make_partition
 from tnrnn.rac.params import DEFAULT_PRIME, check_prime
+from tnrnn.rac.partition import Partition, check_steps, make_partition
 from tnrnn.rac.spec import RACSpec
 
 DOMAINS = ("onehot", "continuous")
