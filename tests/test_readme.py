@@ -21,3 +21,17 @@ def test_readme_opens_with_the_two_setup_commands():
     assert first[0].endswith("tnrnn demo") and "pytest" in first[1]
     ci = (README.parent / ".ci" / "run").read_text()
     assert first[1].split("&&")[-1].strip() in ci
+
+
+def test_readme_network_check_fails_when_the_outputs_are_zeros():
+    # The example's comparison with the recurrence must be able to fail: with y replaced by zeros it does.
+    code = next(b for b in re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S) if "network_forward" in b)
+    line = next(ln for ln in code.splitlines() if ln.startswith("y = tnrnn.network_forward("))
+    zeros = line + "\ny = y._replace(mantissa=y.mantissa * 0)"
+    broken = code.replace(line, zeros)
+    assert broken != code
+    try:
+        exec(compile(broken, str(README), "exec"), {})
+    except AssertionError:
+        return
+    raise AssertionError("the README example accepts zero outputs")
