@@ -313,46 +313,39 @@ def _advance(st: _Loop, run_chunk: Callable, train_key, n: int, evaluate: Callab
     return dt
 
 
-def train(
-    params,
-    loss_fn: Callable,
-    sample_batch: Callable,
-    config: TrainConfig,
-    *,
-    eval_fn: Callable | None = None,
-    eval_batch=None,
-    checkpoint: str | os.PathLike | None = None,
-    progress: bool = True,
-    desc: str = "train",
-    until: int | None = None,
-) -> TrainResult:
+def _show(bar, st: _Loop, n: int) -> None:
+    bar.update(0 if st.diverged else n)
+    shown = {k: st.history[-1][k] for k in ("train_loss", "eval_accuracy") if k in st.history[-1]}
+    bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
+
+
+def train(params, loss_fn: Callable, sample_batch: Callable, config: TrainConfig, *, eval_fn: Callable | None = None,
+          eval_batch=None, checkpoint: str | os.PathLike | None = None, progress: bool = True, desc: str = "train",
+          until: int | None = None) -> TrainResult:
     """Train ``params`` to minimise ``loss_fn`` on batches from ``sample_batch``.
 
     Parameters
     ----------
     params : pytree
-        Initial parameters (ignored when resuming from ``checkpoint``, except as a shape template).
+        Initial parameters (a shape template when resuming from ``checkpoint``).
     loss_fn : callable
         ``loss_fn(params, batch) -> (loss, aux)``, ``aux`` a dict of scalar metrics; jittable.
     sample_batch : callable
-        ``sample_batch(key, batch_size) -> batch``; jittable with ``batch_size`` static. For a fixed data set
-        (memorisation) it may ignore the key and return the whole set or a key-chosen subset.
+        ``sample_batch(key, batch_size) -> batch``; jittable with ``batch_size`` static (it may ignore the key
+        and return a fixed data set).
     config : TrainConfig
     eval_fn : callable, optional
-        ``eval_fn(params, batch) -> dict`` of held-out metrics (with ``loss`` when the protocol is used);
-        default: ``loss`` and the aux of ``loss_fn``.
+        ``eval_fn(params, batch) -> dict`` of held-out metrics (with ``loss`` for the protocol); default:
+        ``loss`` and the aux of ``loss_fn``.
     eval_batch : pytree, optional
-        Fixed held-out (validation) batch; default ``sample_batch`` at a key disjoint from the training keys,
-        of size ``config.eval_batch_size``.
+        Fixed held-out (validation) batch; default: ``config.eval_batch_size`` sequences at a key disjoint
+        from the training keys.
     checkpoint : path, optional
-        ``.npz`` file; if it exists the run resumes from it, and it is rewritten after every chunk.
-    progress : bool
-        Show a tqdm progress bar on stderr.
-    desc : str
-        Label of the progress bar.
+        ``.npz`` file, resumed if it exists, rewritten after every chunk.
+    progress, desc
+        A tqdm progress bar on stderr and its label.
     until : int, optional
-        Stop after this many steps in all (at a chunk boundary), leaving the rest of ``config.steps`` for a
-        later call that resumes from ``checkpoint``: a run can be done in slices with the same compiled code.
+        Stop after this many steps in all, leaving the rest for a later call resumed from ``checkpoint``.
 
     Returns
     -------
@@ -361,16 +354,10 @@ def train(
     Raises
     ------
     TnrnnError
-        If ``config`` is not a :class:`TrainConfig`, or the checkpoint belongs to another run.
-
-    Notes
-    -----
-    The jitted chunk is cached per ``(loss_fn, sample_batch, config without its seed)``, so repeated runs of
-    one model and task (seeds, slices, resumes) compile once per process.
+        A ``config`` that is not a :class:`TrainConfig`; a checkpoint of another run.
 
     Examples
     --------
-    >>> import jax.numpy as jnp
     >>> loss = lambda p, b: (jnp.mean((p["w"] * b - 2.0 * b) ** 2), {})
     >>> sample = lambda key, n: jax.random.normal(key, (n,))
     >>> res = train({"w": jnp.zeros(())}, loss, sample, TrainConfig(steps=200, eval_every=100,
@@ -382,12 +369,11 @@ def train(
 
     if not isinstance(config, TrainConfig):
         raise TnrnnError("config must be a TrainConfig")
-    t_start = time.perf_counter()
-    tx, sched = make_optimizer(config), learning_rate_schedule(config)
+    t_start, sched = time.perf_counter(), learning_rate_schedule(config)
     root = jax.random.PRNGKey(config.seed)
     train_key, eval_key = jax.random.fold_in(root, 0), jax.random.fold_in(root, 1)
     run = _run_identity(loss_fn, sample_batch, config)
-    st = _start(params, tx, config, checkpoint, run)
+    st = _start(params, make_optimizer(config), config, checkpoint, run)
     resumed_from = st.step
     evaluate = _evaluator(loss_fn, sample_batch, config, eval_fn, eval_batch, eval_key)
     run_chunk = make_train_chunk(loss_fn, sample_batch, config)
@@ -400,22 +386,26 @@ def train(
             n = min(config.eval_every, stop - st.step)
             dt = _advance(st, run_chunk, train_key, n, evaluate, sched, config)
             st.history[-1]["seconds"] = time.perf_counter() - t_start
-            if not first_chunk:  # the first chunk includes compilation
-                timed_steps, timed_seconds = timed_steps + n, timed_seconds + dt
+            # the first chunk includes compilation
+            timed_steps, timed_seconds = (0, 0.0) if first_chunk else (timed_steps + n, timed_seconds + dt)
             first_chunk = False
             if checkpoint is not None:
                 save_checkpoint(checkpoint, (st.params, st.best_params), st.opt_state, st.meta(run))
-            bar.update(0 if st.diverged else n)
-            shown = {k: st.history[-1][k] for k in ("train_loss", "eval_accuracy") if k in st.history[-1]}
-            bar.set_postfix({k: f"{v:.3g}" for k, v in shown.items()}, refresh=False)
+            _show(bar, st, n)
     finally:
         bar.close()
+    return _result(st, config, evaluate, resumed_from, time.perf_counter() - t_start,
+                   (timed_steps / timed_seconds) if timed_seconds > 0 else float("nan"))
+
+
+def _result(st: _Loop, config: TrainConfig, evaluate: Callable, resumed_from: int, seconds: float,
+            steps_per_second: float) -> TrainResult:
+    """The :class:`TrainResult` of a finished loop: the best-validation parameters with ``restore_best``."""
     use_best = config.restore_best and st.best_eval is not None
     final = st.best_eval if use_best else (st.last_eval if st.last_eval is not None else evaluate(st.params))
     return TrainResult(
         params=st.best_params if use_best else st.params, history=st.history, final=dict(final or {}),
-        steps_done=st.step, diverged=st.diverged, resumed_from=resumed_from,
-        seconds=time.perf_counter() - t_start,
-        steps_per_second=(timed_steps / timed_seconds) if timed_seconds > 0 else float("nan"),
-        best_step=st.plateau.best_step, stopped_early=st.stopped, plateaus=st.plateau.plateaus,
+        steps_done=st.step, diverged=st.diverged, resumed_from=resumed_from, seconds=seconds,
+        steps_per_second=steps_per_second, best_step=st.plateau.best_step, stopped_early=st.stopped,
+        plateaus=st.plateau.plateaus,
     )
