@@ -45,3 +45,32 @@ def test_usage_errors_and_unknown_commands(capsys):
     assert cli.main([]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and all(line.startswith("tnrnn: error:") for line in err)
+
+
+def test_budget_mb_is_the_one_budget_during_the_command_and_restored_after(monkeypatch):
+    from tnrnn.base.budget import default_budget_bytes
+
+    monkeypatch.delenv("TNRNN_MAX_BYTES", raising=False)
+    parser = cli.build_parser("build")
+    real_parse = parser.parse_args
+    seen = []
+
+    def parse(argv):
+        ns = real_parse(argv)
+        ns.func = lambda args: seen.append(default_budget_bytes())
+        return ns
+
+    monkeypatch.setattr(parser, "parse_args", parse)
+    monkeypatch.setattr(cli, "build_parser", lambda *a: parser)
+    assert cli.main(["build", "-L", "1", "-T", "2", "--budget-mb", "3"]) == 0
+    assert seen == [3 * 2**20]
+    assert "TNRNN_MAX_BYTES" not in __import__("os").environ
+
+
+@pytest.mark.parametrize("command", [["build"], ["render"], ["capacity", "bits"], ["train"], ["memory-sweep"]])
+def test_every_command_takes_budget_mb_and_shows_defaults(command, capsys):
+    with pytest.raises(SystemExit):
+        cli.main([*command, "--help"])
+    text = capsys.readouterr().out
+    assert "--budget-mb" in text and "--debug" in text
+    assert "(default: None)" not in text  # defaults are shown only where they say something

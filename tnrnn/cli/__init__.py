@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
+from tnrnn.cli.common import positive_int
 
 # Subcommand modules, in the order they appear in ``tnrnn --help``.
 _COMMAND_MODULES = ("demo", "build", "rank", "render", "memory", "capacity", "probe", "verify")
@@ -33,6 +35,12 @@ _COMMAND_OWNER = {
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Shows every default and keeps the descriptions' line breaks (examples stay readable)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if "default" in text.lower() or action.default in (None, False, argparse.SUPPRESS):
+            return text  # a help text that states its default itself, or nothing worth showing
+        return super()._get_help_string(action)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,12 +120,32 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(modname)
         module.register(sub)
-        # every subcommand accepts --debug after its name as well
         for action in sub.choices.values():
-            if not any("--debug" in a.option_strings for a in action._actions):
-                action.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                                    help="show the full traceback of an error")
+            _add_common_options(action)
     return parser
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    """``--debug`` and ``--budget-mb`` on every subcommand (unless the command defines them itself)."""
+    options = {s for a in parser._actions for s in a.option_strings}
+    if "--debug" not in options:
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="show the full traceback of an error")
+    if "--budget-mb" not in options:
+        parser.add_argument("--budget-mb", type=positive_int, default=None, metavar="MB",
+                            help="memory budget in MiB for contractions, tables, certificates and training "
+                                 "(default: $TNRNN_MAX_BYTES, else 4096)")
+    for sub in parser._actions:  # nested subcommands (tnrnn capacity STUDY) get them too
+        if isinstance(sub, argparse._SubParsersAction):
+            for child in sub.choices.values():
+                _add_common_options(child)
+
+
+def _apply_budget(args: argparse.Namespace) -> None:
+    """``--budget-mb`` is the one budget: code that reads ``$TNRNN_MAX_BYTES`` (workers included) honours it."""
+    mb = getattr(args, "budget_mb", None)
+    if mb is not None:
+        os.environ["TNRNN_MAX_BYTES"] = f"{int(mb)}M"
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -130,8 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     parser = build_parser(_command_of(argv))
+    previous_budget = os.environ.get("TNRNN_MAX_BYTES")
     try:
         args = parser.parse_args(argv)
+        _apply_budget(args)
         # A malformed $TNRNN_MAX_BYTES / $TNRNN_MAX_FLOPS is an error for every command, not only those that read it.
         default_budget_bytes(), default_budget_flops()
         result = args.func(args)
@@ -146,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"tnrnn: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    finally:
+        if previous_budget is None:
+            os.environ.pop("TNRNN_MAX_BYTES", None)
+        else:
+            os.environ["TNRNN_MAX_BYTES"] = previous_budget
     return int(result or 0)
 
 
