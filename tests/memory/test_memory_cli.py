@@ -105,9 +105,10 @@ def test_memory_sweep_writes_json_figures_and_resumes(tmp_path, capsys):
     assert summary["training"]["steps"] == 4 and len(summary["solved"]) == 1
     for fig in printed["figures"]:
         assert Path(fig).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # a rerun finds every point finished: nothing is recomputed, the records are the same
+    # a rerun naming the summary file itself (--out sweep.json, the same stem) finds every point finished:
+    # nothing is recomputed, the records are the same
     records = read_jsonl(f"{prefix}.jsonl")
-    assert main(argv) == 0
+    assert main([a if a != str(prefix) else f"{prefix}.json" for a in argv]) == 0
     capsys.readouterr()
     assert read_jsonl(f"{prefix}.jsonl") == records
     assert read_json(f"{prefix}.json")["rows"] == summary["rows"]

@@ -79,7 +79,8 @@ def register(subparsers) -> None:
     _add_training_args(p)
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="checkpoint file (.npz): resumed if it exists, rewritten after every chunk")
-    p.add_argument("--out", default=None, metavar="PATH", help="write the metrics (history included) as JSON")
+    p.add_argument("-o", "--out", default=None, metavar="FILE.json",
+                   help="write the metrics (history included) as JSON")
     p.add_argument("--json", action="store_true", help="print the summary as JSON (the default output)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run_train)
@@ -99,9 +100,10 @@ def register(subparsers) -> None:
     size.add_argument("--width", type=positive_int, default=None, help="equal width instead of equal budget")
     _add_task_args(s)
     _add_training_args(s)
-    s.add_argument("--out", default=None, metavar="PREFIX",
-                   help="writes PREFIX.json (summary) and PREFIX.png / PREFIX_classes.png (figures); unless "
-                        "--results is given also PREFIX.jsonl (resumable sweep records); default memory_<task>")
+    s.add_argument("-o", "--out", default=None, metavar="FILE.json",
+                   help="the summary JSON (default memory_<task>.json); the figures (.png, _classes.png) and, "
+                        "unless --results is given, the resumable records (.jsonl) go beside it with the same "
+                        "stem (a path without .json is taken as that stem)")
     add_sweep_args(s)
     s.set_defaults(func=run_sweep_cmd)
 
@@ -142,7 +144,7 @@ def run_sweep_cmd(args: argparse.Namespace) -> int:
     from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points
 
     if args.out is not None and not args.out.strip():
-        raise TnrnnError("the --out path is empty; give a file prefix such as diagrams/memory_ses")
+        raise TnrnnError("the --out path is empty; give a file such as diagrams/memory_ses.json")
     g = DEFAULT_GRID
     size = ({"width": args.width} if args.width is not None
             else {"budget": args.budget or g["budget"]})
@@ -152,7 +154,8 @@ def run_sweep_cmd(args: argparse.Namespace) -> int:
         symbols=args.symbols or g["symbols"], span=args.span or g["span"], protocol=args.protocol,
         nonlinearity=None if args.nonlinearity == "tanh" else args.nonlinearity,
         forget_bias=None if args.forget_bias == 1.0 else args.forget_bias, **_training_overrides(args))
-    prefix = Path(args.out or f"memory_{args.task}")
+    out = args.out or f"memory_{args.task}"
+    prefix = Path(out[: -len(".json")] if out.endswith(".json") else out)
     kwargs = sweep_kwargs(args)
     if kwargs["results"] is None:
         kwargs["results"] = str(f"{prefix}.jsonl")
