@@ -38,7 +38,7 @@ def run_rank(args: argparse.Namespace) -> int:
     from tnrnn.models.convac import convac_bounds
     from tnrnn.rac.params import DEFAULT_PRIME
 
-    report = convac_bounds(_network(args), args.partition, seeds=range(args.seeds),
+    report = convac_bounds(_network(args), args.partition, seeds=args.seeds,
                            primes=args.primes or [DEFAULT_PRIME], budget_mb=args.budget_mb)
     if args.json:
         print_json({"label": report.label, **report.to_json()})

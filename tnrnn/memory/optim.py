@@ -160,7 +160,7 @@ def learning_rate_factor(opt_state) -> float:
     Examples
     --------
     >>> tx = make_optimizer(TrainConfig())
-    >>> learning_rate_factor(scale_learning_rate(tx.init({"w": jnp.zeros(2)}), 0.1))
+    >>> round(learning_rate_factor(scale_learning_rate(tx.init({"w": jnp.zeros(2)}), 0.1)), 6)  # float32 or 64
     0.1
     """
     return round(float(opt_state[-1].hyperparams["step_size"]), 12)
