@@ -143,16 +143,16 @@ def test_gallery_lists_study_figures_with_their_commands(tmp_path, capsys):
     png = b"\x89PNG\r\n\x1a\n"
     (d / "capacity_units.png").write_bytes(png)
     (d / "capacity_units.json").write_text("{}")
-    (d / "memory_sweep_ses.png").write_bytes(png)
+    (d / "memory_ses.png").write_bytes(png)
     (d / "my_own_plot.png").write_bytes(png)
     assert main(["gallery", str(d), "--no-curves", "--no-progress"]) == 0
     readme = (d / "README.md").read_text()
     studies = readme[readme.index("## Studies"):]
     # Known studies first, in the table's order, each with its command; data linked only where it exists.
-    assert studies.index("memory_sweep_ses.png") < studies.index("capacity_units.png") < studies.index("my_own_plot")
+    assert studies.index("memory_ses.png") < studies.index("capacity_units.png") < studies.index("my_own_plot")
     assert f"`{STUDY_FIGURES['capacity_units.png'][1]}`" in studies
     assert "[`capacity_units.json`](capacity_units.json)" in studies
-    assert "memory_sweep_ses.json" not in studies
+    assert "[`memory_ses.json`]" not in studies  # no data file, so no data link
     assert "### my_own_plot.png" in studies
 
 @pytest.mark.parametrize("args,pattern", [(["--curve-times", "2,3"], "even T"),
