@@ -88,6 +88,31 @@ def test_checkpoint_of_another_run_with_the_same_shapes_is_refused(tmp_path):
     assert train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False).resumed_from == 2
 
 
+def _rewrite_meta(path, edit) -> None:
+    """Rewrite a checkpoint's JSON meta (as a hand edit or an older writer would), keeping its arrays."""
+    import json
+
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = edit(json.loads(arrays["meta"].tobytes()))
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def test_checkpoint_without_identity_is_refused_and_a_finished_run_can_be_extended(tmp_path):
+    cfg = TrainConfig(steps=4, eval_every=2, batch_size=8, eval_batch_size=8)
+    ck = tmp_path / "ck.npz"
+    assert train_task(TASK, "rnn", 1, 4, cfg, checkpoint=ck, progress=False).steps_done == 4
+    # a finished run extended to more steps resumes from where it ended
+    longer = TrainConfig(**{**cfg.to_json(), "steps": 6})
+    assert train_task(TASK, "rnn", 1, 4, longer, checkpoint=ck, progress=False).resumed_from == 4
+    # the same file stripped of its identity can no longer be checked, so it is refused (it used to be resumed)
+    _rewrite_meta(ck, lambda m: {k: v for k, v in m.items() if k not in ("config", "task", "model")})
+    with pytest.raises(TnrnnError, match="records no run identity"):
+        train_task(TASK, "rnn", 1, 4, longer, checkpoint=ck, progress=False)
+
+
 def test_equal_tasks_made_anew_share_the_compiled_chunk():
     # Bound methods compare their instance by identity, so each new task object used to miss the cache and
     # recompile (every memory-sweep point, every seed): seconds per run.

@@ -197,22 +197,6 @@ def _run_identity(loss_fn: Callable, sample_batch: Callable, config: TrainConfig
     return json.loads(json.dumps(run))  # as a checkpoint stores it
 
 
-def _check_same_run(path, meta: dict, run: dict) -> None:
-    diffs = []
-    for part, now in run.items():
-        then = meta.get(part)  # absent: an older checkpoint that did not record it
-        if then is None or now is None or then == now:
-            continue
-        if isinstance(then, dict) and isinstance(now, dict):
-            diffs += [f"{k} {then.get(k)!r} -> {now.get(k)!r}" for k in sorted(set(then) | set(now))
-                      if then.get(k) != now.get(k)]
-        else:
-            diffs.append(f"{part} {then!r} -> {now!r}")
-    if diffs:
-        raise TnrnnError(f"checkpoint {path} belongs to another run ({'; '.join(diffs)}); resume with the same "
-                         "settings, or choose a new checkpoint path")
-
-
 def _loss_metrics(loss_fn: Callable, params, batch) -> dict:
     loss, aux = loss_fn(params, batch)
     return {"loss": loss, **aux}
@@ -253,8 +237,8 @@ def _start(params, tx, config: TrainConfig, checkpoint, run: dict) -> _Loop:
     st = _Loop(params, tx.init(params), plateau, params)
     if checkpoint is None or not Path(checkpoint).exists():
         return st
-    (params, best), opt_state, meta = load_checkpoint(checkpoint, (params, params), st.opt_state)
-    _check_same_run(checkpoint, meta, run)
+    # the identity is required (a checkpoint without one is refused) and may extend a finished run's steps
+    (params, best), opt_state, meta = load_checkpoint(checkpoint, (params, params), st.opt_state, identity=run)
     st.params, st.best_params, st.opt_state = params, best, opt_state
     st.step, st.history = int(meta["step"]), list(meta.get("history", []))
     st.diverged, st.stopped = bool(meta.get("diverged")), bool(meta.get("stopped"))
