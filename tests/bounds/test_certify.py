@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
-import flint
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import reference
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.bounds.certify import Certificate, CertificateError, certified_rank
 from tnrnn.bounds.gfp import onehot_matrix_modp, rank_modp, sample_matrix_modp
@@ -26,43 +25,10 @@ P = DEFAULT_PRIME
 # Independent brute force: the recurrence definition (docs/theory.md, "Recurrent arithmetic circuits") in plain Python integers, no modulus.
 
 
-def brute_y(params, feats, output=0):
-    """y for one sequence of feature vectors (lists of ints), exact over Z."""
-    W_I = [np.asarray(w).tolist() for w in params.W_I]
-    W_H = [np.asarray(w).tolist() for w in params.W_H]
-    W_O = np.asarray(params.W_O).tolist()
-    L, R = len(W_I), len(W_H[0])
-    prev = [None] * L
-    for t, f in enumerate(feats):
-        below = list(f)
-        for l in range(L):
-            a = [sum(W_I[l][i][k] * below[k] for k in range(len(below))) for i in range(R)]
-            rec = [1] * R if t == 0 else [sum(W_H[l][i][k] * prev[l][k] for k in range(R)) for i in range(R)]
-            prev[l] = [a[i] * rec[i] for i in range(R)]
-            below = prev[l]
-    return sum(W_O[output][i] * prev[L - 1][i] for i in range(R))
-
-
 def brute_table(spec, T, params, partition, output=0):
-    """The one-hot matricization as a list of lists of Python ints (exact)."""
+    """The one-hot matricization by the independent reference recurrence, exact over Z."""
     part = make_partition(T, partition)
-    eye = np.eye(spec.M, dtype=np.int64).tolist()
-    rows = []
-    for ra in itertools.product(range(spec.M), repeat=len(part.A)):
-        row = []
-        for cb in itertools.product(range(spec.M), repeat=len(part.B)):
-            seq = [0] * T
-            for t, s in zip(part.A, ra):
-                seq[t - 1] = s
-            for t, s in zip(part.B, cb):
-                seq[t - 1] = s
-            row.append(brute_y(params, [eye[s] for s in seq], output))
-        rows.append(row)
-    return rows
-
-
-def rank_over_q(rows):
-    return int(flint.fmpz_mat(rows).rank())
+    return reference.brute_table(spec.M, T, params, part.A, part.B, output)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -82,7 +48,7 @@ def test_onehot_table_matches_brute_force(L, R, M, T, partition):
     assert fast.shape == (len(exact), len(exact[0]))
     assert (fast == np.array([[v % P for v in row] for row in exact], dtype=np.int64)).all()
     # GF(p) rank never exceeds the rank over Q of the same integer table (here they agree).
-    assert rank_modp(fast, P) == rank_over_q(exact)
+    assert rank_modp(fast, P) == reference.rank_over_q(exact)
 
 
 def test_submatrix_selection_matches_full_table():
@@ -122,7 +88,7 @@ def test_sample_matrix_matches_brute_force(partition):
                 seq[t - 1] = a[i][k]
             for k, t in enumerate(part.B):
                 seq[t - 1] = b[j][k]
-            assert S[i, j] == brute_y(params, seq) % P
+            assert S[i, j] == reference.brute_y(params, seq) % P
 
 
 @settings(max_examples=12, deadline=None)
@@ -141,7 +107,7 @@ def test_property_table_matches_brute_force(L, R, M, T, seed, data):
     assert (fast == np.array(exact, dtype=object) % P).all()
     cert = certified_rank(spec, T, sorted(steps), seeds=(seed,))
     # Certified over GF(p) <= rank over Q of the same weights <= the trivial bound.
-    assert cert.rank <= rank_over_q(exact) <= min(len(exact), len(exact[0]))
+    assert cert.rank <= reference.rank_over_q(exact) <= min(len(exact), len(exact[0]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -250,7 +216,7 @@ def test_rank_modp_small_prime_and_exactness():
     assert rank_modp(np.array([[1, 1], [1, 3]]), 2) == 1  # singular mod 2
     assert rank_modp(np.array([[1, 1], [1, 3]]), 3) == 2
     big = np.array([[2**40, 1], [1, 2**40]], dtype=np.int64)
-    assert rank_modp(big, P) == rank_over_q(big.tolist())
+    assert rank_modp(big, P) == reference.rank_over_q(big.tolist())
     with pytest.raises(TnrnnError):
         rank_modp(np.ones((2, 2)), P)
 

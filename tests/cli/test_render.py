@@ -49,7 +49,7 @@ def test_render_partition_none_and_custom(tmp_path, capsys):
 
 @pytest.mark.parametrize("args,pattern", [
     (["--out", "{tmp}/n.jpg"], "unsupported figure format"),
-    (["--out", "{tmp}/file/n.svg"], "not a directory"),
+    (["--out", "{tmp}/file/n.svg"], "Not a directory"),
     (["--out", "{tmp}"], "is a directory"),
     (["-T", "5", "--out", "{tmp}/n.svg"], "even T"),
     (["--partition", "0,9", "--out", "{tmp}/n.svg"], "1..4"),

@@ -110,15 +110,14 @@ def register(subparsers) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Run ``tnrnn train``."""
-    from tnrnn.base.io import write_json
-    from tnrnn.draw.style import check_writable_file
+    from tnrnn.base.io import output_file, write_json
     from tnrnn.memory.fit import train_task
     from tnrnn.memory.studies import point_setup
 
     # Output files are checked before training, which can take hours.
     for path in (args.out, args.checkpoint):
         if path is not None:
-            check_writable_file(path)
+            output_file(path)
     size = {"budget": args.budget} if args.budget is not None else {"width": args.width or 64}
     point = {"cell": args.cell, "depth": args.depth, "time": args.time, "task": args.task, "symbols": args.symbols,
              "span": args.span, "protocol": args.protocol, "seed": args.seed, **size,
@@ -140,7 +139,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_sweep_cmd(args: argparse.Namespace) -> int:
     """Run ``tnrnn memory-sweep``."""
     from tnrnn.base.errors import TnrnnError
-    from tnrnn.draw.style import check_writable_file
+    from tnrnn.base.io import output_file
     from tnrnn.memory.studies import DEFAULT_GRID, memory_sweep, memory_sweep_points
 
     if args.out is not None and not args.out.strip():
@@ -160,7 +159,7 @@ def run_sweep_cmd(args: argparse.Namespace) -> int:
     if kwargs["results"] is None:
         kwargs["results"] = str(f"{prefix}.jsonl")
     for path in (f"{prefix}.json", f"{prefix}.png", kwargs["results"]):  # before the sweep, which can take hours
-        check_writable_file(path)
+        output_file(path)
     records = memory_sweep(points, **kwargs)
     # Imported after the sweep: a long sweep picks up the current report code.
     from tnrnn.memory.study_report import write_study

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import matplotlib
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.base.io import write_bytes_atomic
+from tnrnn.base.io import output_file, write_bytes_atomic
 
 # Figures are made with matplotlib.figure.Figure, not pyplot: no display, no GUI backend and no global state are
 # needed or touched (a notebook's backend stays as it is), and nothing accumulates in pyplot's figure registry.
@@ -77,40 +76,7 @@ def check_output_path(path: str | os.PathLike) -> tuple[Path, str]:
         raise TnrnnError(f"output path {str(p)!r} is a directory, expected a .svg or .png file")
     if fmt not in FORMATS:
         raise TnrnnError(f"unsupported figure format {p.suffix or '(none)'!r} for {str(p)!r}: use .svg or .png")
-    return check_writable_file(p), fmt
-
-
-def check_writable_file(path: str | os.PathLike) -> Path:
-    """Check, before any work, that a file can be written at ``path``; return it as a ``Path``.
-
-    The nearest existing folder above it must be a folder in which a file can be created (probed with a
-    temporary file, since permission bits do not tell for root or for special file systems such as /proc).
-
-    Raises
-    ------
-    TnrnnError
-        ``path`` is a directory, a parent is a file, or the folder refuses new files.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> check_writable_file(os.path.join(tempfile.mkdtemp(), "new", "out.json")).name
-    'out.json'
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise TnrnnError(f"{str(p)!r} is a directory, expected a file path")
-    parent = next((q for q in p.absolute().parents if q.exists()), None)
-    if parent is not None:
-        if not parent.is_dir():
-            raise TnrnnError(f"cannot write {str(p)!r}: {str(parent)!r} is not a directory")
-        try:
-            with tempfile.TemporaryFile(dir=parent):
-                pass
-        except OSError as exc:
-            raise TnrnnError(f"cannot write {str(p)!r}: {str(parent)!r} refuses new files "
-                             f"({exc.strerror or exc})") from None
-    return p
+    return output_file(p, what="figure"), fmt
 
 
 def save_figure(fig, path: str | os.PathLike, *, dpi: int = 150) -> Path:
