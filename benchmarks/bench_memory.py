@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from common import best_time, rows_with_ratios
+from common import best_time, flax_gru_chunk, rows_with_ratios
 
 
 def rows(quick: bool) -> list[dict]:
@@ -53,26 +53,10 @@ def _cells(quick: bool) -> list[dict]:
 
 
 def _flax_gru(task, width, config, key, steps, timings) -> None:
-    try:
-        import flax.linen as nn
-    except ImportError:  # flax is optional (the bench extra)
+    flax = flax_gru_chunk(task, width, config, key)
+    if flax is None:  # flax is optional (the bench extra)
         return
-    from tnrnn.memory.fit import sequence_loss
-    from tnrnn.memory.train import make_optimizer, make_train_chunk
-
-    class FlaxGRU(nn.Module):
-        width: int
-        n_out: int
-
-        @nn.compact
-        def __call__(self, x):
-            return nn.Dense(self.n_out)(nn.RNN(nn.GRUCell(features=self.width))(x))
-
-    model = FlaxGRU(width, task.n_out)
-    params = model.init(key, task.sample(key, config.batch_size).inputs)
-    run = make_train_chunk(lambda p, b: sequence_loss(model.apply(p, b.inputs), b.targets, b.mask), task.sample,
-                           config)
-    state = make_optimizer(config).init(params)
+    run, params, state = flax
     timings["flax GRUCell"] = best_time(lambda: jax.block_until_ready(run(params, state, key, steps)),
                                         repeat=3) / len(steps)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import optax
-from common import best_time, rows_with_ratios
+from common import best_time, flax_gru_chunk, rows_with_ratios
 
 
 def rows(quick: bool) -> list[dict]:
@@ -83,29 +83,10 @@ def _count(tree) -> int:
 
 def _flax_gru_chunk(task, width: int, config, key, chunk_steps: int, timings: dict) -> int | None:
     """Time flax's GRU in the same training chunk; adds a timing and returns its parameter count."""
-    try:
-        import flax.linen as nn
-    except ImportError:
+    flax = flax_gru_chunk(task, width, config, key)
+    if flax is None:
         return None
-    from tnrnn.memory.fit import sequence_loss
-    from tnrnn.memory.train import make_optimizer, make_train_chunk
-
-    class FlaxGRU(nn.Module):
-        width: int
-        n_out: int
-
-        @nn.compact
-        def __call__(self, x):
-            return nn.Dense(self.n_out)(nn.RNN(nn.GRUCell(features=self.width))(x))
-
-    model = FlaxGRU(width, task.n_out)
-    params = model.init(key, task.sample(key, config.batch_size).inputs)
-
-    def loss_fn(p, batch_):
-        return sequence_loss(model.apply(p, batch_.inputs), batch_.targets, batch_.mask)
-
-    run_chunk = make_train_chunk(loss_fn, task.sample, config)
-    opt_state = make_optimizer(config).init(params)
+    run_chunk, params, opt_state = flax
     steps = jnp.arange(chunk_steps)
     timings["flax GRUCell, scan chunk (jit)"] = best_time(
         lambda: jax.block_until_ready(run_chunk(params, opt_state, key, steps)), repeat=3) / chunk_steps

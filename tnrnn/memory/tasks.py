@@ -177,8 +177,33 @@ def _check_ses(time: Any, span: Any) -> None:
     _check_int("span", span, 2)
 
 
+class _ThreeAgreementClasses:
+    """The three classes of both Start-End Similarity variants: 0, m/2 or m of the m compared positions agree."""
+
+    @property
+    def compared(self) -> int:
+        """How many positions are compared (m)."""
+        raise NotImplementedError
+
+    @property
+    def n_out(self) -> int:
+        """Number of output classes."""
+        return 3
+
+    @property
+    def chance(self) -> float:
+        """Accuracy of a uniform guess."""
+        return 1.0 / 3.0
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """Name of each class: the number of agreeing positions out of m."""
+        m = self.compared
+        return (f"0/{m}", f"{m // 2}/{m}", f"{m}/{m}")
+
+
 @dataclass(frozen=True)
-class StartEndSimilarity:
+class StartEndSimilarity(_ThreeAgreementClasses):
     """Start-End Similarity as the authors define it: a fixed span of m symbols compared T/2 steps apart.
 
     A sequence of even length ``time`` (T) over ``symbols`` (n) symbols plus a blank (id n). The first word
@@ -231,20 +256,9 @@ class StartEndSimilarity:
         return self.symbols + 1
 
     @property
-    def n_out(self) -> int:
-        """Number of output classes."""
-        return 3
-
-    @property
-    def chance(self) -> float:
-        """Accuracy of a uniform guess."""
-        return 1.0 / 3.0
-
-    @property
-    def class_labels(self) -> tuple[str, ...]:
-        """Name of each class: the number of agreeing positions out of m."""
-        m = self.span
-        return (f"0/{m}", f"{m // 2}/{m}", f"{m}/{m}")
+    def compared(self) -> int:
+        """How many positions are compared: the span m."""
+        return self.span
 
     def describe(self) -> dict:
         """Parameters and derived sizes as a JSON-ready dict."""
@@ -271,7 +285,7 @@ class StartEndSimilarity:
 
 
 @dataclass(frozen=True)
-class StartEndHalves:
+class StartEndHalves(_ThreeAgreementClasses):
     """The older whole-halves Start-End Similarity (no blank, no offset): the first ``span`` positions of
     each half are compared (default: the whole halves), every other position is uniform random.
 
@@ -313,19 +327,9 @@ class StartEndHalves:
         return self.symbols
 
     @property
-    def n_out(self) -> int:
-        """Number of output classes."""
-        return 3
-
-    @property
-    def chance(self) -> float:
-        """Accuracy of a uniform guess."""
-        return 1.0 / 3.0
-
-    @property
-    def class_labels(self) -> tuple[str, ...]:
-        """Name of each class: the number of agreeing positions out of m."""
-        return (f"0/{self.m}", f"{self.m // 2}/{self.m}", f"{self.m}/{self.m}")
+    def compared(self) -> int:
+        """How many positions are compared: the whole half, m = T/2."""
+        return self.m
 
     def describe(self) -> dict:
         """Parameters and derived sizes as a JSON-ready dict."""
