@@ -98,8 +98,11 @@ def test_render_huge_sizes_refused_within_small_resource_limits(tmp_path, args, 
         resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
 
     code = "import sys; from tnrnn.cli import main; sys.exit(main(sys.argv[1:]))"
-    res = subprocess.run([sys.executable, "-c", code, "render", *args, "--out", str(tmp_path / "n.svg")],
-                         capture_output=True, text=True, preexec_fn=limits, timeout=300)
+    from tests.misuse.harness import PRLIMIT  # limits set without Python code between fork and exec
+
+    prefix = [PRLIMIT, f"--as={2**30}", "--cpu=20"] if PRLIMIT else []
+    res = subprocess.run([*prefix, sys.executable, "-c", code, "render", *args, "--out", str(tmp_path / "n.svg")],
+                         capture_output=True, text=True, preexec_fn=None if PRLIMIT else limits, timeout=300)
     assert res.returncode == 2, res.stderr
     assert res.stderr.count("\n") == 1 and re.search(pattern, res.stderr), res.stderr
 

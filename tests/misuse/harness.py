@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 MiB = 2**20
+PRLIMIT = shutil.which("prlimit")
 HANG_GUARD_SECONDS = 300  # generous: a loaded machine may run a jax start-up for minutes
 
 
@@ -33,16 +35,19 @@ def run_cli(argv: list[str], *, cwd: Path, env: dict | None = None, memory_mb: i
             cpu_seconds: int = 30) -> Outcome:
     """``python -m tnrnn *argv`` with at most ``memory_mb`` of address space and ``cpu_seconds`` of CPU."""
 
-    def limits() -> None:
+    def limits() -> None:  # pragma: no cover - runs in the child, only where prlimit(1) is missing
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * MiB, memory_mb * MiB))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
 
+    # prlimit(1) sets the limits without running Python code between fork and exec, which can deadlock in a
+    # process that has started jax's threads; the preexec function is the fallback
+    prefix = [PRLIMIT, f"--as={memory_mb * MiB}", f"--cpu={cpu_seconds}"] if PRLIMIT else []
     full_env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                     JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3", OPENBLAS_NUM_THREADS="1", **(env or {}))
     try:
-        proc = subprocess.run([sys.executable, "-m", "tnrnn", *argv], cwd=cwd, env=full_env, capture_output=True,
-                              text=True, errors="replace", preexec_fn=limits, timeout=HANG_GUARD_SECONDS,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run([*prefix, sys.executable, "-m", "tnrnn", *argv], cwd=cwd, env=full_env,
+                              capture_output=True, text=True, errors="replace", timeout=HANG_GUARD_SECONDS,
+                              preexec_fn=None if PRLIMIT else limits, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return Outcome(-1, "", f"hang guard: no exit within {HANG_GUARD_SECONDS} s")
     return Outcome(proc.returncode, proc.stdout, proc.stderr)

@@ -263,7 +263,16 @@ def _cotengra(es: EinsumSpec, sizes: dict, seed: int) -> list:
                        else {}) for m in methods},
     )
     inputs = [tuple(ix) for ix in es.inputs]
-    return list(opt.search(inputs, tuple(es.output), sizes).get_path())
+    # Inside the partitioner cotengra still runs searches with parallel="auto", which forks a process pool from
+    # this (jax-threaded) process: unsafe, nondeterministic, and the forks outlive a killed parent. cotengra makes
+    # no pool in its own workers; the search runs as one of them.
+    par = ctg.parallel
+    was = getattr(par, "_IS_WORKER", False)
+    par._IS_WORKER = True
+    try:
+        return list(opt.search(inputs, tuple(es.output), sizes).get_path())
+    finally:
+        par._IS_WORKER = was
 
 
 def _sequential(es: EinsumSpec, sizes: dict, seed: int) -> list:
