@@ -239,3 +239,17 @@ def test_certified_value_above_a_supplied_upper_bound_raises():
 
     with pytest.raises(CertificateError, match="exceeds the supplied upper bound 3"):
         certified_rank(RACSpec(2, 2, 2), 6, upper=3)
+
+
+def test_a_min_cut_from_the_caller_is_used_and_must_be_of_the_domain_form():
+    import tnrnn
+    from tnrnn.base.errors import TnrnnError
+
+    spec = RACSpec(2, 2, 2)
+    grid = tnrnn.network_mincut(tnrnn.build_network(spec, 6, form="grid"), "start-end")
+    rep = separation_rank(spec, 6, mincut=grid, certify_seconds=0)
+    assert rep.bounds["mincut"] == grid.value and "computed by the caller" in rep.bound_notes["mincut"]
+    assert rep.bounds["mincut"] == separation_rank(spec, 6, certify_seconds=0).bounds["mincut"]
+    continuous = tnrnn.network_mincut(tnrnn.build_network(spec, 6, form="continuous"), "start-end")
+    with pytest.raises(TnrnnError, match="continuous form"):
+        separation_rank(spec, 6, mincut=continuous, certify_seconds=0)

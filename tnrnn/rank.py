@@ -52,6 +52,7 @@ def separation_rank(
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     progress: bool = False,
     output: int = 0,
+    mincut: Any = None,
 ) -> RankReport:
     """Bounds, a certified lower bound and the theory for the separation rank of a generic RAC.
 
@@ -71,6 +72,9 @@ def separation_rank(
         Time for the certified lower bound; 0 for upper bounds only; None for no limit.
     progress : bool, default False
     output : int, default 0
+    mincut : CutResult, optional
+        The min-cut of this problem's network when the caller already computed it (for a figure, say): used
+        instead of computing it again. Grid form on the one-hot domain, continuous form otherwise.
 
     Returns
     -------
@@ -91,16 +95,18 @@ def separation_rank(
     """
     problem = make_problem(spec, T, partition, domain, seeds=seeds, primes=primes, budget_bytes=budget_bytes,
                            budget_mb=budget_mb, certify_seconds=certify_seconds, output=output)
-    return solve(problem, progress=progress)
+    return solve(problem, progress=progress, mincut=mincut)
 
 
-def solve(problem: RankProblem, *, progress: bool = False) -> RankReport:
+def solve(problem: RankProblem, *, progress: bool = False, mincut: Any = None) -> RankReport:
     """Answer a validated problem: upper bounds, theory, the certificate within its time budget.
 
     Parameters
     ----------
     problem : RankProblem
     progress : bool, default False
+    mincut : CutResult, optional
+        The network's min-cut when the caller already has it (see :func:`separation_rank`).
 
     Returns
     -------
@@ -110,7 +116,7 @@ def solve(problem: RankProblem, *, progress: bool = False) -> RankReport:
     spec, T, part, domain = problem.spec, problem.T, problem.partition, problem.domain
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    bounds, bound_notes = upper_bounds(spec, T, part, domain)
+    bounds, bound_notes = upper_bounds(spec, T, part, domain, cut=mincut)
     upper, sources = best_bound(bounds)
     sources = [name for name in BOUND_NAMES if name in sources]
     timings["bounds"] = time.perf_counter() - t0

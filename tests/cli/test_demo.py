@@ -59,8 +59,14 @@ def test_demo_builds_its_network_once_and_computes_one_mincut(tmp_path, monkeypa
     monkeypatch.setattr(tnrnn, "build_network", counting("build", real_build))
     monkeypatch.setattr(build, "build_network", counting("build", real_build))
     monkeypatch.setattr(tnrnn, "network_mincut", counting("network_mincut", real_cut))
+    import tnrnn.bounds.mincut as mincut
+
+    calls["rac_mincut"] = 0
+    monkeypatch.setattr(mincut, "rac_mincut", counting("rac_mincut", mincut.rac_mincut))
     assert main(["demo", "--out", str(tmp_path / "d.png")]) == 0
-    assert calls == {"build": 1, "network_mincut": 1}
+    # the deep network's min-cut is computed once (the drawn explicit one, handed to its report); the shallower
+    # depths' reports compute their own networks' min-cuts
+    assert calls == {"build": 1, "network_mincut": 1, "rac_mincut": 2}
 
 
 def test_help_defaults_are_what_runs():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 from tnrnn.base.counts import ExactCount, prod_counts
 from tnrnn.base.errors import ResourceError, TnrnnError
@@ -211,6 +212,7 @@ def upper_bounds(
     domain: str = "onehot",
     *,
     mincut: bool = True,
+    cut: Any = None,
 ) -> tuple[dict[str, ExactCount | None], dict[str, str]]:
     """Every upper bound by name (``"mincut"``, ``"state"``, ``"input"``, ``"trivial"``), and a note per bound.
 
@@ -218,6 +220,8 @@ def upper_bounds(
     otherwise, both through the structured solver (:func:`tnrnn.bounds.mincut.rac_mincut`). If the grid-form
     solver gives up (a ``ResourceError``), the continuous-form min-cut is used instead: it bounds the one-hot
     function too (a restriction of the continuous one), and the note says so. ``None`` means "does not apply".
+    A min-cut the caller already has for this network (``cut``, a :class:`~tnrnn.bounds.mincut.CutResult` of the
+    domain's form: grid on the one-hot domain, continuous otherwise) is used instead of computing it again.
 
     Examples
     --------
@@ -230,8 +234,15 @@ def upper_bounds(
     partition = _check(spec, T, partition, domain)
     bounds: dict[str, ExactCount | None] = {}
     notes: dict[str, str] = {}
-    closed = closed_form_mincut(spec, partition) if mincut and domain == "continuous" else None
-    if closed is not None:
+    closed = closed_form_mincut(spec, partition) if mincut and domain == "continuous" and cut is None else None
+    if cut is not None:
+        form = "grid" if domain == "onehot" else "continuous"
+        if getattr(cut, "form", None) != form:
+            raise TnrnnError(f"the given min-cut is of the {getattr(cut, 'form', None)} form; the {domain} domain "
+                             f"needs the {form}-form network's")
+        bounds["mincut"] = cut.value
+        notes["mincut"] = f"{form}-form network, {cut.method} (computed by the caller): {cut.certificate}"
+    elif closed is not None:
         bounds["mincut"] = closed
         notes["mincut"] = (
             "continuous-form network, closed form R^S(T/2, L) with S = sum_j C(T/2 + L - 2j, L - j) (Start-End, "
