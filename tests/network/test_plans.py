@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tnrnn.network import execute
+from tnrnn.network.build import build_network
+from tnrnn.network.einsum import einsum_operands, network_to_einsum, split_onehot_inputs
 from tnrnn.network.evaluate import clear_cache, network_forward, network_forward_modp
-from tnrnn.network.paths import PATH_FINDERS, pairwise
+from tnrnn.network.paths import PATH_FINDERS, find_path, integer_labels, pairwise, reconfigure, simulate_path
 from tnrnn.network.plan import cache_dir, get_plan, plan_key, search_count
 from tnrnn.rac.recurrence import init_params, init_params_modp, rac_forward, rac_forward_modp
 from tnrnn.rac.spec import RACSpec
@@ -119,7 +121,7 @@ def test_path_search_is_deterministic_across_processes_and_uses_the_hyper_optimi
                                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout.splitlines()[-1])
             for seed in ("1", "2")]
     assert runs[0] == runs[1]
-    assert set(runs[0][1]) == set(PATH_FINDERS)
+    assert {k.removesuffix("+reconf") for k in runs[0][1]} == set(PATH_FINDERS)
 
 
 def test_pairwise_splits_k_ary_steps_like_opt_einsum():
@@ -157,3 +159,71 @@ def test_deep_network_outputs_are_usable_by_default():
     assert np.all(np.asarray(mant) != 0) and np.all(np.isfinite(np.asarray(log)))
     np.testing.assert_allclose(np.asarray(log), np.asarray(want.log_scale), rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(np.asarray(mant), np.asarray(want.mantissa), rtol=1e-3, atol=1e-3)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(0, 2**16))
+def test_split_input_legs_equal_the_tied_network_on_one_hot_inputs_only(L, R, M, T, seed):
+    # Independent evaluation (opt_einsum on float64 arrays): on one-hot inputs the split expression and the tied
+    # grid expression give the same numbers; its input operands are as many as the continuous form has.
+    spec = RACSpec(L, R, M)
+    params = init_params(spec, jax.random.PRNGKey(seed))
+    tied = network_to_einsum(build_network(spec, T, form="grid"))
+    split = split_onehot_inputs(tied)
+    cont = network_to_einsum(build_network(spec, T, form="continuous"))
+    count = lambda es: sum(r.kind == "x" for r in es.operands)  # noqa: E731
+    assert count(split) == count(cont) and len(split.inputs) == len(cont.inputs)
+    rng = np.random.default_rng(seed)
+    onehot = np.eye(M)[rng.integers(0, M, (3, T))]
+    want = oe_contract(tied, params, onehot)
+    np.testing.assert_allclose(oe_contract(split, params, onehot), want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
+    if L > 1 and T > 1 and M > 1:  # off one-hot inputs the copies of a split leg enter multilinearly, not linearly
+        feats = rng.normal(size=(3, T, M))
+        assert not np.allclose(oe_contract(split, params, feats), oe_contract(tied, params, feats))
+
+
+def oe_contract(es, params, x):
+    import opt_einsum as oe
+
+    return oe.contract(es.eq, *einsum_operands(es, params, x))
+
+
+def test_grid_evaluation_on_ids_uses_the_split_plan_with_small_intermediates():
+    spec, T = RACSpec(2, 3, 3), 6
+    q = init_params_modp(spec, 4, P)
+    x = np.random.default_rng(4).integers(0, 3, (5, T))
+    assert np.array_equal(network_forward_modp(spec, q, x, P, form="grid"), rac_forward_modp(q, x, P))
+    split = get_plan(plan_key(spec, T, "grid", False, onehot=True)).report
+    tied = find_path(network_to_einsum(build_network(spec, T, form="grid")), batch=256)
+    assert split.largest_intermediate < tied.largest_intermediate and split.flops < tied.flops
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(2, 4), st.integers(0, 2**16),
+       st.sampled_from(["greedy", "tree", "sequential"]))
+def test_reconfigured_paths_are_valid_and_never_cost_more(L, R, M, T, seed, finder):
+    plain = network_to_einsum(build_network(RACSpec(L, R, M), T))
+    es = integer_labels(plain)  # the finders' view; paths index the same operands
+    sizes = es.sized(32)
+    path = pairwise(PATH_FINDERS[finder](es, sizes, seed), len(es.inputs))
+    new = reconfigure(es, sizes, path, seed)
+    before, after = simulate_path(es, path, batch=32), simulate_path(es, new, batch=32)  # both reduce to the output
+    assert after[1] <= before[1]
+    params = init_params(RACSpec(L, R, M), jax.random.PRNGKey(seed))
+    x = np.eye(M)[np.random.default_rng(seed).integers(0, M, (2, T))]
+    import opt_einsum as oe
+
+    arrays = einsum_operands(plain, params, x)
+    np.testing.assert_allclose(oe.contract(plain.eq, *arrays, optimize=list(new)),
+                               oe.contract(plain.eq, *arrays, optimize=list(path)), rtol=1e-9, atol=1e-300)
+
+
+def test_ids_take_the_gather_route_and_equal_one_hot_features_exactly():
+    # Symbol ids are contracted by gathering rows (no one-hot product); integer one-hot features go through the
+    # einsum. Mod p both are exact, so they must agree entry for entry.
+    spec = RACSpec(2, 3, 4)
+    q = init_params_modp(spec, 7, P)
+    ids = np.random.default_rng(7).integers(0, 4, (6, 5))
+    via_ids = network_forward_modp(spec, q, ids, P)
+    via_feats = network_forward_modp(spec, q, np.eye(4, dtype=np.int64)[ids], P)
+    assert np.array_equal(via_ids, via_feats) and np.array_equal(via_ids, rac_forward_modp(q, ids, P))

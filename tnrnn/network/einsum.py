@@ -212,6 +212,59 @@ def network_to_einsum(
     return EinsumSpec(tuple(inputs), (batch, out_sym), sizes, tuple(refs), batch, tuple(order))
 
 
+def split_onehot_inputs(es: EinsumSpec) -> EinsumSpec:
+    """``es`` with every input leg shared by several operands split into one leg per operand, each with its own input.
+
+    On basis (one-hot) inputs the rewrite is exact: a one-hot vector ``e_d`` on an index shared by operands
+    ``A_1..A_k`` selects entry ``d`` of each of them, which is what ``k`` copies of ``e_d``, one on a private leg per
+    operand, select. The grid form ties all copies of ``x_t`` to one hyper-index, and with a batch index every
+    contraction then carries the input legs of the steps not yet absorbed (a largest intermediate of
+    ``batch x M^(T/2)``); split, each copy meets its own input first, like the recurrence. Feature vectors that are
+    not one-hot must not be split (they enter the tied network linearly, the copies of the split one
+    multilinearly). Only forward-mode expressions have inputs; others are returned unchanged.
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> from tnrnn.rac.spec import RACSpec
+    >>> es = network_to_einsum(build_network(RACSpec(2, 2, 2), T=3, form="grid"))
+    >>> sum(r.kind == "x" for r in es.operands), sum(r.kind == "x" for r in split_onehot_inputs(es).operands)
+    (3, 6)
+    """
+    if es.batch_symbol is None:
+        return es
+    users: dict = {}
+    for i, ix in enumerate(es.inputs):
+        for s in ix:
+            users.setdefault(s, []).append(i)
+    inputs, operands, order = list(es.inputs), list(es.operands), list(es.order)
+    sizes = dict(es.sizes)
+    fresh = 0
+    drop: set[int] = set()
+    for i, (ref, ix) in enumerate(zip(es.operands, es.inputs)):
+        leg = ix[-1]
+        others = [j for j in users[leg] if j != i]
+        if ref.kind != "x" or len(others) < 2 or leg in es.output:
+            continue
+        drop.add(i)
+        for j in others:
+            while oe.get_symbol(fresh) in sizes:
+                fresh += 1
+            new = oe.get_symbol(fresh)
+            sizes[new] = sizes[leg]
+            inputs[j] = tuple(new if s == leg else s for s in inputs[j])
+            inputs.append((es.batch_symbol, new))
+            operands.append(ref)
+            order.append(es.order[i])
+    if not drop:
+        return es
+    keep = [k for k in range(len(inputs)) if k not in drop]
+    for s in {ix[-1] for k, ix in enumerate(es.inputs) if k in drop}:
+        del sizes[s]
+    return EinsumSpec(tuple(inputs[k] for k in keep), es.output, sizes, tuple(operands[k] for k in keep),
+                      es.batch_symbol, tuple(order[k] for k in keep))
+
+
 def einsum_operands(es: EinsumSpec, params: RACParams, x=None) -> list[np.ndarray]:
     """The arrays of an :class:`EinsumSpec`'s operands, in order, as float64 numpy arrays.
 

@@ -109,6 +109,11 @@ def _inputs(spec: RACSpec, x, T: int | None, form: str, *, modp: bool, p: int = 
     return reduce_modp(arr, p, "mod-p feature inputs") if modp else arr
 
 
+def _split(form: str, feats) -> bool:
+    """Whether to split the tied input legs: symbol ids on the grid form (elsewhere no leg is tied)."""
+    return form == "grid" and feats.ndim == 2
+
+
 def network_forward(
     spec_or_net,
     params: RACParams | None = None,
@@ -173,7 +178,7 @@ def network_forward(
     _check_params(spec, params)
     feats = _inputs(spec, x, T, form, modp=False)
     B, T = int(feats.shape[0]), int(feats.shape[1])
-    key = plan_key(spec, T, form, params.h0 is not None, "forward", (), optimizers)
+    key = plan_key(spec, T, form, params.h0 is not None, "forward", (), optimizers, _split(form, feats))
     guard(plan_cost(key, B, 4), f"evaluating {B} sequences through the L={spec.L}, T={T} {form} network",
           "evaluate with the recurrence tnrnn.rac.recurrence.rac_forward (memory O(batch x R))",
           budget_bytes, budget_flops, B)
@@ -239,7 +244,7 @@ def network_forward_modp(
     p = check_prime(DEFAULT_PRIME if p is None else p)
     feats = _inputs(spec, x, T, form, modp=True, p=p)
     B, T = int(feats.shape[0]), int(feats.shape[1])
-    key = plan_key(spec, T, form, params.h0 is not None, "forward", (), optimizers)
+    key = plan_key(spec, T, form, params.h0 is not None, "forward", (), optimizers, _split(form, feats))
     cost = plan_cost(key, B, 8)
     guard(cost, f"evaluating {B} sequences mod p through the L={spec.L}, T={T} {form} network",
           "evaluate with the recurrence tnrnn.rac.recurrence.rac_forward_modp", budget_bytes, budget_flops, B)

@@ -114,6 +114,11 @@ class _Leaves:
         self.refs, self.weights, self.feats, self.dtype = refs, weights, feats, dtype
         self._x: dict[int, object] = {}
 
+    def ids(self, i: int):
+        """The symbol ids behind leaf ``i`` when it is a one-hot input, else None."""
+        ref: OperandRef = self.refs[i]
+        return self.feats[:, ref.index] if ref.kind == "x" and self.feats.ndim == 2 else None
+
     def get(self, i: int):
         import jax
         import jax.numpy as jnp
@@ -138,11 +143,44 @@ class _Leaves:
         raise TnrnnError(f"unknown operand kind {ref.kind!r}")  # pragma: no cover
 
 
-def _contract(ops, logs, op: _Op, modp: bool, p: int):
+def _gathered(op: _Op, live: list, leaves: _Leaves):
+    """A contraction of a one-hot input with one other operand, as a gather; None when it is not one.
+
+    ``einsum("bm,...m...->out", onehot(ids), A)`` selects ``A[..., ids[b], ...]``: reading rows costs ``B x |A|/M``
+    where the product costs ``B x |A|``, and no one-hot array is made.
+    """
+    import jax.numpy as jnp
+
+    if len(op.positions) != 2:
+        return None
+    specs, out = op.eq.split("->")
+    terms = specs.split(",")
+    for k, i in enumerate(op.positions):
+        ids = leaves.ids(live[i]) if isinstance(live[i], int) else None
+        if ids is None:
+            continue
+        b, m = terms[k]
+        other, j = terms[1 - k], op.positions[1 - k]
+        if m in out or other.count(m) != 1 or other.count(b) > 1:
+            return None
+        arr = leaves.get(live[j]) if isinstance(live[j], int) else live[j]
+        axis = other.index(m)
+        if b in other:  # a batched operand: each sequence reads its own entry along m
+            shape = [1] * arr.ndim
+            shape[other.index(b)] = -1
+            picked = jnp.take_along_axis(arr, ids.reshape(shape), axis=axis, mode="clip")
+            picked, src = jnp.squeeze(picked, axis), other.replace(m, "")
+        else:
+            picked, src = jnp.take(arr, ids, axis=axis, mode="clip"), other.replace(m, b)
+        return picked if src == out else jnp.einsum(f"{src}->{out}", picked)
+    return None
+
+
+def _reduced(res, logs, op: _Op, modp: bool, p: int):
+    """A contraction's result reduced mod p, or rescaled (float) with its log scales carried."""
     import jax.numpy as jnp
     from jax import lax
 
-    res = jnp.einsum(op.eq, *ops, optimize=False)
     if modp:
         # lax.rem, not ``%``: operands are residues, so every result is >= 0 and rem is the residue. jnp's floor
         # mod reads its input several times, and XLA fusing a chain of those duplicated it exponentially.
@@ -162,8 +200,11 @@ def _run_ops(live: list, logs: list, ops: list[_Op], leaves: _Leaves, modp: bool
         if op.eq == "transpose":
             live[-1] = jnp.transpose(live[-1], op.positions)
             continue
-        args = tuple(leaves.get(live[i]) if isinstance(live[i], int) else live[i] for i in op.positions)
-        res, log = _contract(args, tuple(logs[i] for i in op.positions), op, modp, p)
+        res = _gathered(op, live, leaves)
+        if res is None:
+            args = tuple(leaves.get(live[i]) if isinstance(live[i], int) else live[i] for i in op.positions)
+            res = jnp.einsum(op.eq, *args, optimize=False)
+        res, log = _reduced(res, tuple(logs[i] for i in op.positions), op, modp, p)
         for i in sorted(op.positions, reverse=True):
             del live[i]
             del logs[i]

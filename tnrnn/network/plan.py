@@ -22,7 +22,7 @@ from typing import NamedTuple
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.io import read_json, write_json
 from tnrnn.network.build import build_network, check_form, nodes_over_limit, structure_zeros
-from tnrnn.network.einsum import EinsumSpec, network_to_einsum
+from tnrnn.network.einsum import EinsumSpec, network_to_einsum, split_onehot_inputs
 from tnrnn.network.paths import (
     DEFAULT_OPTIMIZERS,
     PLAN_BATCH,
@@ -39,7 +39,7 @@ from tnrnn.rac.spec import RACSpec
 MAX_OPERANDS = 10_000
 
 #: Bumped whenever the stored plan format or the path finders change, so older cache entries are not reused.
-PLAN_FORMAT = 5
+PLAN_FORMAT = 6
 
 #: Seed of the randomised path finders.
 PLAN_SEED = 0
@@ -61,6 +61,7 @@ class PlanKey(NamedTuple):
     mode: str = "forward"
     output_steps: tuple = ()
     optimizers: tuple = DEFAULT_OPTIMIZERS
+    onehot: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,11 @@ class Plan:
 
 
 def plan_key(spec: RACSpec, T: int, form: str, has_h0: bool, mode: str = "forward", output_steps=(),
-             optimizers=DEFAULT_OPTIMIZERS) -> PlanKey:
+             optimizers=DEFAULT_OPTIMIZERS, onehot: bool = False) -> PlanKey:
     """A validated :class:`PlanKey`.
+
+    ``onehot`` declares the inputs symbol ids (one-hot vectors): a tied input leg is then split into one leg per
+    copy (:func:`tnrnn.network.einsum.split_onehot_inputs`), exact on such inputs and much cheaper on the grid form.
 
     Examples
     --------
@@ -81,7 +85,7 @@ def plan_key(spec: RACSpec, T: int, form: str, has_h0: bool, mode: str = "forwar
     'grid'
     """
     return PlanKey(spec.L, spec.R, spec.M, spec.K, int(T), check_form(form), bool(has_h0), mode,
-                   tuple(output_steps), check_optimizers(optimizers))
+                   tuple(output_steps), check_optimizers(optimizers), bool(onehot) and mode == "forward")
 
 
 def search_count() -> int:
@@ -183,6 +187,8 @@ def get_plan(key: PlanKey) -> Plan:
     check_operand_count(spec, key.T, key.form, key.has_h0)
     net = build_network(spec, key.T, _structure_params(spec, key.has_h0), form=key.form)
     es = network_to_einsum(net, mode=key.mode, output_steps=key.output_steps or None)
+    if key.onehot:
+        es = split_onehot_inputs(es)
     path = cache_dir() / f"{structure_hash(es, key)}.json"
     report = _load(path, es)
     if report is None:

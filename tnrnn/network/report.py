@@ -142,5 +142,7 @@ def estimate_cost(
     batch = check_positive_int("batch", batch)
     if arithmetic not in ARITHMETICS:
         raise TnrnnError(f"arithmetic must be 'float' or 'modp', got {arithmetic!r}")
-    key = plan_key(spec, T, form, has_h0, "tensor" if tensor else "forward", (), optimizers)
+    # Forward evaluation of the grid form takes symbol ids (feature vectors need the continuous form): its plan
+    # splits the tied input legs.
+    key = plan_key(spec, T, form, has_h0, "tensor" if tensor else "forward", (), optimizers, form == "grid")
     return plan_cost(key, 1 if tensor else batch, ARITHMETICS[arithmetic]).to_json()
