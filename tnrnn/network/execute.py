@@ -159,7 +159,7 @@ def _gathered(op: _Op, live: list, leaves: _Leaves):
         ids = leaves.ids(live[i]) if isinstance(live[i], int) else None
         if ids is None:
             continue
-        b, m = terms[k]
+        b, m = terms[k][0], terms[k][1]  # an input operand is (batch, feature)
         other, j = terms[1 - k], op.positions[1 - k]
         if m in out or other.count(m) != 1 or other.count(b) > 1:
             return None
