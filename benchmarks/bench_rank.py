@@ -9,8 +9,11 @@ Groups (every ratio measured side by side in this run):
   for L = 2, R = 4, M = 4, T = 12 one-hot (a 4096 x 4096 table; target under 60 s on 2 cores) and
   L = 3, R = 3, M = 3, T = 8 continuous; beside them the certified rank of the full 4096 x 4096 table
   without the upper bound's help (what the random sub-matrix saves).
-* ``numpy -> flint``: building the ``nmod_mat`` from a flat list directly (the former path) versus through
-  ``fmpz_mat`` (:func:`tnrnn.bounds.gfp.to_nmod_mat`), same matrix, same rank.
+* ``start-up``: CPU seconds of the whole ``tnrnn rank -L 1 -T 4`` process (target under 1), beside a bare
+  interpreter and a bare ``import jax``; the note says whether the command imported jax.
+* ``numpy -> flint``: the whole flint call (:func:`tnrnn.bounds.gfp.rank_modp`: conversion then ``rank()``) against
+  ``rank()`` alone (target within 2x), and the two conversions alone: rows through ``fmpz_mat``
+  (:func:`tnrnn.bounds.gfp.to_nmod_mat`) and ``nmod_mat``'s own flat-list constructor; same matrix, same rank.
 * ``pair kernel``: the compiled numba pair evaluation (:mod:`tnrnn.bounds.gfp_kernel`) versus the numpy broadcast
   path, same sample matrix (entries must agree); numba's load time is outside the timing (cached compile).
 * ``certificate``: the certification driver as of commit ``e755d25`` (before the time-boxed driver: doubling
@@ -21,6 +24,7 @@ Groups (every ratio measured side by side in this run):
 from __future__ import annotations
 
 import importlib.util
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +78,7 @@ def _old_certify():
 def conversion_rows(quick: bool) -> list[dict]:
     import flint
 
-    from tnrnn.bounds.gfp import to_nmod_mat
+    from tnrnn.bounds.gfp import rank_modp, to_nmod_mat
     from tnrnn.rac.recurrence import DEFAULT_PRIME
 
     p = DEFAULT_PRIME
@@ -84,12 +88,13 @@ def conversion_rows(quick: bool) -> list[dict]:
         if to_nmod_mat(a, p).rank() != flint.nmod_mat(n, n, (a % p).ravel().tolist(), p).rank():
             raise AssertionError("the two conversions disagree")
         timings = {
-            "via fmpz_mat (to_nmod_mat)": best_time(lambda a=a: to_nmod_mat(a, p), repeat=3),
-            "nmod_mat(m, n, list, p)": best_time(
+            "rank() alone (matrix already in flint)": best_time(lambda m=to_nmod_mat(a, p): m.rank(), repeat=2),
+            "rank_modp: conversion (rows via fmpz_mat) + rank()": best_time(lambda a=a: rank_modp(a, p), repeat=2),
+            "conversion alone (rows via fmpz_mat)": best_time(lambda a=a: to_nmod_mat(a, p), repeat=3),
+            "conversion alone, nmod_mat(m, n, flat list, p)": best_time(
                 lambda a=a, n=n: flint.nmod_mat(n, n, (a % p).ravel().tolist(), p), repeat=3),
-            "rank alone": best_time(lambda m=to_nmod_mat(a, p): m.rank(), repeat=1),
         }
-        out += rows_with_ratios("numpy -> flint", f"{n} x {n}", timings, "via fmpz_mat (to_nmod_mat)",
+        out += rows_with_ratios("numpy -> flint", f"{n} x {n}", timings, "rank() alone (matrix already in flint)",
                                 note="same rank")
     return out
 
@@ -142,6 +147,35 @@ def certificate_rows(quick: bool) -> list[dict]:
                    "driver of e755d25": median_time(old_call, repeat=1)}
         out += rows_with_ratios("certificate", f"L={spec.L} R={spec.R} M={spec.M} T={T} {domain}", timings,
                                 "time-boxed driver (no limit)", note=f"both certify {new_rank} (upper {upper})")
+    return out
+
+
+def _child_cpu_seconds(argv: list[str]) -> float:
+    """CPU seconds (user + system) of one child process running ``argv`` to the end."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def startup_rows(quick: bool) -> list[dict]:
+    """Whole-process CPU seconds of a small ``tnrnn rank`` against bare interpreter and jax imports (medians of 3)."""
+    py = sys.executable
+    variants = {
+        "tnrnn rank -L 1 -T 4 (whole process)": [py, "-m", "tnrnn", "rank", "-L", "1", "-T", "4", "--json",
+                                                 "--no-progress"],
+        "python -c pass": [py, "-c", "pass"],
+        "python -c 'import jax'": [py, "-c", "import jax"],
+    }
+    timings = {name: statistics.median(_child_cpu_seconds(argv) for _ in range(3)) for name, argv in variants.items()}
+    probe = subprocess.run([py, "-c", "import sys; from tnrnn.cli import main; main(['rank', '-L', '1', '-T', '4', "
+                            "'--json', '--no-progress']); print('jax' in sys.modules, file=sys.stderr)"],
+                           cwd=ROOT, capture_output=True, text=True, check=True)
+    jax_loaded = probe.stderr.strip().splitlines()[-1]
+    out = rows_with_ratios("start-up", "CPU seconds of one process", timings, "tnrnn rank -L 1 -T 4 (whole process)")
+    out[0]["note"] = f"target < 1 CPU-s; jax imported by the command: {jax_loaded}"
     return out
 
 
@@ -219,4 +253,4 @@ def rows(quick: bool) -> list[dict]:
     out += rows_with_ratios("tnrnn rank", f"L=3 R=3 M=3 T={cT} continuous", timings,
                             "tnrnn rank (CLI, fresh process)",
                             note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
-    return out + conversion_rows(quick) + kernel_rows(quick) + certificate_rows(quick)
+    return out + startup_rows(quick) + conversion_rows(quick) + kernel_rows(quick) + certificate_rows(quick)
