@@ -18,7 +18,8 @@ from tnrnn.network.build import build_network
 from tnrnn.network.einsum import einsum_operands, network_to_einsum
 from tnrnn.network.evaluate import grid_tensor_matrix, network_forward, network_forward_modp
 from tnrnn.network.execute import trace_count
-from tnrnn.network.paths import PATH_FINDERS, PLAN_BATCH, find_path, simulate_path
+from tnrnn.network.finders import PATH_FINDERS
+from tnrnn.network.paths import PLAN_BATCH, find_path, simulate_path
 from tnrnn.network.plan import search_count
 from tnrnn.network.report import estimate_cost
 from tnrnn.rac.partition import make_partition

@@ -15,7 +15,8 @@ from tnrnn.network import execute
 from tnrnn.network.build import build_network
 from tnrnn.network.einsum import einsum_operands, network_to_einsum, split_onehot_inputs
 from tnrnn.network.evaluate import clear_cache, network_forward, network_forward_modp
-from tnrnn.network.paths import PATH_FINDERS, find_path, integer_labels, pairwise, reconfigure, simulate_path
+from tnrnn.network.finders import PATH_FINDERS, reconfigure
+from tnrnn.network.paths import find_path, integer_labels, pairwise, simulate_path
 from tnrnn.network.plan import cache_dir, get_plan, plan_key, search_count
 from tnrnn.rac.recurrence import init_params, init_params_modp, rac_forward, rac_forward_modp
 from tnrnn.rac.spec import RACSpec

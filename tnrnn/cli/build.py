@@ -27,7 +27,7 @@ def register(subparsers) -> None:
 
 
 def _optimizers(text: str | None):
-    from tnrnn.network.paths import DEFAULT_OPTIMIZERS, check_optimizers
+    from tnrnn.network.finders import DEFAULT_OPTIMIZERS, check_optimizers
 
     if text is None:
         return DEFAULT_OPTIMIZERS
@@ -69,7 +69,7 @@ def network_report(spec, T: int, *, form: str = "continuous", batch: int = 1, op
     """
     from tnrnn.base.errors import ResourceError
     from tnrnn.network.build import build_network
-    from tnrnn.network.paths import DEFAULT_OPTIMIZERS
+    from tnrnn.network.finders import DEFAULT_OPTIMIZERS
     from tnrnn.network.report import estimate_cost
 
     report = build_network(spec, T, form=form).stats()

@@ -20,7 +20,7 @@ from tnrnn.base.errors import ResourceError, TnrnnError, format_count, human_byt
 from tnrnn.base.validate import check_positive_int
 from tnrnn.network.build import RACNetwork
 from tnrnn.network.execute import ExecKey, executor
-from tnrnn.network.paths import DEFAULT_OPTIMIZERS
+from tnrnn.network.finders import DEFAULT_OPTIMIZERS
 from tnrnn.network.plan import plan_key
 from tnrnn.network.report import check_modp_steps, guard, plan_cost
 from tnrnn.rac.partition import Partition, make_partition

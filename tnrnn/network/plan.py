@@ -23,15 +23,8 @@ from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.io import read_json, write_json
 from tnrnn.network.build import build_network, check_form, nodes_over_limit, structure_zeros
 from tnrnn.network.einsum import EinsumSpec, network_to_einsum, split_onehot_inputs
-from tnrnn.network.paths import (
-    DEFAULT_OPTIMIZERS,
-    PLAN_BATCH,
-    SEARCH_TRIALS,
-    PathReport,
-    check_optimizers,
-    find_path,
-    simulate_path,
-)
+from tnrnn.network.finders import DEFAULT_OPTIMIZERS, REFINE_SUBTREE, SEARCH_TRIALS, check_optimizers
+from tnrnn.network.paths import PLAN_BATCH, PathReport, find_path, simulate_path
 from tnrnn.rac.params import RACParams
 from tnrnn.rac.spec import RACSpec
 
@@ -108,7 +101,7 @@ def cache_dir() -> Path:
 def structure_hash(es: EinsumSpec, key: PlanKey) -> str:
     """A hash of everything a path depends on: the expression, the finders, their seed and trial count."""
     text = json.dumps([PLAN_FORMAT, es.eq, sorted(es.sizes.items()), list(key.optimizers), PLAN_SEED, PLAN_BATCH,
-                       SEARCH_TRIALS])
+                       SEARCH_TRIALS, REFINE_SUBTREE])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

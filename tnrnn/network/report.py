@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import ResourceError, TnrnnError, format_count, human_bytes
 from tnrnn.base.validate import check_positive_int
-from tnrnn.network.paths import DEFAULT_OPTIMIZERS, PathReport, path_cost
+from tnrnn.network.finders import DEFAULT_OPTIMIZERS
+from tnrnn.network.paths import PathReport, path_cost
 from tnrnn.network.plan import PlanKey, get_plan, plan_key
 from tnrnn.rac.params import DEFAULT_PRIME, max_safe_terms
 from tnrnn.rac.spec import RACSpec

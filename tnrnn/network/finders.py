@@ -1,0 +1,255 @@
+"""Path finders: one registry, one signature, each deterministic for a given seed.
+
+Every finder in :data:`PATH_FINDERS` is ``finder(es, sizes, seed) -> path`` (an opt_einsum linear path); none
+stops on a wall-clock limit, so the path chosen for a network does not depend on how busy the machine is. No
+finder wins on every RAC shape: the time-ordered sweep is best on shallow batches, the leaf elimination ("tree")
+on deep continuous batches, cotengra's hyper-optimiser (kahypar partitions when installed) on large irregular
+networks, greedy variants on small tables. :func:`reconfigure` refines any path by optimal re-contraction of its
+subtrees. :mod:`tnrnn.network.paths` runs the finders and keeps the cheapest path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+import opt_einsum as oe
+from opt_einsum.paths import ssa_to_linear
+
+from tnrnn.base.errors import TnrnnError
+from tnrnn.network.einsum import EinsumSpec
+
+#: Networks up to this many operands get cotengra's subtree reconfiguration.
+RECONF_MAX_OPERANDS = 128
+
+#: Networks up to this many operands get their best path refined by cotengra's subtree reconfiguration (optimal
+#: re-contraction of every subtree of :data:`REFINE_SUBTREE` leaves; deterministic, about 0.2 s at 400 operands).
+REFINE_MAX_OPERANDS = 2000
+REFINE_SUBTREE = 6
+
+#: Trials of the seeded searches (random-greedy, cotengra): a fixed count, never a time limit.
+SEARCH_TRIALS = 16
+
+Finder = Callable[[EinsumSpec, dict, int], list]
+
+
+def _greedy(es: EinsumSpec, sizes: dict, seed: int) -> list:
+    """opt_einsum's greedy (deterministic)."""
+    return list(oe.paths.greedy([set(ix) for ix in es.inputs], set(es.output), sizes))
+
+
+def _random_greedy(es: EinsumSpec, sizes: dict, seed: int) -> list:
+    """opt_einsum's random-greedy, a fixed number of trials (trial r is seeded by r, so no clock is involved)."""
+    opt = oe.RandomGreedy(max_repeats=SEARCH_TRIALS, minimize="flops", parallel=False)
+    return list(opt([set(ix) for ix in es.inputs], set(es.output), sizes))
+
+
+def _hyper_methods() -> list[str]:
+    try:
+        import kahypar  # noqa: F401
+    except ImportError:  # optional: graph partitioning then falls back to greedy and label propagation
+        return ["greedy", "labels"]
+    return ["greedy", "kahypar"]
+
+
+def _cotengra(es: EinsumSpec, sizes: dict, seed: int) -> list:
+    """The cotengra HyperOptimizer: seeded parameter sampling, seeded partitioner, a fixed number of trials."""
+    import cotengra as ctg
+
+    methods = _hyper_methods()
+    opt = ctg.HyperOptimizer(
+        methods=methods, max_repeats=SEARCH_TRIALS, max_time=None, minimize="flops", parallel=False,
+        progbar=False, optlib="random", optlib_opts={"seed": seed}, on_trial_error="ignore",
+        # Subtree reconfiguration halves the grid form's flops at 88 operands but takes seconds per trial at 400:
+        # used on small networks only (a rule on the structure, not on the clock, so the path stays deterministic).
+        reconf_opts={"seed": seed} if len(es.inputs) <= RECONF_MAX_OPERANDS else None,
+        # kahypar draws its own partitioner seed unless one is given, and contracts inside and between its
+        # partitions with cotengra's random-greedy, which is unseeded there and forks a process pool: plain greedy.
+        constants={m: ({"seed": seed, "sub_optimize": "greedy", "super_optimize": "greedy"} if m.startswith("kahypar")
+                       else {}) for m in methods},
+    )
+    with _no_fork_pool():
+        return list(opt.search([tuple(ix) for ix in es.inputs], tuple(es.output), sizes).get_path())
+
+
+@contextlib.contextmanager
+def _no_fork_pool():
+    """Run cotengra as if inside one of its own workers, where it makes no process pool.
+
+    Inside the partitioner and the reconfiguration cotengra still runs searches with ``parallel="auto"``, which
+    forks a process pool from this (jax-threaded) process: unsafe, nondeterministic, and the forks outlive a
+    killed parent.
+    """
+    import cotengra as ctg
+
+    par = ctg.parallel
+    was = getattr(par, "_IS_WORKER", False)
+    par._IS_WORKER = True
+    try:
+        yield
+    finally:
+        par._IS_WORKER = was
+
+
+def reconfigure(es: EinsumSpec, sizes: dict, path: Sequence, seed: int = 0) -> list:
+    """``path`` with every subtree of :data:`REFINE_SUBTREE` leaves re-contracted optimally (cotengra).
+
+    Finders that build a path from a rule (leaf elimination, greedy) leave local slack: the order in which a
+    state's input, recurrent and read-out factors meet. Optimal subtree re-contraction removes it without a new
+    global search (on the L = 2 and L = 3 benchmark networks it reaches the flops of cotengra's full
+    hyper-optimisation at about a hundredth of its search time). The result is deterministic.
+
+    Examples
+    --------
+    >>> from tnrnn.network.build import build_network
+    >>> from tnrnn.network.einsum import network_to_einsum
+    >>> from tnrnn.rac.spec import RACSpec
+    >>> es = integer_labels(network_to_einsum(build_network(RACSpec(2, 3, 2), T=3)))
+    >>> path = _tree(es, es.sized(64), 0)
+    >>> new = reconfigure(es, es.sized(64), path)
+    >>> simulate_path(es, new, batch=64)[1] <= simulate_path(es, path, batch=64)[1]
+    True
+    """
+    import cotengra as ctg
+
+    tree = ctg.ContractionTree.from_path([tuple(ix) for ix in es.inputs], tuple(es.output), sizes,
+                                         path=[tuple(int(i) for i in step) for step in path])
+    with _no_fork_pool():
+        tree = tree.subtree_reconfigure(subtree_size=REFINE_SUBTREE, minimize="flops", seed=seed)
+    return list(tree.get_path())
+
+
+def _sequential(es: EinsumSpec, sizes: dict, seed: int) -> list:
+    """A sweep in time order that absorbs operands one by one into a running tensor.
+
+    Each input operand is first paired with the operand it feeds (its ``W_I``), then the sweep follows
+    ``es.order`` (step by step, ``W_H`` before the input side), which on a shallow RAC is the recurrence and keeps
+    the running tensor at ``batch x R``. On deep RACs the running tensor grows with every live copy, so this
+    candidate only wins on shallow ones.
+    """
+    n = len(es.inputs)
+    key = dict(enumerate(es.order))
+    owner: dict[str, list[int]] = {}
+    for i, ix in enumerate(es.inputs):
+        for s in ix:
+            owner.setdefault(s, []).append(i)
+    ssa: list[tuple] = []
+    live = set(range(n))
+    for i, ref in enumerate(es.operands):
+        if ref.kind != "x":
+            continue
+        leg = [s for s in es.inputs[i] if s != es.batch_symbol]
+        partners = [j for j in owner.get(leg[0], []) if j != i and es.operands[j].kind == "W_I"] if leg else []
+        if len(partners) == 1 and partners[0] in live:
+            new = n + len(ssa)
+            ssa.append((i, partners[0]))
+            live -= {i, partners[0]}
+            live.add(new)
+            key[new] = key[partners[0]]
+    running = None
+    for oid in sorted(live, key=lambda j: key[j]):
+        if running is None:
+            running = oid
+            continue
+        ssa.append((running, oid))
+        running = n + len(ssa) - 1
+    return list(ssa_to_linear(ssa))
+
+
+def _tree(es: EinsumSpec, sizes: dict, seed: int) -> list:
+    """Leaf elimination: repeatedly contract an operand that shares at most one index with the rest.
+
+    Without its batch index, a RAC network in forward mode (continuous form) is a tree of hyper-edges, and
+    absorbing leaves into their neighbours, oldest first, computes every state instance from its children like
+    the recurrence does, keeping intermediates at ``batch x R``. A leaf joins a partner that is a leaf on the same
+    index when there is one (an elementwise product), else the smallest partner. Whatever is left unconnected
+    (other components, e.g. the grid form's ties) is contracted in time order at the end.
+    """
+    keep = set(es.output) | ({es.batch_symbol} if es.batch_symbol else set())
+    n = len(es.inputs)
+    ix: dict[int, tuple] = {i: tuple(v) for i, v in enumerate(es.inputs)}
+    key: dict[int, float] = dict(enumerate(es.order))
+    members: dict[str, set] = {}
+    for i, v in ix.items():
+        for s in set(v):
+            if s not in keep:
+                members.setdefault(s, set()).add(i)
+    ssa: list[tuple] = []
+
+    def shared(i: int) -> list:
+        return [s for s in set(ix[i]) if s not in keep and len(members[s]) > 1]
+
+    def merge(a: int, b: int) -> tuple[int, set]:
+        c = n + len(ssa)
+        ssa.append((a, b))
+        touched: set = set()
+        for t in set(ix[a]) | set(ix[b]):
+            if t in keep:
+                continue
+            members[t] -= {a, b}
+            if members[t]:  # an index used elsewhere stays on the result; one private to the pair is summed
+                members[t].add(c)
+                touched |= members[t]
+        ix[c] = tuple(t for t in dict.fromkeys(ix[a] + ix[b]) if t in keep or members.get(t))
+        key[c] = max(key[a], key[b])
+        del ix[a], ix[b]
+        return c, touched
+
+    heap = [(key[i], i) for i in range(n)]
+    heapq.heapify(heap)
+    while heap and len(ix) > 1:
+        _, a = heapq.heappop(heap)
+        if a not in ix or len(sh := shared(a)) != 1:
+            continue  # gone, or not a leaf (yet): pushed again when a neighbour goes away
+        others = [j for j in members[sh[0]] if j != a]
+        leaves = [j for j in others if len(shared(j)) == 1]
+        b = min(leaves or others, key=lambda j: (math.prod(sizes[s] for s in ix[j]), key[j]))
+        _, touched = merge(a, b)
+        for j in touched:
+            heapq.heappush(heap, (key[j], j))
+    rest = sorted(ix, key=lambda j: key[j])
+    while len(rest) > 1:
+        c, _ = merge(rest[0], rest[1])
+        rest = [c] + rest[2:]
+    return list(ssa_to_linear(ssa))
+
+
+#: name -> finder(es, sizes, seed) -> linear path; registry order breaks cost ties.
+PATH_FINDERS: dict[str, Finder] = {
+    "sequential": _sequential,
+    "tree": _tree,
+    "greedy": _greedy,
+    "random-greedy": _random_greedy,
+    "cotengra": _cotengra,
+}
+
+#: Finders tried by default ("cotengra" is skipped when cotengra is not installed).
+DEFAULT_OPTIMIZERS = ("greedy", "random-greedy", "cotengra", "sequential", "tree")
+OPTIMIZERS = tuple(PATH_FINDERS)
+
+
+def check_optimizers(names: Iterable[str], what: str = "path optimizers") -> tuple:
+    """Return ``names`` as a tuple if it is a non-empty selection of :data:`PATH_FINDERS`, else raise ``TnrnnError``.
+
+    Examples
+    --------
+    >>> check_optimizers(["greedy", "tree"])
+    ('greedy', 'tree')
+    """
+    opts = (names,) if isinstance(names, str) else tuple(names)
+    unknown = [o for o in opts if o not in PATH_FINDERS]
+    if unknown or not opts:
+        raise TnrnnError(f"{what} must be among {', '.join(PATH_FINDERS)}, got {list(opts)}")
+    return opts
+
+
+def _available(name: str) -> str | None:
+    """Why finder ``name`` cannot run here, or None."""
+    if name == "cotengra":
+        try:
+            import cotengra  # noqa: F401
+        except ImportError:  # pragma: no cover - optional dependency
+            return "cotengra is not installed"
+    return None
