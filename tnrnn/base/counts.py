@@ -18,10 +18,18 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 from functools import total_ordering
 
 from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.factored import (  # noqa: F401  (sign_of_log_sum: part of this module's API)
+    FACTOR_LIMIT,
+    canonical_factors,
+    factor_base,
+    log2_of,
+    refine_coprime,
+    sign_of_coprime_log,
+    sign_of_log_sum,
+)
 
 #: ``exact()`` refuses to expand numbers with more decimal digits than this.
 MAX_EXACT_DIGITS = 1_000_000
@@ -33,9 +41,6 @@ STR_MAX_DIGITS = 60
 STR_MAX_FACTORS = 60
 
 _LOG2_10 = math.log2(10)
-# Bases below this are split into primes (python-flint factors them instantly); larger ones stay opaque and are
-# only ever made pairwise coprime by gcd refinement, which is exact without factoring.
-_FACTOR_LIMIT = 2**64
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -45,66 +50,6 @@ def _check_int(name: str, value: object, minimum: int) -> int:
     if ivalue < minimum:
         raise TnrnnError(f"{name} must be an integer >= {minimum}, got {ivalue}")
     return ivalue
-
-
-def _factor_base(b: int) -> dict[int, int]:
-    """Prime factorisation of a base below ``_FACTOR_LIMIT``; larger bases are returned as is (opaque)."""
-    if b < _FACTOR_LIMIT:
-        import flint
-
-        return {int(p): int(e) for p, e in flint.fmpz(b).factor()}
-    return {b: 1}
-
-
-def _refine(factors: Mapping[int, int]) -> dict[int, int]:
-    """Rewrite ``prod b^e`` (signed exponents allowed) over pairwise coprime bases; zero exponents dropped.
-
-    ``a^x * b^y = g^(x+y) * (a/g)^x * (b/g)^y`` with ``g = gcd(a, b)``; each step lowers the sum of the bases'
-    logs, so the loop ends.
-    """
-    items = {b: e for b, e in factors.items() if e != 0 and b != 1}
-    changed = True
-    while changed:
-        changed = False
-        bases = sorted(items)
-        for i, a in enumerate(bases):
-            for b in bases[i + 1 :]:
-                g = math.gcd(a, b)
-                if g == 1:
-                    continue
-                x, y = items.pop(a), items.pop(b)
-                for base, exp in ((g, x + y), (a // g, x), (b // g, y)):
-                    if base != 1 and exp != 0:
-                        items[base] = items.get(base, 0) + exp
-                        if items[base] == 0:
-                            del items[base]
-                changed = True
-                break
-            if changed:
-                break
-    return items
-
-
-def _canonical(factors: Mapping[int, int]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for b, e in factors.items():
-        if e == 0 or b == 1:
-            continue
-        for p, k in _factor_base(b).items():
-            out[p] = out.get(p, 0) + k * e
-    if any(b >= _FACTOR_LIMIT for b in out):
-        out = _refine(out)
-    return dict(sorted(out.items()))
-
-
-def _log2_of(factors: Mapping[int, int]) -> float:
-    try:
-        return math.fsum(e * math.log2(b) for b, e in factors.items())
-    except OverflowError:
-        raise ResourceError(
-            "a count with more than 2^1024 bits: its log2 is beyond floating-point range, so it can be neither "
-            "compared nor shown compactly; use smaller sizes"
-        ) from None
 
 
 @total_ordering
@@ -156,7 +101,7 @@ class ExactCount:
             self._factors = {}
             self._log2 = -math.inf
         else:
-            self._factors = _canonical({n: 1})
+            self._factors = canonical_factors({n: 1})
             self._log2 = math.log2(n)
 
     # -- construction -----------------------------------------------------------------------------------------
@@ -191,7 +136,7 @@ class ExactCount:
                 return cls(0)
             if base > 1 and exp > 0:
                 shown[base] = shown.get(base, 0) + exp
-        return cls._make(_canonical(shown), shown)
+        return cls._make(canonical_factors(shown), shown)
 
     @classmethod
     def _make(cls, factors: dict[int, int], shown: dict[int, int] | None, value: int | None = None) -> ExactCount:
@@ -199,7 +144,7 @@ class ExactCount:
         obj._zero = False
         obj._factors = factors
         obj._shown = shown
-        obj._log2 = _log2_of(factors)
+        obj._log2 = log2_of(factors)
         obj._value = value
         return obj
 
@@ -298,8 +243,8 @@ class ExactCount:
         merged = dict(self._factors)
         for b, e in other._factors.items():
             merged[b] = merged.get(b, 0) + e
-        if any(b >= _FACTOR_LIMIT for b in merged):
-            merged = _refine(merged)
+        if any(b >= FACTOR_LIMIT for b in merged):
+            merged = refine_coprime(merged)
         shown = None  # int-built times int-built stays int-like (shown as a decimal)
         if self._shown is not None or other._shown is not None:
             shown = dict(_shown_or_value(self))
@@ -335,10 +280,10 @@ class ExactCount:
         quotient = dict(self._factors)
         for b, e in other._factors.items():
             quotient[b] = quotient.get(b, 0) - e
-        quotient = _refine(quotient)
+        quotient = refine_coprime(quotient)
         if not quotient:
             return 0
-        return _sign_of_log(quotient)
+        return sign_of_coprime_log(quotient)
 
     def _cmp_any(self, other: object) -> int | None:
         """``_cmp`` against an ExactCount or any int (negative ints are below every count); None otherwise."""
@@ -495,59 +440,6 @@ def _coerce(x: object) -> ExactCount:
     return ExactCount(int(x))  # type: ignore[call-overload]
 
 
-def sign_of_log_sum(terms: Iterable[tuple[int | Fraction, int]]) -> int:
-    """Exact sign of ``sum x * log(b)`` over ``(x, b)`` pairs: rational ``x``, integer bases ``b >= 1``.
-
-    The one log-sign helper of tnrnn (counts compare with it; the min-cut compares cut costs with it). Denominators
-    are cleared, the bases rewritten over pairwise coprime ones (gcd refinement), and the sign of what remains is
-    decided exactly: it is zero only when every exponent vanishes.
-
-    Examples
-    --------
-    >>> sign_of_log_sum([(3, 2), (-2, 3)]), sign_of_log_sum([(2, 2), (-1, 4)]), sign_of_log_sum([(Fraction(1, 2), 9), (-1, 3)])
-    (-1, 0, 0)
-    """
-    pairs = [(Fraction(x), int(b)) for x, b in terms if x != 0 and int(b) > 1]
-    if not pairs:
-        return 0
-    scale = math.lcm(*(x.denominator for x, _ in pairs))
-    quotient: dict[int, int] = {}
-    for x, b in pairs:
-        quotient[b] = quotient.get(b, 0) + int(x * scale)
-    quotient = _refine(quotient)
-    return _sign_of_log(quotient) if quotient else 0
-
-
-def _sign_of_log(quotient: Mapping[int, int]) -> int:
-    """Sign of ``sum e * log(b)`` over pairwise coprime bases with some nonzero exponent: never zero."""
-    bits = sum(abs(e) * b.bit_length() for b, e in quotient.items())
-    if bits <= 200_000:
-        num = den = 1
-        for b, e in quotient.items():
-            if e > 0:
-                num *= b**e
-            else:
-                den *= b ** (-e)
-        return (num > den) - (num < den)
-    import flint
-
-    prec = 128
-    old = flint.ctx.prec
-    try:
-        while True:
-            flint.ctx.prec = prec
-            total = flint.arb(0)
-            for b, e in quotient.items():
-                total += flint.arb(e) * flint.arb(b).log()
-            if total > 0:
-                return 1
-            if total < 0:
-                return -1
-            prec *= 2  # the value is nonzero (coprime bases), so enough precision separates it from 0
-    finally:
-        flint.ctx.prec = old
-
-
 def prod_counts(xs: Iterable[ExactCount | int]) -> ExactCount:
     """The product of many counts (ints accepted), merged at once: one coprime refinement instead of one per factor.
 
@@ -576,8 +468,8 @@ def prod_counts(xs: Iterable[ExactCount | int]) -> ExactCount:
         if shown is not None:
             for b, e in _shown_or_value(c).items():
                 shown[b] = shown.get(b, 0) + e
-    if any(b >= _FACTOR_LIMIT for b in merged):
-        merged = _refine(merged)
+    if any(b >= FACTOR_LIMIT for b in merged):
+        merged = refine_coprime(merged)
     return ExactCount._make(dict(sorted(merged.items())), shown)
 
 
