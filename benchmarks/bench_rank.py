@@ -11,9 +11,9 @@ Groups (every ratio measured side by side in this run):
   without the upper bound's help (what the random sub-matrix saves).
 * ``start-up``: CPU seconds of the whole ``tnrnn rank -L 1 -T 4`` process (target under 1), beside a bare
   interpreter and a bare ``import jax``; the note says whether the command imported jax.
-* ``numpy -> flint``: the whole flint call (:func:`tnrnn.bounds.gfp.rank_modp`: conversion then ``rank()``) against
+* ``numpy -> flint``: the whole flint call (:func:`tnrnn.bounds.exact_rank.rank_modp`: conversion then ``rank()``) against
   ``rank()`` alone (target within 2x), and the two conversions alone: rows through ``fmpz_mat``
-  (:func:`tnrnn.bounds.gfp.to_nmod_mat`) and ``nmod_mat``'s own flat-list constructor; same matrix, same rank.
+  (:func:`tnrnn.bounds.exact_rank.to_nmod_mat`) and ``nmod_mat``'s own flat-list constructor; same matrix, same rank.
 * ``pair kernel``: the compiled numba pair evaluation (:mod:`tnrnn.bounds.gfp_kernel`) versus the numpy broadcast
   path, same sample matrix (entries must agree); numba's load time is outside the timing (cached compile).
 * ``certificate``: the certification driver as of commit ``e755d25`` (before the time-boxed driver: doubling

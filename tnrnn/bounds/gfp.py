@@ -20,8 +20,9 @@ from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
 from tnrnn.base.validate import check_positive_int
 from tnrnn.bounds import gfp_kernel
+from tnrnn.bounds.exact_rank import rank_modp, to_nmod_mat
 from tnrnn.rac.modp import rac_readout_modp, rac_scan_modp
-from tnrnn.rac.params import DEFAULT_PRIME, RACParams, check_prime, reduce_modp
+from tnrnn.rac.params import DEFAULT_PRIME, RACParams, check_prime
 from tnrnn.rac.partition import Partition, make_partition
 from tnrnn.rac.spec import RACSpec
 
@@ -43,69 +44,6 @@ _KERNEL_MIN_UNITS = 7e8
 _HUGE = 1 << 62
 
 
-
-
-def to_nmod_mat(matrix: np.ndarray, p: int) -> Any:
-    """An integer matrix as a ``flint.nmod_mat`` over GF(p), entries reduced exactly first.
-
-    Reduction goes through :func:`tnrnn.rac.recurrence.reduce_modp`, which takes the residue before any cast, so
-    uint64 entries at or above 2^63 reduce correctly (a cast to int64 first would wrap them). The rows of residues
-    are handed to ``fmpz_mat`` and then reduced to ``nmod_mat``: about 1.6x faster than ``nmod_mat``'s own flat-list
-    constructor, which converts every entry through a slower path (bench_rank measures it). python-flint converts
-    each entry from a Python int (about 0.12 us each), so conversion costs about one rank() at n = 1000 and
-    half of one at n = 4000.
-
-    Examples
-    --------
-    >>> to_nmod_mat(np.array([[1, 2], [3, 4]], dtype=np.uint64), 5).rank()
-    2
-    """
-    import flint
-
-    arr = np.asarray(matrix)
-    if arr.ndim != 2:
-        raise TnrnnError(f"rank_modp needs a 2-d matrix, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        raise TnrnnError(f"rank_modp needs an integer matrix (exact arithmetic), got dtype {arr.dtype}")
-    m, n = arr.shape
-    if m == 0 or n == 0:
-        return flint.nmod_mat(m, n, [], int(p))
-    return flint.nmod_mat(flint.fmpz_mat(reduce_modp(arr, p, "matrix entries").tolist()), int(p))
-
-
-def rank_modp(matrix: np.ndarray, p: int) -> int:
-    """Rank over GF(p) of an integer matrix, with python-flint (exact; never a float rank).
-
-    Parameters
-    ----------
-    matrix : (m, n) integer array
-        Any integer dtype, uint64 included; entries are reduced mod ``p`` exactly first.
-    p : int
-        A prime below 2**63.
-
-    Returns
-    -------
-    int
-        The rank over GF(p).
-
-    Raises
-    ------
-    TnrnnError
-        Not a 2-d integer matrix.
-
-    Examples
-    --------
-    >>> rank_modp(np.array([[1, 2], [2, 4]]), 101)
-    1
-    >>> rank_modp(np.array([[1, 2], [3, 4]]), 2)
-    1
-    >>> rank_modp(np.array([[2**64 - 1, 1], [0, 1]], dtype=np.uint64), 3)   # 2^64 - 1 = 0 mod 3
-    1
-    """
-    arr = np.asarray(matrix)
-    if arr.ndim == 2 and 0 in arr.shape and np.issubdtype(arr.dtype, np.integer):
-        return 0
-    return int(to_nmod_mat(arr, p).rank())
 
 
 # --------------------------------------------------------------------------------------------------------------
