@@ -22,6 +22,7 @@ from tnrnn.network.build import build_network
 from tnrnn.network.einsum import einsum_operands, network_to_einsum
 from tnrnn.network.evaluate import network_forward, network_forward_modp
 from tnrnn.network.execute import ExecKey, executor
+from tnrnn.network.finders import _no_fork_pool
 from tnrnn.network.paths import find_path, simulate_path
 from tnrnn.network.plan import get_plan, plan_key, search_count
 from tnrnn.rac.recurrence import float_params, init_params, init_params_modp, rac_forward, rac_forward_modp
@@ -58,7 +59,9 @@ def _cotengra_peer(es, batch: int, arrays):
 
     opt = ctg.HyperOptimizer(max_repeats=16, parallel=False, progbar=False, optlib="random",
                              optlib_opts={"seed": 0}, on_trial_error="ignore")
-    tree = ctg.array_contract_tree([tuple(ix) for ix in es.inputs], tuple(es.output), es.sized(batch), optimize=opt)
+    with _no_fork_pool():  # its kahypar sub-searches would fork a process pool from this jax-threaded process
+        tree = ctg.array_contract_tree([tuple(ix) for ix in es.inputs], tuple(es.output), es.sized(batch),
+                                       optimize=opt)
     fn = jax.jit(lambda *a: tree.contract(a, backend="jax"))
     return tree, lambda: fn(*arrays)
 
