@@ -83,7 +83,7 @@ def cell_list(text: str) -> list[str]:
     ['gru', 'lstm']
     """
     from tnrnn.base.errors import TnrnnError
-    from tnrnn.memory.cells import check_cell
+    from tnrnn.memory.catalog import check_cell
 
     try:
         cells = [check_cell(c.strip()) for c in text.split(",") if c.strip()]

@@ -20,10 +20,10 @@ from tnrnn.memory.protocol import PROTOCOLS
 
 
 def _add_task_args(p: argparse.ArgumentParser) -> None:
-    from tnrnn.memory.tasks import TASKS  # jax: only when the parser is built
+    from tnrnn.memory.catalog import TASK_ALIASES, TASK_NAMES
 
     g = p.add_argument_group("task")
-    g.add_argument("--task", choices=(*TASKS, "copy"), default="ses",
+    g.add_argument("--task", choices=(*TASK_NAMES, *TASK_ALIASES), default="ses",
                    help="ses: Start-End Similarity as the authors define it (default); copying: Copying Memory; "
                         "ses-halves: the older whole-halves variant")
     g.add_argument("--symbols", type=positive_int, default=None, help="alphabet size n (default 32)")
@@ -61,7 +61,7 @@ def _training_overrides(args: argparse.Namespace) -> dict:
 
 def register(subparsers) -> None:
     """Add the ``train`` and ``memory-sweep`` subcommands."""
-    from tnrnn.memory.cells import CELLS  # jax: only when the parser is built
+    from tnrnn.memory.catalog import CELLS
 
     p = subparsers.add_parser("train", help="train one recurrent network on a long-term memory task",
                               description="Train a stack of recurrent cells on a memory task; JSON metrics with "
@@ -110,14 +110,20 @@ def register(subparsers) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Run ``tnrnn train``."""
-    from tnrnn.base.io import output_file, write_json
-    from tnrnn.memory.fit import train_task
-    from tnrnn.memory.studies import point_setup
+    import os
 
-    # Output files are checked before training, which can take hours.
+    from tnrnn.base.checkpoint import inspect_checkpoint
+    from tnrnn.base.io import output_file, write_json
+
+    # Output files, and a checkpoint to resume, are checked before jax starts and training, which can take hours.
     for path in (args.out, args.checkpoint):
         if path is not None:
             output_file(path)
+    if args.checkpoint is not None and os.path.lexists(args.checkpoint):
+        inspect_checkpoint(args.checkpoint)
+    from tnrnn.memory.fit import train_task
+    from tnrnn.memory.studies import point_setup
+
     size = {"budget": args.budget} if args.budget is not None else {"width": args.width or 64}
     point = {"cell": args.cell, "depth": args.depth, "time": args.time, "task": args.task, "symbols": args.symbols,
              "span": args.span, "protocol": args.protocol, "seed": args.seed, **size,

@@ -18,7 +18,7 @@ from tnrnn.cli.common import positive_int, print_json
 
 def register(subparsers) -> None:
     """Add the ``probe`` subcommand."""
-    from tnrnn.memory.cells import CELLS  # jax: only when the parser is built
+    from tnrnn.memory.catalog import CELLS
 
     p = subparsers.add_parser(
         "probe", help="Start-End singular values and effective rank of a trained network (float estimates)",
@@ -68,7 +68,11 @@ def _params(args: argparse.Namespace, task):
 
 def run_probe(args: argparse.Namespace) -> int:
     """Run ``tnrnn probe``."""
+    from tnrnn.base.checkpoint import inspect_checkpoint
     from tnrnn.base.errors import TnrnnError
+
+    if args.checkpoint is not None:
+        inspect_checkpoint(args.checkpoint)  # a bad file is refused before jax starts
     from tnrnn.memory.probe import check_domain, probe
     from tnrnn.memory.tasks import make_task
 

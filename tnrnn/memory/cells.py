@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -55,66 +54,14 @@ import numpy as np
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.validate import check_positive_int
 from tnrnn.memory import orthogonal
+from tnrnn.memory.catalog import CELL_TABLE, CELLS, GATES, CellInfo, check_cell  # noqa: F401  (API)
 from tnrnn.memory.steps import STEPS, step_context
-
-
-@dataclass(frozen=True)
-class CellInfo:
-    """What the rest of the package needs to know about a cell (one row of :data:`CELL_TABLE`).
-
-    Attributes
-    ----------
-    label : str
-        Name in figures and tables.
-    gates : int
-        Gate blocks G (the width of ``Wx`` is G * width).
-    min_depth : int
-        Smallest depth the cell is defined for (+RNN: 2).
-    readout_bias : bool
-        Whether the linear readout has a bias (not for the RAC, a multilinear circuit).
-    """
-
-    label: str
-    gates: int
-    min_depth: int = 1
-    readout_bias: bool = True
-
-
-#: The one table of cell metadata, in the order cells are listed and plotted.
-CELL_TABLE: dict[str, CellInfo] = {
-    "rac": CellInfo("RAC", 1, readout_bias=False),
-    "rnn": CellInfo("RNN", 1),
-    "irnn": CellInfo("IRNN", 1),
-    "ugrnn": CellInfo("UGRNN", 2),
-    "gru": CellInfo("GRU", 3),
-    "lstm": CellInfo("LSTM", 4),
-    "plusrnn": CellInfo("+RNN", 4, min_depth=2),
-    "scornn": CellInfo("scoRNN", 1),
-}
-
-#: Names accepted by ``cell=``.
-CELLS: tuple[str, ...] = tuple(CELL_TABLE)
-
-#: Number of gate blocks G per cell (the width of ``Wx`` is G * width).
-GATES: dict[str, int] = {name: info.gates for name, info in CELL_TABLE.items()}
 
 NONLINEARITIES: tuple[str, ...] = ("tanh", "relu")
 
 Params = dict[str, Any]
 
 
-def check_cell(cell: str) -> str:
-    """Return the cell name in lower case, or raise a :class:`TnrnnError` listing the valid ones.
-
-    Examples
-    --------
-    >>> check_cell("GRU"), check_cell("+RNN")
-    ('gru', 'plusrnn')
-    """
-    name = str(cell).lower().replace("+rnn", "plusrnn")
-    if name not in CELLS:
-        raise TnrnnError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
-    return name
 
 
 def _check_stack(cell: str, n_in: int, width: int, depth: int, n_out: int) -> str:

@@ -32,6 +32,7 @@ import numpy as np
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.validate import check_positive_int
+from tnrnn.memory.catalog import TASK_ALIASES, TASK_NAMES
 
 
 class TaskBatch(NamedTuple):
@@ -366,7 +367,9 @@ TASKS: dict[str, Callable[..., Any]] = {
     "ses-halves": StartEndHalves,
 }
 
-_ALIASES = {"copy": "copying"}
+_ALIASES = TASK_ALIASES
+if tuple(TASKS) != TASK_NAMES:  # pragma: no cover - a guard on the two lists staying in step
+    raise ImportError("tnrnn.memory.catalog.TASK_NAMES must list tnrnn.memory.tasks.TASKS in order")
 
 
 def make_task(name: str, *, time: int | None = None, symbols: int | None = None, span: int | None = None):
