@@ -105,6 +105,7 @@ def reconfigure(es: EinsumSpec, sizes: dict, path: Sequence, seed: int = 0) -> l
     --------
     >>> from tnrnn.network.build import build_network
     >>> from tnrnn.network.einsum import network_to_einsum
+    >>> from tnrnn.network.paths import integer_labels, simulate_path
     >>> from tnrnn.rac.spec import RACSpec
     >>> es = integer_labels(network_to_einsum(build_network(RACSpec(2, 3, 2), T=3)))
     >>> path = _tree(es, es.sized(64), 0)

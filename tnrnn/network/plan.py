@@ -170,7 +170,7 @@ def get_plan(key: PlanKey) -> Plan:
     Examples
     --------
     >>> plan = get_plan(plan_key(RACSpec(1, 2, 2), 3, "continuous", False, optimizers=("sequential",)))
-    >>> plan.report.path_optimizer
+    >>> plan.report.path_optimizer.split("+")[0]   # "+reconf" when the subtree refinement improved it
     'sequential'
     """
     plan = _PLANS.get(key)
