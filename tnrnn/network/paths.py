@@ -318,16 +318,21 @@ def find_path(
             best = (score, name, path, walked)
     assert best is not None  # the first candidate is always walked to the end
     if refine and _available("cotengra") is None and 3 <= len(es.inputs) <= REFINE_MAX_OPERANDS:
-        name = best[1] + "+reconf"
-        path = reconfigure(labelled, labelled.sized(batch), pairwise(best[2], len(es.inputs)), seed)
-        walked = simulate_path(es, path, itemsize=itemsize, batch=batch)
-        candidates[name] = walked[1]
-        score = _score(walked, sizes)
-        if score < best[0]:
-            best = (score, name, path, walked)
+        best = _refined(es, labelled, best, candidates, batch, itemsize, seed)
     _, name, path, (steps, flops, peak, largest) = best
     return PathReport(tuple(pairwise(path, len(es.inputs))), flops, peak, largest, name, candidates,
                       time.perf_counter() - t0, steps, skipped, batch)
+
+
+def _refined(es: EinsumSpec, labelled: EinsumSpec, best: tuple, candidates: dict, batch: int, itemsize: int,
+             seed: int) -> tuple:
+    """``best`` (score, name, path, walk), or its subtree-reconfigured path when that scores better."""
+    name = best[1] + "+reconf"
+    path = reconfigure(labelled, labelled.sized(batch), pairwise(best[2], len(es.inputs)), seed)
+    walked = simulate_path(es, path, itemsize=itemsize, batch=batch)
+    candidates[name] = walked[1]
+    score = _score(walked, es.sized(batch))
+    return (score, name, path, walked) if score < best[0] else best
 
 
 def _score(walked: tuple, sizes: dict) -> tuple:
