@@ -4,8 +4,10 @@ executors reused, cost guard, overflow guard, input errors."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import opt_einsum as oe
 import pytest
@@ -151,17 +153,38 @@ def test_each_optimiser_path_gives_the_same_value():
         assert np.array_equal(network_forward_modp(spec, q, x, P, optimizers=(name,)), want), name
 
 
-def test_long_fused_modp_path_compiles_quickly():
-    # The sequential path of this deep, width-1 RAC chains ~65 outer products, each reduced mod p; with jnp's
-    # ``%`` XLA's fusion of the chain blew up (over 20 GiB and minutes to compile). It must take seconds.
-    import time
+def _primitive_counts(jaxpr, counts=None) -> Counter:
+    """Primitives of a jaxpr, nested jaxprs (jitted chunks) included."""
+    counts = Counter() if counts is None else counts
+    for eqn in jaxpr.eqns:
+        counts[eqn.primitive.name] += 1
+        for value in eqn.params.values():
+            inner = getattr(value, "jaxpr", value)
+            if hasattr(inner, "eqns"):
+                _primitive_counts(inner, counts)
+    return counts
+
+
+def test_long_fused_modp_path_stays_linear_and_uses_plain_remainders():
+    # The sequential path of this deep, width-1 RAC chains ~65 outer products, each reduced mod p. With jnp's floor
+    # mod (``%``: remainder, compare, select, add) XLA's fusion of the chain duplicated it exponentially (over
+    # 20 GiB and minutes to compile). Each contraction must be reduced by one plain remainder, and the traced
+    # program must stay linear in the length of the path.
+    from tnrnn.network.execute import ExecKey, executor
+    from tnrnn.network.plan import get_plan, plan_key
 
     spec = RACSpec(2, 1, 3, 2)
     q = init_params_modp(spec, 0, P)
     x = np.random.default_rng(0).integers(0, 3, (2, 5))
-    t0 = time.perf_counter()
     assert np.array_equal(network_forward_modp(spec, q, x, P, optimizers=("sequential",)), rac_forward_modp(q, x, P))
-    assert time.perf_counter() - t0 < 60
+    key = plan_key(spec, 5, "continuous", False, optimizers=("sequential",))
+    steps = len(get_plan(key).report.steps)
+    with jax.enable_x64(True):
+        args = jax.tree_util.tree_map(jnp.asarray, (q.W_I, q.W_H, q.W_O, q.h0, x.astype(np.int32)))
+        counts = _primitive_counts(jax.make_jaxpr(executor(ExecKey(key, True, P, "exact")))(*args).jaxpr)
+    assert steps > 40 and steps <= counts["rem"] <= 2 * steps
+    assert counts["select_n"] == 0 and counts["sign"] == 0  # no floor-mod pattern
+    assert sum(counts.values()) <= 12 * steps
 
 
 def test_hyper_indices_equal_dense_copy_tensors_and_save_flops():
