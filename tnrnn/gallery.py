@@ -67,16 +67,19 @@ CURVE_FIGURES = (
 GALLERY_CERTIFY_SECONDS = 90.0
 
 #: The memory studies in the gallery folder: (stem, title, the options of their ``tnrnn memory-sweep``).
-_SCALED = ("--symbols 8 --span 4 --steps 1200 --eval-every 200 --patience 3 --eval-batch-size 500 "
+_SCALED = ("--symbols 8 --span 4 --eval-every 200 --patience 3 --eval-batch-size 500 "
            "--test-batch-size 1000 --seeds 0,1,2 --depths 1,2,3")
 _MEMORY_STUDIES = (
     ("memory_ses", "Start-End Similarity at equal parameters (authors' task, span 4 over 8 symbols)",
-     "--cells gru,scornn,rac --times 12,36 --budget 1000"),
+     "--cells gru,scornn,rac --times 12,36 --budget 1000 --steps 1200"),
     ("memory_ses_width", "Start-End Similarity at equal width (16 units per layer)",
-     "--cells gru,scornn,rac --times 12,36 --width 16"),
-    ("memory_copying", "Copying Memory at equal parameters", "--task copying --cells gru,scornn,rac --times 12,36 --budget 1000"),
+     "--cells gru,scornn,rac --times 12,36 --width 16 --steps 1200"),
+    ("memory_ses_width_long", "Start-End Similarity at equal width, longer sequences, 8,000 steps",
+     "--cells gru,scornn,rac --times 36,60,100 --width 16 --steps 8000"),
+    ("memory_copying", "Copying Memory at equal parameters",
+     "--task copying --cells gru,scornn,rac --times 12,36 --budget 1000 --steps 1200"),
     ("memory_copying_long", "Copying Memory, scoRNN at long delays",
-     "--task copying --cells scornn --times 100,300 --budget 1000"),
+     "--task copying --cells scornn --times 100,300 --budget 1000 --steps 1200"),
 )
 
 STUDY_FIGURES = {
