@@ -76,6 +76,8 @@ _MEMORY_STUDIES = (
      "--cells gru,scornn,rac --times 12,36 --width 16 --steps 1200"),
     ("memory_ses_width_long", "Start-End Similarity at equal width, longer sequences, 8,000 steps",
      "--cells gru,scornn,rac --times 36,60,100 --width 16 --steps 8000"),
+    ("memory_ses_budget_long", "Start-End Similarity at equal parameters (about 1,000), longer sequences, 8,000 steps",
+     "--cells scornn,rac --times 36,60,100 --budget 1000 --steps 8000"),
     ("memory_copying", "Copying Memory at equal parameters",
      "--task copying --cells gru,scornn,rac --times 12,36 --budget 1000 --steps 1200"),
     ("memory_copying_long", "Copying Memory, scoRNN at long delays",
