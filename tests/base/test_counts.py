@@ -105,7 +105,7 @@ def test_json_shape_is_value_and_log2_everywhere():
 
 @given(st.lists(st.tuples(st.fractions(min_value=-5, max_value=5, max_denominator=4), st.integers(1, 40)), max_size=4))
 def test_sign_of_log_sum_matches_floats_and_exact_products(terms):
-    from tnrnn.base.counts import sign_of_log_sum
+    from tnrnn.base.factored import sign_of_log_sum
 
     sign = sign_of_log_sum(terms)
     # exact reference: scale to integer exponents and compare products of integers

@@ -21,14 +21,12 @@ from collections.abc import Iterable, Mapping
 from functools import total_ordering
 
 from tnrnn.base.errors import ResourceError, TnrnnError
-from tnrnn.base.factored import (  # noqa: F401  (sign_of_log_sum: part of this module's API)
+from tnrnn.base.factored import (
     FACTOR_LIMIT,
     canonical_factors,
-    factor_base,
     log2_of,
     refine_coprime,
     sign_of_coprime_log,
-    sign_of_log_sum,
 )
 
 #: ``exact()`` refuses to expand numbers with more decimal digits than this.

@@ -53,8 +53,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tnrnn.base.counts import ExactCount, sign_of_log_sum
+from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import ResourceError, TnrnnError
+from tnrnn.base.factored import sign_of_log_sum
 from tnrnn.base.validate import check_positive_int
 from tnrnn.rac.partition import Partition, make_partition
 from tnrnn.rac.spec import RACSpec

@@ -367,7 +367,6 @@ TASKS: dict[str, Callable[..., Any]] = {
     "ses-halves": StartEndHalves,
 }
 
-_ALIASES = TASK_ALIASES
 if tuple(TASKS) != TASK_NAMES:  # pragma: no cover - a guard on the two lists staying in step
     raise ImportError("tnrnn.memory.catalog.TASK_NAMES must list tnrnn.memory.tasks.TASKS in order")
 
@@ -398,7 +397,7 @@ def make_task(name: str, *, time: int | None = None, symbols: int | None = None,
     >>> make_task("copy", time=30, symbols=8, span=5).delay
     20
     """
-    key = _ALIASES.get(str(name).lower(), str(name).lower())
+    key = TASK_ALIASES.get(str(name).lower(), str(name).lower())
     if key not in TASKS:
         raise TnrnnError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
     return TASKS[key].from_options(time=time, symbols=symbols, span=span)  # type: ignore[attr-defined]

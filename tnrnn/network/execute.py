@@ -113,11 +113,16 @@ class _Leaves:
     def __init__(self, refs: tuple, weights: tuple, feats, dtype) -> None:
         self.refs, self.weights, self.feats, self.dtype = refs, weights, feats, dtype
         self._x: dict[int, object] = {}
+        self._ids: dict[int, object] = {}
 
     def ids(self, i: int):
-        """The symbol ids behind leaf ``i`` when it is a one-hot input, else None."""
+        """The symbol ids behind leaf ``i`` when it is a one-hot input, else None (one column per step, made once)."""
         ref: OperandRef = self.refs[i]
-        return self.feats[:, ref.index] if ref.kind == "x" and self.feats.ndim == 2 else None
+        if ref.kind != "x" or self.feats.ndim != 2:
+            return None
+        if ref.index not in self._ids:
+            self._ids[ref.index] = self.feats[:, ref.index]
+        return self._ids[ref.index]
 
     def get(self, i: int):
         import jax
