@@ -77,7 +77,7 @@ CASES = [
          match="nothing was decompressed"),
     # Dask options
     Case("scheduler-tls", [*TABLE, "--results", "{tmp}/s.jsonl", "--scheduler", "tls://127.0.0.1:8786"],
-         match="tls:// schedulers are not supported"),
+         match="needs a CA file and a client certificate"),
     Case("scheduler-garbage", [*TABLE, "--results", "{tmp}/s.jsonl", "--scheduler", "not an address"],
          match="tcp://HOST:PORT"),
     Case("scheduler-refused", [*TABLE, "--results", "{tmp}/s.jsonl", "--scheduler", "tcp://127.0.0.1:{closed_port}"],

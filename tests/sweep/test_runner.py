@@ -414,14 +414,17 @@ def _parse(argv, **kw):
 
 
 def test_sweep_flags_map_to_run_sweep_kwargs():
-    assert _parse([]) == {"results": None, "executor": "local", "workers": 1, "scheduler": None, "progress": True,
-                          "csv": None}
+    assert _parse([]) == {"results": None, "executor": "local", "workers": 1, "scheduler": None, "security": None,
+                          "progress": True, "csv": None}
     assert _parse(["--workers", "2", "--results", "r.jsonl", "--no-progress"], default_results="d.jsonl") == {
-        "results": "r.jsonl", "executor": "local", "workers": 2, "scheduler": None, "progress": False, "csv": None}
+        "results": "r.jsonl", "executor": "local", "workers": 2, "scheduler": None, "security": None,
+        "progress": False, "csv": None}
     assert _parse([], default_results="d.jsonl")["results"] == "d.jsonl"
     assert _parse(["--dask-local", "2"])[("executor")] == "dask"
     kw = _parse(["--scheduler", "tcp://10.0.0.5:8786"])
     assert (kw["executor"], kw["scheduler"]) == ("dask", "tcp://10.0.0.5:8786")
+    with pytest.raises(TnrnnError, match="apply to a tls:// --scheduler only"):
+        _parse(["--dask-local", "1", "--tls-ca-file", "ca.pem"])
 
 
 @pytest.mark.parametrize("argv", [["--workers", "2", "--dask-local", "2"], ["--workers", "2", "--scheduler", "tcp://h:1"]])

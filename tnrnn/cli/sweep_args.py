@@ -40,17 +40,24 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
     >>> add_sweep_args(p, default_results="out.jsonl")
     >>> sorted(sweep_kwargs(p.parse_args(["--dask-local", "2"])).items())  # doctest: +NORMALIZE_WHITESPACE
     [('csv', None), ('executor', 'dask'), ('progress', True), ('results', 'out.jsonl'), ('scheduler', None),
-     ('workers', 2)]
+     ('security', None), ('workers', 2)]
     """
     group = parser.add_argument_group("sweep execution")
     group.add_argument("--workers", "-j", type=positive_int, default=None, metavar="N",
                        help="local worker processes (default 1)")
     where = group.add_mutually_exclusive_group()
     where.add_argument("--scheduler", default=None, metavar="URL",
-                       help="run on the Dask cluster whose scheduler is at URL, e.g. tcp://10.0.0.5:8786 "
-                            "(its workers need tnrnn installed)")
+                       help="run on the Dask cluster whose scheduler is at URL, e.g. tls://10.0.0.5:8786 with "
+                            "--tls-ca-file/--tls-cert/--tls-key (or Dask's TLS configuration), or tcp://... on a "
+                            "trusted network (its workers need tnrnn installed)")
     where.add_argument("--dask-local", type=positive_int, default=None, metavar="N",
-                       help="start a local Dask cluster of N single-threaded worker processes and run on it")
+                       help="start a local Dask cluster of N single-threaded worker processes and run on it "
+                            "(loopback only, mutual TLS with temporary certificates)")
+    group.add_argument("--tls-ca-file", default=None, metavar="PEM",
+                       help="with a tls:// --scheduler: the CA certificate that signed the cluster's certificates")
+    group.add_argument("--tls-cert", default=None, metavar="PEM",
+                       help="with a tls:// --scheduler: this client's certificate (and key, unless --tls-key)")
+    group.add_argument("--tls-key", default=None, metavar="PEM", help="with a tls:// --scheduler: the client's key")
     results_help = ("JSON-lines results file; each point is appended as it finishes, and a rerun skips finished "
                     "points and retries failed ones")
     if default_results is not None:
@@ -64,15 +71,16 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
 def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for :func:`tnrnn.sweep.run_sweep` from arguments added by :func:`add_sweep_args`.
 
-    Returns a dict with ``results``, ``executor``, ``workers``, ``scheduler``, ``progress`` and ``csv``; call
+    Returns a dict with ``results``, ``executor``, ``workers``, ``scheduler``, ``security`` (the TLS
+    certificates of a ``tls://`` scheduler, checked here), ``progress`` and ``csv``; call
     ``run_sweep(task, points, **sweep_kwargs(args))``. The results and CSV paths are validated here (through
     :func:`tnrnn.base.io.output_file`), before any work: an empty path, a folder, a FIFO or a device is refused.
 
     Raises
     ------
     TnrnnError
-        If ``--workers`` is combined with ``--scheduler`` or ``--dask-local`` (the cluster sets the workers), or
-        a results or CSV path is unusable.
+        If ``--workers`` is combined with ``--scheduler`` or ``--dask-local`` (the cluster sets the workers),
+        TLS files are given without a ``tls://`` scheduler, or a results or CSV path is unusable.
 
     Examples
     --------
@@ -90,6 +98,16 @@ def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         raise TnrnnError(f"--workers applies to the local process pool; with {flag} the cluster sets the workers")
     if scheduler is not None and dask_local is not None:
         raise TnrnnError("use either --scheduler URL or --dask-local N, not both")
+    tls_files = [getattr(args, name, None) for name in ("tls_ca_file", "tls_cert", "tls_key")]
+    security = None
+    if scheduler is not None:
+        from tnrnn.sweep.dask import check_scheduler_address, tls_security
+
+        if check_scheduler_address(scheduler).startswith("tls://"):
+            security = tls_security(*tls_files)
+    if any(f is not None for f in tls_files) and security is None:
+        raise TnrnnError("--tls-ca-file, --tls-cert and --tls-key apply to a tls:// --scheduler only (--dask-local "
+                         "makes its own certificates)")
     if scheduler is not None:
         executor, n = "dask", 1
     elif dask_local is not None:
@@ -107,6 +125,7 @@ def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "executor": executor,
         "workers": n,
         "scheduler": scheduler,
+        "security": security,
         "progress": not getattr(args, "no_progress", False),
         "csv": csv,
     }

@@ -1,10 +1,13 @@
-"""The Dask executor: a remote scheduler (``tcp://``) or a local cluster bound to the loopback interface.
+"""The Dask executor: a remote scheduler (``tcp://`` or ``tls://``) or a local cluster with TLS on the loopback.
 
-Safety rules, because Dask's protocol is unauthenticated pickle (whoever reaches a scheduler or worker port
-can run code there): a local cluster listens on 127.0.0.1 only and starts no dashboard; ``tls://`` addresses
-are refused (tnrnn passes no certificates; reach a remote scheduler through an SSH tunnel or a VPN instead);
-every connection and handshake has a timeout; a sweep whose cluster has had no worker for
-``no_worker_timeout`` seconds fails with a clear error instead of waiting forever.
+Safety rules, because Dask's protocol carries pickles (whoever can talk to a scheduler or worker runs code
+there): a local cluster listens on 127.0.0.1 only, starts no dashboard and speaks mutual TLS with certificates
+made for it alone (``distributed.Security.temporary()``, held in memory), so another local process, even of
+the same user, cannot join it or submit work; a ``tls://`` scheduler is reached with the user's certificates
+(``Security`` from arguments or from Dask's ``distributed.comm.tls`` configuration) and refused without them;
+every connection and handshake has a timeout and the scheduler's first message is checked to be a small Dask
+handshake before any client reads it; a sweep whose cluster has had no worker for ``no_worker_timeout`` seconds
+fails with a clear error instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -22,73 +25,149 @@ from typing import Any
 from tnrnn.sweep.local import SweepExecutorError, usable_cpus
 from tnrnn.sweep.worker import DIED_ERROR, error_text, infra_outcome, run_point
 
-__all__ = ["dask_client", "run_dask", "check_scheduler_address", "NO_WORKER_TIMEOUT"]
+__all__ = ["dask_client", "run_dask", "check_scheduler_address", "tls_security", "NO_WORKER_TIMEOUT"]
 
 # Seconds a sweep waits with no Dask worker connected before it fails.
 NO_WORKER_TIMEOUT = 60.0
+
+# A Dask handshake is a few hundred bytes; a first message that claims more is not from a Dask scheduler (and
+# distributed would allocate whatever the 8-byte length prefix claims before reading it).
+MAX_HANDSHAKE_BYTES = 2**20
 
 _ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?(?P<host>\[[0-9a-fA-F:]+\]|[^\s:/\[\]]+):(?P<port>\d{1,5})/?$")
 
 
 def check_scheduler_address(scheduler: Any) -> str:
-    """Check a scheduler address (``tcp://HOST:PORT`` or ``HOST:PORT``) and return it.
+    """Check a scheduler address (``tcp://HOST:PORT``, ``tls://HOST:PORT`` or ``HOST:PORT``) and return it.
 
     Raises
     ------
     SweepExecutorError
-        Anything else, with ``tls://`` refused with the reason (no certificates are configured).
+        Anything else (another protocol, no port, a port out of range).
 
     Examples
     --------
-    >>> check_scheduler_address("tcp://10.0.0.5:8786")
-    'tcp://10.0.0.5:8786'
-    >>> check_scheduler_address("tls://10.0.0.5:8786")  # doctest: +ELLIPSIS
+    >>> check_scheduler_address("tls://10.0.0.5:8786")
+    'tls://10.0.0.5:8786'
+    >>> check_scheduler_address("ucx://10.0.0.5:8786")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tnrnn.sweep.local.SweepExecutorError: tls:// schedulers are not supported...
+    tnrnn.sweep.local.SweepExecutorError: scheduler must be a Dask scheduler address such as 'tls://HOST:PORT'...
     """
     match = _ADDRESS.match(scheduler) if isinstance(scheduler, str) else None
     scheme = match.group("scheme") if match else None
-    if scheme == "tls":
+    if match is None or scheme not in (None, "tcp", "tls") or not 0 < int(match.group("port")) < 65536:
         raise SweepExecutorError(
-            "tls:// schedulers are not supported (tnrnn passes no TLS certificates to Dask); reach the scheduler "
-            "through an SSH tunnel or a VPN and use tcp://HOST:PORT"
-        )
-    if match is None or scheme not in (None, "tcp") or not 0 < int(match.group("port")) < 65536:
-        raise SweepExecutorError(
-            f"scheduler must be a Dask scheduler address such as 'tcp://HOST:PORT', got {scheduler!r}"
+            "scheduler must be a Dask scheduler address such as 'tls://HOST:PORT' or 'tcp://HOST:PORT', got "
+            f"{ascii(scheduler)[:200]}"
         )
     return scheduler
 
 
-def probe_scheduler(scheduler: str, timeout: float) -> None:
-    """Check that a Dask scheduler answers at ``scheduler`` within ``timeout`` seconds, before any client starts.
+def tls_security(ca_file: str | None = None, cert: str | None = None, key: str | None = None) -> Any:
+    """The ``distributed.Security`` of a ``tls://`` client: the files given, else Dask's TLS configuration.
 
-    A Dask scheduler sends its handshake as soon as a connection is accepted; a listener that accepts and
-    stays silent would make ``distributed.Client`` wait forever (its start-up retries past its timeout).
+    Parameters
+    ----------
+    ca_file, cert, key : str, optional
+        PEM files: the certificate authority that signed the scheduler's certificate, this client's
+        certificate, and its private key (omit ``key`` when it is inside ``cert``). When all are omitted,
+        Dask's configuration is used (``distributed.comm.tls.ca-file``, ``distributed.comm.tls.client.cert``,
+        ``distributed.comm.tls.client.key``, e.g. ``DASK_DISTRIBUTED__COMM__TLS__CA_FILE``).
 
     Raises
     ------
     SweepExecutorError
-        Nothing listens there, or the listener sends nothing within ``timeout``.
+        Dask is missing, a file is missing or unreadable, or no CA file and client certificate are known.
+
+    Examples
+    --------
+    >>> tls_security()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tnrnn.sweep.local.SweepExecutorError: a tls:// scheduler needs a CA file and a client certificate...
+    """
+    try:
+        from distributed import Security
+    except ImportError:
+        raise SweepExecutorError("executor 'dask' needs dask.distributed; install it with: "
+                                 "pip install 'dask[distributed]'") from None
+    for what, name in (("--tls-ca-file", ca_file), ("--tls-cert", cert), ("--tls-key", key)):
+        if name is not None and not os.path.isfile(name):
+            raise SweepExecutorError(f"{what} {ascii(str(name))[:200]} is not a readable file")
+    if ca_file is None and cert is None and key is None:
+        security = Security()  # from Dask's configuration
+    else:
+        security = Security(tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True)
+    if not getattr(security, "tls_ca_file", None) or not getattr(security, "tls_client_cert", None):
+        raise SweepExecutorError(
+            "a tls:// scheduler needs a CA file and a client certificate: give --tls-ca-file and --tls-cert "
+            "(and --tls-key), or set distributed.comm.tls.ca-file and distributed.comm.tls.client.cert in Dask's "
+            "configuration"
+        )
+    return security
+
+
+def _recv_exact(sock: Any, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def probe_scheduler(scheduler: str, timeout: float, security: Any = None) -> None:
+    """Check that a Dask scheduler answers at ``scheduler`` within ``timeout`` seconds, before any client starts.
+
+    A Dask scheduler sends its handshake as soon as a connection is accepted (after the TLS handshake on
+    ``tls://``): an 8-byte length, then a message of that length. A listener that accepts and stays silent
+    (or sends a byte and stops) would make ``distributed.Client`` wait forever, and one that sends garbage would
+    make it allocate whatever the length claims; both are refused here, each read bounded by ``timeout``.
+
+    Raises
+    ------
+    SweepExecutorError
+        Nothing listens there, the TLS handshake fails, or no well-formed Dask handshake arrives in time.
     """
     import socket
+    import ssl
+    import struct
 
     match = _ADDRESS.match(scheduler)
     assert match is not None  # checked by check_scheduler_address
     host, port = match.group("host").strip("[]"), int(match.group("port"))
+    shown = ascii(scheduler)
     hint = "check the address, or use --dask-local N to start a local cluster"
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            if not sock.recv(1):
-                raise SweepExecutorError(f"the listener at {scheduler!r} closed the connection without a Dask "
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            raw.settimeout(timeout)
+            sock: Any = raw
+            if match.group("scheme") == "tls":
+                context = security.get_connection_args("client")["ssl_context"]
+                # Dask checks the peer against the CA only, not a host name (cluster certificates rarely
+                # name the address used to reach them); the same here.
+                sock = context.wrap_socket(raw, server_hostname=None)
+            head = _recv_exact(sock, 8)
+            if len(head) < 8:
+                raise SweepExecutorError(f"the listener at {shown} closed the connection without a Dask "
                                          f"handshake; {hint}")
+            (size,) = struct.unpack("<Q", head)
+            if size > MAX_HANDSHAKE_BYTES:
+                raise SweepExecutorError(f"the listener at {shown} is not a Dask scheduler (its first message "
+                                         f"claims {size} bytes; a handshake is a few hundred); {hint}")
+            if len(_recv_exact(sock, size)) < size:
+                raise SweepExecutorError(f"the listener at {shown} closed the connection inside its handshake; "
+                                         f"{hint}")
     except TimeoutError:
-        raise SweepExecutorError(f"no Dask handshake from {scheduler!r} within {timeout:g} s (nothing answers, or "
+        raise SweepExecutorError(f"no Dask handshake from {shown} within {timeout:g} s (nothing answers, or "
                                  f"it is not a Dask scheduler); {hint}") from None
+    except ssl.SSLError as exc:
+        raise SweepExecutorError(f"TLS handshake with {shown} failed ({' '.join(str(exc).split())[:160]}); "
+                                 "check the certificates") from None
     except OSError as exc:
-        raise SweepExecutorError(f"cannot reach the Dask scheduler at {scheduler!r} within {timeout:g} s "
+        raise SweepExecutorError(f"cannot reach the Dask scheduler at {shown} within {timeout:g} s "
                                  f"({exc.strerror or exc}); {hint}") from None
 
 
@@ -130,11 +209,16 @@ def _config(connect_timeout: float) -> dict:
 
 
 @contextlib.contextmanager
-def dask_client(workers: int, scheduler: str | None, connect_timeout: float) -> Iterator[Any]:
-    """A Dask client: connected to ``scheduler``, or to a loopback LocalCluster of ``workers`` processes."""
+def dask_client(workers: int, scheduler: str | None, connect_timeout: float,
+                security: Any = None) -> Iterator[Any]:
+    """A Dask client: connected to ``scheduler``, or to a loopback LocalCluster of ``workers`` processes.
+
+    The local cluster speaks TLS with temporary certificates of its own; a ``tls://`` scheduler is reached
+    with ``security`` (a ``distributed.Security``), else with Dask's TLS configuration (:func:`tls_security`).
+    """
     try:
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, Security
     except ImportError:
         raise SweepExecutorError(
             "executor 'dask' needs dask.distributed; install it with: pip install 'dask[distributed]'"
@@ -144,13 +228,20 @@ def dask_client(workers: int, scheduler: str | None, connect_timeout: float) -> 
         if scheduler is None:
             check_local_workers(workers)
             try:
+                own = Security.temporary()  # a self-signed CA and certificate, in memory, for this cluster only
+            except ImportError:
+                raise SweepExecutorError("--dask-local needs the 'cryptography' package for its TLS certificates; "
+                                         "install it with: pip install 'tnrnn[dask]'") from None
+            try:
                 with _sigint_ignored():
                     # Every listener on 127.0.0.1: the comms, and the scheduler's HTTP server (health and
                     # metrics routes, which distributed starts even without a dashboard, on all interfaces
-                    # unless told otherwise); the dashboard itself is off.
+                    # unless told otherwise); the dashboard itself is off. Mutual TLS: scheduler, workers and
+                    # client each present the cluster's certificate, so no other process can connect.
                     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                                           scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
+                                           host="127.0.0.1", dashboard_address="127.0.0.1:0", protocol="tls://",
+                                           security=own, scheduler_kwargs={"dashboard": False},
+                                           silence_logs=logging.ERROR)
             except (RuntimeError, OSError, TimeoutError) as exc:
                 # Usually a worker process that cannot start, e.g. a script run from stdin or one without an
                 # ``if __name__ == "__main__":`` guard (worker processes re-import the main module).
@@ -159,15 +250,19 @@ def dask_client(workers: int, scheduler: str | None, connect_timeout: float) -> 
                     "from a script file guarded by `if __name__ == '__main__':`, or use the local executor"
                 ) from exc
             stack.enter_context(cluster)
-            client = stack.enter_context(Client(cluster, timeout=connect_timeout))
+            client = stack.enter_context(Client(cluster, timeout=connect_timeout, security=own))
         else:
             check_scheduler_address(scheduler)
-            probe_scheduler(scheduler, connect_timeout)
+            if scheduler.startswith("tls://") and security is None:
+                security = tls_security()
+            elif not scheduler.startswith("tls://") and security is not None:
+                raise SweepExecutorError("TLS certificates were given for a tcp:// scheduler; use its tls:// address")
+            probe_scheduler(scheduler, connect_timeout, security)
             try:
-                client = Client(scheduler, timeout=connect_timeout)
-            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                client = Client(scheduler, timeout=connect_timeout, security=security or Security())
+            except (OSError, TimeoutError, ValueError, TypeError, MemoryError) as exc:
                 raise SweepExecutorError(
-                    f"cannot reach the Dask scheduler at {scheduler!r} within {connect_timeout:g} s "
+                    f"cannot reach the Dask scheduler at {ascii(scheduler)} within {connect_timeout:g} s "
                     f"({error_text(exc)}); check the address, or use --dask-local N to start a local cluster"
                 ) from None
             stack.enter_context(client)

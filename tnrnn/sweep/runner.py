@@ -146,6 +146,7 @@ def run_sweep(
     executor: str = "local",
     workers: int = 1,
     scheduler: str | None = None,
+    security: Any = None,
     retry_errors: bool = True,
     progress: bool = True,
     desc: str = "sweep",
@@ -179,8 +180,11 @@ def run_sweep(
     workers : int
         Local pool or local cluster size, at most the number of usable CPUs.
     scheduler : str, optional
-        ``"tcp://HOST:PORT"`` of a running Dask scheduler; implies ``executor="dask"``. See the security note
-        in :mod:`tnrnn.sweep.dask`.
+        ``"tls://HOST:PORT"`` or ``"tcp://HOST:PORT"`` of a running Dask scheduler; implies
+        ``executor="dask"``. See the security note in :mod:`tnrnn.sweep.dask`.
+    security : distributed.Security, optional
+        Certificates for a ``tls://`` scheduler (see :func:`tnrnn.sweep.dask.tls_security`); default: Dask's
+        TLS configuration. A local Dask cluster always makes its own.
     retry_errors : bool
         Rerun points whose stored record is an error (default) instead of keeping the error.
     progress : bool
@@ -236,7 +240,8 @@ def run_sweep(
         final: dict[str, dict] = {}
         todo = [key for key in params_by_key if not _reusable(stored, key, retry_errors, final)]
         _execute(task, todo, params_by_key, schema, writer, final, executor=executor, workers=workers,
-                 scheduler=scheduler, connect_timeout=connect_timeout, no_worker_timeout=no_worker_timeout,
+                 scheduler=scheduler, security=security, connect_timeout=connect_timeout,
+                 no_worker_timeout=no_worker_timeout,
                  progress=progress, desc=desc, total=len(params_by_key))
     finally:
         if writer is not None:
@@ -256,7 +261,8 @@ def _reusable(stored: Any, key: str, retry_errors: bool, final: dict[str, dict])
 
 
 def _execute(task: str, todo: list[str], params: dict[str, dict], schema: str, writer: JsonlAppender | None,
-             final: dict[str, dict], *, executor: str, workers: int, scheduler: str | None, connect_timeout: float,
+             final: dict[str, dict], *, executor: str, workers: int, scheduler: str | None, security: Any,
+             connect_timeout: float,
              no_worker_timeout: float, progress: bool, desc: str, total: int) -> None:
     from tqdm.auto import tqdm
 
@@ -264,7 +270,7 @@ def _execute(task: str, todo: list[str], params: dict[str, dict], schema: str, w
     client = None
     if executor == "dask" and todo:
         # Connect (or start the LocalCluster) before the bar: an unreachable scheduler fails cleanly here.
-        client = stack.enter_context(dask_client(workers, scheduler, connect_timeout))
+        client = stack.enter_context(dask_client(workers, scheduler, connect_timeout, security))
     bar = tqdm(total=total, initial=total - len(todo), desc=desc, unit="pt", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
     record = _Recorder(task, schema, params, writer, bar, final)
