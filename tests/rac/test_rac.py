@@ -332,3 +332,40 @@ def test_generic_deep_float_rac_default_output_matches_a_float64_reference():
     two = RACSpec(2, 8, 4)
     assert np.all(np.asarray(rac_forward(init_params(two, jax.random.PRNGKey(0)), ids[:, :32], raw=True)) == 0)
     assert np.all(np.asarray(rac_forward(init_params(two, jax.random.PRNGKey(0)), ids[:, :32]).mantissa) != 0)
+
+
+@pytest.mark.parametrize("L, R, M, T, scale", [(1, 8, 4, 256, 1.0), (2, 4, 3, 256, 1.0), (3, 3, 2, 40, 1.0),
+                                                (2, 4, 3, 12, 1.0), (2, 3, 2, 60, 1e4), (1, 3, 2, 30, 1e-6)])
+def test_block_rescaling_agrees_with_the_per_step_float64_reference(L, R, M, T, scale):
+    # The recurrence rescales every rescale_period(L) steps (scanned in blocks beyond UNROLL_T, unrolled below);
+    # weights far from O(1) (scale 1e4: a block overflows float32; 1e-6: it underflows) take the per-step path.
+    from tnrnn.rac.recurrence import UNROLL_T, rescale_period
+
+    assert rescale_period(L) > 1 and (T > UNROLL_T) == (T > 16)
+    params = init_params(RACSpec(L, R, M), jax.random.PRNGKey(L + T))
+    params = params._replace(W_H=tuple(w * scale for w in params.W_H))
+    ids = np.random.default_rng(T).integers(0, M, (4, T))
+    mant, log = (np.asarray(a, np.float64) for a in rac_forward(params, ids))
+    assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log))
+    for b, (sign, logabs) in enumerate(_log_reference(params, ids)):
+        assert np.array_equal(np.sign(mant[b]), sign)
+        np.testing.assert_allclose(np.log(np.abs(mant[b])) + log[b], logabs, rtol=2e-5, atol=2e-3)
+
+
+def test_device_inputs_are_checked_from_metadata_and_bad_ids_give_nan():
+    import jax.numpy as jnp
+
+    spec = RACSpec(2, 3, 4)
+    params = init_params(spec, jax.random.PRNGKey(0))
+    good = np.array([[0, 3, 1], [2, 2, 1]])
+    want = rac_forward(params, good)
+    got = rac_forward(params, jnp.asarray([[0, 3, 1], [2, 4, 1]]))  # the second sequence has id 4 >= M
+    np.testing.assert_allclose(got.mantissa[0], want.mantissa[0], rtol=1e-6)
+    assert np.isfinite(got.log_scale[0]) and np.isnan(got.log_scale[1]) and np.isnan(got.mantissa[1]).all()
+    assert np.isnan(rac_forward(params, jnp.asarray([[0, -1, 1]])).log_scale[0])
+    features = jnp.asarray(np.eye(4, dtype=np.float32)[good])
+    np.testing.assert_allclose(rac_forward(params, features).log_scale, want.log_scale, rtol=1e-5)
+    for bad, match in [(jnp.zeros((2, 3), jnp.float32), "must be integers"), (jnp.zeros((2, 3, 5)), r"M=4"),
+                       (jnp.zeros((0, 3), jnp.int32), "at least one sequence"), (jnp.zeros(3, jnp.int32), "shape")]:
+        with pytest.raises(TnrnnError, match=match):
+            rac_forward(params, bad)

@@ -108,8 +108,57 @@ def float_params(params: RACParams) -> RACParams:
                      None if params.h0 is None else tuple(map(cast, params.h0)))
 
 
+#: Most sequential steps evaluated without a scan: short sequences are unrolled into one straight-line program
+#: (XLA fuses across steps and no loop bookkeeping runs); longer ones scan over blocks of steps.
+UNROLL_T = 16
+
+#: Highest polynomial degree a state may reach between two rescales. Inside a block of ``k`` steps that starts
+#: from max-abs-1 states, layer ``l`` (1-based) has degree ``C(k+l-1, l)`` in the per-step factors, so with
+#: O(1) weights its magnitude is at most ``g**10`` for a per-step growth ``g``: float32 (about 1e38) overflows
+#: only for ``g`` above about 6,000. A block that still over- or underflows is detected and the whole batch is
+#: redone with a rescale at every step (see :func:`_forward_scaled`).
+MAX_BLOCK_DEGREE = 10
+
+
+def rescale_period(depth: int) -> int:
+    """Steps between rescales for an L-layer RAC: the longest block whose states stay within MAX_BLOCK_DEGREE.
+
+    Examples
+    --------
+    >>> [rescale_period(L) for L in (1, 2, 3, 4, 10)]
+    [10, 4, 3, 2, 1]
+    """
+    k = 1
+    while math.comb(k + depth, depth) <= MAX_BLOCK_DEGREE:
+        k += 1
+    return k
+
+
+def _device_inputs(M: int, x) -> str:
+    """Which kind a jax-array input is, from its shape and dtype only (no host copy); raises on malformed ones."""
+    shape = tuple(x.shape)
+    if len(shape) == 2 and jnp.issubdtype(x.dtype, jnp.integer):
+        kind = "ids"
+    elif len(shape) == 3 and shape[2] == M and (jnp.issubdtype(x.dtype, jnp.floating)
+                                                 or jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == bool):
+        kind = "features"
+    elif len(shape) == 2:
+        raise TnrnnError(f"symbol ids of shape (B, T) must be integers, got dtype {x.dtype}")
+    elif len(shape) == 3 and shape[2] == M:
+        raise TnrnnError(f"feature inputs must be real numbers, got dtype {x.dtype}")
+    else:
+        raise TnrnnError(f"inputs must be symbol ids (B, T) or features (B, T, M={M}), got shape {shape}")
+    if shape[0] < 1 or shape[1] < 1:
+        raise TnrnnError(f"inputs need at least one sequence and one time step, got shape {shape}")
+    return kind
+
+
 def rac_forward(params: RACParams, x, *, raw: bool = False):
     """Evaluate ``y = W_O h[T, L]`` for a batch of sequences with the plain recurrence (float, jitted).
+
+    Inputs that are already jax arrays stay on the device: their shape and dtype are checked from metadata, and
+    symbol ids are range-checked inside the jit (a sequence with an id outside ``[0, M)`` gives NaN). Other
+    inputs are checked on the host (:func:`check_inputs`) and a bad id raises.
 
     Parameters
     ----------
@@ -143,58 +192,102 @@ def rac_forward(params: RACParams, x, *, raw: bool = False):
     >>> y = rac_forward(params, np.array([[0, 1, 1, 0]]), raw=True)
     >>> bool(np.allclose(y, mantissa * np.exp(log_scale)[:, None]))
     True
+    >>> bool(np.isnan(rac_forward(params, jax.numpy.array([[0, 2]])).log_scale[0]))  # on the device: NaN
+    True
     """
     params = float_params(params)
-    kind, arr = check_inputs(params.spec, x)
-    # Symbol ids select columns of W_I[0] inside the scan: no (B, T, M) one-hot array is ever built.
-    xs = jnp.asarray(arr, jnp.int32) if kind == "ids" else jnp.asarray(arr, params.W_O.dtype)
+    if isinstance(x, jax.Array):
+        kind, xs = _device_inputs(params.W_I[0].shape[1], x), x
+    else:
+        kind, arr = check_inputs(params.spec, x)
+        # Symbol ids select columns of W_I[0] inside the scan: no (B, T, M) one-hot array is ever built.
+        xs = jnp.asarray(arr, jnp.int32) if kind == "ids" else jnp.asarray(arr, params.W_O.dtype)
     mant, log_scale = _forward_scaled(params, xs, kind == "ids")
     if raw:
         return mant * jnp.exp(log_scale)[:, None]
     return ScaledOutput(mant, log_scale)
 
 
+def _normalise(h, log):
+    """``h`` rescaled to max-abs 1 per sequence, the log of the scale added to ``log``."""
+    scale = jnp.max(jnp.abs(h), axis=-1)
+    safe = jnp.where(scale > 0, scale, 1.0)
+    return h / safe[:, None], log + jnp.log(safe)
+
+
+def _run(params: RACParams, xs, ids: bool, k: int):
+    """The recurrence over time-major inputs ``xs`` (T, B) or (T, B, M), rescaling every ``k`` steps.
+
+    Returns the top layer's state and log scale after the last step (rescaled there).
+    """
+    L = len(params.W_I)
+    T, B = xs.shape[0], xs.shape[1]
+    dtype = params.W_O.dtype
+    W_I0T = params.W_I[0].T  # (M, R): rows gathered by symbol id
+
+    def step(states, x_t, first: bool, rescale: bool):
+        below, below_log, new = None, None, []
+        for l in range(L):
+            h, log = states[l]
+            if l == 0:
+                inp = jnp.take(W_I0T, x_t, axis=0, mode="clip") if ids else x_t.astype(dtype) @ W_I0T
+            else:
+                inp = below @ params.W_I[l].T
+            # Convention W_H h[0] = 1: without explicit initial states the first recurrent factor is all ones.
+            h = inp if first and params.h0 is None else inp * (h @ params.W_H[l].T)
+            log = log if below_log is None else log + below_log
+            if rescale:
+                h, log = _normalise(h, log)
+            new.append((h, log))
+            below, below_log = h, log
+        return tuple(new)
+
+    zero = jnp.zeros((B,), dtype)
+    if params.h0 is None:
+        states = tuple((jnp.ones((B, params.W_H[l].shape[0]), dtype), zero) for l in range(L))
+    else:
+        states = tuple(_normalise(jnp.broadcast_to(h.astype(dtype), (B, h.shape[0])), zero) for h in params.h0)
+    # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps.
+    states = step(states, xs[0], True, True)
+    rest = T - 1
+    if T > UNROLL_T:
+        blocks, rest = divmod(T - 1, k)
+
+        def body(carry, x_block):
+            for j in range(k):
+                carry = step(carry, x_block[j], False, j == k - 1)
+            return carry, None
+
+        shaped = xs[1:1 + blocks * k].reshape((blocks, k) + xs.shape[1:])
+        states, _ = jax.lax.scan(body, states, shaped)
+    for j in range(T - rest, T):
+        states = step(states, xs[j], False, (j - (T - rest)) % k == k - 1 or j == T - 1)
+    return states[-1]
+
+
 @functools.partial(jax.jit, static_argnums=2)
 def _forward_scaled(params: RACParams, xs, ids: bool):
-
+    """``(mantissa, log_scale)``: rescaled every :func:`rescale_period` steps, every step where that failed."""
     L = len(params.W_I)
-    B = xs.shape[0]
-    R = params.W_H[0].shape[0]
-    dtype = params.W_O.dtype
+    xs = jnp.swapaxes(xs, 0, 1)  # time-major: step t reads one contiguous (B,) or (B, M) slice
+    if ids:
+        xs = xs.astype(jnp.int32)
 
-    def normalise(h, log):
-        scale = jnp.max(jnp.abs(h), axis=-1)
-        safe = jnp.where(scale > 0, scale, 1.0)
-        return h / safe[:, None], log + jnp.log(safe)
+    def finish(k):
+        h, log = _run(params, xs, ids, k)
+        y = h @ params.W_O.T
+        return _normalise(y, log)
 
-    if params.h0 is None:
-        hs0 = tuple(jnp.ones((B, R), dtype) for _ in range(L))
-        logs0 = tuple(jnp.zeros((B,), dtype) for _ in range(L))
-    else:
-        pairs = [normalise(jnp.broadcast_to(h, (B, R)).astype(dtype), jnp.zeros((B,), dtype)) for h in params.h0]
-        hs0, logs0 = tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
-
-    def step(carry, x_t):
-        hs, logs, first = carry
-        below, below_log = None, jnp.zeros((B,), dtype)
-        new_hs, new_logs = [], []
-        for l in range(L):
-            if l > 0:
-                inp = below @ params.W_I[l].T
-            else:
-                inp = params.W_I[0].T[x_t] if ids else x_t @ params.W_I[0].T
-            recurrent = hs[l] @ params.W_H[l].T
-            if params.h0 is None:
-                # Convention W_H h[0] = 1: the first step has an all-ones recurrent factor.
-                recurrent = jnp.where(first, jnp.ones_like(recurrent), recurrent)
-            h, log = normalise(inp * recurrent, below_log + logs[l])
-            new_hs.append(h)
-            new_logs.append(log)
-            below, below_log = h, log
-        return (tuple(new_hs), tuple(new_logs), jnp.zeros((), bool)), None
-
-    (hs, logs, _), _ = jax.lax.scan(step, (hs0, logs0, jnp.ones((), bool)), jnp.swapaxes(xs, 0, 1))
-    y = hs[-1] @ params.W_O.T
-    scale = jnp.max(jnp.abs(y), axis=-1)
-    safe = jnp.where(scale > 0, scale, 1.0)
-    return y / safe[:, None], logs[-1] + jnp.log(safe)
+    k = rescale_period(L)
+    mant, log = finish(k)
+    if k > 1:
+        # A block over- or underflowed (weights far from O(1)): a non-finite or all-zero output. Redo the batch
+        # with a rescale at every step; only this branch runs, and only then.
+        ok = jnp.all(jnp.isfinite(log)) & jnp.all(jnp.isfinite(mant)) & jnp.all(jnp.any(mant != 0, axis=-1))
+        mant, log = jax.lax.cond(ok, lambda: (mant, log), lambda: finish(1))
+    if ids:
+        M = params.W_I[0].shape[1]
+        bad = jnp.any((xs < 0) | (xs >= M), axis=0)  # ids that arrived as device arrays are checked here
+        nan = jnp.asarray(jnp.nan, mant.dtype)
+        mant, log = jnp.where(bad[:, None], nan, mant), jnp.where(bad, nan, log)
+    return mant, log
