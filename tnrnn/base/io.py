@@ -23,7 +23,8 @@ from tnrnn.base.errors import TnrnnError
 
 __all__ = [
     "write_bytes_atomic", "write_json", "read_json", "write_csv", "append_jsonl", "read_jsonl", "scan_jsonl",
-    "JsonlAppender", "JsonlLine", "check_input_file", "output_file", "output_dir",
+    "JsonlAppender", "JsonlLine", "check_input_file", "output_file", "output_dir", "unique_keys", "loads_json",
+    "read_bytes_bounded",
 ]
 
 # A line longer than this is reported as corrupt instead of being parsed (a results record is a few KiB).
@@ -37,10 +38,11 @@ def _umask() -> int:
     return mask
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a torn one.
 
-    The parent folder is created when missing; the file gets the permissions a plain ``open`` would give.
+    The parent folder is created when missing; the file gets the permissions a plain ``open`` would give, or
+    ``mode`` (e.g. ``0o600`` for a file only its owner may read or write, set before it is visible).
 
     Examples
     --------
@@ -59,7 +61,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         # mkstemp creates the file 0600; give the result the permissions a plain open() would have.
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -72,8 +74,8 @@ def _atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
-def write_json(path: str | os.PathLike, data: Any, *, indent: int = 2) -> Path:
-    """Write ``data`` as JSON atomically and return the path.
+def write_json(path: str | os.PathLike, data: Any, *, indent: int = 2, mode: int | None = None) -> Path:
+    """Write ``data`` as JSON atomically and return the path (``mode``: see :func:`write_bytes_atomic`).
 
     Examples
     --------
@@ -82,11 +84,84 @@ def write_json(path: str | os.PathLike, data: Any, *, indent: int = 2) -> Path:
     >>> read_json(p)
     {'rank': 4}
     """
-    return _atomic_write_text(path, json.dumps(data, indent=indent, sort_keys=False, default=_default) + "\n")
+    text = json.dumps(data, indent=indent, sort_keys=False, default=_default) + "\n"
+    return write_bytes_atomic(path, text.encode("utf-8"), mode=mode)
 
 
-def read_json(path: str | os.PathLike) -> Any:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :func:`json.loads` that refuses an object with a repeated key.
+
+    ``{"lower": 3, "lower": 999}`` is valid JSON that Python reads as ``{"lower": 999}`` while other readers may
+    take the first value: a record that means two things is refused instead.
+
+    Examples
+    --------
+    >>> json.loads('{"a": 1, "a": 2}', object_pairs_hook=unique_keys)
+    Traceback (most recent call last):
+    ...
+    ValueError: duplicate key 'a' in a JSON object
+    """
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {ascii(key)[:80]} in a JSON object")
+        out[key] = value
+    return out
+
+
+def loads_json(data: str | bytes) -> Any:
+    """``json.loads`` refusing repeated keys (:func:`unique_keys`); errors are ``ValueError``/``RecursionError``.
+
+    Examples
+    --------
+    >>> loads_json('{"rank": 4}')
+    {'rank': 4}
+    """
+    return json.loads(data, object_pairs_hook=unique_keys)
+
+
+def read_bytes_bounded(path: str | os.PathLike, max_bytes: int, what: str = "file") -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, its size checked from metadata before reading.
+
+    A sparse file that claims gigabytes is refused from ``stat`` alone; the read itself stops after
+    ``max_bytes + 1`` bytes too, for a file that grows between the two.
+
+    Raises
+    ------
+    TnrnnError
+        Not a regular readable file, or larger than ``max_bytes``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "big.bin")
+    >>> with open(p, "wb") as fh:
+    ...     _ = fh.truncate(2**30)    # 1 GiB of holes: no disk used, nothing read
+    >>> read_bytes_bounded(p, 2**20, "plan file")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tnrnn.base.errors.TnrnnError: plan file '...big.bin' holds 1,073,741,824 bytes, more than the 1,048,576 allowed
+    """
+    p = check_input_file(path, what)
+    size = p.stat().st_size
+    too_big = f"{what} {ascii(str(p))} holds {{:,}} bytes, more than the {max_bytes:,} allowed"
+    if size > max_bytes:
+        raise TnrnnError(too_big.format(size))
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise TnrnnError(f"cannot read {ascii(str(p))}: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise TnrnnError(too_big.format(len(data)))
+    return data
+
+
+def read_json(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
     """Read a JSON file; any problem (missing, not a regular file, not UTF-8, not JSON) is a :class:`TnrnnError`.
+
+    An object with a repeated key is refused (:func:`unique_keys`); with ``max_bytes`` a larger file is refused
+    from its size before anything is read (:func:`read_bytes_bounded`).
 
     Examples
     --------
@@ -96,11 +171,14 @@ def read_json(path: str | os.PathLike) -> Any:
     tnrnn.base.errors.TnrnnError: cannot read '/nonexistent.json': No such file or directory
     """
     check_input_file(path)
+    data = read_bytes_bounded(path, max_bytes) if max_bytes is not None else None
     try:
+        if data is not None:
+            return loads_json(data.decode("utf-8"))
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            return json.load(fh, object_pairs_hook=unique_keys)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise TnrnnError(f"{str(path)!r} is not a JSON file ({' '.join(str(exc).split())[:120]})") from None
+        raise TnrnnError(f"{ascii(str(path))} is not a JSON file ({ascii(' '.join(str(exc).split()))[1:121]})") from None
 
 
 def write_csv(path: str | os.PathLike, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> Path:
