@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tnrnn.base.budget import default_budget_bytes, default_budget_flops
-from tnrnn.cli.common import add_spec_args, positive_int, print_json, spec_from_args
+from tnrnn.cli.common import add_spec_args, positive_int, print_json, progress_lines, show_progress, spec_from_args
 
 
 def register(subparsers) -> None:
@@ -23,6 +23,9 @@ def register(subparsers) -> None:
     p.add_argument("--optimizers", default=None,
                    help="comma-separated path optimisers to try (default: greedy,random-greedy,cotengra,sequential,tree)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress lines on stderr (they are shown only on a terminal, for path searches of "
+                        "large networks)")
     p.set_defaults(func=run)
 
 
@@ -102,7 +105,8 @@ def build_report(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     """Print the network report as a table (or JSON)."""
     default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
-    report = build_report(args)
+    with progress_lines(show_progress(not args.no_progress)):
+        report = build_report(args)
     if args.json:
         print_json(report)
         return 0

@@ -191,3 +191,60 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
+
+
+def show_progress(requested: bool = True, stream: Any = None) -> bool:
+    """Whether to draw progress: asked for, and the stream (default stderr) is a terminal.
+
+    Progress bars and lines redraw with carriage returns; in a log file or a pipe they are noise, so they are
+    shown on a terminal only.
+
+    Examples
+    --------
+    >>> import io
+    >>> show_progress(True, io.StringIO()), show_progress(False, io.StringIO())
+    (False, False)
+    """
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return bool(requested and callable(isatty) and isatty())
+
+
+class progress_lines:  # noqa: N801 - used as a context manager, like contextlib's lower-case helpers
+    """Context manager: while it is active, tnrnn's progress lines (``logging`` INFO records of the ``tnrnn``
+    loggers, e.g. a long path search) are printed to ``stream`` (default stderr) when ``enabled``.
+
+    The library only logs; the command line decides whether a person is watching (:func:`show_progress`).
+
+    Examples
+    --------
+    >>> import io, logging
+    >>> out = io.StringIO()
+    >>> with progress_lines(True, out):
+    ...     logging.getLogger("tnrnn.network.paths").info("searching a contraction path for %d operands", 1182)
+    >>> out.getvalue()
+    'tnrnn: searching a contraction path for 1182 operands\\n'
+    """
+
+    def __init__(self, enabled: bool, stream: Any = None) -> None:
+        import logging
+
+        self._logger = logging.getLogger("tnrnn")
+        self._handler = logging.StreamHandler(sys.stderr if stream is None else stream) if enabled else None
+        self._level = self._logger.level
+
+    def __enter__(self) -> progress_lines:
+        import logging
+
+        if self._handler is not None:
+            self._handler.setFormatter(logging.Formatter("tnrnn: %(message)s"))
+            self._handler.setLevel(logging.INFO)
+            self._logger.addHandler(self._handler)
+            if self._logger.getEffectiveLevel() > logging.INFO:
+                self._logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handler is not None:
+            self._logger.removeHandler(self._handler)
+            self._logger.setLevel(self._level)

@@ -1,10 +1,11 @@
 """Path finders: one registry, one signature, each deterministic for a given seed.
 
 Every finder in :data:`PATH_FINDERS` is ``finder(es, sizes, seed) -> path`` (an opt_einsum linear path); none
-stops on a wall-clock limit, so the path chosen for a network does not depend on how busy the machine is. No
-finder wins on every RAC shape: the time-ordered sweep is best on shallow batches, the leaf elimination ("tree")
-on deep continuous batches, cotengra's hyper-optimiser (kahypar partitions when installed) on large irregular
-networks, greedy variants on small tables. :func:`reconfigure` refines any path by optimal re-contraction of its
+stops on a wall-clock limit, so the path chosen for a network does not depend on how busy the machine is; search
+budgets are rules on the structure (:func:`hyper_trials`). No finder wins on every RAC shape: the time-ordered
+sweep is best on shallow batches, the leaf elimination ("tree") on deep continuous batches, greedy variants on
+the rest; cotengra's hyper-optimiser (kahypar partitions when installed) runs on small networks only, as it found
+no cheaper RAC path than these above :data:`HYPER_MAX_OPERANDS` operands, at up to minutes of search. :func:`reconfigure` refines any path by optimal re-contraction of its
 subtrees. :mod:`tnrnn.network.paths` runs the finders and keeps the cheapest path.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import importlib.util
 import math
 from collections.abc import Callable, Iterable, Sequence
 
@@ -31,6 +33,10 @@ REFINE_SUBTREE = 6
 
 #: Trials of the seeded searches (random-greedy, cotengra): a fixed count, never a time limit.
 SEARCH_TRIALS = 16
+
+#: Largest network (operands) on which cotengra's HyperOptimizer runs beside the other finders (see
+#: :func:`hyper_trials` for the measurements behind it).
+HYPER_MAX_OPERANDS = 64
 
 Finder = Callable[[EinsumSpec, dict, int], list]
 
@@ -54,33 +60,56 @@ def _hyper_methods() -> list[str]:
     return ["greedy", "kahypar"]
 
 
-def _cotengra(es: EinsumSpec, sizes: dict, seed: int) -> list:
-    """The cotengra HyperOptimizer: seeded parameter sampling, seeded partitioner, a fixed number of trials."""
+def hyper_trials(n_operands: int, alone: bool = False) -> int:
+    """Trials of cotengra's HyperOptimizer on a network of ``n_operands`` operands (0: not run).
+
+    The search budget is a rule on the structure, never on the clock, so a network gets the same path on any
+    machine load. Measured on RAC networks (2 cores, batch 256; its path and the best rule-based path both refined
+    by subtree reconfiguration): at 24 to 74 operands the hyper-optimiser's path scored 0.994x to 1.005x the
+    rule-based one in 0.6 s to 3.5 s of search; at 116 to 424 operands 1.00x to 1.37x in 5 s to 21 s; at 1,182
+    operands (L=3 R=4 M=4 T=12) it took 248 s for a costlier path than greedy's, found in 0.03 s. So up to
+    :data:`HYPER_MAX_OPERANDS` operands it gets :data:`SEARCH_TRIALS` trials, and above it is not run beside the
+    other finders. Asked for alone, it gets fewer trials as the network grows (at least one).
+
+    Examples
+    --------
+    >>> hyper_trials(50), hyper_trials(1182), hyper_trials(1182, alone=True)
+    (16, 0, 1)
+    """
+    if n_operands <= HYPER_MAX_OPERANDS:
+        return SEARCH_TRIALS
+    return max(1, SEARCH_TRIALS * HYPER_MAX_OPERANDS // n_operands) if alone else 0
+
+
+def _cotengra(es: EinsumSpec, sizes: dict, seed: int, trials: int = SEARCH_TRIALS) -> list:
+    """The cotengra HyperOptimizer: seeded parameter sampling, seeded partitioners, ``trials`` trials."""
     import cotengra as ctg
 
     methods = _hyper_methods()
     opt = ctg.HyperOptimizer(
-        methods=methods, max_repeats=SEARCH_TRIALS, max_time=None, minimize="flops", parallel=False,
+        methods=methods, max_repeats=trials, max_time=None, minimize="flops", parallel=False,
         progbar=False, optlib="random", optlib_opts={"seed": seed}, on_trial_error="ignore",
         # Subtree reconfiguration halves the grid form's flops at 88 operands but takes seconds per trial at 400:
         # used on small networks only (a rule on the structure, not on the clock, so the path stays deterministic).
         reconf_opts={"seed": seed} if len(es.inputs) <= RECONF_MAX_OPERANDS else None,
-        # kahypar draws its own partitioner seed unless one is given, and contracts inside and between its
-        # partitions with cotengra's random-greedy, which is unseeded there and forks a process pool: plain greedy.
-        constants={m: ({"seed": seed, "sub_optimize": "greedy", "super_optimize": "greedy"} if m.startswith("kahypar")
+        # The partitioners (kahypar, labels) draw their own seed unless given one, and contract inside and between
+        # their partitions with cotengra's random-greedy by default, which is unseeded there and, with cotengra's
+        # parallel="auto", forks a process pool from this jax-threaded process: plain greedy instead. With these
+        # options no cotengra call here makes a pool (tests/network/test_plans.py checks it), so cotengra's private
+        # worker flag is no longer needed.
+        constants={m: ({"seed": seed, "sub_optimize": "greedy", "super_optimize": "greedy"} if m != "greedy"
                        else {}) for m in methods},
     )
-    with _no_fork_pool():
-        return list(opt.search([tuple(ix) for ix in es.inputs], tuple(es.output), sizes).get_path())
+    return list(opt.search([tuple(ix) for ix in es.inputs], tuple(es.output), sizes).get_path())
 
 
 @contextlib.contextmanager
 def _no_fork_pool():
-    """Run cotengra as if inside one of its own workers, where it makes no process pool.
+    """Run cotengra as if inside one of its own workers, where ``parallel="auto"`` makes no process pool.
 
-    Inside the partitioner and the reconfiguration cotengra still runs searches with ``parallel="auto"``, which
-    forks a process pool from this (jax-threaded) process: unsafe, nondeterministic, and the forks outlive a
-    killed parent.
+    The library no longer needs this (:func:`_cotengra` passes options that keep every sub-search serial); it is
+    kept for ``benchmarks/bench_contract.py``, whose peer search runs cotengra's own defaults. It sets cotengra's
+    private ``parallel._IS_WORKER`` because cotengra has no public switch that makes ``"auto"`` serial.
     """
     import cotengra as ctg
 
@@ -117,8 +146,7 @@ def reconfigure(es: EinsumSpec, sizes: dict, path: Sequence, seed: int = 0) -> l
 
     tree = ctg.ContractionTree.from_path([tuple(ix) for ix in es.inputs], tuple(es.output), sizes,
                                          path=[tuple(int(i) for i in step) for step in path])
-    with _no_fork_pool():
-        tree = tree.subtree_reconfigure(subtree_size=REFINE_SUBTREE, minimize="flops", seed=seed)
+    tree = tree.subtree_reconfigure(subtree_size=REFINE_SUBTREE, minimize="flops", seed=seed)
     return list(tree.get_path())
 
 
@@ -243,14 +271,21 @@ def check_optimizers(names: Iterable[str], what: str = "path optimizers") -> tup
     unknown = [o for o in opts if o not in PATH_FINDERS]
     if unknown or not opts:
         raise TnrnnError(f"{what} must be among {', '.join(PATH_FINDERS)}, got {list(opts)}")
+    reasons = [why for o in dict.fromkeys(opts) if (why := _available(o)) is not None]
+    if len(reasons) == len(set(opts)):  # checked here, before any network is built or searched
+        raise TnrnnError(f"none of the {what} {list(opts)} can run here: {'; '.join(reasons)}; "
+                         f"choose among {', '.join(n for n in PATH_FINDERS if _available(n) is None)}")
     return opts
 
 
 def _available(name: str) -> str | None:
-    """Why finder ``name`` cannot run here, or None."""
-    if name == "cotengra":
-        try:
-            import cotengra  # noqa: F401
-        except ImportError:  # pragma: no cover - optional dependency
-            return "cotengra is not installed"
+    """Why finder ``name`` cannot run here, or None (looked up without importing the library).
+
+    Examples
+    --------
+    >>> _available("greedy") is None
+    True
+    """
+    if name == "cotengra" and importlib.util.find_spec("cotengra") is None:
+        return "cotengra is not installed (pip install cotengra)"
     return None

@@ -12,6 +12,7 @@ rule); the walk also yields the local pairwise equations the executors run.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,12 +25,21 @@ from tnrnn.base.errors import TnrnnError
 from tnrnn.network.einsum import EinsumSpec
 from tnrnn.network.finders import (
     DEFAULT_OPTIMIZERS,
+    HYPER_MAX_OPERANDS,
     PATH_FINDERS,
     REFINE_MAX_OPERANDS,
     _available,
+    _cotengra,
     check_optimizers,
+    hyper_trials,
     reconfigure,
 )
+
+log = logging.getLogger(__name__)
+
+#: Searches on networks of at least this many operands log a line when they start and when they end (about a
+#: second of search on 2 cores at this size; the command line shows these lines on a terminal).
+PROGRESS_OPERANDS = 400
 
 #: Batch size the path search assumes. Plans depend on the structure only: the batch is a broadcast dimension
 #: and one plan serves every batch size (its cost is re-walked for the actual batch, which takes milliseconds).
@@ -296,15 +306,27 @@ def find_path(
     t0 = time.perf_counter()
     found: dict[str, list] = {}
     skipped: dict[str, str] = {}
-    if len(es.inputs) == 1:
+    n = len(es.inputs)
+    ordered = sorted(set(optimizers), key=list(PATH_FINDERS).index)
+    loud = n >= PROGRESS_OPERANDS
+    if loud:
+        log.info("searching a contraction path for %s operands (%s)", f"{n:,}", ", ".join(ordered))
+    if n == 1:
         found["single"] = [(0,)]
     else:
-        for name in sorted(set(optimizers), key=list(PATH_FINDERS).index):
+        for name in ordered:
             why = _available(name)
             if why is not None:
                 skipped[name] = why
-                continue
-            found[name] = PATH_FINDERS[name](labelled, labelled.sized(batch), seed)
+            elif name == "cotengra":
+                trials = hyper_trials(n, alone=len(ordered) == 1)
+                if trials:
+                    found[name] = _cotengra(labelled, labelled.sized(batch), seed, trials)
+                else:
+                    skipped[name] = (f"not run above {HYPER_MAX_OPERANDS} operands (this network has {n:,}), "
+                                     "where it found no cheaper path than the other finders")
+            else:
+                found[name] = PATH_FINDERS[name](labelled, labelled.sized(batch), seed)
     best = None
     candidates: dict = {}
     for name, path in found.items():
@@ -316,12 +338,16 @@ def find_path(
         score = _score(walked, sizes)
         if best is None or score < best[0]:
             best = (score, name, path, walked)
-    assert best is not None  # the first candidate is always walked to the end
-    if refine and _available("cotengra") is None and 3 <= len(es.inputs) <= REFINE_MAX_OPERANDS:
+    if best is None:  # check_optimizers lets through a selection of which at least one finder can run
+        raise TnrnnError(f"no path finder of {list(optimizers)} could run: {skipped}")
+    if refine and _available("cotengra") is None and 3 <= n <= REFINE_MAX_OPERANDS:
         best = _refined(es, labelled, best, candidates, batch, itemsize, seed)
     _, name, path, (steps, flops, peak, largest) = best
-    return PathReport(tuple(pairwise(path, len(es.inputs))), flops, peak, largest, name, candidates,
-                      time.perf_counter() - t0, steps, skipped, batch)
+    seconds = time.perf_counter() - t0
+    if loud:
+        log.info("contraction path found by %s in %.1f s", name, seconds)
+    return PathReport(tuple(pairwise(path, n)), flops, peak, largest, name, candidates, seconds, steps, skipped,
+                      batch)
 
 
 def _refined(es: EinsumSpec, labelled: EinsumSpec, best: tuple, candidates: dict, batch: int, itemsize: int,
