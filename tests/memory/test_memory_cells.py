@@ -20,6 +20,7 @@ from tnrnn.memory.cells import (
     cell_step,
     init_layer,
     init_stack,
+    initial_carry,
     num_params,
     width_for_budget,
 )
@@ -58,13 +59,13 @@ def scornn_reference_W(vec, R):
         for j in range(i + 1, R):
             A[i, j], A[j, i] = vec[k], -vec[k]
             k += 1
-    D = np.diag([-1.0] * (R // 2) + [1.0] * (R - R // 2))
+    D = np.diag([1.0] * (R // 2) + [-1.0] * (R - R // 2))  # the authors' sign order: first floor(R/2) are +1
     return (np.linalg.inv(np.eye(R) + A) @ (np.eye(R) - A) @ D).tolist()
 
 
 def reference_step(cell, p, carry, x, s=math.tanh, fb=1.0):
     P = {k: np.asarray(v).tolist() for k, v in p.items()}
-    R = len(P["h0"])
+    R = len(P["b"]) if cell == "scornn" else len(P["h0"])
     if cell == "scornn":
         W = scornn_reference_W(np.asarray(p["A"]), R)
         z = [sum(x[i] * P["Wx"][i][j] for i in range(len(x))) + sum(carry[i] * W[i][j] for i in range(R))
@@ -194,10 +195,11 @@ def test_stack_equals_python_loop_of_steps(cell):
     keys = jax.random.split(jax.random.PRNGKey(3), len(leaves))
     params = tree.unflatten([l + 0.1 * jax.random.normal(k, l.shape) for l, k in zip(leaves, keys)])
     xs = jax.random.normal(jax.random.PRNGKey(4), (B, T, n_in))
-    logits = apply_stack(params, xs, cell=cell, forget_bias=0.5)
+    logits = apply_stack(params, xs, cell=cell, forget_bias=0.5, key=jax.random.PRNGKey(9))
     inputs = xs @ params["P"] if cell == "plusrnn" else xs
     for l, layer in enumerate(params["layers"]):
-        h = jnp.broadcast_to(layer["h0"], (B, R))
+        h = initial_carry(cell, layer, B, None if cell != "scornn" else jax.random.fold_in(jax.random.PRNGKey(9), l))
+        h = h[0] if cell == "lstm" else h
         carry = (h, jnp.broadcast_to(layer["c0"], (B, R))) if cell == "lstm" else h
         outs = []
         for t in range(T):
@@ -261,8 +263,8 @@ def test_param_counts_by_hand():
     assert num_params("rac", 3, 4, 2, 2) == (12 + 16 + 4) + (16 + 16 + 4) + 8
     # +RNN: input projection n_in x R, then 4 blocks per layer
     assert num_params("plusrnn", 3, 4, 2, 2) == 12 + 2 * (4 * (16 + 16 + 4) + 4) + 10
-    # scoRNN: Wx, the 6 free entries of a 4x4 skew-symmetric A, modReLU bias, h0; readout with bias
-    assert num_params("scornn", 3, 4, 1, 2) == 12 + 6 + 4 + 4 + 10
+    # scoRNN: Wx, the 6 free entries of a 4x4 skew-symmetric A, modReLU bias (no trained h0); readout with bias
+    assert num_params("scornn", 3, 4, 1, 2) == 12 + 6 + 4 + 10
 
 
 def test_scornn_recurrent_matrix_stays_orthogonal_under_training():
@@ -272,7 +274,7 @@ def test_scornn_recurrent_matrix_stays_orthogonal_under_training():
     from tnrnn.memory.train import TrainConfig
 
     cfg = TrainConfig(optimizer="rmsprop", learning_rate=3e-2, clip_norm=None, steps=8, eval_every=4,
-                      batch_size=16, eval_batch_size=16)
+                      batch_size=16, eval_batch_size=16, recurrent_learning_rate=3e-2)
     init = init_stack(0, "scornn", 3, 6, 1, 3)
     res = train_task(StartEndSimilarity(time=8, symbols=2, span=2), "scornn", 1, 6, cfg, progress=False)
     for before, after in zip(init["layers"], res.params["layers"]):

@@ -14,7 +14,7 @@ from tnrnn.memory.tasks import CopyingMemory, StartEndHalves, StartEndSimilarity
 
 
 def _np(batch):
-    return tuple(np.asarray(a) for a in batch)
+    return tuple(np.asarray(a) for a in (batch.inputs, batch.targets, batch.mask))
 
 
 def read_ses(ids: np.ndarray, T: int, m: int, blank: int) -> tuple[int, int]:

@@ -66,8 +66,11 @@ def member_optimizer(optimizer: str = "adam", *, steps: int, schedule: str = "co
     >>> round(float(state.hyperparams["learning_rate"]), 6)
     0.1
     """
+    # Every parameter follows the member's rate here (the grid varies it), so the scoRNN's separate skew
+    # optimiser of the memory studies is off: scaling the unit update by lr would scale its rate too.
     unit = make_optimizer(TrainConfig(optimizer=optimizer, learning_rate=1.0, clip_norm=None, schedule=schedule,
-                                      steps=steps, final_lr_fraction=final_lr_fraction))
+                                      steps=steps, final_lr_fraction=final_lr_fraction,
+                                      recurrent_learning_rate=None))
 
     def factory(learning_rate, clip_norm):
         return optax.chain(optax.clip_by_global_norm(clip_norm), unit, optax.scale(learning_rate))

@@ -9,7 +9,8 @@ scaled-Cayley orthogonal RNN of :mod:`tnrnn.memory.orthogonal`). Every stack is 
 
 Conventions (row vectors, ``x @ W``): input weights ``Wx`` are (n_in_l, G*width), recurrent weights ``Wh``
 (width, G*width), biases ``b`` (G*width,), with the G gate blocks concatenated in the order given per cell
-below. Every layer has a learned initial state ``h0`` (LSTM also ``c0``). Layer 1 reads the inputs, layer
+below. Every layer has a learned initial state ``h0`` (LSTM also ``c0``), except the scoRNN's, whose
+initial state is random, drawn for every batch from the key given to :func:`apply_stack`. Layer 1 reads the inputs, layer
 l > 1 reads the output of layer l-1, and the readout is applied at every time step to the top layer.
 
 * ``rnn``: ``h = s(x Wx + h Wh + b)``.
@@ -23,7 +24,8 @@ l > 1 reads the output of layer l-1, and the readout is applied at every time st
   ``b_fg``; up ``y = g_y*x + (1-g_y)*y_in``, state ``h = g_h*h_prev + (1-g_h)*h_in``. Because ``y`` mixes in
   ``x`` itself, layer 1 first maps the inputs to the width with a learned matrix ``P`` (n_in, width).
 * ``scornn``: ``h = modrelu(x Wx + h_prev W, b)``, ``W = (I + A)^-1 (I - A) D`` orthogonal (parameters ``Wx``,
-  the skew entries ``A``, the modReLU bias ``b``, ``h0``; see :mod:`tnrnn.memory.orthogonal`).
+  the skew entries ``A``, the modReLU bias ``b``; trained and initialised as in the authors' released code, see
+  :mod:`tnrnn.memory.orthogonal`).
 * ``rac``: ``h = (x W_I) * (h_prev W_H)`` (multiplicative integration, no bias, no nonlinearity), with the
   readout having no bias either.
 
@@ -278,15 +280,40 @@ def init_stack(
 # ------------------------------------------------------------------------------------------------- steps
 
 
-def initial_carry(cell: str, layer: Params, batch: int):
-    """The learned initial state of one layer, broadcast to ``batch`` rows (``(h, c)`` for the LSTM).
+#: Key of the scoRNN's random initial states when :func:`apply_stack` is given none (evaluation is then
+#: deterministic: the same sequences always start from the same states).
+EVAL_STATE_KEY = 0x5EED
+
+
+def layer_width(layer: Params) -> int:
+    """Width of one layer from its parameters.
+
+    Examples
+    --------
+    >>> layer_width(init_stack(0, "scornn", n_in=3, width=4, depth=1, n_out=2)["layers"][0])
+    4
+    """
+    return int(layer["b"].shape[-1]) if "A" in layer else int(layer["h0"].shape[-1])
+
+
+def initial_carry(cell: str, layer: Params, batch: int, key=None):
+    """The initial state of one layer for ``batch`` rows (``(h, c)`` for the LSTM): the learned ``h0``
+    broadcast, or for the scoRNN a random state per row drawn from ``key``
+    (:func:`tnrnn.memory.orthogonal.random_initial_state`; :data:`EVAL_STATE_KEY` when ``key`` is None).
 
     Examples
     --------
     >>> p = init_stack(0, "lstm", n_in=3, width=4, depth=1, n_out=2)
     >>> [a.shape for a in initial_carry("lstm", p["layers"][0], 5)]
     [(5, 4), (5, 4)]
+    >>> q = init_stack(0, "scornn", n_in=3, width=4, depth=1, n_out=2)["layers"][0]
+    >>> a, b = initial_carry("scornn", q, 2, jax.random.PRNGKey(1)), initial_carry("scornn", q, 2, jax.random.PRNGKey(2))
+    >>> a.shape, bool((a != b).all())
+    ((2, 4), True)
     """
+    if "h0" not in layer:
+        key = jax.random.PRNGKey(EVAL_STATE_KEY) if key is None else key
+        return orthogonal.random_initial_state(key, batch, layer_width(layer))
     h = jnp.broadcast_to(layer["h0"], (batch,) + layer["h0"].shape)
     if check_cell(cell) == "lstm":
         return (h, jnp.broadcast_to(layer["c0"], h.shape))
@@ -339,6 +366,7 @@ def apply_stack(
     forget_bias: float = 1.0,
     normalize: bool = True,
     return_hidden: bool = False,
+    key=None,
 ):
     """Run the stack over a batch of sequences and read out at every step.
 
@@ -358,6 +386,9 @@ def apply_stack(
         RAC only: rescale each state to unit RMS (see the module docstring).
     return_hidden : bool
         Also return the top layer's outputs (B, T, width).
+    key : jax PRNG key, optional
+        Draws the scoRNN's random initial states (layer ``l`` uses ``fold_in(key, l)``); the training loop
+        passes each batch's key, so they are drawn anew for every batch. Other cells ignore it.
 
     Returns
     -------
@@ -380,7 +411,7 @@ def apply_stack(
         xs = xs @ params["P"]
     seq = jnp.swapaxes(xs, 0, 1)  # time-major for lax.scan
     B = seq.shape[1]
-    for layer in params["layers"]:
+    for index, layer in enumerate(params["layers"]):
         xps = _input_projection(cell, layer, seq)
         ctx = step_context(cell, layer, s, forget_bias, normalize)
 
@@ -388,7 +419,8 @@ def apply_stack(
             xp, x = inp
             return STEPS[cell](layer, carry, xp, x, ctx)
 
-        _, seq = jax.lax.scan(step, initial_carry(cell, layer, B), (xps, seq))
+        layer_key = None if key is None else jax.random.fold_in(key, index)
+        _, seq = jax.lax.scan(step, initial_carry(cell, layer, B, layer_key), (xps, seq))
     hidden = jnp.swapaxes(seq, 0, 1)
     logits = hidden @ params["readout"]["W"]
     if "b" in params["readout"]:

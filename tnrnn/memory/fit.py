@@ -69,7 +69,8 @@ def make_task_loss(cell: str, *, nonlinearity: str = "tanh", forget_bias: float 
 @lru_cache(maxsize=64)
 def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
     def loss_fn(params, batch):
-        logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias)
+        logits = apply_stack(params, batch.inputs, cell=cell, nonlinearity=nonlinearity, forget_bias=forget_bias,
+                             key=batch.key)
         return sequence_loss(logits, batch.targets, batch.mask)
 
     # the checkpoint identity of the model

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+import jax
 import jax.numpy as jnp  # noqa: F401  (doctests)
 import numpy as np
 import optax
@@ -55,6 +56,11 @@ class TrainConfig:
     test_batch_size : int
         Size of a separate fixed test set that callers such as :func:`tnrnn.memory.fit.train_task` evaluate
         once at the end (0: none).
+    recurrent_learning_rate, recurrent_clip : float or None
+        The scoRNN's skew parameters (every leaf named ``A``) train with their own RMSProp at this rate, their
+        gradients clipped elementwise at ``recurrent_clip``, and are decayed by the plateau factor with the
+        main rate (the authors' scoRNN). None: they train with the main optimiser. Models without such
+        leaves are unaffected.
 
     Examples
     --------
@@ -78,6 +84,8 @@ class TrainConfig:
     max_plateaus: int = 2
     restore_best: bool = False
     test_batch_size: int = 0
+    recurrent_learning_rate: float | None = 1e-4
+    recurrent_clip: float | None = 10.0
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -100,6 +108,10 @@ class TrainConfig:
             check_positive_int("plateau_patience", self.plateau_patience)
         if not 0 < self.plateau_factor <= 1:
             raise TnrnnError(f"plateau_factor must be in (0, 1], got {self.plateau_factor}")
+        for name in ("recurrent_learning_rate", "recurrent_clip"):
+            value = getattr(self, name)
+            if value is not None and not (value > 0 and np.isfinite(value)):
+                raise TnrnnError(f"{name} must be a positive number or None, got {value}")
 
     def to_json(self) -> dict:
         """The settings as a JSON-ready dict."""
@@ -148,10 +160,22 @@ def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
     sched = learning_rate_schedule(config)
     # decay 0.9 is the authors' RMSProp (and TensorFlow's default)
     opt = optax.adam(sched) if config.optimizer == "adam" else optax.rmsprop(sched, decay=0.9, eps=1e-6)
-    parts = [opt, optax.inject_hyperparams(optax.scale)(step_size=1.0)]
-    if config.clip_norm is not None:
-        parts.insert(0, optax.clip_by_global_norm(config.clip_norm))
-    return optax.chain(*parts)
+    main = optax.chain(optax.clip_by_global_norm(config.clip_norm), opt) if config.clip_norm is not None else opt
+    if config.recurrent_learning_rate is not None:
+        recurrent = optax.rmsprop(config.recurrent_learning_rate, decay=0.9, eps=1e-6)
+        if config.recurrent_clip is not None:
+            recurrent = optax.chain(optax.clip(config.recurrent_clip), recurrent)
+        main = optax.multi_transform({"main": main, "recurrent": recurrent}, _recurrent_labels)
+    # the plateau factor scales both groups: the authors decay the skew parameters with the main rate
+    return optax.chain(main, optax.inject_hyperparams(optax.scale)(step_size=1.0))
+
+
+def _recurrent_labels(params):
+    """``"recurrent"`` for every leaf stored under the key ``A`` (the scoRNN's skew entries), else ``"main"``."""
+    def label(path, _leaf):
+        return "recurrent" if any(getattr(k, "key", None) == "A" for k in path) else "main"
+
+    return jax.tree_util.tree_map_with_path(label, params)
 
 
 def learning_rate_factor(opt_state) -> float:

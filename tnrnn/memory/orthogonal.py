@@ -7,14 +7,24 @@ One layer: ``h = modrelu(x Wx + h_prev W, b)`` with the orthogonal recurrent mat
 
 ``A`` skew-symmetric (the trained parameter, stored as its R(R-1)/2 upper-triangular entries, so the
 parameter count is the number of free parameters), ``D`` a fixed diagonal of +-1 (not trained: the first
-``R // 2`` entries are -1, the rest +1, as scoRNN's choice of half negative entries), and
+``R // 2`` entries are +1, the rest -1, as in the released code of Levine et al.), and
 ``modrelu(z, b) = sign(z) * relu(|z| + b)`` with a trained bias ``b``. ``W`` is orthogonal for every ``A``
 (the Cayley transform of a skew-symmetric matrix is orthogonal, and so is its product with ``D``), so it
 stays orthogonal along training up to floating-point error. Gradients flow to ``A`` through the transform by
 automatic differentiation (the original paper derives the same gradient by hand).
 
-Initialisation (scoRNN's): ``A`` block-diagonal with 2x2 blocks ``[[0, s], [-s, 0]]``,
-``s = sqrt((1 - cos t) / (1 + cos t))``, ``t`` uniform in ``[0, pi/2]``; ``b`` zero; ``Wx`` Glorot-like.
+Initialisation and training follow the released code of the long-term memory experiments (Levine et al.),
+point by point:
+
+1. ``A`` block-diagonal with 2x2 blocks ``[[0, s], [-s, 0]]``, ``s = sqrt((1 - cos t) / (1 + cos t))``,
+   ``t`` uniform in ``[0, pi/2]``; it trains with its own RMSProp at learning rate 1e-4 (gradients clipped
+   elementwise at 10, decayed by the plateau factor with the main rate: :func:`tnrnn.memory.optim.make_optimizer`
+   routes every leaf named ``A`` there, :data:`RECURRENT_LEARNING_RATE`, :data:`RECURRENT_CLIP`);
+2. input weights ``Wx`` uniform in ``[-0.01, 0.01]`` (:data:`INPUT_INIT`);
+3. no trained initial state: every sequence starts from a state drawn uniformly in
+   ``[-sqrt(3/R), sqrt(3/R)]``, drawn anew for every batch (:func:`random_initial_state`);
+4. ``D`` with its first ``floor(R/2)`` entries +1 (:func:`fixed_diagonal`);
+5. the modReLU bias ``b`` starts at zero and is trained.
 """
 
 from __future__ import annotations
@@ -51,16 +61,38 @@ def skew_from_vector(vec: jax.Array, width: int) -> jax.Array:
     return upper - upper.T
 
 
+#: Learning rate of the skew parameter ``A`` (its own RMSProp), and its elementwise gradient clip.
+RECURRENT_LEARNING_RATE = 1e-4
+RECURRENT_CLIP = 10.0
+
+#: Input weights start uniform in [-INPUT_INIT, INPUT_INIT].
+INPUT_INIT = 0.01
+
+
 def fixed_diagonal(width: int) -> jax.Array:
-    """The fixed +-1 diagonal D of the scaled Cayley transform: ``width // 2`` entries -1, then +1.
+    """The fixed +-1 diagonal D of the scaled Cayley transform: ``width // 2`` entries +1, then -1.
 
     Examples
     --------
     >>> fixed_diagonal(5).tolist()
-    [-1.0, -1.0, 1.0, 1.0, 1.0]
+    [1.0, 1.0, -1.0, -1.0, -1.0]
     """
-    neg = width // 2
-    return jnp.concatenate([-jnp.ones((neg,), jnp.float32), jnp.ones((width - neg,), jnp.float32)])
+    pos = width // 2
+    return jnp.concatenate([jnp.ones((pos,), jnp.float32), -jnp.ones((width - pos,), jnp.float32)])
+
+
+def random_initial_state(key, batch: int, width: int) -> jax.Array:
+    """Initial states of a batch: uniform in ``[-sqrt(3/R), sqrt(3/R)]`` (unit variance per unit), one per
+    sequence, not trained.
+
+    Examples
+    --------
+    >>> h = random_initial_state(jax.random.PRNGKey(0), 1000, 4)
+    >>> h.shape, bool(jnp.abs(h).max() <= math.sqrt(3 / 4)), round(float((h ** 2).sum(1).mean()), 1)
+    ((1000, 4), True, 1.0)
+    """
+    bound = math.sqrt(3.0 / width)
+    return jax.random.uniform(key, (batch, width), jnp.float32, -bound, bound)
 
 
 def cayley(skew_vec: jax.Array, width: int) -> jax.Array:
@@ -91,13 +123,16 @@ def modrelu(z: jax.Array, bias: jax.Array) -> jax.Array:
 
 
 def init_scornn_layer(key, n_in: int, width: int) -> Params:
-    """Initial parameters of one scoRNN layer: ``Wx`` (n_in, R), ``A`` (R(R-1)/2,), ``b`` (R,), ``h0`` (R,).
+    """Initial parameters of one scoRNN layer: ``Wx`` (n_in, R), ``A`` (R(R-1)/2,), ``b`` (R,) (no ``h0``:
+    the initial state is random, :func:`random_initial_state`).
 
     Examples
     --------
     >>> p = init_scornn_layer(jax.random.PRNGKey(0), 3, 4)
     >>> sorted((k, v.shape) for k, v in p.items())
-    [('A', (6,)), ('Wx', (3, 4)), ('b', (4,)), ('h0', (4,))]
+    [('A', (6,)), ('Wx', (3, 4)), ('b', (4,))]
+    >>> bool(jnp.abs(p["Wx"]).max() <= INPUT_INIT)
+    True
     """
     k_x, k_t = jax.random.split(key)
     R = width
@@ -107,24 +142,22 @@ def init_scornn_layer(key, n_in: int, width: int) -> Params:
     idx = 2 * jnp.arange(R // 2)
     A = A.at[idx, idx + 1].set(s)  # block-diagonal 2x2 rotations; the lower triangle is implied
     rows, cols = jnp.triu_indices(R, k=1)
-    limit = math.sqrt(6.0 / (n_in + R))
     return {
-        "Wx": jax.random.uniform(k_x, (n_in, R), jnp.float32, -limit, limit),
+        "Wx": jax.random.uniform(k_x, (n_in, R), jnp.float32, -INPUT_INIT, INPUT_INIT),
         "A": A[rows, cols],
         "b": jnp.zeros((R,), jnp.float32),
-        "h0": jnp.zeros((R,), jnp.float32),
     }
 
 
 def scornn_layer_num_params(n_in: int, width: int) -> int:
-    """Trainable parameters of one scoRNN layer (the free entries of A, not R^2).
+    """Trainable parameters of one scoRNN layer (the free entries of A, not R^2; no initial state).
 
     Examples
     --------
-    >>> scornn_layer_num_params(3, 4)   # 3*4 + 6 + 4 + 4
-    26
+    >>> scornn_layer_num_params(3, 4)   # 3*4 + 6 + 4
+    22
     """
-    return n_in * width + skew_size(width) + 2 * width
+    return n_in * width + skew_size(width) + width
 
 
 def scornn_step(layer: Params, carry: jax.Array, xp: jax.Array, W: jax.Array) -> jax.Array:

@@ -107,5 +107,5 @@ def step_context(cell: str, layer: Params, s: Callable, forget_bias: float, norm
     (True, 1.0)
     """
     # scoRNN's orthogonal W is computed once per layer and sequence batch, not at every step.
-    W = orthogonal.cayley(layer["A"], layer["h0"].shape[-1]) if cell == "scornn" else None
+    W = orthogonal.cayley(layer["A"], layer["b"].shape[-1]) if cell == "scornn" else None
     return StepContext(s, forget_bias, normalize, W)

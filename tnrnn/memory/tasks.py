@@ -36,11 +36,15 @@ from tnrnn.memory.catalog import TASK_ALIASES, TASK_NAMES
 
 
 class TaskBatch(NamedTuple):
-    """A batch of sequences: one-hot ``inputs`` (B, T, n_in), int ``targets`` (B, T), float ``mask`` (B, T)."""
+    """A batch of sequences: one-hot ``inputs`` (B, T, n_in), int ``targets`` (B, T), float ``mask`` (B, T),
+    and the ``key`` it was drawn from (models that draw per-batch randomness, such as the scoRNN's initial
+    states, take it from there).
+    """
 
     inputs: jax.Array
     targets: jax.Array
     mask: jax.Array
+    key: Any = None
 
 
 def _key(key):
@@ -357,7 +361,7 @@ class StartEndHalves(_ThreeAgreementClasses):
 @partial(jax.jit, static_argnums=(0, 2))
 def _sample_jit(task, key, batch: int) -> TaskBatch:
     # One fused program per (task, batch size); tasks are frozen dataclasses, hence hashable static args.
-    return task._sample(key, batch)
+    return task._sample(key, batch)._replace(key=key)
 
 
 #: Task name -> class; each class has ``from_options(time=, symbols=, span=)``.
