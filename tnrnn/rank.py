@@ -53,6 +53,7 @@ def separation_rank(
     progress: bool = False,
     output: int = 0,
     mincut: Any = None,
+    certify_work: float | None | str = "auto",
 ) -> RankReport:
     """Bounds, a certified lower bound and the theory for the separation rank of a generic RAC.
 
@@ -68,13 +69,16 @@ def separation_rank(
     primes : int or sequence of int, optional
     budget_bytes, budget_mb : optional
         Memory budget (default ``$TNRNN_MAX_BYTES`` or 4 GiB).
-    certify_seconds : float or None, default DEFAULT_CERTIFY_SECONDS
-        Time for the certified lower bound; 0 for upper bounds only; None for no limit.
+    certify_seconds : float or None, default None
+        Wall-clock box for the certified lower bound; 0 for upper bounds only; None for no box.
     progress : bool, default False
     output : int, default 0
     mincut : CutResult, optional
         The min-cut of this problem's network when the caller already computed it (for a figure, say): used
         instead of computing it again. Grid form on the one-hot domain, continuous form otherwise.
+    certify_work : float, None or "auto", default "auto"
+        Deterministic work budget of the certificate (:func:`tnrnn.rac.problem.make_problem`): by default
+        ``DEFAULT_CERTIFY_WORK`` unless a time box is given.
 
     Returns
     -------
@@ -94,7 +98,8 @@ def separation_rank(
     True
     """
     problem = make_problem(spec, T, partition, domain, seeds=seeds, primes=primes, budget_bytes=budget_bytes,
-                           budget_mb=budget_mb, certify_seconds=certify_seconds, output=output)
+                           budget_mb=budget_mb, certify_seconds=certify_seconds, output=output,
+                           certify_work=certify_work)
     return solve(problem, progress=progress, mincut=mincut)
 
 
@@ -123,8 +128,8 @@ def solve(problem: RankProblem, *, progress: bool = False, mincut: Any = None) -
     theory = list(theory_values(spec, T, part, domain))
     notes: list[str] = []
     cert = None
-    if problem.certify_seconds == 0:
-        notes.append("bounds only (certify_seconds = 0): no certified lower bound was computed")
+    if problem.bounds_only:
+        notes.append("bounds only (certify_seconds or certify_work = 0): no certified lower bound was computed")
     else:
         t0 = time.perf_counter()
         cert = with_statement(certify(problem, upper, progress=progress), problem, upper)
@@ -132,7 +137,8 @@ def solve(problem: RankProblem, *, progress: bool = False, mincut: Any = None) -
     timings["total"] = time.perf_counter() - t_start
     lower = cert.rank if cert is not None and cert.runs else None  # None: no matrix fitted the time budget
     if cert is not None and not cert.runs:
-        notes.append("no certified lower bound: even the smallest matrix needs more than --certify-seconds allows")
+        notes.append("no certified lower bound: even the smallest matrix needs more than the time or work budget "
+                     "allows")
     return RankReport(
         spec=spec, T=T, partition=part, domain=domain, lower=lower, upper=upper, upper_source=sources[0],
         exact=lower is not None and bool(upper == lower), bounds=bounds, theory=theory,
@@ -155,6 +161,7 @@ def table_point(
     seeds: int | Sequence[int] = 2,
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     budget_mb: float | None = None,
+    certify_work: float | None | str = "auto",
 ) -> dict:
     """One point of the rank table: the JSON of its :class:`~tnrnn.report.TableRecord`.
 
@@ -165,12 +172,12 @@ def table_point(
     ('4', '4', True)
     """
     rep = separation_rank(RACSpec(depth=depth, width=width, features=features), time, partition, domain, seeds=seeds,
-                          budget_mb=budget_mb, certify_seconds=certify_seconds)
+                          budget_mb=budget_mb, certify_seconds=certify_seconds, certify_work=certify_work)
     return TableRecord.from_report(rep, rep.partition.name if rep.partition is not None else partition).to_json()
 
 
 # Bump when the record's meaning changes: the sweep runner recomputes older records instead of reusing them.
-table_point.result_schema = 2  # type: ignore[attr-defined]
+table_point.result_schema = 3  # type: ignore[attr-defined]
 
 
 def table_points(
@@ -184,6 +191,7 @@ def table_points(
     seeds: int | Sequence[int] = 2,
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     budget_mb: float | None = None,
+    certify_work: float | None | str = "auto",
 ) -> list[dict]:
     """The sweep points of a rank table, each validated as a whole problem up front (sizes, partition, budget), so
     an oversized or bad point fails before any work instead of being retried as a failed point.
@@ -210,10 +218,11 @@ def table_points(
     for d in depths:
         spec = RACSpec(depth=d, width=width, features=features)
         for t in times:
-            make_problem(spec, t, partition, domain, seeds=seeds, budget_mb=budget_mb, certify_seconds=certify_seconds)
+            make_problem(spec, t, partition, domain, seeds=seeds, budget_mb=budget_mb, certify_seconds=certify_seconds,
+                         certify_work=certify_work)
     return [
         {"depth": d, "width": width, "features": features, "time": t, "domain": domain, "partition": partition,
-         "seeds": seeds, "certify_seconds": certify_seconds, "budget_mb": budget_mb}
+         "seeds": seeds, "certify_seconds": certify_seconds, "budget_mb": budget_mb, "certify_work": certify_work}
         for d in depths
         for t in times
     ]
@@ -231,6 +240,7 @@ def rank_table(
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     budget_mb: float | None = None,
     results: str | None = None,
+    certify_work: float | None | str = "auto",
     **sweep_kwargs: Any,
 ) -> list[TableRecord]:
     """The rank table across T and depth, computed by the resumable sweep runner.
@@ -242,7 +252,9 @@ def rank_table(
     domain, partition : str
     seeds : int or sequence of int
     certify_seconds : float or None
-        Per point.
+        Per point (a wall-clock box; None: none).
+    certify_work : float, None or "auto"
+        Per point (work units; "auto": the default unless a time box is given).
     budget_mb : float, optional
         Memory budget per point.
     results : str, optional
@@ -266,7 +278,7 @@ def rank_table(
     from tnrnn.sweep import run_sweep
 
     points = table_points(depths, width, features, times, domain=domain, partition=partition, seeds=seeds,
-                          certify_seconds=certify_seconds, budget_mb=budget_mb)
+                          certify_seconds=certify_seconds, budget_mb=budget_mb, certify_work=certify_work)
     sweep_kwargs.setdefault("desc", "rank table")
     records = run_sweep(TABLE_TASK, points, results or "tnrnn-table.jsonl", **sweep_kwargs)
     return [table_record(rec) for rec in records]

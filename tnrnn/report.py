@@ -204,8 +204,13 @@ def _certificate_lines(cert: Any) -> list[str]:
                      f"({r.seconds:.2f} s; stopped: {r.stop})")
     if cert.next_size:
         n = cert.next_size
-        need = "beyond the memory budget" if n.get("seconds") is None else f"about {n['seconds']:.3g} s"
-        lines.append(f"    more needs a {n['rows']} x {n['cols']} matrix ({need}; --certify-seconds, --budget-mb)")
+        if n.get("seconds") is None:
+            need = "beyond the memory budget"
+        else:
+            work = f"{n['work']:.3g} work units, " if n.get("work") is not None else ""
+            need = f"{work}about {n['seconds']:.3g} s"
+        lines.append(f"    more needs a {n['rows']} x {n['cols']} matrix ({need}; --certify-work, --certify-seconds, "
+                     "--budget-mb)")
     lines.extend(f"    note: {n}" for n in cert.notes)
     return lines
 

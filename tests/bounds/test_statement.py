@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tnrnn.bounds.certify import certified_rank
+from tnrnn.bounds.certify import certified_rank, certify
 from tnrnn.bounds.statement import generic_rank_statement, total_degree
-from tnrnn.rac.problem import make_problem
+from tnrnn.rac.modp import init_params_field
+from tnrnn.rac.problem import LARGE_PRIME, make_problem
 from tnrnn.rac.recurrence import RACParams, init_params_modp, rac_forward_modp
 from tnrnn.rac.spec import RACSpec
 
@@ -42,8 +44,14 @@ def test_statement_for_a_known_gap():
     st_ = generic_rank_statement(problem, cert)
     assert cert.rank == 106 and st_ is not None
     D = total_degree(RACSpec(3, 2, 2), 8, "continuous")
-    factors = [min(1.0, 107 * D / r.prime) for r in cert.runs if max(min(s[:2]) for s in r.stages) > 106]
-    assert st_.epsilon == np.prod(factors) and 0 < st_.epsilon < 1
+    # one factor per seed (the smallest of its runs), not one per run: a seed's other primes are the guard
+    per_seed: dict = {}
+    for r in cert.runs:
+        if max(min(s[:2]) for s in r.stages) > 106:
+            per_seed[r.seed] = min(per_seed.get(r.seed, 1.0), 107 * D / r.prime)
+    assert len(cert.runs) == 4 and sorted(per_seed) == [0, 1]
+    assert st_.epsilon == np.prod(list(per_seed.values())) and 0 < st_.epsilon < 1
+    assert "2 independent seeds" in st_.text and "checked at the distinct primes" in st_.text
     assert st_.text.startswith("probabilistic, not certified") and st_.to_json()["kind"] == "probabilistic"
 
 
@@ -67,3 +75,33 @@ def test_useless_bound_says_so_and_suggests_larger_primes():
     st_ = generic_rank_statement(make_problem(RACSpec(3, 2, 2), 8, domain="continuous"), cert)
     assert st_ is not None and st_.epsilon == 1.0
     assert st_.text.startswith("no probabilistic statement") and "--primes" in st_.text
+
+
+def test_reproducer_counts_independent_seeds_not_runs():
+    # issue: two primes and two seeds were counted as 4 independent runs; the honest count is 2 seeds
+    problem = make_problem(RACSpec(2, 4, 3), 10, seeds=2, primes=[1000000007, 998244353])
+    cert = certify(problem, 243)
+    st_ = generic_rank_statement(problem, cert)
+    D = total_degree(RACSpec(2, 4, 3), 10, "onehot")
+    assert st_ is not None and "over 2 independent seeds" in st_.text
+    assert {r.seed for r in cert.runs} == {0, 1} and len({r.prime for r in cert.runs}) == 2
+    # the smallest factor of each seed, multiplied over the two seeds (all runs here are full tables)
+    assert st_.epsilon == pytest.approx(((cert.rank + 1) * D / 1000000007) ** 2, rel=1e-12)
+    assert "conditioned" in st_.text and "not the probability" in st_.text
+
+
+def test_weights_are_independent_draws_per_prime():
+    # seeded by (seed, prime): the same seed at two primes gives unrelated weights, not one draw reduced twice
+    a = init_params_field(RACSpec(2, 3, 3), 0, 1000000007)
+    b = init_params_field(RACSpec(2, 3, 3), 0, 998244353)
+    assert not any(np.array_equal(x, y) for x, y in zip(a.W_H, b.W_H))
+    # and reproducible
+    assert all(np.array_equal(x, y) for x, y in zip(a.W_H, init_params_field(RACSpec(2, 3, 3), 0, 1000000007).W_H))
+
+
+def test_one_prime_says_the_guard_is_not_checked():
+    problem = make_problem(RACSpec(3, 2, 2), 8, domain="continuous", seeds=1)
+    cert = certify(problem, 110)
+    st_ = generic_rank_statement(problem, cert)
+    assert st_ is not None and cert.primes == [LARGE_PRIME] and "not checked" in st_.text
+    assert st_.epsilon == (107 * total_degree(RACSpec(3, 2, 2), 8, "continuous")) / LARGE_PRIME

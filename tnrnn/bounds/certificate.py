@@ -25,8 +25,8 @@ class CertRun:
     Attributes
     ----------
     seed, prime : int
-        Weights are ``init_params_modp(spec, seed, prime)``; sample points come from
-        ``numpy.random.default_rng([seed, prime, stage])``.
+        Weights are ``init_params_field(spec, seed, prime)`` (drawn from ``numpy.random.default_rng([seed,
+        prime])``: every pair is an independent draw); sample points come from ``default_rng([seed, prime, stage])``.
     rank, rows, cols : int
         The best rank and the matrix that gave it.
     method : str
@@ -86,12 +86,14 @@ class Certificate:
     notes : list of str
         What was skipped and why.
     budget_seconds : float or None
-        The time budget it ran under (None: no limit).
+        The time box it ran under (None: no box).
     next_size : dict or None
-        ``{"rows", "cols", "seconds"}``: the next matrix that could still raise the bound and its estimated time
-        (what budget would be needed for more); None when nothing bigger can help.
+        ``{"rows", "cols", "work", "seconds"}``: the next matrix that could still raise the bound, its work units
+        and estimated time (what budget would be needed for more); None when nothing bigger can help.
     statement : GenericRankStatement or None
         The probabilistic statement (filled in by the caller when a gap remains).
+    budget_work : float or None
+        The work budget it ran under (work units of the fixed cost model; None: no limit).
     """
 
     rank: int
@@ -103,6 +105,7 @@ class Certificate:
     budget_seconds: float | None = None
     next_size: dict | None = None
     statement: GenericRankStatement | None = None
+    budget_work: float | None = None
 
     @property
     def seeds(self) -> list:
@@ -118,7 +121,7 @@ class Certificate:
         """A JSON-ready dict."""
         return {"rank": self.rank, "runs": [r.to_json() for r in self.runs], "domain": self.domain,
                 "method": self.method, "output": self.output, "notes": list(self.notes),
-                "budget_seconds": self.budget_seconds, "next_size": self.next_size,
+                "budget_seconds": self.budget_seconds, "budget_work": self.budget_work, "next_size": self.next_size,
                 "statement": None if self.statement is None else self.statement.to_json()}
 
     @classmethod
@@ -128,12 +131,12 @@ class Certificate:
         return cls(rank=int(data["rank"]), runs=[CertRun.from_json(r) for r in data.get("runs", [])],
                    domain=str(data["domain"]), method=str(data.get("method", "")), output=int(data.get("output", 0)),
                    notes=list(data.get("notes", [])), budget_seconds=data.get("budget_seconds"),
-                   next_size=data.get("next_size"), statement=None if st is None else GenericRankStatement.from_json(st))
+                   budget_work=data.get("budget_work"), next_size=data.get("next_size"), statement=None if st is None else GenericRankStatement.from_json(st))
 
     def __str__(self) -> str:
         lines = [f"certified rank >= {self.rank} ({self.domain}; {self.method})"]
         for r in self.runs:
-            lines.append(f"  seed {r.seed:>3}  p {r.prime:>10}  rank {r.rank:>8}  from {r.rows} x {r.cols}"
+            lines.append(f"  seed {r.seed:>3}  p {r.prime:>19}  rank {r.rank:>8}  from {r.rows} x {r.cols}"
                          f"  ({r.method}, {r.seconds:.2f} s; stopped: {r.stop})")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)

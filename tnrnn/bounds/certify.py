@@ -1,4 +1,4 @@
-"""Certified lower bounds on separation ranks, within a time budget (docs/theory.md, 'Certified lower bound').
+"""Certified lower bounds on separation ranks, within a work budget (docs/theory.md, 'Certified lower bound').
 
 Why this is a certificate: a RAC is a polynomial in its weights and inputs, so with weights drawn uniformly from
 GF(p) the mod-p evaluation (:mod:`tnrnn.bounds.gfp`) is exact, and for any matricization ``B`` of ``y`` (the
@@ -8,9 +8,12 @@ one-hot table, a sub-matrix of it, or a continuous-domain sample matrix ``[y(a_i
 How matrices grow (:func:`certify`): each run starts small, and grows only while a bigger matrix can still raise the
 bound: never past ``upper + margin`` (a matrix of N rows certifies at most N), never once the rank saturates
 (``rank < N``: more samples of a generic polynomial add nothing), never past the memory budget, and never into a
-matrix whose estimated time exceeds what is left of ``seconds``. The estimate is a cost model (pair evaluations x
-steps x layers x R^2, elimination ~ N^3) calibrated on the stages already run. The certificate records every stage,
-why growth stopped, and the next size with the time it would need.
+matrix whose cost exceeds what is left of the budgets. Cost is a fixed model (pair evaluations x steps x layers x
+(R^2 + R), elimination ~ N^3, per class of prime). The default budget is *work*: model units, so the matrices, and
+hence the certified number, depend on the problem alone and are the same on any machine and under any load. A
+wall-clock box (``seconds``) is an option; under it the model is calibrated on the stages already run. Once one
+run meets the upper bound, or the probabilistic statement reaches :data:`EPS_TARGET`, further seeds are skipped.
+The certificate records every stage, why growth stopped, and the next size with the work it would need.
 
 When a gap remains, :func:`generic_rank_statement` gives a separate, probabilistic statement (Schwartz-Zippel),
 never mixed with the certified value.
@@ -25,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.bounds import gfp
+from tnrnn.bounds import gfp, gfp_kernel
 from tnrnn.bounds.certificate import Certificate, CertificateError, CertRun
 from tnrnn.bounds.statement import GenericRankStatement, generic_rank_statement
-from tnrnn.rac.params import DEFAULT_PRIME, init_params_modp
+from tnrnn.rac.modp import init_params_field
 from tnrnn.rac.partition import Partition
 from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS, MAX_SEEDS, RankProblem, int_list_of, make_problem
 from tnrnn.rac.spec import RACSpec
@@ -40,13 +43,18 @@ __all__ = ["Certificate", "CertRun", "CertificateError", "certified_rank", "cert
 _START_SAMPLES = 64
 # Upper bounds above this are "infinite" for sizing purposes.
 _HUGE = 1 << 62
-# Cost model priors (seconds per unit; replaced by measured constants once a stage runs long enough to time).
-_EVAL_PER_UNIT = 1.2e-8  # per pair x step x layer x (R^2 + R)
-_RANK_PER_UNIT = 2.5e-10  # per rows x cols x min(rows, cols) of flint elimination
-_CONVERT_PER_ENTRY = 3e-7  # numpy -> flint, per entry
+# The fixed cost model: seconds per unit on two quiet cores (measured with benchmarks/bench_certify.py). It is the
+# work budget's unit of account (deterministic) and the time box's prior until a stage has been timed. Per class of
+# prime: "float" runs the float64 kernel, "wide" the Montgomery kernel and 64-bit elimination.
+_EVAL_PER_UNIT = {"float": 4e-10, "wide": 1.6e-9, "numpy": 1.2e-8}  # per pair x step x layer x (R^2 + R)
+_RANK_PER_UNIT = {"float": 1.2e-10, "wide": 2.2e-10, "numpy": 1.2e-10}  # per rows x cols x min(rows, cols)
+_CONVERT_PER_ENTRY = 2e-8  # reduction and one buffer copy into FLINT, per entry
 _TIMED = 0.05  # a stage part shorter than this is dominated by overhead: keep the prior
-_UNCALIBRATED_STEP = 4.0  # growth per dimension allowed before the model has timed a stage
+_UNCALIBRATED_STEP = 4.0  # growth per dimension allowed before a time box's model has timed a stage
 _SAFETY = 0.8  # share of the remaining time a new stage may be estimated to take
+#: Epsilon below which a probabilistic statement needs no further run (one more seed at the same size could only
+#: make it smaller, not raise the certified rank, generically).
+EPS_TARGET = 1e-9
 
 
 def as_int_list(name: str, values: Any) -> list:
@@ -63,21 +71,56 @@ def as_int_list(name: str, values: Any) -> list:
 
 
 class _Clock:
-    """Remaining time and the calibrated cost constants of one certification."""
+    """The two budgets of one certification: a work budget (fixed cost model, deterministic) and an optional time
+    box (the same model calibrated on the stages already run, since the machine may be slower or shared).
+    """
 
-    def __init__(self, seconds: float | None) -> None:
+    def __init__(self, seconds: float | None, work: float | None) -> None:
         self.end = None if seconds is None else time.perf_counter() + seconds
-        self.eval_c, self.rank_c = _EVAL_PER_UNIT, _RANK_PER_UNIT
-        self.calibrated = False
+        self.work_left = float("inf") if work is None else float(work)
+        self.kind = "float"
+        self.eval_c, self.rank_c = _EVAL_PER_UNIT["float"], _RANK_PER_UNIT["float"]
+        # without a time box the model is never calibrated: the matrices follow from the problem alone
+        self.calibrated = seconds is None
+
+    def use_prime(self, spec: RACSpec, p: int) -> None:
+        """Select the cost class of the runs at prime ``p`` (float64 kernel, Montgomery kernel, or numpy)."""
+        kind = ("float" if gfp_kernel.float_exact(p, spec.R) else "wide") if gfp_kernel.available() else "numpy"
+        if kind != self.kind:
+            self.kind = kind
+            self.eval_c, self.rank_c = _EVAL_PER_UNIT[kind], _RANK_PER_UNIT[kind]
+            self.calibrated = self.end is None
 
     def left(self) -> float:
         # a safety margin: the model is calibrated on smaller matrices and the machine may be shared
         return float("inf") if self.end is None else _SAFETY * (self.end - time.perf_counter())
 
+    def work(self, units: float, k1: int, k2: int) -> float:
+        """Work units of a stage: the fixed model, whatever the machine."""
+        return (_EVAL_PER_UNIT[self.kind] * units + _RANK_PER_UNIT[self.kind] * k1 * k2 * min(k1, k2)
+                + _CONVERT_PER_ENTRY * k1 * k2)
+
     def estimate(self, units: float, k1: int, k2: int) -> float:
+        """Seconds of a stage: the model calibrated on the stages run so far (under a time box)."""
         return self.eval_c * units + self.rank_c * k1 * k2 * min(k1, k2) + _CONVERT_PER_ENTRY * k1 * k2
 
+    def limit(self, units: float, k1: int, k2: int) -> str:
+        """The budget a stage would exceed ("work budget", "time budget"), or "" when it fits both."""
+        if self.work(units, k1, k2) > self.work_left:
+            return "work budget"
+        if self.estimate(units, k1, k2) > self.left():
+            return "time budget"
+        return ""
+
+    def spend(self, units: float, k1: int, k2: int) -> None:
+        self.work_left -= self.work(units, k1, k2)
+
+    def exhausted(self) -> bool:
+        return self.work_left <= 0 or self.left() <= 0
+
     def learn(self, units: float, eval_s: float, k1: int, k2: int, rank_s: float) -> None:
+        if self.end is None:
+            return  # no time box: the fixed model decides
         if eval_s > _TIMED and units:
             self.eval_c = eval_s / units
             self.calibrated = True
@@ -105,13 +148,14 @@ def certified_rank(
     domain: str = "onehot",
     *,
     seeds: int | Sequence[int] = (0, 1),
-    primes: int | Sequence[int] = (DEFAULT_PRIME,),
+    primes: int | Sequence[int] | None = None,
     upper: Any = None,
     budget_bytes: int | None = None,
     seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     progress: bool = False,
     output: int = 0,
     stop_at_upper: bool = True,
+    work: float | None | str = "auto",
 ) -> Certificate:
     """A certified lower bound on the separation rank of a generic RAC (exact over GF(p), python-flint).
 
@@ -122,18 +166,22 @@ def certified_rank(
     partition : str, iterable of int or Partition, default "start-end"
     domain : {"onehot", "continuous"}
     seeds, primes : int or sequences of int
-        One run per (prime, seed) as time allows; the certified rank is the maximum.
+        One run per (prime, seed) as the budgets allow; the certified rank is the maximum. Default primes:
+        ``DEFAULT_PRIME`` (one-hot), ``LARGE_PRIME`` (continuous; :func:`tnrnn.rac.problem.make_problem`).
     upper : int or ExactCount, optional
         A known upper bound. It caps the matrices (``upper + margin``) and ends the search once met. A certified
         rank above it raises :class:`CertificateError` (it would mean a wrong bound or a bug).
     budget_bytes : int, optional
         Memory budget (default :func:`tnrnn.base.budget.budget_bytes`).
-    seconds : float or None, default DEFAULT_CERTIFY_SECONDS
-        Time budget; None grows until saturated, met, the whole table, or the memory budget.
+    seconds : float or None, default None
+        Wall-clock box; None for none.
     progress : bool, default False
     output : int, default 0
     stop_at_upper : bool, default True
         Skip the remaining runs once one run meets ``upper``.
+    work : float, None or "auto", default "auto"
+        Work budget in work units (deterministic); "auto": ``DEFAULT_CERTIFY_WORK`` without a time box, none with
+        one; None: grow until saturated, met, the whole table, or the memory budget.
 
     Returns
     -------
@@ -153,7 +201,7 @@ def certified_rank(
     6
     """
     problem = make_problem(spec, T, partition, domain, seeds=seeds, primes=primes, budget_bytes=budget_bytes,
-                           certify_seconds=seconds, output=output)
+                           certify_seconds=seconds, output=output, certify_work=work)
     return certify(problem, upper, progress=progress, stop_at_upper=stop_at_upper)
 
 
@@ -186,7 +234,7 @@ def certify(problem: RankProblem, upper: Any = None, *, progress: bool = False, 
     (18, 'full table')
     """
     u = _as_small_int(upper)
-    clock = _Clock(problem.certify_seconds)
+    clock = _Clock(problem.certify_seconds, problem.certify_work)
     runs: list[CertRun] = []
     notes: list[str] = []
     next_size: dict | None = None
@@ -195,28 +243,38 @@ def certify(problem: RankProblem, upper: Any = None, *, progress: bool = False, 
     try:
         for i, (q, s) in enumerate(combos):
             best = max((r.rank for r in runs), default=0)
-            if runs and clock.left() <= 0:
-                notes.append(f"time budget used after {i} of {len(combos)} runs")
+            if runs and clock.exhausted():
+                notes.append(f"{'work' if clock.work_left <= 0 else 'time'} budget used after {i} of {len(combos)} runs")
                 break
+            clock.use_prime(problem.spec, q)
             run, nxt = _run(problem, q, s, u, best, clock, progress)
             if run is None:
                 if runs:
                     notes.append(f"stopped after {i} of {len(combos)} runs: repeating the best size needs about "
-                                 f"{nxt['seconds']} s")
+                                 f"{nxt['work']} work units")
                 else:
                     next_size = nxt
-                    notes.append("no matrix fitted the time budget")
+                    notes.append("no matrix fitted the budget")
                 break
             runs.append(run)
             if nxt is not None and (next_size is None or run.rank >= best):
                 next_size = nxt
             bar.update(1)
-            if stop_at_upper and u is not None and run.rank >= u and i + 1 < len(combos):
+            if i + 1 == len(combos):
+                break
+            if stop_at_upper and u is not None and run.rank >= u:
                 notes.append(f"stopped after {i + 1} of {len(combos)} runs: the rank met the upper bound {u}")
                 break
-            if run.stop.startswith(("time budget", "memory budget")) and i + 1 < len(combos):
+            if run.stop.startswith(("time budget", "memory budget", "work budget")):
                 # the next run would start where this one stopped and hit the same limit
                 notes.append(f"stopped after {i + 1} of {len(combos)} runs: {run.stop.split(' (')[0]} reached")
+                break
+            eps = _epsilon_so_far(problem, runs, u)
+            if eps is not None and eps <= EPS_TARGET and {r.prime for r in runs} == set(problem.primes):
+                # another seed at the same size cannot raise a generic rank; it would only shrink epsilon further
+                # (every prime asked for has run once: distinct primes are the statement's guard)
+                notes.append(f"stopped after {i + 1} of {len(combos)} runs: the probabilistic statement's epsilon "
+                             f"{eps:.3g} is below {EPS_TARGET:g}")
                 break
     finally:
         bar.close()
@@ -229,7 +287,18 @@ def certify(problem: RankProblem, upper: Any = None, *, progress: bool = False, 
     if any(r.saturated for r in runs) or (u is not None and rank >= u):
         next_size = None  # nothing bigger can raise it
     return Certificate(rank=rank, runs=runs, domain=problem.domain, method=_METHODS[problem.domain],
-                       output=problem.output, notes=notes, budget_seconds=problem.certify_seconds, next_size=next_size)
+                       output=problem.output, notes=notes, budget_seconds=problem.certify_seconds, next_size=next_size,
+                       budget_work=problem.certify_work)
+
+
+def _epsilon_so_far(problem: RankProblem, runs: list[CertRun], u: int | None) -> float | None:
+    """Epsilon of the statement the runs so far support (None: none, or no gap to speak about)."""
+    rank = max(r.rank for r in runs)
+    if u is not None and rank >= u:
+        return None
+    probe = Certificate(rank=rank, runs=runs, domain=problem.domain, method="")
+    st = generic_rank_statement(problem, probe)
+    return None if st is None else st.epsilon
 
 
 _METHODS = {
@@ -288,31 +357,31 @@ def _run(problem: RankProblem, p: int, seed: int, u: int | None, best: int, cloc
     gfp.check_budget(small[0] * small[1], problem.budget_bytes, f"the smallest certified matrix ({small[0]} x "
                      f"{small[1]}) of {problem.label()}", "raise --budget-mb or use a smaller width",
                      gfp.work_bytes(spec, part.T, *small, features=not onehot))
-    params = init_params_modp(spec, seed, p)
+    params = init_params_field(spec, seed, p)
     run: CertRun | None = None
     stage = 0
     t_run = time.perf_counter()
     while True:
         full = onehot and k1 == n_rows and k2 == n_cols
         units = _eval_units(spec, part, k1, k2, full)
-        need = clock.estimate(units, k1, k2)
         fits = gfp.fits(spec, part.T, k1, k2, problem.budget_bytes, features=not onehot)
-        if (need > clock.left() or not fits) and run is None and best:
+        limit = clock.limit(units, k1, k2) if fits else "memory budget"
+        if limit and run is None and best:
             # a repeat run only helps at the size that reached the best rank so far; smaller cannot raise it
-            return None, {"rows": k1, "cols": k2, "seconds": round(need, 3) if fits else None}
-        if (need > clock.left() or not fits) and run is None and max(k1, k2) > 8:
+            return None, _size(clock, units, k1, k2, fits)
+        if limit and run is None and max(k1, k2) > 8:
             k1, k2 = max(min(k1, 8), k1 // 4), max(min(k2, 8), k2 // 4)  # a smaller first matrix before giving up
             continue
-        if need > clock.left():
-            nxt = {"rows": k1, "cols": k2, "seconds": round(need, 3)}
+        if limit and limit != "memory budget":
             if run is not None:
-                run.stop = f"time budget (next: {k1} x {k2}, about {need:.3g} s)"
-            return _finish(run, t_run), nxt
+                run.stop = f"{limit} (next: {k1} x {k2}, about {clock.work(units, k1, k2):.3g} work units)"
+            return _finish(run, t_run), _size(clock, units, k1, k2, fits)
         t0 = time.perf_counter()
         matrix = _matrix(problem, params, p, seed, stage, k1, k2, full, progress)
         t1 = time.perf_counter()
         r = gfp.rank_modp(matrix, p)
         t2 = time.perf_counter()
+        clock.spend(units, k1, k2)
         clock.learn(units, t1 - t0, k1, k2, t2 - t1)
         if run is None or r > run.rank:
             method = "full one-hot table" if full else ("random one-hot sub-matrix" if onehot else "continuous sample matrix")
@@ -329,6 +398,12 @@ def _run(problem: RankProblem, p: int, seed: int, u: int | None, best: int, cloc
             return _finish(run, t_run), nxt
         k1, k2 = int(nxt["rows"]), int(nxt["cols"])
         stage += 1
+
+
+def _size(clock: _Clock, units: float, k1: int, k2: int, fits: bool) -> dict:
+    """The matrix that did not fit, with its work units and estimated seconds (None when memory refused it)."""
+    return {"rows": k1, "cols": k2, "work": round(clock.work(units, k1, k2), 3) if fits else None,
+            "seconds": round(clock.estimate(units, k1, k2), 3) if fits else None}
 
 
 def _finish(run: CertRun | None, t0: float) -> CertRun | None:
@@ -374,17 +449,20 @@ def _next_size(problem: RankProblem, clock: _Clock, k1: int, k2: int, cap1: int,
     # a table side can be M^(T/2), far beyond float range; no matrix side past 2^40 could ever fit in memory
     cap1, cap2 = min(cap1, _MAX_SIDE), min(cap2, _MAX_SIDE)
 
-    def need(a: int, b: int) -> float:
-        return clock.estimate(_eval_units(spec, part, a, b, onehot and a == n_rows and b == n_cols), a, b)
+    def units(a: int, b: int) -> float:
+        return _eval_units(spec, part, a, b, onehot and a == n_rows and b == n_cols)
+
+    def need(a: int, b: int) -> dict:
+        return {"work": round(clock.work(units(a, b), a, b), 3), "seconds": round(clock.estimate(units(a, b), a, b), 3)}
 
     def ok(a: int, b: int) -> bool:
-        return gfp.fits(spec, part.T, a, b, problem.budget_bytes, features=not onehot) and need(a, b) <= clock.left()
+        return gfp.fits(spec, part.T, a, b, problem.budget_bytes, features=not onehot) and not clock.limit(units(a, b), a, b)
 
     def at(scale: float) -> tuple[int, int]:
         return min(cap1, max(k1, int(k1 * scale))), min(cap2, max(k2, int(k2 * scale)))
 
     if ok(cap1, cap2) and (clock.calibrated or max(cap1 / k1, cap2 / k2) <= _UNCALIBRATED_STEP):
-        return {"rows": cap1, "cols": cap2, "seconds": round(need(cap1, cap2), 3)}, ""
+        return {"rows": cap1, "cols": cap2, **need(cap1, cap2)}, ""
     lo, hi = 1.0, max(cap1 / k1, cap2 / k2)
     if not clock.calibrated:
         hi = min(hi, _UNCALIBRATED_STEP)  # the cost model is a guess until a stage has been timed
@@ -393,13 +471,14 @@ def _next_size(problem: RankProblem, clock: _Clock, k1: int, k2: int, cap1: int,
         lo, hi = (mid, hi) if ok(*at(mid)) else (lo, mid)
     a, b = at(lo)
     if a >= 1.25 * k1 or b >= 1.25 * k2:
-        return {"rows": a, "cols": b, "seconds": round(need(a, b), 3)}, ""
+        return {"rows": a, "cols": b, **need(a, b)}, ""
     want = at(2.0)
     memory = not gfp.fits(spec, part.T, *want, problem.budget_bytes, features=not onehot)
-    wanted = {"rows": want[0], "cols": want[1], "seconds": None if memory else round(need(*want), 3)}
+    wanted = {"rows": want[0], "cols": want[1], **({"work": None, "seconds": None} if memory else need(*want))}
     if memory:
         return wanted, f"memory budget (next: {want[0]} x {want[1]})"
-    return wanted, f"time budget (next: {want[0]} x {want[1]}, about {need(*want):.3g} s)"
+    limit = clock.limit(units(*want), *want) or "time budget"
+    return wanted, f"{limit} (next: {want[0]} x {want[1]}, about {wanted['work']:.3g} work units)"
 
 
 def _matrix(problem: RankProblem, params, p: int, seed: int, stage: int, k1: int, k2: int, full: bool, progress: bool):

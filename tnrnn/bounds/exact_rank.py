@@ -1,4 +1,4 @@
-"""Exact ranks over GF(p) with python-flint: numpy integer matrices in, ``nmod_mat`` ranks out.
+"""Exact ranks over GF(p) with FLINT: numpy integer matrices in, ``nmod_mat`` ranks out.
 
 The one place tnrnn turns numpy arrays into flint matrices. Entries are reduced mod p exactly first (uint64 included),
 so every rank here is exact; nothing on this path is floating point.
@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.bounds.flint_direct import rank_direct
 from tnrnn.rac.params import reduce_modp
 
 
@@ -43,7 +44,10 @@ def to_nmod_mat(matrix: np.ndarray, p: int) -> Any:
 
 
 def rank_modp(matrix: np.ndarray, p: int) -> int:
-    """Rank over GF(p) of an integer matrix, with python-flint (exact; never a float rank).
+    """Rank over GF(p) of an integer matrix, with FLINT (exact; never a float rank).
+
+    The residues go into FLINT's ``nmod_mat`` by one buffer copy (:mod:`tnrnn.bounds.flint_direct`) where the
+    bundled library's layout checks out, else entry by entry through python-flint (:func:`to_nmod_mat`).
 
     Parameters
     ----------
@@ -74,4 +78,9 @@ def rank_modp(matrix: np.ndarray, p: int) -> int:
     arr = np.asarray(matrix)
     if arr.ndim == 2 and 0 in arr.shape and np.issubdtype(arr.dtype, np.integer):
         return 0
+    if arr.ndim == 2 and np.issubdtype(arr.dtype, np.integer):
+        # straight from the buffer into FLINT when its layout checks out (flint_direct), else through python-flint
+        direct = rank_direct(reduce_modp(arr, p, "matrix entries"), int(p))
+        if direct is not None:
+            return direct
     return int(to_nmod_mat(arr, p).rank())

@@ -19,7 +19,7 @@ import numpy as np
 from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
 from tnrnn.base.validate import check_positive_int
-from tnrnn.bounds import gfp_kernel
+from tnrnn.bounds import gfp_kernel, gfp_wide
 from tnrnn.bounds.exact_rank import rank_modp, to_nmod_mat
 from tnrnn.rac.modp import rac_readout_modp, rac_scan_modp
 from tnrnn.rac.params import DEFAULT_PRIME, RACParams, check_prime
@@ -142,10 +142,12 @@ def _pair_values(
     """``y`` for every (row, column) pair: side A steps from ``row_inputs``, side B steps from ``col_inputs``.
 
     ``row_inputs`` is ``(k1, |A|)`` symbol ids or ``(k1, |A|, M)`` features (same for columns with |B|).
-    Exact mod p, int64, reduced after every product and every dot product (as :func:`tnrnn.rac.recurrence.rac_scan_modp`).
+    Exact mod p, reduced after every product and every dot product (as :func:`tnrnn.rac.modp.rac_scan_modp`): int64
+    residues where dot products fit, Python integers for larger primes (:mod:`tnrnn.bounds.gfp_wide`; the
+    compiled kernels take over the per-pair work for any prime below 2^62).
 
     Work is shared by broadcasting instead of materialising every pair's sequence: the leading steps that all
-    lie on side A run once per row (:func:`rac_scan_modp`); afterwards states have shape (rows, cols, R), but a
+    lie on side A run once per row; afterwards states have shape (rows, cols, R), but a
     quantity that depends on one side only stays (rows, 1, R) or (1, cols, R): the input projection
     ``W_I[1] f(x_t)`` is computed once per row or column, and the first continued step's recurrent factor once
     per row. This is several times faster than running the recurrence on the flattened pairs (bench_rank).
@@ -155,16 +157,18 @@ def _pair_values(
     B = [t - 1 for t in part.B]
     t0 = min(B)  # steps 0..t0-1 are all on side A and are A[:t0]
     k1, k2 = len(row_inputs), len(col_inputs)
-    L, R = params.spec.L, params.spec.R
-    W_I = [np.asarray(w, dtype=np.int64) % p for w in params.W_I]
-    W_H = [np.asarray(w, dtype=np.int64) % p for w in params.W_H]
-    w_out = np.asarray(params.W_O, dtype=np.int64)[output] % p
+    L, R, M = params.spec.L, params.spec.R, params.spec.M
+    # int64 residues where dot products fit, Python integers for large primes (gfp_wide)
+    terms = max(R, M)
+    W_I = [gfp_wide.as_field(w, p, terms) for w in params.W_I]
+    W_H = [gfp_wide.as_field(w, p, terms) for w in params.W_H]
+    w_out = gfp_wide.as_field(np.asarray(params.W_O)[output], p, terms)
 
     def project(inputs: np.ndarray) -> np.ndarray:
         # W_I[1] f(x) for a batch of one step's inputs: a column of W_I[1] for a one-hot symbol.
         if inputs.ndim == 1:
             return W_I[0].T[inputs]
-        return (inputs @ W_I[0].T) % p
+        return gfp_wide.matvec(gfp_wide.as_field(inputs, p, terms), W_I[0], p)
 
     pos_a = {t: i for i, t in enumerate(A)}
     pos_b = {t: i for i, t in enumerate(B)}
@@ -172,23 +176,29 @@ def _pair_values(
         t: project(row_inputs[:, pos_a[t]])[:, None, :] if t in pos_a else project(col_inputs[:, pos_b[t]])[None]
         for t in range(t0, T)
     }
-    if t0 > 0:
-        pre = rac_scan_modp(params, row_inputs[:, :t0], p)
-        rec0 = [((s @ W_H[l].T) % p)[:, None, :] for l, s in enumerate(pre)]
-    elif params.h0 is None:
-        rec0 = [np.ones((k1, 1, R), dtype=np.int64) for _ in range(L)]  # convention W_H h[0] = 1
+    if params.h0 is None:
+        rec = [np.ones((k1, R), dtype=W_H[0].dtype) for _ in range(L)]  # convention W_H h[0] = 1
     else:
-        rec0 = [np.broadcast_to((np.asarray(h, np.int64) % p @ W_H[l].T) % p, (k1, 1, R)) for l, h in enumerate(params.h0)]
-    if _use_kernel(kernel, R, float(k1) * k2 * (T - t0) * L * (R * R + R)):
+        rec = [np.repeat(gfp_wide.matvec(gfp_wide.as_field(np.asarray(h)[None], p, terms), W_H[l], p), k1, axis=0)
+               for l, h in enumerate(params.h0)]
+    for t in range(t0):  # the shared prefix: once per row
+        below = project(row_inputs[:, pos_a[t]])
+        for l in range(L):
+            below = gfp_wide.hadamard(below if l == 0 else gfp_wide.matvec(below, W_I[l], p), rec[l], p)
+            rec[l] = gfp_wide.matvec(below, W_H[l], p)
+    rec0 = [r[:, None, :] for r in rec]
+    if _use_kernel(kernel, R, float(k1) * k2 * (T - t0) * L * (R * R + R), p):
         steps = list(range(t0, T))
         side = np.array([0 if t in pos_a else 1 for t in steps], dtype=np.int64)
         a_steps = [t for t in steps if t in pos_a]
         b_steps = [t for t in steps if t not in pos_a]
         index = np.array([a_steps.index(t) if t in pos_a else b_steps.index(t) for t in steps], dtype=np.int64)
-        proj_a = np.stack([proj[t][:, 0] for t in a_steps], axis=1) if a_steps else np.zeros((k1, 1, R), np.int64)
-        proj_b = np.stack([proj[t][0] for t in b_steps], axis=1)
-        rec_rows = np.stack([np.broadcast_to(r, (k1, 1, R))[:, 0] for r in rec0], axis=1)
-        return gfp_kernel.pair_values(rec_rows, proj_a, proj_b, side, index, W_I[1:], W_H, w_out, p)
+        i64 = gfp_wide.to_int64
+        proj_a = np.stack([i64(proj[t][:, 0]) for t in a_steps], axis=1) if a_steps else np.zeros((k1, 1, R), np.int64)
+        proj_b = np.stack([i64(proj[t][0]) for t in b_steps], axis=1)
+        rec_rows = np.stack([i64(r[:, 0]) for r in rec0], axis=1)
+        return gfp_kernel.pair_values(rec_rows, proj_a, proj_b, side, index, [i64(w) for w in W_I[1:]],
+                                      [i64(w) for w in W_H], i64(w_out), p)
     out = np.empty((k1, k2), dtype=np.int64)
     block = max(1, _chunk_sequences(R) // max(k2, 1))
     bar = progress_bar(progress and k1 > block, total=k1, desc="pair evaluation rows")
@@ -202,27 +212,30 @@ def _pair_values(
                 hs = []
                 below = x
                 for l in range(L):
-                    a = below if l == 0 else (below @ W_I[l].T) % p
-                    below = (a * rec[l]) % p
+                    a = below if l == 0 else gfp_wide.matvec(below, W_I[l], p)
+                    below = gfp_wide.hadamard(a, rec[l], p)
                     hs.append(below)
                 if t < T - 1:
-                    rec = [(h @ W_H[l].T) % p for l, h in enumerate(hs)]
+                    rec = [gfp_wide.matvec(h, W_H[l], p) for l, h in enumerate(hs)]
             y = (hs[-1] @ w_out) % p
-            out[i0:i1] = np.broadcast_to(y, (i1 - i0, k2))
+            out[i0:i1] = gfp_wide.to_int64(np.broadcast_to(y, (i1 - i0, k2)))
             bar.update(i1 - i0)
     finally:
         bar.close()
     return out
 
 
-def _use_kernel(kernel: bool | None, R: int, units: float) -> bool:
-    """The compiled kernel (:mod:`tnrnn.bounds.gfp_kernel`) when asked, or by default when numba is installed, R is
-    small (for wide networks numpy's matrix products amortise their overhead) and the numpy evaluation would take
-    long enough (``units`` of work, about 1.2e-8 s each) to pay for loading numba and its cached kernel (~2 s; the
-    very first compilation, once per installation, takes longer).
+def _use_kernel(kernel: bool | None, R: int, units: float, p: int = DEFAULT_PRIME) -> bool:
+    """The compiled kernel (:mod:`tnrnn.bounds.gfp_kernel`) when asked, or by default when numba is installed and
+    either the prime is too large for int64 products (numpy would fall back to Python integers, about 100x slower)
+    or R is small (for wide networks numpy's matrix products amortise their overhead) and the numpy evaluation would
+    take long enough (``units`` of work, about 1.2e-8 s each) to pay for loading numba and its cached kernel (~2 s;
+    the very first compilation, once per installation, takes longer).
     """
     if kernel is None:
-        return R <= _KERNEL_MAX_R and units >= _KERNEL_MIN_UNITS and gfp_kernel.available()
+        if not gfp_kernel.available():
+            return False
+        return not gfp_wide.int64_safe(p, R) or (R <= _KERNEL_MAX_R and units >= _KERNEL_MIN_UNITS)
     return kernel
 
 
@@ -405,7 +418,7 @@ def sample_matrix_modp(
     part = make_partition(T, partition)
     _check_params(spec, params)
     output = check_output(spec, output)
-    p = check_prime(p, terms=max(spec.R, spec.M))
+    p = gfp_wide.check_field_prime(p)  # any prime below 2^62: the evaluation picks exact arithmetic for it
     n = check_positive_int("n", n)
     budget = resolve_budget() if budget_bytes is None else int(budget_bytes)
     check_budget(n * n, budget, f"a {n} x {n} sample matrix", "use fewer sample points",

@@ -1,23 +1,27 @@
-"""A compiled kernel for the pair evaluations of certified sample matrices (optional: used when numba is installed).
+"""Compiled kernels for the pair evaluations of certified sample matrices (optional: used when numba is installed).
 
 :func:`tnrnn.bounds.gfp._pair_values` broadcasts over (rows, columns, R) numpy arrays; for small R every step is a
-handful of tiny operations, and numpy's per-call overhead and temporaries dominate. This kernel runs the same
-recurrence pair by pair in compiled code. It is exact: integers only, every dot product of at most R reduced
-products (each below p^2) is reduced once, and the reduction ``x mod p`` uses a floating-point estimate of the
-quotient followed by an exact integer correction (the estimate is off by at most one for ``x < 2^63``), the
-standard Barrett-style trick, never a floating-point result. Tests compare it entry by entry with the numpy path.
+handful of tiny operations, and numpy's per-call overhead and temporaries dominate. These kernels run the same
+recurrence one row at a time, each operation a loop over all columns (which the compiler vectorises). They are
+exact, integers only in meaning:
 
-numba comes with the ``interop`` extra (quimb depends on it); without it the numpy path is used.
+* float64 words for small primes (:func:`float_exact`): every residue, product and dot product of at most R
+  products is an integer below 2^53, so float64 holds it exactly; ``x mod p`` takes a floating estimate of the
+  quotient and corrects it by one, never a rounded result;
+* Montgomery multiplication on uint64 words for any odd prime below 2^62 (:func:`montgomery_ok`): the large primes
+  of the probabilistic statement (:mod:`tnrnn.bounds.statement`), where products need 128 bits.
+
+Tests compare both with the numpy path (small primes) and with Python integers (large primes), entry by entry.
+numba comes with the ``interop`` extra (quimb depends on it); without it the numpy path is used for small primes.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
 
 import numpy as np
 
-_KERNEL: Any = None
+from tnrnn.base.errors import TnrnnError
 
 
 def available() -> bool:
@@ -25,15 +29,32 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def _build() -> Any:
-    from tnrnn.bounds import _gfp_numba
+def float_exact(p: int, R: int) -> bool:
+    """Whether the float64 kernel is exact for prime ``p`` and width ``R``: a dot product of R reduced products,
+    at most ``R (p - 1)^2``, must stay below 2^53 (every integer up to it is a float64).
 
-    return _gfp_numba.pairs
+    >>> float_exact(1_048_573, 16), float_exact(2**31 - 1, 2)
+    (True, False)
+    """
+    return R * (p - 1) ** 2 < 2**53
+
+
+def montgomery_ok(p: int) -> bool:
+    """Whether the Montgomery kernel handles ``p``: odd and below 2^62 (so sums of two residues stay below 2^63).
+
+    >>> montgomery_ok(4611686018427387847), montgomery_ok(2**62 + 135)
+    (True, False)
+    """
+    return p % 2 == 1 and p < 2**62
 
 
 def pair_values(rec0: np.ndarray, proj_a: np.ndarray, proj_b: np.ndarray, side: np.ndarray, index: np.ndarray,
                 W_I: list[np.ndarray], W_H: list[np.ndarray], w_out: np.ndarray, p: int) -> np.ndarray:
     """``y`` for every (row, column) pair, compiled; arguments as prepared by :func:`tnrnn.bounds.gfp._pair_values`.
+
+    The arithmetic follows the prime: float64 (exact integers below 2^53) when :func:`float_exact`, else
+    Montgomery multiplication on uint64 words for any odd prime below 2^62 (:func:`montgomery_ok`), whose 128-bit
+    products are assembled from 32-bit halves. Both run one row at a time over all columns at once.
 
     Parameters
     ----------
@@ -51,15 +72,35 @@ def pair_values(rec0: np.ndarray, proj_a: np.ndarray, proj_b: np.ndarray, side: 
     Returns
     -------
     (k1, k2) int64 array with entries in ``[0, p)``.
+
+    Examples
+    --------
+    >>> one = np.ones((1, 1, 1), dtype=np.int64)
+    >>> pair_values(one, 3 * one, 5 * one, np.array([0, 1]), np.array([0, 0]), [], [2 * one[0]], one[0, 0], 7)
+    array([[2]])
     """
-    global _KERNEL
-    if _KERNEL is None:
-        _KERNEL = _build()
+    from tnrnn.bounds import _gfp_numba as nb
+
     R = rec0.shape[2]
-    wi = np.ascontiguousarray(np.stack(W_I) if W_I else np.zeros((1, R, R), dtype=np.int64), dtype=np.int64)
-    out = np.empty((rec0.shape[0], proj_b.shape[0]), dtype=np.int64)
-    _KERNEL(np.ascontiguousarray(rec0, dtype=np.int64), np.ascontiguousarray(proj_a, dtype=np.int64),
-            np.ascontiguousarray(proj_b, dtype=np.int64), side.astype(np.int64), index.astype(np.int64), wi,
-            np.ascontiguousarray(np.stack(W_H), dtype=np.int64), np.ascontiguousarray(w_out, dtype=np.int64),
-            int(p), out)
-    return out
+    k1, k2 = rec0.shape[0], proj_b.shape[0]
+    wi = np.stack(W_I) if W_I else np.zeros((1, R, R), dtype=np.int64)
+    wh = np.stack(W_H)
+    pbt = np.ascontiguousarray(np.transpose(proj_b, (1, 2, 0)))  # (b, R, k2): columns contiguous
+    side, index = side.astype(np.int64), index.astype(np.int64)
+    if float_exact(p, R):
+        out = np.empty((k1, k2), dtype=np.int64)
+        f = [np.ascontiguousarray(a, dtype=np.float64) for a in (rec0, proj_a, pbt, wi, wh, w_out)]
+        nb.pairs_float(f[0], f[1], f[2], side, index, f[3], f[4], f[5], int(p), out)
+        return out
+    if not montgomery_ok(p):
+        raise TnrnnError(f"the compiled pair kernel needs an odd prime below 2^62, got {p}")
+    p64, pneg = np.uint64(p), np.uint64((-pow(p, -1, 2**64)) % 2**64)
+    r2 = np.uint64(pow(2, 128, p))
+
+    def mont(a: np.ndarray) -> np.ndarray:
+        flat = np.ascontiguousarray(a, dtype=np.int64).astype(np.uint64).ravel()
+        return nb.mont_map(flat, r2, p64, pneg).reshape(np.shape(a))
+
+    res = np.empty((k1, k2), dtype=np.uint64)
+    nb.pairs_mont(mont(rec0), mont(proj_a), mont(pbt), side, index, mont(wi), mont(wh), mont(w_out), p64, pneg, res)
+    return nb.mont_map(res.ravel(), np.uint64(1), p64, pneg).reshape(k1, k2).astype(np.int64)

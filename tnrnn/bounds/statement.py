@@ -1,4 +1,4 @@
-"""The probabilistic statement beside a certified lower bound: "it is the generic rank, except with probability eps".
+"""The probabilistic statement beside a certified lower bound, and exactly what it is conditioned on.
 
 Certified values never depend on luck; this statement does, and is labelled so everywhere (docs/theory.md,
 'When a gap remains'). Argument (Schwartz-Zippel): let ``r`` be the certified rank and suppose the generic rank
@@ -6,13 +6,23 @@ exceeds it. Treat the weights (and, on the continuous domain, the sample points)
 ``(r + 1) x (r + 1)`` minor of a run's matrix (at least ``r + 1`` rows and columns; sample points are exchangeable, so
 the leading minor is as good as any) is a nonzero polynomial of total degree at most ``(r + 1) D``, where ``D`` is
 the total degree of one entry ``y`` (:func:`total_degree`). Drawn uniformly from GF(p), it vanishes with probability
-at most ``(r + 1) D / p``; runs use independent draws, so all of them stay at or below ``r`` with probability at most
-``eps = prod_i min(1, (r + 1) D / p_i)``.
+at most ``(r + 1) D / p``.
+
+What epsilon is: a bound on the probability, *under the hypothesis that the generic rank exceeds r*, that every
+counted run would still have found rank <= r. It is a p-value-style bound conditioned on that hypothesis, not the
+probability that r is wrong (that would need a prior over ranks).
+
+What is independent: weights come from ``default_rng([seed, prime])`` and sample points from
+``default_rng([seed, prime, stage])`` (:func:`tnrnn.rac.modp.init_params_field`), so every (seed, prime) run is
+its own draw. Epsilon still multiplies one factor per *seed*, the smallest among that seed's runs (the largest
+prime): runs of one seed at other primes are kept as the guard below, not counted again. Dropping factors (each at
+most 1) only loosens the bound, so the product stays valid: ``eps = prod_seeds min_runs min(1, (r + 1) D / p)``.
 
 Caveat, stated with the value: "nonzero" is over GF(p). The minor is a polynomial with integer coefficients that is
-nonzero over Q; it could vanish mod p only if p divides all its coefficients. Runs over several distinct primes
-guard against that; the statement names the primes it used. One-hot sub-matrices (rows chosen among a fixed finite
-set) give no such statement; the full one-hot table does (weights are the only indeterminates).
+nonzero over Q; it could vanish identically mod p only if p divides all its coefficients. Runs at two or more
+distinct primes guard against that (a prime dividing every coefficient would have to do so at each of them); with
+one prime the statement says that this assumption is not checked. One-hot sub-matrices (rows chosen among a fixed
+finite set) give no statement; the full one-hot table does (weights are the only indeterminates).
 """
 
 from __future__ import annotations
@@ -33,7 +43,8 @@ class GenericRankStatement:
     rank : int
         The certified lower bound the statement is about.
     epsilon : float
-        Upper bound on the probability that the generic rank is larger.
+        If the generic rank were larger, the probability that every counted run would still have stopped at
+        ``rank`` is at most this (one factor per independent seed; see the module docstring).
     degree : int
         Total degree ``D`` of one matrix entry in its indeterminates.
     primes : list of int
@@ -93,32 +104,53 @@ def generic_rank_statement(problem: Any, cert: Any) -> GenericRankStatement | No
     -------
     GenericRankStatement or None
         None when no run has a matrix of at least ``rank + 1`` rows and columns (on the one-hot domain: a full
-        table), or the certified rank is 0.
+        table), or the certified rank is 0. ``primes`` lists the primes of the runs that count; ``seeds`` (in the
+        text) the independent draws the product runs over.
+
+    Examples
+    --------
+    >>> from tnrnn.bounds.certify import certified_rank
+    >>> from tnrnn.rac.problem import make_problem
+    >>> from tnrnn.rac.spec import RACSpec
+    >>> spec = RACSpec(3, 2, 2)
+    >>> cert = certified_rank(spec, 8, domain="continuous", seeds=(0, 1), primes=(1000000007, 998244353), upper=110)
+    >>> st = generic_rank_statement(make_problem(spec, 8, domain="continuous", seeds=2,
+    ...                                          primes=(1000000007, 998244353)), cert)
+    >>> st.rank, "2 independent seeds" in st.text
+    (106, True)
     """
     r = cert.rank
     if r <= 0:
         return None
     D = total_degree(problem.spec, problem.T, problem.domain)
-    factors, primes = [], []
+    per_seed: dict[int, float] = {}
+    primes: list[int] = []
     for run in cert.runs:
         biggest = max((min(s[0], s[1]) for s in run.stages), default=0)
         if biggest <= r:
             continue
         if problem.domain == "onehot" and run.method != "full one-hot table":
             continue
-        factors.append(min(1.0, (r + 1) * D / run.prime))
+        factor = min(1.0, (r + 1) * D / run.prime)
+        per_seed[run.seed] = min(per_seed.get(run.seed, 1.0), factor)
         primes.append(run.prime)
-    if not factors:
+    if not per_seed:
         return None
-    eps = math.prod(factors)
+    eps = math.prod(per_seed.values())
+    distinct = sorted(set(primes))
     if eps >= 1:
         return GenericRankStatement(
             r, 1.0, D, primes,
-            f"no probabilistic statement: with primes {sorted(set(primes))} the Schwartz-Zippel bound (r+1) x {D} / p "
-            "is not below 1; rerun with larger primes (e.g. --primes 1000000007,998244353)")
+            f"no probabilistic statement: with primes {distinct} the Schwartz-Zippel bound (r+1) x {D} / p "
+            "is not below 1; rerun with larger primes (--primes; the continuous domain's default is near 2^62)")
+    n = len(per_seed)
+    guard = ("checked at the distinct primes above" if len(distinct) > 1
+             else "not checked: one prime (add another with --primes to check it)")
     text = (
-        f"probabilistic, not certified: the generic separation rank equals {r} except with probability at most "
-        f"{eps:.3g} (Schwartz-Zippel on an (r+1)-minor of total degree <= (r+1) x {D}, over {len(factors)} "
-        f"independent run(s), primes {sorted(set(primes))}; assumes the minor is nonzero mod each prime)"
+        f"probabilistic, not certified: if the generic separation rank exceeded {r}, runs like these would all have "
+        f"stopped at or below {r} with probability at most {eps:.3g} (Schwartz-Zippel on an (r+1)-minor of total "
+        f"degree <= (r+1) x {D}; over {n} independent seed{'s' if n > 1 else ''}, one factor each, primes {distinct}; "
+        f"a bound conditioned on that hypothesis, not the probability that {r} is wrong; it assumes the minor is "
+        f"nonzero mod each prime, {guard})"
     )
     return GenericRankStatement(r, eps, D, primes, text)

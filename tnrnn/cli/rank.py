@@ -4,7 +4,8 @@ table across T and depth, a resumable sweep).
 Examples::
 
     tnrnn rank --depth 2 --width 4 --features 4 --time 12
-    tnrnn rank -L 3 -R 3 -M 3 -T 8 --domain continuous --json --certify-seconds 60
+    tnrnn rank -L 3 -R 3 -M 3 -T 8 --domain continuous --json            # same answer on any machine
+    tnrnn rank -L 4 -R 2 -M 2 -T 8 --domain continuous --certify-seconds 60   # a wall-clock box instead
     tnrnn rank -L 4 -R 2 -M 2 -T 1024 --domain continuous --certify-seconds 0   # upper bounds only
     tnrnn rank -L 2 -T 6 --partition 1,3,5 --seeds 0,1,2 --primes 1048573,1000003
     tnrnn table --depths 1,2,3 --width 2 --features 2 --times 2:12:2 --plot ranks.png --csv ranks.csv
@@ -18,7 +19,7 @@ import sys
 from tnrnn.cli.common import add_spec_args, int_list, int_range, positive_int, print_json, seed_list, spec_from_args
 from tnrnn.cli.convac import RANK_RUNNERS, add_model_arg
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
-from tnrnn.rac.problem import DEFAULT_CERTIFY_SECONDS
+from tnrnn.rac.problem import DEFAULT_CERTIFY_WORK
 
 DEFAULT_TABLE_RESULTS = "tnrnn-table.jsonl"
 
@@ -35,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_rank_options(p)
     add_model_arg(p)
     p.add_argument("--primes", type=int_list, default=None, metavar="P1,P2",
-                   help="primes for the certified runs (default 1048573)")
+                   help="primes for the certified runs (default 1048573 on the one-hot domain, the largest prime "
+                   "below 2^62 on the continuous domain)")
     _add_budget(p)
     p.add_argument("--output", type=int, default=0, metavar="k",
                    help="output component the rank is about, 0..K-1 (default 0; with K > 1 each component is "
@@ -87,9 +89,18 @@ def _add_rank_options(p: argparse.ArgumentParser, *, custom: bool = True) -> Non
                    help="one-hot inputs over M symbols, or arbitrary feature vectors (default onehot)")
     p.add_argument("--seeds", type=seed_list, default=[0, 1], metavar="S1,S2",
                    help="seeds of the random weights, each tried with every prime")
-    p.add_argument("--certify-seconds", type=_seconds, default=DEFAULT_CERTIFY_SECONDS, metavar="S",
-                   help="time for the certified lower bound, per point; matrices grow only while they can raise it "
-                   f"and fit this time (default {DEFAULT_CERTIFY_SECONDS:g}; 0 = upper bounds only)")
+    p.add_argument("--certify-work", type=_seconds, default=None, metavar="W",
+                   help="work budget of the certified lower bound, per point, in work units (seconds of a fixed cost "
+                   "model: the same matrices, hence the same certified number, on any machine; default "
+                   f"{DEFAULT_CERTIFY_WORK:g}, or none when --certify-seconds is given; 0 = upper bounds only)")
+    p.add_argument("--certify-seconds", type=_seconds, default=None, metavar="S",
+                   help="optional wall-clock box for the certified lower bound, per point (the answer then depends on "
+                   "the machine's speed and load; 0 = upper bounds only)")
+
+
+def work_arg(args: argparse.Namespace) -> float | None | str:
+    """``--certify-work`` as given, or "auto" (the default work budget unless a time box was given)."""
+    return "auto" if args.certify_work is None else args.certify_work
 
 
 def run_rank(args: argparse.Namespace) -> int:
@@ -102,6 +113,7 @@ def run_rank(args: argparse.Namespace) -> int:
     report = separation_rank(
         spec, args.time, args.partition, args.domain, seeds=args.seeds, primes=args.primes, budget_mb=args.budget_mb,
         certify_seconds=args.certify_seconds, progress=not args.no_progress, output=args.output,
+        certify_work=work_arg(args),
     )
     if args.json:
         print_json(report.to_json())
@@ -117,7 +129,7 @@ def run_table(args: argparse.Namespace) -> int:
     from tnrnn.report import format_table, table_csv
 
     options = {"domain": args.domain, "partition": args.partition, "seeds": args.seeds,
-               "certify_seconds": args.certify_seconds, "budget_mb": args.budget_mb}
+               "certify_seconds": args.certify_seconds, "budget_mb": args.budget_mb, "certify_work": work_arg(args)}
     # Validate every point as a whole problem (sizes, partition, budget) before anything runs.
     table_points(args.depths, args.width, args.features, args.times, **options)
     if args.plot:

@@ -13,8 +13,37 @@ import numpy as np
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.rac.params import DEFAULT_PRIME, RACParams, check_inputs, check_prime, init_params_modp, reduce_modp
+from tnrnn.rac.spec import RACSpec
 
-__all__ = ["rac_scan_modp", "rac_readout_modp", "rac_forward_modp", "init_params_modp"]
+__all__ = ["rac_scan_modp", "rac_readout_modp", "rac_forward_modp", "init_params_modp", "init_params_field"]
+
+
+def init_params_field(spec: RACSpec, seed: int, p: int, *, init_state: bool = False) -> RACParams:
+    """Weights uniform over GF(p) drawn from ``numpy.random.default_rng([seed, p])``: one independent draw per pair.
+
+    The certified runs and the probabilistic statement use these (:mod:`tnrnn.bounds.certify`). Seeding by the
+    pair matters for the statement: weights drawn from the seed alone would be the same random numbers for every
+    prime (only reduced differently), so runs at one seed and several primes would not be independent draws.
+    Any prime below 2^62 is accepted (the evaluations choose exact arithmetic for it, :mod:`tnrnn.bounds.gfp_wide`).
+
+    Examples
+    --------
+    >>> a, b = init_params_field(RACSpec(1, 2, 2), 0, 1000000007), init_params_field(RACSpec(1, 2, 2), 0, 998244353)
+    >>> bool((a.W_I[0] * 998244353 == b.W_I[0] * 1000000007).all())   # not the same draw rescaled
+    False
+    >>> int(init_params_field(RACSpec(1, 2, 2), 0, 4611686018427387847).W_O.max()) < 2**62
+    True
+    """
+    from tnrnn.base.validate import check_positive_int
+    from tnrnn.bounds.gfp_wide import check_field_prime
+
+    rng = np.random.default_rng([check_positive_int("seed", seed, minimum=0), check_field_prime(p)])
+    R, M, L, K = spec.R, spec.M, spec.L, spec.K
+    W_I = tuple(rng.integers(0, p, (R, M if l == 0 else R), dtype=np.int64) for l in range(L))
+    W_H = tuple(rng.integers(0, p, (R, R), dtype=np.int64) for _ in range(L))
+    W_O = rng.integers(0, p, (K, R), dtype=np.int64)
+    h0 = tuple(rng.integers(0, p, (R,), dtype=np.int64) for _ in range(L)) if init_state else None
+    return RACParams(W_I, W_H, W_O, h0)
 
 
 def _matvec_modp(h: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:

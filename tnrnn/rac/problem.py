@@ -23,8 +23,15 @@ from tnrnn.rac.partition import Partition, check_steps, make_partition
 from tnrnn.rac.spec import RACSpec
 
 DOMAINS = ("onehot", "continuous")
-#: Default wall-clock budget of the certified lower bound, in seconds (0 = upper bounds only).
-DEFAULT_CERTIFY_SECONDS = 5.0
+#: Default wall-clock box of the certified lower bound: none, the work budget decides (same answer on any machine).
+DEFAULT_CERTIFY_SECONDS: float | None = None
+#: Default work budget of the certified lower bound, in work units: seconds of the fixed cost model in
+#: :mod:`tnrnn.bounds.certify` (about seconds on two quiet cores of a 2024 x86 machine). Deterministic: the
+#: matrices it allows depend on the problem only, never on load.
+DEFAULT_CERTIFY_WORK = 30.0
+#: Default prime of continuous-domain runs: the largest prime below 2^62, so that one run's probabilistic statement
+#: is strong (epsilon = (r + 1) D / p, :mod:`tnrnn.bounds.statement`).
+LARGE_PRIME = 4_611_686_018_427_387_847
 #: Most seeds (and most primes) one problem takes: every (prime, seed) pair may be a full run.
 MAX_SEEDS = 1000
 #: The most (time, layer) cells a problem may have: the structured min-cut and the certificate walk this grid.
@@ -45,7 +52,10 @@ class RankProblem:
     budget_bytes : int
         Memory budget of every computation on this problem (:mod:`tnrnn.base.budget`).
     certify_seconds : float or None
-        Wall-clock budget of the certified lower bound; 0 means upper bounds only, None no time limit.
+        Wall-clock box of the certified lower bound; 0 means upper bounds only, None no time limit.
+    certify_work : float or None
+        Work budget of the certified lower bound (work units of the fixed cost model, deterministic); 0 means
+        upper bounds only, None no work limit.
     seeds, primes : tuple of int
         One certified run per (prime, seed), as the time budget allows.
     output : int
@@ -61,6 +71,7 @@ class RankProblem:
     seeds: tuple[int, ...]
     primes: tuple[int, ...]
     output: int = 0
+    certify_work: float | None = None
 
     def label(self) -> str:
         """One line naming the problem, e.g. ``L=2 R=2 M=2 T=4, start-end (A = 1,2 | B = 3,4), onehot``."""
@@ -71,7 +82,13 @@ class RankProblem:
         """JSON-ready dict of everything that determines the answer."""
         return {"spec": self.spec.to_json(), "T": self.T, "partition": self.partition.to_json(), "domain": self.domain,
                 "budget_bytes": self.budget_bytes, "certify_seconds": self.certify_seconds,
-                "seeds": list(self.seeds), "primes": list(self.primes), "output": self.output}
+                "seeds": list(self.seeds), "primes": list(self.primes), "output": self.output,
+                "certify_work": self.certify_work}
+
+    @property
+    def bounds_only(self) -> bool:
+        """No certified lower bound is asked for (a zero time or work budget)."""
+        return self.certify_seconds == 0 or self.certify_work == 0
 
 
 def make_problem(
@@ -86,6 +103,7 @@ def make_problem(
     budget_mb: float | None = None,
     certify_seconds: float | None = DEFAULT_CERTIFY_SECONDS,
     output: int = 0,
+    certify_work: float | None | str = "auto",
 ) -> RankProblem:
     """Validate a separation-rank question once; sizes first, then the partition.
 
@@ -99,12 +117,16 @@ def make_problem(
     seeds : int or sequence of int, default 2
         A count (seeds 0..n-1) or explicit seeds.
     primes : int or sequence of int, optional
-        Primes of the certified runs (default ``DEFAULT_PRIME``).
+        Primes of the certified runs. Default: ``DEFAULT_PRIME`` (2^20) on the one-hot domain, :data:`LARGE_PRIME`
+        (2^62) on the continuous domain, whose evaluations handle any prime below 2^62.
     budget_bytes, budget_mb : optional
         Memory budget in bytes or MiB (default ``$TNRNN_MAX_BYTES`` or 4 GiB).
-    certify_seconds : float or None, default DEFAULT_CERTIFY_SECONDS
-        Time for the certified lower bound; 0 for upper bounds only; None for no limit.
+    certify_seconds : float or None, default None
+        Wall-clock box for the certified lower bound; 0 for upper bounds only; None for no box.
     output : int, default 0
+    certify_work : float, None or "auto", default "auto"
+        Work budget (work units, deterministic); 0 for upper bounds only; None for no limit. ``"auto"``:
+        :data:`DEFAULT_CERTIFY_WORK` when no time box is given, none when one is (the box alone decides).
 
     Returns
     -------
@@ -137,16 +159,32 @@ def make_problem(
     if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= int(output) < spec.K:
         raise TnrnnError(f"output must be an integer in [0, {spec.K}), got {output!r}")
     seed_list = seed_list_of(seeds)
-    prime_list = [check_prime(q, terms=max(spec.R, spec.M)) for q in int_list_of("primes", DEFAULT_PRIME if primes is None else primes)]
+    prime_list = _primes(spec, domain, primes)
     if budget_bytes is not None and budget_mb is not None:
         raise TnrnnError("give the memory budget once: budget_bytes or budget_mb")
     budget = check_positive_int("budget_bytes", budget_bytes) if budget_bytes is not None else resolve_budget(budget_mb)
     seconds = _check_seconds(certify_seconds)
+    if isinstance(certify_work, str) and certify_work == "auto":
+        work = DEFAULT_CERTIFY_WORK if seconds is None else None
+    else:
+        work = _check_seconds(certify_work, "certify_work")
     part = make_partition(T, partition)
-    return RankProblem(spec, T, part, domain, budget, seconds, tuple(seed_list), tuple(prime_list), int(output))
+    return RankProblem(spec, T, part, domain, budget, seconds, tuple(seed_list), tuple(prime_list), int(output),
+                       work)
 
 
-def _check_seconds(value: Any) -> float | None:
+def _primes(spec: RACSpec, domain: str, primes: Any) -> list[int]:
+    """The run primes: any prime below 2^62 on the continuous domain (its evaluation picks exact arithmetic for the
+    prime), primes whose dot products fit int64 on the one-hot domain (its table paths are int64).
+    """
+    if domain == "continuous":
+        from tnrnn.bounds.gfp_wide import check_field_prime
+
+        return [check_field_prime(q) for q in int_list_of("primes", LARGE_PRIME if primes is None else primes)]
+    return [check_prime(q, terms=max(spec.R, spec.M)) for q in int_list_of("primes", DEFAULT_PRIME if primes is None else primes)]
+
+
+def _check_seconds(value: Any, name: str = "certify_seconds") -> float | None:
     if value is None:
         return None
     try:
@@ -154,7 +192,7 @@ def _check_seconds(value: Any) -> float | None:
     except (TypeError, ValueError):
         seconds = -1.0
     if isinstance(value, bool) or not (seconds >= 0 and math.isfinite(seconds)):
-        raise TnrnnError(f"certify_seconds must be a finite number >= 0 (0 = bounds only), got {value!r}")
+        raise TnrnnError(f"{name} must be a finite number >= 0 (0 = bounds only), got {value!r}")
     return seconds
 
 
