@@ -18,6 +18,16 @@ def run_json(capsys, *args):
     return json.loads(out)
 
 
+def count(c):
+    """An exact count of the JSON (``{"value": "<decimal>", "log2": float}``) as an int, checking its shape."""
+    if c is None:
+        return None
+    assert set(c) == {"value", "log2"} and isinstance(c["value"], str), c
+    value = int(c["value"])
+    assert value == 0 or abs(c["log2"] - math.log2(value)) < 1e-9
+    return value
+
+
 @pytest.mark.parametrize("L, T, form", [(1, 5, "continuous"), (2, 6, "continuous"), (3, 4, "grid"), (2, 3, "grid")])
 def test_json_holds_counts_and_contraction(capsys, L, T, form):
     data = run_json(capsys, "--depth", str(L), "--width", "3", "--features", "2", "--time", str(T), "--form", form,
@@ -34,19 +44,19 @@ def test_json_holds_counts_and_contraction(capsys, L, T, form):
     assert data["open_legs"] == (sum(n) if form == "continuous" else T) + 1
     c = data["contraction"]
     assert c["batch"] == 8
-    assert isinstance(c["flops"], int) and c["flops"] > 0
-    assert isinstance(c["peak_bytes"], int) and c["peak_bytes"] > 0
+    assert count(c["flops"]) > 0 and count(c["peak_bytes"]) > 0 and count(c["largest_intermediate"]) > 0
     # the CLI's default finders, the best one's path possibly refined by subtree reconfiguration
     assert c["path_optimizer"].removesuffix("+reconf") in ("greedy", "sequential")
     # the chosen finder is the cheapest one tried (candidates are compared at the planning batch size)
-    assert c["candidates"][c["path_optimizer"]] == min(v for v in c["candidates"].values() if v is not None)
+    tried = {k: count(v) for k, v in c["candidates"].items()}
+    assert tried[c["path_optimizer"]] == min(v for v in tried.values() if v is not None)
 
 
 def test_contraction_cost_grows_with_the_batch(capsys):
     small = run_json(capsys, "-L", "1", "-R", "4", "-M", "3", "-T", "6", "--batch", "1")["contraction"]
     big = run_json(capsys, "-L", "1", "-R", "4", "-M", "3", "-T", "6", "--batch", "100")["contraction"]
-    assert big["flops"] > 50 * small["flops"]
-    assert big["peak_bytes"] > small["peak_bytes"]
+    assert count(big["flops"]) > 50 * count(small["flops"])
+    assert count(big["peak_bytes"]) > count(small["peak_bytes"])
 
 
 def test_table_output(capsys):
@@ -91,7 +101,7 @@ def test_misuse_exits_2_with_one_line(capsys, args, match):
 def test_huge_width_is_estimated_without_allocating_weights(capsys):
     # R = 10**5: the structure-only network used dense zero weights (a 75 GiB MemoryError traceback).
     c = run_json(capsys, "--width", "100000", "--time", "3")["contraction"]
-    assert c["peak_bytes"] > 10 * 2**30
+    assert count(c["peak_bytes"]) > 10 * 2**30
 
 
 @pytest.mark.parametrize("text, match", [("1:10000000000", "at most"), ("2:8:0", "step"), ("8:2", "empty range"),
@@ -101,3 +111,13 @@ def test_int_range_refuses_bad_and_oversized_ranges(text, match):
         int_range(text)
     assert int_range(f"1:{MAX_RANGE}") == list(range(1, MAX_RANGE + 1))
     assert int_range("2:8:3") == [2, 5, 8] and int_range("4,2") == [4, 2]
+
+
+def test_a_53_digit_candidate_is_an_exact_count_not_a_double(capsys):
+    # The time-ordered sweep of a deep network costs about 1e52 flops: a raw JSON integer that readers parsing
+    # numbers as doubles would round; the count's decimal text keeps every digit.
+    data = json.loads(main(["build", "-L", "3", "-R", "4", "-M", "4", "-T", "8", "--json", "--optimizers",
+                            "sequential,greedy"]) == 0 and capsys.readouterr().out)
+    seq = count(data["contraction"]["candidates"]["sequential"])
+    assert seq > 2**53 and str(seq) == data["contraction"]["candidates"]["sequential"]["value"]
+    assert count(data["contraction"]["flops"]) <= count(data["contraction"]["candidates"]["greedy"])

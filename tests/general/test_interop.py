@@ -47,7 +47,10 @@ def test_property_quimb_and_einsum_contractions_equal_network_forward(L, R, M, T
     net, xs, y = _rac_case(L, R, M, T, form, seed)
     opened = as_network(net).open
     # a plain path (cotengra's default search forks a process pool, which a test process must not do)
-    full_q = np.asarray(to_quimb(net).contract(output_inds=opened, optimize="greedy").data)
+    # (with size-1 indices, quimb's greedy path on the explicit copy chains forms outer products of more than 52
+    # indices, which numpy's einsum cannot name: those cases use the hyper-index export)
+    q = to_quimb(net, hyper=min(R, M) == 1)
+    full_q = np.asarray(q.contract(output_inds=opened, optimize="greedy").data)
     eq, arrays = to_einsum(net)
     full_e = oe.contract(eq, *arrays)
     scale = max(1.0, float(np.abs(y).max()))
@@ -73,12 +76,39 @@ def _ctg_args(eq, arrays):
 def test_quimb_round_trip_keeps_tensors_tags_and_hyper_indices():
     pytest.importorskip("quimb")
     net = from_einsum("za,zb,zc,z->abc", [np.arange(6.0).reshape(2, 3) + k for k in range(3)] + [np.ones(2)])
-    q = to_quimb(net)
+    q = to_quimb(net, hyper=True)
     back = from_quimb(q, open=net.open)
     assert back.open == ("a", "b", "c") and back.members()["z"] == [0, 1, 2, 3]
     assert {t.name for t in back.tensors} == {"T0", "T1", "T2", "T3"}
     eq, arrays = to_einsum(back)
     assert np.allclose(oe.contract(eq, *arrays), np.einsum("za,zb,zc,z->abc", *[t.data for t in net.tensors]))
+
+
+@pytest.mark.parametrize("form, left", [("grid", ["x1", "x2", "x3"]), ("continuous", ["x1_1", "x1_2", "x2_1"])])
+def test_quimb_export_keeps_every_open_leg_and_quimb_contracts_it(form, left):
+    # A RAC's grid form ties each step's input copies into one open hyper-index: quimb counted those as inner,
+    # so the round trip kept only ('y', 'x<T>') open and quimb's contract() refused the network.
+    from tnrnn.bounds.cut_explicit import explicit_mincut
+
+    net, xs, y = _rac_case(2, 2, 2, 6, form, 3)
+    inet = as_network(net)
+    q = to_quimb(net)
+    assert set(q.outer_inds()) == set(inet.open)
+    full = np.asarray(q.contract().transpose(*inet.open).data)  # quimb's own contraction, no output_inds given
+    eq, arrays = to_einsum(net)
+    ref = oe.contract(eq, *arrays)
+    assert np.allclose(full, ref, rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+    if form == "grid":  # and the recurrence's values on symbol sequences (an independent reference)
+        assert np.allclose(_entries(full, inet.open, xs), y, rtol=1e-4)
+    back = from_quimb(q)
+    assert set(back.open) == set(inet.open)
+    eq2, arrays2 = to_einsum(back)
+    assert np.allclose(oe.contract(eq2, *arrays2), np.transpose(full, [inet.open.index(i) for i in back.open]),
+                       rtol=1e-4, atol=1e-5 * np.abs(ref).max())
+    # the copy chains are read back as copy tensors: the same min-cut as the network's own
+    assert explicit_mincut(back, left).value == explicit_mincut(net, left).value
+    # hyper=True keeps quimb hyper-indices: the open hyper-legs must then be named when contracting
+    assert len(to_quimb(net, hyper=True).tensors) < len(q.tensors)
 
 
 def test_networkx_graph_has_tags_and_hyper_nodes():

@@ -102,13 +102,41 @@ def build_report(args: argparse.Namespace) -> dict:
                           optimizers=_optimizers(args.optimizers))
 
 
+#: Cost fields of ``build --json`` written as exact counts: they can exceed 2^53 (a 53-digit flop count of a
+#: poor path candidate), where JSON readers that parse numbers as doubles (jq, JavaScript, pandas) round them.
+_COUNT_FIELDS = ("flops", "peak_bytes", "largest_intermediate")
+
+
+def json_counts(report: dict) -> dict:
+    """``report`` with its contraction costs in the one count shape ``{"value": "<decimal>", "log2": float}``.
+
+    Examples
+    --------
+    >>> out = json_counts({"contraction": {"flops": 2**60, "candidates": {"greedy": 8, "tree": None}}})
+    >>> out["contraction"]["flops"]["value"], out["contraction"]["candidates"]
+    ('1152921504606846976', {'greedy': {'value': '8', 'log2': 3.0}, 'tree': None})
+    """
+    from tnrnn.base.counts import ExactCount
+
+    def count(x: int | None) -> dict | None:
+        return None if x is None else ExactCount(int(x)).to_json()
+
+    c = dict(report["contraction"])
+    for k in _COUNT_FIELDS:
+        if k in c:
+            c[k] = count(c[k])
+    if "candidates" in c:
+        c["candidates"] = {k: count(v) for k, v in c["candidates"].items()}
+    return {**report, "contraction": c}
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the network report as a table (or JSON)."""
     default_budget_bytes(), default_budget_flops()  # a mistyped TNRNN_MAX_* is named before any work
     with progress_lines(show_progress(not args.no_progress)):
         report = build_report(args)
     if args.json:
-        print_json(report)
+        print_json(json_counts(report))
         return 0
     from tnrnn.base.errors import format_count, human_bytes
 

@@ -2,8 +2,9 @@
 
 Each function accepts whatever :func:`tnrnn.network.indexed.as_network` reads: a list of ``tensornetwork`` nodes,
 a quimb ``TensorNetwork``, ``(equation, shapes or arrays)``, a :class:`~tnrnn.network.build.RACNetwork` or an
-:class:`~tnrnn.network.indexed.IndexedNetwork`. Copy tensors become hyper-indices (quimb and opt_einsum both
-contract those natively). quimb is an optional dependency (``pip install tnrnn[interop]``), imported only here.
+:class:`~tnrnn.network.indexed.IndexedNetwork`. Copy tensors become hyper-indices for einsum (opt_einsum
+contracts those natively); the quimb export writes them as explicit copy tensors by default, so that quimb's
+outer indices are the open legs. quimb is an optional dependency (``pip install tnrnn[interop]``), imported only here.
 """
 
 from __future__ import annotations
@@ -92,20 +93,30 @@ def to_einsum(net: Any) -> EinsumExpr:
     return EinsumExpr(eq, [_dense(net, i) for i in positions])
 
 
-def to_quimb(net: Any):
-    """A network as a quimb ``TensorNetwork`` (copy tensors become hyper-indices; tags and names kept as tags).
+#: quimb tag of the copy tensors that :func:`to_quimb` writes in place of hyper-indices (read back by
+#: :func:`from_quimb` as copy tensors).
+COPY_TAG = "tnrnn:copy"
+
+
+def to_quimb(net: Any, *, hyper: bool = False):
+    """A network as a quimb ``TensorNetwork`` whose outer indices are exactly the network's open legs.
 
     Parameters
     ----------
     net
         Any network :func:`tnrnn.network.indexed.as_network` reads (its tensors must hold values).
+    hyper : bool, default False
+        By default every index that three or more tensors carry, or two and the output (a RAC grid form's tied
+        input), becomes a chain of 3-leg copy tensors tagged :data:`COPY_TAG`: every index then appears at most
+        twice, so quimb's ``outer_inds()`` are the open legs and its plain ``contract()`` works.
+        ``hyper=True`` keeps such indices as quimb hyper-indices (fewer tensors; contract them with
+        ``output_inds=as_network(net).open``, as quimb counts an index carried by two tensors as inner).
 
     Returns
     -------
     quimb.tensor.TensorNetwork
-        Index names as in :class:`~tnrnn.network.indexed.IndexedNetwork`. quimb counts an index as outer when one
-        tensor carries it; an open leg that is also a hyper-index (a RAC grid form's tied input) is not, so
-        contract with ``output_inds=as_network(net).open`` to keep the legs in the network's order.
+        Index names as in :class:`~tnrnn.network.indexed.IndexedNetwork` (an index split into a copy chain
+        keeps its name on the open leg, or on one of its carriers); tags and names kept as tags.
 
     Raises
     ------
@@ -120,15 +131,58 @@ def to_quimb(net: Any):
     >>> qtn = to_quimb([a, b])
     >>> sorted(qtn.outer_inds()), sorted(qtn.tags)
     (['e0', 'e2'], ['a', 'b'])
+    >>> cp = to_quimb(("za,zb,zc->abc", [np.ones((2, 3))] * 3))   # the hyper-index z becomes a copy tensor
+    >>> sorted(cp.outer_inds()), cp.contract().shape
+    (['a', 'b', 'c'], (3, 3, 3))
     """
     qtn = _quimb()
     net = as_network(net)
     positions, inputs, output = net.einsum_form()
+    arrays = [_dense(net, i) for i in positions]
+    inputs = [list(ix) for ix in inputs]
+    extra = []
+    if not hyper:
+        open_set = set(output)
+        carriers: dict = {}
+        for k, inds in enumerate(inputs):
+            for j, ix in enumerate(inds):
+                carriers.setdefault(ix, []).append((k, j))
+        dtype = np.result_type(*arrays) if arrays else np.float64
+        for ix, where in carriers.items():
+            legs = len(where) + (ix in open_set)
+            if legs <= 2:
+                continue
+            # each carrier gets its own leg name; the copy chain joins them (and the open leg, which keeps ix)
+            names = [f"{ix}~{n}" for n in range(len(where))]
+            for (k, j), name in zip(where, names):
+                inputs[k][j] = name
+            if ix in open_set:
+                names.append(ix)
+            extra += _copy_chain(qtn, ix, names, _size(net, ix), dtype)
     tensors = []
-    for i, inds in zip(positions, inputs):
+    for i, inds, data in zip(positions, inputs, arrays):
         t = net.tensors[i]
-        tensors.append(qtn.Tensor(_dense(net, i), inds=inds, tags=set(t.tags) | {t.name}))
-    return qtn.TensorNetwork(tensors, virtual=True)
+        tensors.append(qtn.Tensor(data, inds=tuple(inds), tags=set(t.tags) | {t.name}))
+    return qtn.TensorNetwork(tensors + extra, virtual=True)
+
+
+def _size(net: IndexedNetwork, ix: str) -> int:
+    return int(net.sizes[ix])
+
+
+def _copy_chain(qtn: Any, ix: str, legs: list, d: int, dtype: Any) -> list:
+    """3-leg copy tensors joining ``legs`` (a chain, so no tensor has more than d^3 entries)."""
+    tags = {COPY_TAG, f"copy:{ix}"}
+    if len(legs) <= 3:
+        return [qtn.COPY_tensor(d, tuple(legs), tags=tags, dtype=dtype)]
+    out = []
+    prev = legs[0]
+    for n, leg in enumerate(legs[1:-2]):
+        bond = f"{ix}~c{n}"
+        out.append(qtn.COPY_tensor(d, (prev, leg, bond), tags=tags, dtype=dtype))
+        prev = bond
+    out.append(qtn.COPY_tensor(d, (prev, legs[-2], legs[-1]), tags=tags, dtype=dtype))
+    return out
 
 
 def from_quimb(tn: Any, open: tuple | None = None) -> IndexedNetwork:
@@ -136,7 +190,9 @@ def from_quimb(tn: Any, open: tuple | None = None) -> IndexedNetwork:
 
     Tensors keep quimb's tags (and are named by their first sorted tag, or ``T<k>``); the open legs are quimb's
     ``outer_inds()`` unless ``open`` lists them (needed for an open hyper-index); indices carried by three or
-    more tensors are hyper-indices.
+    more tensors are hyper-indices. Tensors tagged :data:`COPY_TAG` (the copy chains of :func:`to_quimb`) are
+    read as copy tensors, so ``from_quimb(to_quimb(net))`` has the open legs, the einsum form and the values of
+    ``net``.
 
     Raises
     ------
@@ -164,7 +220,9 @@ def from_quimb(tn: Any, open: tuple | None = None) -> IndexedNetwork:
         used.add(name)
         for ix, d in zip(t.inds, t.shape):
             sizes[str(ix)] = int(d)
-        tensors.append(IndexedTensor(name, tuple(str(ix) for ix in t.inds), np.asarray(t.data), tags))
+        copy = COPY_TAG in tags
+        tensors.append(IndexedTensor(name, tuple(str(ix) for ix in t.inds), None if copy else np.asarray(t.data),
+                                     tags, copy=copy))
     output = tuple(str(ix) for ix in (tn.outer_inds() if open is None else open))
     return IndexedNetwork(tensors, sizes, output)
 

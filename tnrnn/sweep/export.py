@@ -1,9 +1,11 @@
 """Sweep records as tables: one flat row per point, written as CSV (``--csv``) or loaded as a pandas DataFrame.
 
 A row holds the point's ``key``, ``task``, ``status``, ``error`` and ``seconds``, then its params, then its
-result (a result field of the same name as a param wins: results echo their params). Nested dicts are
-flattened with dots (an exact count ``{"value", "log2"}`` becomes ``upper.value`` and ``upper.log2``);
-lists are kept as JSON text.
+result (a result field of the same name as a param wins: results echo their params). An exact count
+``{"value", "log2"}`` becomes two columns named as in ``tnrnn table --csv``: ``upper`` (the exact decimal text,
+or ``b^e * ...`` when huge) and ``upper_log2``; other nested dicts are flattened with dots
+(``certificate.primes``); lists are kept as JSON text. The CSV that :func:`write_results_csv` writes (``--csv``
+of the sweep commands) and the DataFrame of :func:`load_results` have the same columns.
 """
 
 from __future__ import annotations
@@ -22,8 +24,16 @@ __all__ = ["flat_row", "write_results_csv", "load_results"]
 _META = ("key", "task", "status", "error", "seconds")
 
 
+def _is_count(value: Any) -> bool:
+    """An exact count as every JSON of tnrnn writes it: ``{"value": "<decimal>", "log2": float | None}``."""
+    return isinstance(value, dict) and set(value) == {"value", "log2"} and isinstance(value["value"], str)
+
+
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
+    if _is_count(value) and prefix:
+        out[prefix] = value["value"]
+        out[f"{prefix}_log2"] = value["log2"]
+    elif isinstance(value, dict):
         for k, v in value.items():
             _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
     elif isinstance(value, list):
@@ -39,7 +49,7 @@ def flat_row(record: dict) -> dict[str, Any]:
     --------
     >>> flat_row({"key": "k", "task": "m:f", "status": "ok", "error": None, "seconds": 0.5,
     ...           "params": {"x": 2}, "result": {"x": 2, "upper": {"value": "4", "log2": 2.0}}})
-    {'key': 'k', 'task': 'm:f', 'status': 'ok', 'error': None, 'seconds': 0.5, 'x': 2, 'upper.value': '4', 'upper.log2': 2.0}
+    {'key': 'k', 'task': 'm:f', 'status': 'ok', 'error': None, 'seconds': 0.5, 'x': 2, 'upper': '4', 'upper_log2': 2.0}
     """
     row = {k: record.get(k) for k in _META}
     merged = {**(record.get("params") or {}), **(record.get("result") or {})}
