@@ -25,8 +25,8 @@ import numpy as np
 from tnrnn.base.budget import budget_bytes as resolve_budget
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
+from tnrnn.base.validate import bounded_int_list, check_budget_mb, shown
 from tnrnn.bounds.certificate import Certificate, CertRun
-from tnrnn.bounds.certify import as_int_list
 from tnrnn.bounds.cut_explicit import CutResult, _solve_cut, split_open
 from tnrnn.bounds.gfp_network import Plan, given_tensors, is_exact_data, random_tensors, rank_mod_p, rank_over_q
 from tnrnn.network.indexed import IndexedNetwork, as_network
@@ -35,6 +35,8 @@ from tnrnn.rank import RankReport
 
 #: Most certificate runs (seeds) per prime.
 MAX_SEEDS = 1000
+#: Most primes (each runs with every seed).
+MAX_PRIMES = 100
 #: Bytes per matrix entry budgeted for the certificate (int64 blocks, the python list flint reads, flint's copy).
 BYTES_PER_ENTRY = 64
 
@@ -62,19 +64,38 @@ class NetworkRankReport(RankReport):
     given_rank_kind: str = ""
 
     def to_json(self) -> dict:
-        """A JSON-ready dict (exact counts as ``ExactCount.to_json()``)."""
+        """A JSON-ready dict; every count (``lower``, ``upper``, ``bounds``, ``given_rank``) in the one count shape
+        ``{"value": "<decimal>", "log2": float}`` of :meth:`tnrnn.ExactCount.to_json`.
+
+        ``cut`` describes the min-cut (its value is ``bounds["mincut"]``): ``edges`` as the strings of
+        :func:`cut_edge_name`, the method, the number of cut bonds per dimension and why it is exact.
+
+        Examples
+        --------
+        >>> rep = separation_bounds(("ab,bc->ac", [(2, 3), (3, 2)]), left=["a"])
+        >>> data = rep.to_json()
+        >>> data["lower"], data["upper"]["value"], data["cut"]["edges"]
+        ({'value': '2', 'log2': 1.0}, '2', ['a'])
+        """
+        def count(x: Any) -> dict | None:
+            return None if x is None else (x if isinstance(x, ExactCount) else ExactCount(int(x))).to_json()
+
+        cut = None
+        if self.cut is not None:
+            cut = {"edges": [cut_edge_name(e) for e in self.cut.edges], "method": self.cut.method,
+                   "form": self.cut.form, "counts": {str(d): n for d, n in self.cut.counts.items()},
+                   "certificate": self.cut.certificate, "stats": self.cut.stats}
         return {
             "left": list(self.left),
             "right": list(self.right),
-            "lower": self.lower,
-            "upper": self.upper.to_json(),
+            "lower": count(self.lower),
+            "upper": count(self.upper),
             "upper_source": self.upper_source,
             "exact": self.exact,
-            "bounds": {k: None if v is None else v.to_json() for k, v in self.bounds.items()},
+            "bounds": {k: count(v) for k, v in self.bounds.items()},
             "bound_notes": dict(self.bound_notes),
-            "cut": None if self.cut is None else self.cut.to_json(),
-            "cut_edges": [] if self.cut is None else [_edge_name(e) for e in self.cut.edges],
-            "given_rank": self.given_rank,
+            "cut": cut,
+            "given_rank": count(self.given_rank),
             "given_rank_kind": self.given_rank_kind,
             "notes": list(self.notes),
             "certificate": self.certificate.to_json(),
@@ -96,14 +117,22 @@ class NetworkRankReport(RankReport):
         lines = [f"Separation rank of a {label}"]
         lines += [f"  {a:<{w0}}  {b:<{w1}}  {c}".rstrip() for a, b, c in rows]
         if self.cut is not None:
-            lines.append(f"  cut: {', '.join(map(_edge_name, self.cut.edges)) or 'nothing'}")
+            lines.append(f"  cut: {', '.join(map(cut_edge_name, self.cut.edges)) or 'nothing'}")
         lines.extend(f"  note: {n}" for n in self.notes)
         cert = self.certificate
         lines.append(f"  certificate: seeds {sorted(set(cert.seeds))}, primes {sorted(set(cert.primes))}; {cert.method}")
         return "\n".join(lines)
 
 
-def _edge_name(e: Any) -> str:
+def cut_edge_name(e: Any) -> str:
+    """A cut edge as text: an index name as it is, a ``tensornetwork`` Edge as ``"name (dim)"`` or
+    ``"node1-node2 (dim)"``.
+
+    Examples
+    --------
+    >>> cut_edge_name("k3")
+    'k3'
+    """
     if isinstance(e, str):
         return e
     name = getattr(e, "name", "")
@@ -162,11 +191,12 @@ def _given_exact(plan: Plan) -> tuple[int, str]:
 
 
 def _given_float(plan: Plan) -> tuple[int, str]:
-    import opt_einsum as oe
-
-    arrays = plan.operands(given_tensors(plan.net, exact=False), float)
-    mat = np.asarray(oe.contract(plan.eq, *arrays, optimize=plan.path)).reshape(plan.n_rows, plan.n_cols)
-    return int(np.linalg.matrix_rank(mat)), "floating-point estimate (numpy.linalg.matrix_rank, default tolerance)"
+    values = given_tensors(plan.net, exact=False)
+    # Complex data keep their imaginary parts: the rank is then over C (casting to float would drop them).
+    field = "C" if any(v is not None and np.iscomplexobj(v) for v in values) else "R"
+    mat = plan.matrix(values, None, dtype=complex if field == "C" else float)
+    return (int(np.linalg.matrix_rank(mat)),
+            f"floating-point estimate over {field} (numpy.linalg.matrix_rank, default tolerance)")
 
 
 #: How the rank at the user's values is computed, by whether the data are exact (integer or rational).
@@ -199,7 +229,9 @@ def separation_bounds(
         The open legs of each side: open index names, Edge objects, or tensors (names, tags, node objects) whose
         open legs they are. ``right`` defaults to all other open legs; legs on neither side are fixed at index 0.
     weights : {"generic", "given"}
-        ``"generic"``: bounds for almost all weight values. ``"given"``: also the rank at the tensors' values.
+        ``"generic"``: bounds for almost all weight values. ``"given"``: also the rank at the tensors' values
+        (over Q for integer or Fraction data, exact; a floating-point estimate over R for real data and over C
+        for complex data, imaginary parts included).
     shared : str or list of lists, optional
         Groups of tensors holding identical values (selectors as for ``left``); a single tag is one group.
     fixed : selectors, optional
@@ -222,7 +254,10 @@ def separation_bounds(
     Raises
     ------
     TnrnnError
-        An unreadable network, selectors naming nothing, bad seeds, primes or weights.
+        An unreadable network (malformed equation, dimensions that are not integers from 1 to 2^31 - 1,
+        arrays that are not finite numbers, more than :data:`tnrnn.base.validate.MAX_TENSORS` tensors),
+        selectors naming nothing or unhashable, bad seeds (more than :data:`MAX_SEEDS`, read lazily), primes,
+        weights or ``budget_mb``; all checked before any work proportional to them.
     ResourceError
         The matricisation exceeds the budget and ``sketch=False``, or an intermediate of the contraction exceeds
         it; the message gives the estimate and the min-cut upper bound, which remains valid.
@@ -236,15 +271,17 @@ def separation_bounds(
     >>> str(rep.upper), rep.lower, rep.exact
     ('2', 2, True)
     """
-    if weights not in WEIGHTS:
-        raise TnrnnError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
-    seed_list = as_int_list("seeds", seeds)
-    prime_list = as_int_list("primes", primes)
-    if not seed_list or len(seed_list) > MAX_SEEDS or not prime_list:
-        raise TnrnnError(f"give 1..{MAX_SEEDS} seeds and at least one prime")
+    # Every argument checked from its metadata before the network is read (tnrnn.base.validate).
+    if not isinstance(weights, str) or weights not in WEIGHTS:
+        raise TnrnnError(f"weights must be one of {', '.join(WEIGHTS)}, got {shown(weights)}")
+    seed_list = bounded_int_list("seeds", seeds, MAX_SEEDS)
+    prime_list = bounded_int_list("primes", primes, MAX_PRIMES, minimum=2, maximum=2**31 - 1)
     for p in prime_list:
-        if not (2 <= p < 2**31) or not _is_prime(p):
+        if not _is_prime(p):
             raise TnrnnError(f"primes must be primes below 2^31, got {p}")
+    budget_mb = check_budget_mb(budget_mb)
+    if not isinstance(sketch, (bool, np.bool_)):
+        raise TnrnnError(f"sketch must be True or False, got {shown(sketch)}")
     t_start = time.perf_counter()
     net = _apply_marks(as_network(tn), shared, fixed)
     side = split_open(net, left, right)
@@ -269,6 +306,7 @@ def separation_bounds(
         keep_r, keep_c = _keep(net, rows, target, cap), _keep(net, cols, target, cap)
         sketched = tuple(ix for ix in rows + cols if ix not in set(keep_r) | set(keep_c))
         rows, cols = keep_r, keep_c
+    _check_tensor_sizes(net, budget, remains)
     plan = Plan(net, rows, cols, sketched=sketched)
     plan.check(budget, BYTES_PER_ENTRY, "the certified lower bound", remains)
     cert = _certify_generic(plan, seed_list, prime_list, upper)
@@ -292,6 +330,17 @@ def separation_bounds(
     )
     report.label = f"tensor network of {len(net.tensors)} tensors, {len(rows)} | {len(cols)} open legs"
     return report
+
+
+def _check_tensor_sizes(net: IndexedNetwork, budget: int, remains: str) -> None:
+    """Refuse, from the shapes, a tensor the certificate cannot draw at random within the budget."""
+    for t in net.tensors:
+        if t.copy:
+            continue
+        entries = math.prod(net.sizes[ix] for ix in t.inds)
+        if entries * BYTES_PER_ENTRY > budget:
+            raise ResourceError(f"tensor {shown(t.name)} has {_big(entries)} entries: drawing it for the certificate "
+                                f"exceeds the budget of {human_bytes(budget)}; {remains}")
 
 
 def _keep(net: IndexedNetwork, legs: tuple, target: int, cap: int) -> tuple:
