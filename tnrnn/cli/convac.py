@@ -1,9 +1,10 @@
 """``tnrnn rank --model convac`` and ``tnrnn render --model convac``: the RAC options read for a ConvAC.
 
-``--depth 1`` is the shallow (CP) ConvAC and ``--depth 2`` or more the deep one (hierarchical Tucker, pooling
-windows of size 2); ``--time`` is the number of inputs N (a power of 2 when deep), ``--features`` the
+``--depth 1`` is the shallow (CP) ConvAC and ``--depth 2`` the deep one (hierarchical Tucker, pooling windows of
+size 2, so log2(N) levels: its depth follows from N; other depths are refused); ``--time`` is the number of inputs N (a power of 2 when deep), ``--features`` the
 representation channels M and ``--width`` the hidden width r of every level. ``--partition start-end`` is the
 left-right partition (contiguous halves), ``odd-even`` the interleaved one, or 1-based positions of side A.
+``--certify-seconds`` and ``--certify-work`` cap the certificate's matrix as for RACs, ``--budget-mb`` its memory.
 
 Examples::
 
@@ -26,8 +27,13 @@ def add_model_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _network(args: argparse.Namespace):
+    from tnrnn.base.errors import TnrnnError
     from tnrnn.models.convac import build_convac
 
+    if args.depth not in (1, 2):
+        # the deep ConvAC's depth is log2(N) pooling levels, fixed by -T; a different -L would be silently ignored
+        raise TnrnnError(f"-L {args.depth} has no meaning for a ConvAC: use -L 1 (shallow, CP) or -L 2 (deep: "
+                         f"log2(N) pooling levels of size 2, so its depth follows from -T)")
     kind = "shallow" if args.depth == 1 else "deep"
     return build_convac(kind, args.time, args.features, args.width)
 
@@ -35,11 +41,13 @@ def _network(args: argparse.Namespace):
 def run_rank(args: argparse.Namespace) -> int:
     """Print the bounds and certified rank of a ConvAC (table or JSON)."""
     from tnrnn.cli.common import print_json
+    from tnrnn.cli.rank import work_arg
     from tnrnn.models.convac import convac_bounds
     from tnrnn.rac.params import DEFAULT_PRIME
 
-    report = convac_bounds(_network(args), args.partition, seeds=args.seeds,
-                           primes=args.primes or [DEFAULT_PRIME], budget_mb=args.budget_mb)
+    report = convac_bounds(_network(args), args.partition, seeds=args.seeds, primes=args.primes or [DEFAULT_PRIME],
+                           budget_mb=args.budget_mb, certify_seconds=args.certify_seconds,
+                           certify_work=work_arg(args))
     if args.json:
         print_json({"label": report.label, **report.to_json()})
     else:

@@ -270,22 +270,78 @@ def convac_theory(net: ConvACNetwork, partition: Any) -> list:
     return [r for r in rows if r[2] is not None]
 
 
-def convac_bounds(net: ConvACNetwork, partition: Any = "left-right", **kwargs: Any):
+#: Seconds per rows x cols x min(rows, cols) of the sketch's elimination, plus its contraction (the fixed cost model
+#: of the ConvAC certificate's work budget; measured on this project's benchmark machine, two cores).
+_CONVAC_RANK_PER_UNIT = 3e-10
+#: Smallest matrix side a budget may impose (a few entries cost nothing and still certify something).
+_MIN_SIDE = 8
+
+
+def certificate_side(seconds: float | None = None, work: float | None | str = "auto", runs: int = 1) -> int | None:
+    """Largest matricisation side the certificate of a ConvAC may use under a time box or work budget (None: any).
+
+    The certificate of a general network (:func:`tnrnn.bounds.general.separation_bounds`) contracts the network
+    into one matrix, sketched down to what the memory budget holds, and eliminates it: its cost is that of an
+    ``n x n`` elimination. So a budget of ``s`` seconds (or work units) is honoured by capping ``n`` at
+    ``(s / (runs c))^(1/3)`` (every seed and prime may run), which :func:`convac_bounds` turns into the memory budget
+    that sketches to that side.
+    ``work="auto"`` is the RAC default: :data:`tnrnn.rac.problem.DEFAULT_CERTIFY_WORK` unless a time box is given.
+
+    Examples
+    --------
+    >>> certificate_side(seconds=2.0), certificate_side(seconds=2.0, runs=2)
+    (1882, 1493)
+    >>> certificate_side(seconds=None, work=None) is None
+    True
+    """
+    from tnrnn.rac.problem import DEFAULT_CERTIFY_WORK, _check_seconds
+
+    secs = _check_seconds(seconds)
+    if isinstance(work, str) and work == "auto":
+        work = DEFAULT_CERTIFY_WORK if secs is None else None
+    else:
+        work = _check_seconds(work, "certify_work")
+    limits = [v for v in (secs, work) if v is not None]
+    if not limits:
+        return None
+    return max(_MIN_SIDE, int((min(limits) / (max(1, runs) * _CONVAC_RANK_PER_UNIT)) ** (1 / 3)))
+
+
+def convac_bounds(net: ConvACNetwork, partition: Any = "left-right", *, certify_seconds: float | None = None,
+                  certify_work: float | None | str = "auto", budget_mb: float | None = None, **kwargs: Any):
     """:func:`tnrnn.bounds.general.separation_bounds` of a ConvAC for a partition of its inputs.
 
-    The representation matrix is shared by every position, so the certificate draws it once.
+    The representation matrix is shared by every position, so the certificate draws it once. The certificate
+    honours ``certify_seconds`` / ``certify_work`` (as for RACs; :func:`certificate_side`) and ``budget_mb``: the
+    matrix is sketched to the smaller of what the memory budget holds and what the time or work allows. A sketch's
+    rank is still a certified lower bound, only possibly below the separation rank.
 
     Examples
     --------
     >>> rep = convac_bounds(build_convac("deep", 8, 3, 2), "odd-even")
     >>> str(rep.upper), rep.lower, rep.exact           # min(M, r_0)^(N/2)
     ('2^4 = 16', 16, True)
+    >>> convac_bounds(build_convac("deep", 8, 3, 2), "odd-even", certify_seconds=0).lower <= 16
+    True
     """
-    from tnrnn.bounds.general import separation_bounds
+    from tnrnn.base.budget import budget_bytes
+    from tnrnn.base.validate import check_budget_mb
+    from tnrnn.bounds.general import BYTES_PER_ENTRY, separation_bounds
 
-    report = separation_bounds(net, convac_partition(net.N, partition), **kwargs)
+    runs = len(list(kwargs.get("seeds", (0,)))) * len(list(kwargs.get("primes", (0,))))
+    side = certificate_side(certify_seconds, certify_work, runs)
+    memory = budget_bytes(check_budget_mb(budget_mb))
+    note = ""
+    if side is not None and side * side * BYTES_PER_ENTRY * 3 < memory:
+        # separation_bounds sketches any matrix over budget / (3 x BYTES_PER_ENTRY) entries down to this side
+        memory = (side * side * BYTES_PER_ENTRY * 3 + 3 * BYTES_PER_ENTRY) // 1
+        note = (f"certificate capped at a {side} x {side} matrix by the time or work budget (--certify-seconds, "
+                "--certify-work); a larger budget may certify more")
+    report = separation_bounds(net, convac_partition(net.N, partition), budget_mb=memory / 2**20, **kwargs)
     widths = net.widths[0] if len(set(net.widths)) == 1 else net.widths
     report.label = f"{net.kind} ConvAC (N={net.N}, M={net.M}, r={widths}), partition {partition}"
+    if note and not report.exact:
+        report.notes.append(note)
     for name, relation, value, source in convac_theory(net, partition):
         verdict = "consistent" if report.lower <= value else "CONTRADICTED by the certified rank"
         report.notes.append(f"published: {name} {relation} {value} ({source}); {verdict}")
