@@ -432,3 +432,16 @@ def test_each_fast_optimiser_alone_equals_the_recurrence_mod_p(case, optimizer):
     q = init_params_modp(spec, seed, P, init_state=h0)
     x = np.random.default_rng(seed).integers(0, spec.M, (B, T))
     assert np.array_equal(network_forward_modp(spec, q, x, P, form=form, optimizers=(optimizer,)), rac_forward_modp(q, x, P))
+
+
+def test_weights_checked_once_are_still_checked_against_a_new_spec_or_new_weights():
+    # network_forward skips re-checking the very same immutable weights with the same spec; anything else is checked.
+    spec = RACSpec(2, 2, 3)
+    params = init_params(spec, jax.random.PRNGKey(0))
+    x = jax.numpy.asarray([[0, 1, 2]])
+    network_forward(spec, params, x, optimizers=("greedy",))
+    with pytest.raises(TnrnnError, match="params are for"):
+        network_forward(RACSpec(2, 2, 4), params, x, optimizers=("greedy",))
+    bad = params._replace(W_H=(params.W_H[0], params.W_H[1][:1]))
+    with pytest.raises(TnrnnError, match="weight shapes"):
+        network_forward(spec, bad, x, optimizers=("greedy",))

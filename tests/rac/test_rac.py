@@ -369,3 +369,18 @@ def test_device_inputs_are_checked_from_metadata_and_bad_ids_give_nan():
                        (jnp.zeros((0, 3), jnp.int32), "at least one sequence"), (jnp.zeros(3, jnp.int32), "shape")]:
         with pytest.raises(TnrnnError, match=match):
             rac_forward(params, bad)
+
+
+def test_float_params_remembers_only_immutable_weights():
+    # Jax weights in tuples are remembered by identity (a public call skips rebuilding them); numpy weights can
+    # change in place, so they are converted afresh every time.
+    from tnrnn.rac.recurrence import float_params
+
+    spec = RACSpec(1, 2, 2)
+    params = init_params(spec, jax.random.PRNGKey(0))
+    assert float_params(params) is float_params(params)
+    host = RACParams(tuple(np.array(w) for w in params.W_I), tuple(np.array(w) for w in params.W_H),
+                     np.array(params.W_O))
+    before = rac_forward(host, [[0, 1]])
+    host.W_O[...] *= -1
+    np.testing.assert_allclose(rac_forward(host, [[0, 1]]).mantissa, -np.asarray(before.mantissa))
