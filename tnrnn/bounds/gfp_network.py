@@ -14,6 +14,7 @@ the same steps run on python integers (object arrays): the exact rank of integer
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -91,7 +92,8 @@ def random_tensors(net: IndexedNetwork, p: int, seed: int) -> list:
 
 
 def given_tensors(net: IndexedNetwork, exact: bool) -> list:
-    """Per tensor: its own values (exact object arrays when ``exact``, float64 otherwise); None for copies.
+    """Per tensor: its own values (exact object arrays when ``exact``, float64 or complex128 otherwise); None for
+    copies.
 
     Exact rational data is scaled per tensor to integers (a nonzero factor per tensor changes no rank).
     """
@@ -102,8 +104,8 @@ def given_tensors(net: IndexedNetwork, exact: bool) -> list:
             continue
         if t.data is None:
             raise TnrnnError(f"tensor {t.name!r} holds no values: weights='given' needs numeric tensors")
-        if not exact:
-            out.append(np.asarray(t.data, dtype=float))
+        if not exact:  # complex values stay complex (rank over C), real ones become float64
+            out.append(np.asarray(t.data, dtype=complex if np.iscomplexobj(t.data) else float))
             continue
         arr = _as_exact(t.name, t.data)
         den = math.lcm(*[Fraction(x).denominator for x in arr.ravel()]) if arr.size else 1
@@ -163,9 +165,15 @@ class Plan:
             self.largest = max(self.n_rows * self.n_cols, math.prod(shapes[0]))
             self.flops = math.prod(shapes[0])
         else:
-            self.path, info = oe.contract_path(eq, *shapes, shapes=True, optimize=optimize)
-            self.largest = int(info.largest_intermediate)
-            self.flops = int(info.opt_cost)
+            # The path from opt_einsum's finder; its cost walked here with a running count of the operands that
+            # carry each index (opt_einsum.contract_path rebuilds the union of all remaining indices at every
+            # step: O(n^2) on a chain of n tensors, 10 s at n = 10,000).
+            find = oe.paths.get_path_fn(optimize)
+            sizes = {sym[ix]: self.sizes[ix] for ix in sym}
+            terms = [frozenset(sym[ix] for ix in ixs) for ixs in self.inputs]
+            out = frozenset(sym[ix] for ix in self.output)
+            self.path = [tuple(step) for step in find(terms, out, sizes)]
+            self.largest, self.flops = _walk_cost(terms, out, sizes, self.path)
 
     def entries(self) -> int:
         """Largest number of entries held at once: the matrix or the largest intermediate tensor."""
@@ -195,26 +203,57 @@ class Plan:
         ops.extend(np.asarray((vectors or {})[ix], dtype=dtype) for ix in self.sketched)
         return ops
 
-    def matrix(self, values: list, p: int | None, vectors: dict | None = None) -> np.ndarray:
-        """The contracted network as a (rows x cols) matrix: mod p (int64), or exact (python ints) for None;
-        ``vectors`` (open index -> vector) for the sketched legs.
+    def matrix(self, values: list, p: int | None, vectors: dict | None = None, dtype: Any = object) -> np.ndarray:
+        """The contracted network as a (rows x cols) matrix: mod p (int64); for ``p=None`` exact (python ints,
+        the default ``dtype=object``) or in floating point (``dtype=float`` or ``complex``); ``vectors`` (open
+        index -> vector) for the sketched legs.
         """
-        dtype = np.int64 if p is not None else object
-        ops = [(np.asarray(a, dtype=dtype) % p if p is not None else np.asarray(a, dtype=object), ixs)
+        if p is not None:
+            dtype = np.int64
+        ops = [(np.asarray(a, dtype=dtype) % p if p is not None else np.asarray(a, dtype=dtype), ixs)
                for a, ixs in zip(self.operands(values, dtype, vectors), self.inputs)]
+        # How many live operands carry each index, kept up to date step by step: rebuilding the set of live
+        # indices at every step made a chain of n tensors cost O(n^2).
+        carried = Counter(ix for _, ixs in ops for ix in set(ixs))
+        output = set(self.output)
         for step in self.path:
             picked = [ops[k] for k in step]
             for k in sorted(step, reverse=True):
                 ops.pop(k)
-            rest = {ix for _, ixs in ops for ix in ixs} | set(self.output)
+            for _, ixs in picked:
+                carried.subtract(set(ixs))
+            rest = {ix for _, ixs in picked for ix in ixs if carried[ix] > 0 or ix in output}
             if len(picked) == 1:
                 ops.append(_reduce(picked[0][0], picked[0][1], rest, p))
             else:
                 ops.append(_pairwise(picked[0], picked[1], rest, p))
+            carried.update(set(ops[-1][1]))
         arr, ixs = ops[0]
         arr, ixs = _reduce(arr, ixs, set(self.output), p)
         arr = np.transpose(arr, [ixs.index(ix) for ix in self.output])
         return arr.reshape(self.n_rows, self.n_cols)
+
+
+def _walk_cost(terms: list, output: frozenset, sizes: dict, path: list) -> tuple[int, int]:
+    """Largest intermediate (entries) and multiply-adds of a linear contraction path, in time linear in its steps
+    times the indices per step.
+    """
+    live = list(terms)
+    carried = Counter(ix for t in live for ix in t)
+    largest = flops = 0
+    for step in path:
+        picked = [live[k] for k in step]
+        for k in sorted(step, reverse=True):
+            live.pop(k)
+        involved: set = set().union(*picked)
+        for t in picked:
+            carried.subtract(t)
+        kept = frozenset(ix for ix in involved if carried[ix] > 0 or ix in output)
+        carried.update(kept)
+        live.append(kept)
+        largest = max(largest, math.prod(sizes[ix] for ix in kept))
+        flops += math.prod(sizes[ix] for ix in involved)
+    return largest, flops
 
 
 def _reduce(arr: np.ndarray, ixs: tuple, keep: set, p: int | None) -> tuple:
@@ -242,7 +281,7 @@ def _pairwise(a: tuple, b: tuple, keep: set, p: int | None) -> tuple:
     x3 = np.transpose(x, [ix.index(i) for i in batch + left + summed]).reshape(nb, nl, ns)
     y3 = np.transpose(y, [iy.index(i) for i in batch + summed + right]).reshape(nb, ns, nr)
     if p is None:
-        res = np.matmul(x3, y3) if ns else np.zeros((nb, nl, nr), dtype=object)
+        res = np.matmul(x3, y3) if ns else np.zeros((nb, nl, nr), dtype=np.result_type(x3, y3))
     else:
         chunk = max(1, _INT64_MAX // max(1, (p - 1) ** 2))  # terms per partial sum that cannot overflow int64
         res = np.zeros((nb, nl, nr), dtype=np.int64)

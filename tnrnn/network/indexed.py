@@ -15,6 +15,7 @@ that one description.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,15 @@ import numpy as np
 from networkx.utils import UnionFind
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.base.validate import (
+    MAX_EQUATION_CHARS,
+    check_array,
+    check_dim,
+    check_selector,
+    check_shape,
+    check_tensor_count,
+    shown,
+)
 
 _UNNAMED = ("__unnamed_node__", "__unnamed_edge__", "", None)
 
@@ -91,6 +101,10 @@ class IndexedNetwork:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The one gate every converter passes: counts, dimensions and values checked before anything uses them.
+        check_tensor_count(len(self.tensors))
+        for ix, d in self.sizes.items():
+            self.sizes[ix] = check_dim(d, f"index {shown(ix)}")
         names = [t.name for t in self.tensors]
         if len(set(names)) != len(names):
             raise TnrnnError("tensor names must be unique")
@@ -99,6 +113,7 @@ class IndexedNetwork:
                 if ix not in self.sizes:
                     raise TnrnnError(f"index {ix!r} of tensor {t.name!r} has no size")
             if t.data is not None and not t.copy:
+                t.data = check_array(t.data, f"tensor {shown(t.name)}")
                 shape = tuple(np.shape(t.data))
                 want = tuple(self.sizes[ix] for ix in t.inds)
                 if shape != want:
@@ -166,16 +181,35 @@ class IndexedNetwork:
         TnrnnError
             A selector that names nothing open.
         """
-        if isinstance(selectors, (str, bytes)) or not isinstance(selectors, Iterable):
-            selectors = [selectors]
         open_set = set(self.open)
         chosen: list = []
-        for sel in selectors:
+        for sel in self._selector_list(selectors, what):
             found = self._open_of(sel, open_set)
             if not found:
-                raise TnrnnError(f"{what}: {sel!r} names no open leg (open legs: {_short(self.open)})")
+                raise TnrnnError(f"{what}: {shown(sel)} names no open leg (open legs: {_short(self.open)})")
             chosen.extend(found)
         return tuple(dict.fromkeys(chosen))
+
+    def _selector_list(self, selectors: Any, what: str) -> list:
+        """``selectors`` as a list of hashable selectors, read lazily up to one selector per leg and tensor."""
+        if isinstance(selectors, (str, bytes)) or not isinstance(selectors, Iterable):
+            selectors = [selectors]
+        limit = len(self.open) + len(self.tensors) + len(self.aliases)
+        out = list(itertools.islice(iter(selectors), limit + 1))
+        if len(out) > limit:
+            raise TnrnnError(f"{what}: more selectors than the network has legs, tensors and names ({limit:,})")
+        return [check_selector(sel, what) for sel in out]
+
+    def _labels(self) -> dict:
+        """Tensor name or tag -> positions (built once: selecting by label is then a lookup, not a scan)."""
+        owner, cached = self.meta.get("_labels", (None, None))
+        if owner is not self.tensors or cached is None:  # meta is shared by copies made with replace()
+            cached = {}
+            for i, t in enumerate(self.tensors):
+                for label in {t.name, *t.tags}:
+                    cached.setdefault(label, []).append(i)
+            self.meta["_labels"] = (self.tensors, cached)
+        return cached
 
     def _open_of(self, sel: Any, open_set: set) -> list:
         key = self.aliases.get(id(sel), sel) if not isinstance(sel, (str, int)) else self.aliases.get(sel, sel)
@@ -185,17 +219,16 @@ class IndexedNetwork:
 
     def select_tensors(self, selectors: Iterable, *, strict: bool = True) -> list:
         """Positions of the tensors named by ``selectors`` (position, name, tag, alias or node object)."""
-        if isinstance(selectors, (str, bytes)) or not isinstance(selectors, Iterable):
-            selectors = [selectors]
         out: list = []
-        for sel in selectors:
+        for sel in self._selector_list(selectors, "tensors"):
             key = self.aliases.get(id(sel), sel) if not isinstance(sel, (str, int)) else self.aliases.get(sel, sel)
             if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(self.tensors):
                 hits = [int(key)]
             else:
-                hits = [i for i, t in enumerate(self.tensors) if key == t.name or key in t.tags]
+                hits = list(self._labels().get(key, ())) if isinstance(key, str) else \
+                    [i for i, t in enumerate(self.tensors) if key == t.name or key in t.tags]
             if strict and not hits:
-                raise TnrnnError(f"{sel!r} names no tensor of the network")
+                raise TnrnnError(f"{shown(sel)} names no tensor of the network")
             out.extend(hits)
         return list(dict.fromkeys(out))
 
@@ -228,7 +261,10 @@ def from_nodes(nodes: Iterable) -> IndexedNetwork:
     """
     import tensornetwork as tn
 
-    nodes = list(nodes)
+    from tnrnn.base.validate import MAX_TENSORS
+
+    nodes = list(itertools.islice(iter(nodes), MAX_TENSORS + 1)) if isinstance(nodes, Iterable) else []
+    check_tensor_count(len(nodes) if len(nodes) <= MAX_TENSORS else MAX_TENSORS + 1, "the list of nodes")
     if not nodes or not all(isinstance(n, tn.AbstractNode) for n in nodes):
         raise TnrnnError("expected a non-empty list of tensornetwork nodes")
     members = {id(n) for n in nodes}
@@ -335,25 +371,43 @@ def from_einsum(equation: str, operands: Iterable, names: Iterable[str] | None =
     >>> net.members()["i"]
     [0, 1, 2]
     """
-    if not isinstance(equation, str) or "->" not in equation or "..." in equation:
-        raise TnrnnError(f"expected an explicit einsum equation 'ab,bc->ac' (no '...'), got {equation!r}")
-    lhs, out = equation.replace(" ", "").split("->")
+    if not isinstance(equation, str) or len(equation) > MAX_EQUATION_CHARS:
+        raise TnrnnError(f"expected an einsum equation such as 'ab,bc->ac' of at most {MAX_EQUATION_CHARS:,} "
+                         f"characters, got {type(equation).__name__}"
+                         + (f" of {len(equation):,}" if isinstance(equation, str) else ""))
+    if equation.count("->") != 1 or "..." in equation:
+        raise TnrnnError(f"expected an explicit einsum equation 'ab,bc->ac' (one '->', no '...'), got {shown(equation)}")
+    lhs, out = "".join(equation.split()).split("->")
+    check_tensor_count(lhs.count(",") + 1, "the equation")
     terms = lhs.split(",")
-    ops = list(operands)
+    for term in [*terms, out]:
+        bad = set(term) & set("-<>,.")
+        if bad:
+            raise TnrnnError(f"einsum term {shown(term)} holds {shown(''.join(sorted(bad)))}: indices are letters")
+    if isinstance(operands, (str, bytes)) or not isinstance(operands, Iterable):
+        raise TnrnnError(f"einsum operands must be a list of shapes or arrays, got {type(operands).__name__}")
+    ops = list(itertools.islice(iter(operands), len(terms) + 1))
     if len(ops) != len(terms):
-        raise TnrnnError(f"the equation has {len(terms)} operands, {len(ops)} shapes or arrays were given")
-    names = [f"T{k}" for k in range(len(ops))] if names is None else [str(n) for n in names]
+        raise TnrnnError(f"the equation has {len(terms)} operands, {'more' if len(ops) > len(terms) else len(ops)} "
+                         "shapes or arrays were given")
+    if names is None:
+        names = [f"T{k}" for k in range(len(ops))]
+    else:
+        names = [str(n) for n in itertools.islice(iter(names), len(ops) + 1)]
+        if len(names) != len(ops):
+            raise TnrnnError(f"give one name per operand ({len(ops)})")
     sizes: dict = {}
     tensors = []
     for k, (term, op) in enumerate(zip(terms, ops)):
-        is_shape = isinstance(op, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in op)
-        data = None if is_shape else np.asarray(op)
-        shape = tuple(int(d) for d in op) if data is None else data.shape
+        # A flat tuple or list of integers is a shape (values checked: no bools, negatives or 2^63).
+        is_shape = isinstance(op, (tuple, list)) and all(isinstance(d, (int, np.integer, np.bool_)) for d in op)
+        data = None if is_shape else check_array(op, f"operand {k}")
+        shape = check_shape(list(op), f"operand {k}") if data is None else data.shape
         if len(shape) != len(term):
-            raise TnrnnError(f"operand {k} has {len(shape)} axes, its term {term!r} has {len(term)}")
+            raise TnrnnError(f"operand {k} has {len(shape)} axes, its term {shown(term)} has {len(term)}")
         for ix, d in zip(term, shape):
             if sizes.setdefault(ix, int(d)) != int(d):
-                raise TnrnnError(f"index {ix!r} has sizes {sizes[ix]} and {d}")
+                raise TnrnnError(f"index {shown(ix)} has sizes {sizes[ix]} and {d}")
         tensors.append(IndexedTensor(names[k], tuple(term), data, frozenset([names[k]])))
     for ix in out:
         if ix not in sizes:
@@ -407,6 +461,14 @@ CONVERTERS: list[tuple[Callable[[Any], bool], Callable[[Any], IndexedNetwork]]] 
 ]
 
 
+def _check_size_first(obj: Any) -> None:
+    """Refuse a network of too many tensors from its length alone, before any converter walks it."""
+    if isinstance(obj, (list, tuple, set)) and not _is_einsum(obj):
+        check_tensor_count(len(obj))
+    elif _is_quimb(obj):
+        check_tensor_count(int(getattr(obj, "num_tensors", 0)), "the quimb network")
+
+
 def as_network(obj: Any) -> IndexedNetwork:
     """Any supported network as an :class:`IndexedNetwork`.
 
@@ -427,6 +489,7 @@ def as_network(obj: Any) -> IndexedNetwork:
     >>> as_network(("ab,bc->ac", [(2, 3), (3, 2)])).open
     ('a', 'c')
     """
+    _check_size_first(obj)
     for test, convert in CONVERTERS:
         if test(obj):
             return convert(obj)
