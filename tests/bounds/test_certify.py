@@ -397,3 +397,56 @@ def test_wide_network_refused_before_drawing_weights():
 def test_too_many_seeds_refused():
     with pytest.raises(TnrnnError, match="at most"):
         certified_rank(RACSpec(1, 2, 2), 4, seeds=range(10**6))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The work budget: the same certificate whatever the machine's speed
+
+
+def _strip_times(cert):
+    data = cert.to_json()
+    for run in data["runs"]:
+        run["seconds"] = 0
+        for stage in run["stages"]:
+            stage[3] = 0
+    data["statement"] = None
+    return data
+
+
+@pytest.mark.parametrize("domain, spec, T, upper", [("continuous", RACSpec(3, 3, 3), 8, 2970),
+                                                    ("onehot", RACSpec(2, 4, 4), 12, None)])
+def test_work_budget_gives_the_same_certificate_on_a_slow_machine(monkeypatch, domain, spec, T, upper):
+    import tnrnn.bounds.certify as certify_mod
+
+    small = dict(domain=domain, upper=upper, work=0.05)  # small enough that the work budget binds
+    fast = certified_rank(spec, T, **small)
+    assert any(r.stop.startswith("work budget") for r in fast.runs)
+    ticks = iter(range(0, 10**9, 1000))  # every clock reading 1000 s after the last: a very slow, loaded machine
+    monkeypatch.setattr(certify_mod.time, "perf_counter", lambda: float(next(ticks)))
+    slow = certified_rank(spec, T, **small)
+    assert _strip_times(slow) == _strip_times(fast)
+    assert fast.budget_work == 0.05 and fast.budget_seconds is None
+
+
+def test_time_box_is_still_an_option(monkeypatch):
+    import tnrnn.bounds.certify as certify_mod
+
+    ticks = iter(range(0, 10**9, 1000))
+    monkeypatch.setattr(certify_mod.time, "perf_counter", lambda: float(next(ticks)))
+    cert = certified_rank(RACSpec(3, 2, 2), 8, domain="continuous", seconds=5.0)
+    # a box that the (simulated) clock has used up before the first matrix: nothing certified, and it says so
+    assert cert.rank == 0 and cert.budget_work is None and "no matrix fitted the budget" in cert.notes
+
+
+def test_continuous_default_reaches_the_gap_value_with_a_strong_statement():
+    from tnrnn.bounds.certify import with_statement
+    from tnrnn.rac.problem import LARGE_PRIME, make_problem
+
+    problem = make_problem(RACSpec(3, 2, 2), 8, domain="continuous")
+    from tnrnn.bounds.certify import certify
+
+    cert = with_statement(certify(problem, 110), problem, 110)
+    assert cert.rank == 106 and cert.primes == [LARGE_PRIME]
+    assert cert.statement is not None and cert.statement.epsilon <= 1e-9
+    # one seed was enough: the second would only shrink epsilon (the note says why it stopped)
+    assert len(cert.runs) == 1 and any("below 1e-09" in n for n in cert.notes)
