@@ -23,13 +23,28 @@ from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
 from tnrnn.cli.common import positive_int
 
-# Subcommand modules, in the order they appear in ``tnrnn --help``.
-_COMMAND_MODULES = ("demo", "build", "rank", "render", "memory", "capacity", "probe", "verify")
-
 #: command name -> module that registers it (commands not listed here load every module).
 _COMMAND_OWNER = {
     "demo": "demo", "build": "build", "rank": "rank", "table": "rank", "render": "render", "gallery": "render",
     "train": "memory", "memory-sweep": "memory", "capacity": "capacity", "probe": "probe", "verify": "verify",
+}
+
+
+#: command name -> one-line help, shown by ``tnrnn --help`` without importing the commands' modules (capacity's
+#: would import jax: 3 s instead of a fraction of one). tests/cli/test_startup.py checks that each module
+#: registers its command with this same text.
+COMMAND_HELP = {
+    "demo": "what depth buys: shallow vs deep separation ranks side by side, and the deep network with its cut",
+    "build": "build a RAC tensor network: node/edge counts, input copies, contraction cost",
+    "rank": "bounds, certified lower bound and theory for one separation rank",
+    "table": "rank table across T and depth (resumable sweep)",
+    "render": "draw a RAC as a tensor network with its partition and min-cut (.svg or .png)",
+    "gallery": "regenerate the gallery of canonical figures (networks with min-cuts, rank curves)",
+    "train": "train one recurrent network on a long-term memory task",
+    "memory-sweep": "test accuracy against T for several cells and depths, over seeds",
+    "capacity": "capacity and trainability studies: bits per parameter, per-unit memory, MC, depth",
+    "probe": "Start-End singular values and effective rank of a trained network (float estimates)",
+    "verify": "check a results file: each record ok, tampered, unsealed or unreadable",
 }
 
 
@@ -96,7 +111,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ----------
     command : str, optional
         When it names a known subcommand, only the module that defines it is imported and registered (fast
-        start-up); otherwise every available subcommand is registered.
+        start-up); otherwise every command is listed with its help (:data:`COMMAND_HELP`) and none is imported.
 
     Returns
     -------
@@ -114,14 +129,14 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     owner = _COMMAND_OWNER.get(command or "")
-    for name in (owner,) if owner else _COMMAND_MODULES:
-        modname = f"{__name__}.{name}"
-        if importlib.util.find_spec(modname) is None:
-            continue
-        module = importlib.import_module(modname)
-        module.register(sub)
-        for action in sub.choices.values():
-            _add_common_options(action)
+    if owner is None:
+        # No known command (``tnrnn --help``, a typo): list the commands with their help, importing none of them.
+        for name, text in COMMAND_HELP.items():
+            sub.add_parser(name, help=text, add_help=False)
+        return parser
+    importlib.import_module(f"{__name__}.{owner}").register(sub)
+    for action in sub.choices.values():
+        _add_common_options(action)
     return parser
 
 

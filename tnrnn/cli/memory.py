@@ -13,22 +13,47 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from tnrnn.cli.common import cell_list, finite_float, int_list, int_range, positive_float, positive_int, print_json
+from tnrnn.cli.common import (
+    cell_list,
+    finite_float,
+    int_list,
+    int_range,
+    positive_float,
+    positive_int,
+    print_json,
+    show_progress,
+)
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.memory.protocol import PROTOCOLS
 
+#: What ``tnrnn memory-sweep`` runs when an option is not given: the values of
+#: ``tnrnn.memory.studies.DEFAULT_GRID``, repeated here so that ``--help`` shows them without importing jax
+#: (tests/cli/test_help_defaults.py checks the two agree).
+SWEEP_DEFAULTS: dict[str, Any] = {"cells": ["gru", "scornn", "rac"], "depths": [1, 2, 3], "times": [20, 40, 60, 80],
+                                   "budget": 2000, "seeds": [0, 1, 2], "symbols": 8, "span": 10}
 
-def _add_task_args(p: argparse.ArgumentParser) -> None:
+#: The task's own defaults, which ``tnrnn train`` uses (``tnrnn.memory.tasks``).
+TRAIN_TASK_DEFAULTS = {"symbols": 32, "span": 30}
+
+
+def _add_task_args(p: argparse.ArgumentParser, defaults: dict) -> None:
     from tnrnn.memory.catalog import TASK_ALIASES, TASK_NAMES
 
     g = p.add_argument_group("task")
     g.add_argument("--task", choices=(*TASK_NAMES, *TASK_ALIASES), default="ses",
                    help="ses: Start-End Similarity as the authors define it (default); copying: Copying Memory; "
                         "ses-halves: the older whole-halves variant")
-    g.add_argument("--symbols", type=positive_int, default=None, help="alphabet size n (default 32)")
+    g.add_argument("--symbols", type=positive_int, default=None,
+                   help=f"alphabet size n (default {defaults['symbols']})")
     g.add_argument("--span", type=positive_int, default=None,
-                   help="m: compared span (ses) or recalled symbols (copying) (default 30)")
+                   help=f"m: compared span (ses) or recalled symbols (copying); at most T/2 for ses "
+                        f"(default {defaults['span']})")
+
+
+def _listed(values: list) -> str:
+    return ",".join(map(str, values))
 
 
 def _add_training_args(p: argparse.ArgumentParser) -> None:
@@ -75,7 +100,7 @@ def register(subparsers) -> None:
     p.add_argument("--time", "-T", type=positive_int, required=True,
                    help="sequence length T (copying: T = 2*span + delay)")
     p.add_argument("--seed", type=int, default=0)
-    _add_task_args(p)
+    _add_task_args(p, TRAIN_TASK_DEFAULTS)
     _add_training_args(p)
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="checkpoint file (.npz): resumed if it exists, rewritten after every chunk")
@@ -89,16 +114,19 @@ def register(subparsers) -> None:
         "memory-sweep", help="test accuracy against T for several cells and depths, over seeds",
         description="Train every (cell, depth, T, seed) at equal parameters (--budget) or equal width (--width); "
                     "write the sweep records, a summary with confidence intervals and figures.")
-    s.add_argument("--cells", type=cell_list, default=None, help="comma-separated cells (default gru,scornn,rac)")
-    s.add_argument("--depths", type=int_list, default=None, help="comma-separated depths (default 1,2,3)")
+    d = SWEEP_DEFAULTS
+    s.add_argument("--cells", type=cell_list, default=None,
+                   help=f"comma-separated cells (default {_listed(d['cells'])})")
+    s.add_argument("--depths", type=int_list, default=None,
+                   help=f"comma-separated depths (default {_listed(d['depths'])})")
     s.add_argument("--times", type=int_range, default=None,
-                   help="sequence lengths, START:STOP:STEP or a list (default 20,40,60,80)")
-    s.add_argument("--seeds", type=int_list, default=None, help="comma-separated seeds (default 0,1,2); the task "
-                   "defaults to 8 symbols and span 10 here")
+                   help=f"sequence lengths, START:STOP:STEP or a list (default {_listed(d['times'])})")
+    s.add_argument("--seeds", type=int_list, default=None,
+                   help=f"comma-separated seeds (default {_listed(d['seeds'])})")
     size = s.add_mutually_exclusive_group()
-    size.add_argument("--budget", type=positive_int, default=None, help="parameter budget (default 2000)")
+    size.add_argument("--budget", type=positive_int, default=None, help=f"parameter budget (default {d['budget']})")
     size.add_argument("--width", type=positive_int, default=None, help="equal width instead of equal budget")
-    _add_task_args(s)
+    _add_task_args(s, SWEEP_DEFAULTS)
     _add_training_args(s)
     s.add_argument("-o", "--out", default=None, metavar="FILE.json",
                    help="the summary JSON (default memory_<task>.json); the figures (.png, _classes.png) and, "
@@ -130,7 +158,8 @@ def run_train(args: argparse.Namespace) -> int:
              **{k: v for k, v in _training_overrides(args).items() if v is not None}}
     task, width, config = point_setup(point)
     result = train_task(task, args.cell, args.depth, width, config, nonlinearity=args.nonlinearity,
-                        forget_bias=args.forget_bias, checkpoint=args.checkpoint, progress=not args.no_progress)
+                        forget_bias=args.forget_bias, checkpoint=args.checkpoint,
+                        progress=show_progress(not args.no_progress))
     metrics = result.to_json()
     if args.out:
         write_json(args.out, metrics)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from tnrnn.cli.common import positive_int, print_json
+from tnrnn.cli.common import positive_int, print_json, show_progress
 
 
 def register(subparsers) -> None:
@@ -60,7 +60,8 @@ def _params(args: argparse.Namespace, task):
         return best if meta.get("config", {}).get("restore_best") else params, {"checkpoint": args.checkpoint}
     if args.steps <= 0:
         return init_stack(args.seed, args.cell, task.n_in, width, args.depth, task.n_out), {"steps": 0}
-    res = train_task(task, args.cell, args.depth, width, config, init_seed=args.seed, progress=not args.no_progress)
+    res = train_task(task, args.cell, args.depth, width, config, init_seed=args.seed,
+                     progress=show_progress(not args.no_progress))
     test = res.extra.get("test", {})
     return res.params, {"steps": res.steps_done, "test_accuracy": test.get("accuracy"),
                         "per_class": test.get("per_class")}

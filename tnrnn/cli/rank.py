@@ -16,7 +16,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tnrnn.cli.common import add_spec_args, int_list, int_range, positive_int, print_json, seed_list, spec_from_args
+from tnrnn.cli.common import (
+    add_spec_args,
+    int_list,
+    int_range,
+    positive_int,
+    print_json,
+    seed_list,
+    show_progress,
+    spec_from_args,
+)
 from tnrnn.cli.convac import RANK_RUNNERS, add_model_arg
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.rac.problem import DEFAULT_CERTIFY_WORK
@@ -112,7 +121,7 @@ def run_rank(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     report = separation_rank(
         spec, args.time, args.partition, args.domain, seeds=args.seeds, primes=args.primes, budget_mb=args.budget_mb,
-        certify_seconds=args.certify_seconds, progress=not args.no_progress, output=args.output,
+        certify_seconds=args.certify_seconds, progress=show_progress(not args.no_progress), output=args.output,
         certify_work=work_arg(args),
     )
     if args.json:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
-from tnrnn.cli.common import add_spec_args, int_range, print_json, spec_from_args
+from tnrnn.cli.common import add_spec_args, int_range, print_json, show_progress, spec_from_args
 from tnrnn.cli.convac import add_model_arg
 from tnrnn.draw.views import VIEWS
 
@@ -113,7 +113,7 @@ def run_gallery(args: argparse.Namespace) -> int:
 
     folder = gallery_dir(args)
     written = build_gallery(folder, curves=not args.no_curves, curve_times=args.curve_times,
-                            curve_depths=args.curve_depths, progress=not args.no_progress)
+                            curve_depths=args.curve_depths, progress=show_progress(not args.no_progress))
     for item in written:
         print(f"  {item['file']}: {item['caption']}")
     print(f"gallery written to {Path(folder) / 'README.md'}")

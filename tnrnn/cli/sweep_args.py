@@ -20,7 +20,7 @@ from typing import Any
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import output_file
-from tnrnn.cli.common import positive_int
+from tnrnn.cli.common import positive_int, show_progress
 
 
 def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | None = None) -> None:
@@ -38,9 +38,10 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
     --------
     >>> p = argparse.ArgumentParser()
     >>> add_sweep_args(p, default_results="out.jsonl")
-    >>> sorted(sweep_kwargs(p.parse_args(["--dask-local", "2"])).items())  # doctest: +NORMALIZE_WHITESPACE
-    [('csv', None), ('executor', 'dask'), ('progress', True), ('results', 'out.jsonl'), ('scheduler', None),
-     ('security', None), ('workers', 2)]
+    >>> kw = sweep_kwargs(p.parse_args(["--dask-local", "2"]))   # progress: only when stderr is a terminal
+    >>> sorted((k, v) for k, v in kw.items() if k != "progress")  # doctest: +NORMALIZE_WHITESPACE
+    [('csv', None), ('executor', 'dask'), ('results', 'out.jsonl'), ('scheduler', None), ('security', None),
+     ('workers', 2)]
     """
     group = parser.add_argument_group("sweep execution")
     group.add_argument("--workers", "-j", type=positive_int, default=None, metavar="N",
@@ -126,6 +127,6 @@ def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "workers": n,
         "scheduler": scheduler,
         "security": security,
-        "progress": not getattr(args, "no_progress", False),
+        "progress": show_progress(not getattr(args, "no_progress", False)),
         "csv": csv,
     }
