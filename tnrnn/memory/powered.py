@@ -1,0 +1,350 @@
+"""A powered depth study of long-term memory: paired seeds, the authors' scoRNN and plateau rule, success rates
+with Wilson intervals and paired exact tests with Holm's correction (docs/theory.md, 'Long-term memory tasks').
+
+The design (what a per-point claim about depth needs):
+
+* one task where the memory demand binds: Copying Memory with ``span`` symbols close to the width, so that a
+  network must hold the whole span through the delay;
+* at equal width (every depth at ``width``) and at equal parameters (every depth at the widest width within the
+  parameter count of depth ``budget_depth`` at ``width``), so the two readings of "depth helps" are separated;
+* at least 10 seeds per configuration, trained together (:func:`tnrnn.memory.vtrain_seeds.train_seeds`); seed
+  ``s`` sees the same sequences at every depth, so depths are compared seed by seed;
+* outcome per seed: test accuracy on the recalled span; success means accuracy >= :data:`SUCCESS`;
+* per row: the success rate with its Wilson interval and the median accuracy with a bootstrap interval clipped
+  to [0, 1]; per comparison (depth d against depth 1 in each setting and T): McNemar's exact test on success
+  and the sign test on accuracy, Holm-adjusted over the whole family.
+
+:func:`powered_points` builds the resumable sweep (one point per configuration and delay, its seeds inside),
+:func:`powered_point` is the sweep's point function and :func:`summarize_powered` turns the records into the
+rows and comparisons of ``diagrams/memory_powered.json``; :func:`plot_powered` draws every seed as a point.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tnrnn.base.errors import TnrnnError
+from tnrnn.base.validate import check_positive_int
+from tnrnn.memory.cells import check_cell, num_params, width_for_budget
+from tnrnn.memory.tasks import CopyingMemory
+from tnrnn.stats import bootstrap_interval, holm, mcnemar_exact, sign_test, success_summary
+
+#: Test accuracy at which a seed counts as a success.
+SUCCESS = 0.9
+
+POINT_TASK = "tnrnn.memory.powered:powered_point"
+
+#: The study behind ``diagrams/memory_powered.*`` (sized for a 2-core CPU; docs/results.md states the cost).
+DEFAULT_STUDY: dict[str, Any] = {
+    "cell": "scornn", "symbols": 8, "span": 10, "delays": [10], "depths": [1, 2, 3], "width": 16,
+    "budget_depth": 2, "seeds": list(range(10)),
+    "protocol": {"steps": 10_000, "eval_every": 250, "patience": 11, "min_steps": 6_000, "val_size": 1000,
+                 "test_size": 2000},
+}
+
+#: The authors' grid for a GPU (n = 32, m = 30 and 10, their widths, up to 50k steps): ``--grid authors``.
+AUTHORS_STUDY: dict[str, Any] = {
+    "cell": "scornn", "symbols": 32, "span": 30, "delays": [10, 30, 60], "depths": [1, 2, 3], "width": 64,
+    "budget_depth": 2, "seeds": list(range(10)),
+    "protocol": {"steps": 50_000, "eval_every": 1000, "patience": 11, "min_steps": 20_000, "val_size": 5000,
+                 "test_size": 10_000},
+}
+
+
+def _task(symbols: int, span: int, delay: int) -> CopyingMemory:
+    return CopyingMemory(symbols=symbols, span=span, delay=delay)
+
+
+def powered_widths(cell: str, symbols: int, span: int, depths: Sequence[int], width: int,
+                   budget_depth: int) -> dict[str, dict[int, int]]:
+    """Width of every depth in the two settings: ``{"width": {d: width}, "params": {d: w_d}}``.
+
+    At equal parameters, ``w_d`` is the widest width of depth ``d`` whose parameter count is at most that of
+    depth ``budget_depth`` at ``width``.
+
+    Examples
+    --------
+    >>> w = powered_widths("scornn", 8, 10, [1, 2, 3], 16, 2)
+    >>> w["width"], w["params"][2]
+    ({1: 16, 2: 16, 3: 16}, 16)
+    >>> w["params"][1] > 16 > w["params"][3]
+    True
+    """
+    task = _task(symbols, span, 1)
+    budget = num_params(cell, task.n_in, width, budget_depth, task.n_out)
+    return {"width": {d: width for d in depths},
+            "params": {d: width_for_budget(cell, task.n_in, d, task.n_out, budget) for d in depths}}
+
+
+def powered_points(
+    *,
+    cell: str = "scornn",
+    symbols: int = 8,
+    span: int = 10,
+    delays: Sequence[int] = (10,),
+    depths: Sequence[int] = (1, 2, 3),
+    width: int = 16,
+    budget_depth: int = 2,
+    seeds: Sequence[int] = tuple(range(10)),
+    protocol: dict | None = None,
+) -> list[dict]:
+    """The sweep points: one per distinct (depth, width, delay), every seed inside it.
+
+    A configuration that appears in both settings (depth ``budget_depth`` at ``width``) is trained once.
+
+    Raises
+    ------
+    TnrnnError
+        Bad sizes, fewer than 10 seeds, or depths without depth 1 (the reference of every comparison).
+
+    Examples
+    --------
+    >>> pts = powered_points(delays=[10, 20], seeds=range(10))
+    >>> len(pts), pts[0]["delay"], sorted({p["depth"] for p in pts})
+    (10, 10, [1, 2, 3])
+    """
+    from tnrnn.memory.vtrain_seeds import SeedProtocol
+
+    cell = check_cell(cell)
+    seeds = sorted({check_positive_int("seed", s, minimum=0) for s in seeds})
+    if len(seeds) < 10:
+        raise TnrnnError(f"a powered study needs at least 10 seeds per configuration, got {len(seeds)}")
+    depths = sorted({check_positive_int("depth", d) for d in depths})
+    if len(depths) > 8 or depths[-1] > 16:
+        raise TnrnnError(f"depths must be at most 16 (and at most 8 of them), got {depths}")
+    if 1 not in depths:
+        raise TnrnnError("depth 1 must be among the depths: every comparison is against it")
+    proto = SeedProtocol(**(protocol or {})).to_json()
+    widths = powered_widths(cell, symbols, span, depths, width, budget_depth)
+    configs = sorted({(d, w) for setting in widths.values() for d, w in setting.items()})
+    points = []
+    for delay in delays:
+        _task(symbols, span, check_positive_int("delay", delay))
+        for d, w in configs:
+            points.append({"cell": cell, "symbols": symbols, "span": span, "delay": int(delay), "depth": d,
+                           "width": w, "seeds": seeds, "protocol": proto})
+    return points
+
+
+def powered_point(*, cell: str, symbols: int, span: int, delay: int, depth: int, width: int, seeds: list[int],
+                  protocol: dict) -> dict:
+    """Train one configuration for every seed (the sweep's point function).
+
+    Examples
+    --------
+    >>> r = powered_point(cell="scornn", symbols=3, span=2, delay=2, depth=1, width=4, seeds=[0, 1],
+    ...                   protocol={"steps": 10, "eval_every": 5, "min_steps": 0, "val_size": 8, "test_size": 8})
+    >>> r["time"], len(r["runs"]), r["num_params"]
+    (6, 2, 45)
+    """
+    from tnrnn.base.machine import machine_provenance
+    from tnrnn.memory.vtrain_seeds import SeedProtocol, still_improving, train_seeds
+
+    task = _task(symbols, span, delay)
+    out = train_seeds(task, cell, depth, width, seeds, SeedProtocol(**protocol))
+    for run in out["runs"]:
+        run["still_improving"] = still_improving(run["curve"])
+    return {"cell": cell, "depth": depth, "width": width, "time": task.time, "delay": delay, "symbols": symbols,
+            "span": span, "num_params": out["num_params"], "seconds": out["seconds"], "runs": out["runs"],
+            "task": task.describe(), "machine": machine_provenance()}
+
+
+def _row(cell: str, setting: str, rec: dict) -> dict:
+    accs = [r["accuracy"] for r in rec["runs"]]
+    succ = success_summary(accs, SUCCESS)
+    med = bootstrap_interval(accs)
+    return {"cell": cell, "setting": setting, "depth": rec["depth"], "width": rec["width"], "T": rec["time"],
+            "delay": rec["delay"], "params": rec["num_params"], "seeds": [r["seed"] for r in rec["runs"]],
+            "accuracies": accs, "success_rate": succ["rate"], "success_interval": succ["interval"],
+            "successes": succ["successes"], "median_accuracy": med["value"], "median_interval": med["interval"],
+            "still_improving": sum(bool(r.get("still_improving")) for r in rec["runs"]),
+            "stopped_by_protocol": sum(bool(r["stopped"]) for r in rec["runs"]),
+            "steps_median": sorted(r["steps"] for r in rec["runs"])[len(rec["runs"]) // 2]}
+
+
+def summarize_powered(records: list[dict], *, width: int, budget_depth: int) -> dict:
+    """Rows (one per setting, depth and T) and Holm-corrected paired comparisons (depth d vs depth 1).
+
+    Parameters
+    ----------
+    records : list of dict
+        Results of :func:`powered_point` (``"ok"`` records of the sweep, or the bare results).
+    width, budget_depth : int
+        The study's settings (to tell which configuration belongs to which setting).
+
+    Returns
+    -------
+    dict
+        ``rows``, ``comparisons`` (each with ``setting``, ``T``, ``depth``, ``versus``, the counts,
+        ``p_value`` of McNemar's exact test on success, ``p_sign`` of the sign test on accuracy, and both
+        Holm-adjusted over the family: ``p_holm``, ``p_sign_holm``), ``success_threshold``.
+
+    Examples
+    --------
+    >>> recs = [{"cell": "scornn", "depth": d, "width": w, "time": 30, "delay": 10, "num_params": 100 * d,
+    ...          "runs": [{"seed": s, "accuracy": a, "steps": 10, "stopped": True} for s, a in enumerate(acc)]}
+    ...         for d, w, acc in [(1, 16, [0.5] * 10), (2, 16, [0.95] * 10)]]
+    >>> out = summarize_powered(recs, width=16, budget_depth=2)
+    >>> [(r["setting"], r["depth"], r["success_rate"]) for r in out["rows"]]
+    [('width', 1, 0.0), ('width', 2, 1.0), ('params', 1, 0.0), ('params', 2, 1.0)]
+    >>> c = out["comparisons"][0]; c["depth"], c["versus"], round(c["p_value"], 4)
+    (2, 1, 0.002)
+    """
+    results = [r.get("result", r) for r in records if r.get("status", "ok") == "ok"]
+    if not results:
+        raise TnrnnError("no finished configuration to summarise")
+    by_time: dict[int, list[dict]] = {}
+    for rec in results:
+        by_time.setdefault(rec["time"], []).append(rec)
+    rows, comps = [], []
+    for T in sorted(by_time):
+        recs = by_time[T]
+        cell = recs[0]["cell"]
+        budget = {r["depth"]: r for r in recs if r["depth"] == budget_depth and r["width"] == width}
+        params_budget = budget[budget_depth]["num_params"] if budget else None
+        settings = {"width": {r["depth"]: r for r in recs if r["width"] == width}}
+        if params_budget is not None:
+            best: dict[int, dict] = {}
+            for r in recs:
+                if r["num_params"] <= params_budget and (r["depth"] not in best
+                                                         or r["width"] > best[r["depth"]]["width"]):
+                    best[r["depth"]] = r
+            settings["params"] = best
+        for setting, by_depth in settings.items():
+            for d in sorted(by_depth):
+                rows.append(_row(cell, setting, by_depth[d]))
+            if 1 not in by_depth:
+                continue
+            ref = {run["seed"]: run["accuracy"] for run in by_depth[1]["runs"]}
+            for d in sorted(by_depth):
+                if d == 1:
+                    continue
+                acc = {run["seed"]: run["accuracy"] for run in by_depth[d]["runs"]}
+                paired = sorted(set(ref) & set(acc))
+                a, b = [acc[s] for s in paired], [ref[s] for s in paired]
+                mc = mcnemar_exact([x >= SUCCESS for x in a], [y >= SUCCESS for y in b])
+                sg = sign_test(a, b)
+                comps.append({"cell": cell, "setting": setting, "T": T, "depth": d, "versus": 1,
+                              "pairs": len(paired), "deeper_only_success": mc["a_better"],
+                              "shallow_only_success": mc["b_better"], "p_value": mc["p_value"],
+                              "deeper_higher_accuracy": sg["a_better"], "shallow_higher_accuracy": sg["b_better"],
+                              "p_sign": sg["p_value"]})
+    family = [c["p_value"] for c in comps] + [c["p_sign"] for c in comps]
+    adjusted = holm(family) if family else []
+    for i, c in enumerate(comps):
+        c["p_holm"], c["p_sign_holm"] = adjusted[i], adjusted[len(comps) + i]
+    return {"rows": rows, "comparisons": comps, "success_threshold": SUCCESS,
+            "correction": "Holm over every McNemar and sign-test p-value of the file"}
+
+
+def plot_powered(summary: dict, path: str | os.PathLike) -> Path:
+    """Every seed's test accuracy as a point, by depth, one panel per setting and T; the median with its
+    bootstrap interval and the success rate with its Wilson interval printed above each depth.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> rows = [{"setting": "width", "T": 30, "depth": d, "width": 16, "params": 100 * d, "accuracies": [0.5, 0.9],
+    ...          "median_accuracy": 0.7, "median_interval": [0.5, 0.9], "success_rate": 0.5,
+    ...          "success_interval": [0.09, 0.91]} for d in (1, 2)]
+    >>> out = plot_powered({"rows": rows, "comparisons": []}, os.path.join(tempfile.mkdtemp(), "p.png"))
+    >>> out.exists()
+    True
+    """
+    from tnrnn.draw.style import finish_figure, new_plot
+
+    panels = sorted({(r["setting"], r["T"]) for r in summary["rows"]}, key=lambda k: (k[1], k[0] != "width"))
+    fig, axes = new_plot(4.2 * len(panels), 4.6, ncols=len(panels), sharey=True)
+    for ax, (setting, T) in zip(axes, panels):
+        rows = sorted((r for r in summary["rows"] if r["setting"] == setting and r["T"] == T),
+                      key=lambda r: r["depth"])
+        for r in rows:
+            accs = r["accuracies"]
+            jitter = [(i - (len(accs) - 1) / 2) * 0.025 for i in range(len(accs))]
+            ax.scatter([r["depth"] + j for j in jitter], accs, s=16, alpha=0.7, color="tab:blue", zorder=3)
+            if r["median_interval"]:
+                lo, hi = r["median_interval"]
+                ax.errorbar([r["depth"] + 0.22], [r["median_accuracy"]],
+                            yerr=[[r["median_accuracy"] - lo], [hi - r["median_accuracy"]]], fmt="D",
+                            color="black", capsize=3, zorder=4)
+            if r["success_interval"]:
+                lo, hi = r["success_interval"]
+                ax.text(r["depth"], 1.03, f"{r['success_rate']:.1f}\n[{lo:.2f}, {hi:.2f}]", ha="center",
+                        fontsize=7, va="bottom")
+        ax.axhline(SUCCESS, color="grey", ls=":", lw=1)
+        ax.set_xticks([r["depth"] for r in rows])
+        ax.set_xticklabels([f"L={r['depth']}\nR={r['width']}\n{r['params']} p" for r in rows], fontsize=8)
+        ax.set_ylim(-0.02, 1.2)
+        ax.set_title(f"T = {T}, equal {'width' if setting == 'width' else 'parameters'}", fontsize=10)
+    axes[0].set_ylabel("test accuracy, recalled span (a dot per seed)")
+    return finish_figure(fig, path, title="Copying Memory, scoRNN: depth at equal width and at equal parameters",
+                         footer=f"dots: seeds; diamond: median with bootstrap 95% interval; top: success rate "
+                                f"(accuracy >= {SUCCESS}) with Wilson 95% interval; dotted: the success threshold")
+
+
+def write_powered(records: list[dict], prefix: str | os.PathLike, *, width: int, budget_depth: int,
+                  settings: dict | None = None, command: str | None = None) -> dict:
+    """Summarise ``records`` and write ``PREFIX.json`` (rows, comparisons, settings) and ``PREFIX.png``.
+
+    Returns the summary.
+    """
+    from tnrnn.base.io import write_json
+
+    summary = summarize_powered(records, width=width, budget_depth=budget_depth)
+    summary["settings"] = settings or {}
+    summary["command"] = command
+    stem = Path(prefix)
+    write_json(stem.with_suffix(".json"), summary)
+    plot_powered(summary, stem.with_suffix(".png"))
+    return summary
+
+
+def run_powered(study: dict, results: str | os.PathLike, prefix: str | os.PathLike, *, progress: bool = True,
+                command: str | None = None) -> dict:
+    """Run (or resume) a study of :data:`DEFAULT_STUDY`'s form with the resumable sweep runner, in this
+    process, and write its summary after every finished configuration.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> study = {**DEFAULT_STUDY, "symbols": 3, "span": 2, "delays": [2], "depths": [1, 2], "width": 4,
+    ...          "protocol": {"steps": 4, "eval_every": 2, "min_steps": 0, "val_size": 8, "test_size": 8}}
+    >>> out = run_powered(study, os.path.join(d, "p.jsonl"), os.path.join(d, "p"), progress=False)
+    >>> sorted({r["setting"] for r in out["rows"]}), len(out["rows"][0]["seeds"])
+    (['params', 'width'], 10)
+    """
+    from tnrnn.sweep import run_sweep
+    from tnrnn.sweep.store import read_results
+
+    keys = ("cell", "symbols", "span", "delays", "depths", "width", "budget_depth", "seeds", "protocol")
+    unknown = set(study) - set(keys)
+    if unknown:
+        raise TnrnnError(f"unknown study setting(s): {', '.join(sorted(unknown))}")
+    pts = powered_points(**{k: study[k] for k in keys if k in study})
+    summary: dict = {}
+    for point in pts:
+        run_sweep(POINT_TASK, [point], results, executor="serial", progress=progress,
+                  desc=f"powered L={point['depth']} R={point['width']} B={point['delay']}")
+        records = list(read_results(results).records.values())
+        summary = write_powered(records, prefix, width=study["width"], budget_depth=study["budget_depth"],
+                                settings=study, command=command)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tnrnn.memory.powered [RESULTS PREFIX]``: run or resume :data:`DEFAULT_STUDY`."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    results = args[0] if args else "diagrams/memory_powered.jsonl"
+    prefix = args[1] if len(args) > 1 else "diagrams/memory_powered"
+    run_powered(DEFAULT_STUDY, results, prefix, command="python -m tnrnn.memory.powered")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
