@@ -22,7 +22,7 @@ from tnrnn.base.io import read_jsonl
 from tnrnn.cli.sweep_args import add_sweep_args, sweep_kwargs
 from tnrnn.sweep import DIED_ERROR, SweepExecutorError, point_key, read_results, run_sweep
 from tnrnn.sweep.demo import busy, square
-from tnrnn.sweep.store import seal
+from tnrnn.sweep.store import SCHEMA_VERSION, seal
 
 SQUARE = "tnrnn.sweep.demo:square"
 REPO = Path(__file__).resolve().parents[2]
@@ -89,14 +89,15 @@ def test_point_key_rejects_bad_params(params):
 
 def test_read_results_skips_torn_line_and_junk(tmp_path):
     path = tmp_path / "r.jsonl"
-    good = seal({"key": "k1", "schema": "2", "task": SQUARE, "params": {"x": 1}, "status": "ok",
+    k1 = point_key(SQUARE, {"x": 1}, SCHEMA_VERSION)
+    good = seal({"key": k1, "schema": SCHEMA_VERSION, "task": SQUARE, "params": {"x": 1}, "status": "ok",
                  "result": {"square": 1}, "error": None, "seconds": 0.0})
     newer = seal(dict(good, result={"square": 11}))
     path.write_text(json.dumps(good) + "\n" + json.dumps([1, 2]) + "\n" + json.dumps(newer) + "\n"
                     + json.dumps({"key": "k2", "status": "ok"})[:-7])
     stored = read_results(path)
-    assert list(stored.records) == ["k1"]
-    assert stored.records["k1"]["result"] == {"square": 11}  # the latest record for a key wins
+    assert list(stored.records) == [k1]
+    assert stored.records[k1]["result"] == {"square": 11}  # the latest record for a key wins
     assert [n for n, _ in stored.problems] == [2]  # the junk line is reported; the torn last line is not
     assert load_results(tmp_path / "missing.jsonl") == {}
 

@@ -14,7 +14,7 @@ from tnrnn.base.io import read_jsonl
 from tnrnn.sweep import load_results, point_key, read_results, run_sweep
 from tnrnn.sweep import store as store_module
 from tnrnn.sweep.demo import square
-from tnrnn.sweep.store import provenance, record_problem, seal
+from tnrnn.sweep.store import SCHEMA_VERSION, provenance, record_problem, seal
 from tnrnn.sweep.verify import verify_results
 
 SQUARE = "tnrnn.sweep.demo:square"
@@ -54,7 +54,8 @@ def test_tampered_record_is_flagged_and_recomputed_not_reused(tmp_path, capsys):
 
 
 def test_any_single_edit_of_a_record_breaks_its_seal():
-    rec = seal({"key": "k", "schema": "2", "task": SQUARE, "params": {"x": 3}, "status": "ok",
+    rec = seal({"key": point_key(SQUARE, {"x": 3}), "schema": SCHEMA_VERSION, "task": SQUARE, "params": {"x": 3},
+                "status": "ok",
                 "result": {"x": 3, "square": 9}, "error": None, "seconds": 0.1, "worker": "h:1", "traceback": None})
     assert record_problem(rec) is None
     for field, value in [("params", {"x": 4}), ("result", {"x": 3, "square": 10}), ("status", "error"),

@@ -319,44 +319,73 @@ class JsonlLine:
     problem: str | None = None
 
 
-def scan_jsonl(path: str | os.PathLike) -> Iterator[JsonlLine]:
+#: A JSON-lines file larger than this is refused from its size before reading (about 100,000 records of 5 KiB).
+MAX_JSONL_BYTES = 512 * 2**20
+
+
+def _lines_bounded(fh: Any, limit: int) -> Iterator[tuple[bytes, int]]:
+    """Each line of a binary file with its full length, holding at most ``limit + 1`` bytes of it in memory.
+
+    A line longer than ``limit`` (a sparse file of NULs has no newline at all) is yielded cut, with its length,
+    and the rest of it is skipped in chunks instead of being read into one string.
+    """
+    while True:
+        raw = fh.readline(limit + 1)
+        if not raw:
+            return
+        length = len(raw)
+        if length > limit and not raw.endswith(b"\n"):
+            while True:
+                chunk = fh.readline(2**20)
+                length += len(chunk)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+        yield raw, length
+
+
+def scan_jsonl(path: str | os.PathLike, *, max_bytes: int = MAX_JSONL_BYTES) -> Iterator[JsonlLine]:
     """Every non-blank line of a JSON-lines file, parsed, or with the reason it could not be.
 
-    Invalid UTF-8, invalid JSON, integers beyond Python's digit limit, nesting too deep and overlong lines
-    are reported per line (never raised). A missing file yields nothing; anything else that is not a
-    regular file (a folder, a FIFO, a device) is refused before reading.
+    Invalid UTF-8, invalid JSON, an object with a repeated key (:func:`unique_keys`), integers beyond Python's
+    digit limit, nesting too deep and overlong lines are reported per line (never raised); no line is held in
+    memory beyond :data:`MAX_LINE_BYTES`. A missing file yields nothing; anything else that is not a regular
+    file (a folder, a FIFO, a device), or a file over ``max_bytes`` (from its size, before reading), is refused.
 
     Raises
     ------
     TnrnnError
-        ``path`` exists and is not a regular readable file.
+        ``path`` exists and is not a regular readable file, or is larger than ``max_bytes``.
 
     Examples
     --------
     >>> import tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "r.jsonl")
-    >>> _ = open(path, "wb").write(b'{"a": 1}\\n\\xff\\n' + b'9' * 5000 + b'\\n')
+    >>> _ = open(path, "wb").write(b'{"a": 1}\\n\\xff\\n' + b'9' * 5000 + b'\\n{"a": 1, "a": 2}\\n')
     >>> [(ln.number, ln.problem is None) for ln in scan_jsonl(path)]
-    [(1, True), (2, False), (3, False)]
+    [(1, True), (2, False), (3, False), (4, False)]
     """
     if not os.path.lexists(path):
         return
-    check_input_file(path)
+    p = check_input_file(path)
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise TnrnnError(f"{ascii(str(p))} holds {size:,} bytes, more than the {max_bytes:,} a results file may "
+                         "have; split it or choose another file")
     with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
+        for number, (raw, length) in enumerate(_lines_bounded(fh, MAX_LINE_BYTES), start=1):
+            if length > MAX_LINE_BYTES:
+                yield JsonlLine(number, problem=f"line of {length} bytes, more than {MAX_LINE_BYTES}")
+                continue
             if not raw.strip():
                 continue
-            if len(raw) > MAX_LINE_BYTES:
-                yield JsonlLine(number, problem=f"line of {len(raw)} bytes, more than {MAX_LINE_BYTES}")
-                continue
             try:
-                yield JsonlLine(number, value=json.loads(raw.decode("utf-8")))
+                yield JsonlLine(number, value=loads_json(raw.decode("utf-8")))
             except UnicodeDecodeError:
                 yield JsonlLine(number, problem="not valid UTF-8")
             except RecursionError:
                 yield JsonlLine(number, problem="JSON nested too deeply")
-            except ValueError as exc:  # JSONDecodeError, and int() beyond sys.get_int_max_str_digits()
-                yield JsonlLine(number, problem=f"not JSON ({' '.join(str(exc).split())[:100]})")
+            except ValueError as exc:  # JSONDecodeError, a repeated key, int() beyond sys.get_int_max_str_digits()
+                yield JsonlLine(number, problem=f"not JSON ({ascii(' '.join(str(exc).split()))[1:101]})")
 
 
 def read_jsonl(path: str | os.PathLike) -> list[Any]:

@@ -23,7 +23,7 @@ from tnrnn.base.errors import ResourceError, TnrnnError
 
 __all__ = [
     "check_positive_int", "MAX_TENSORS", "MAX_DIM", "MAX_AXES", "MAX_EQUATION_CHARS", "check_dim", "check_shape", "check_array",
-    "bounded_int_list", "check_tensor_count", "check_budget_mb", "check_selector", "shown",
+    "bounded_int_list", "check_tensor_count", "check_budget_mb", "check_selector", "shown", "printable",
 ]
 
 #: Most tensors in a user's network (the min-cut graph, the contraction path and the certificate grow with it).
@@ -78,6 +78,19 @@ def shown(value: Any, limit: int = 60) -> str:
     except Exception:  # noqa: BLE001 - a hostile __repr__: say what type it was
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def printable(text: str, limit: int = 500) -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\r``, ``\\n``...), cut to ``limit``: safe
+    to print on a terminal whatever a file held; printable Unicode is kept as is.
+
+    Examples
+    --------
+    >>> printable("ok\\r\\x1b[1Aforged")
+    'ok\\\\r\\\\x1b[1Aforged'
+    """
+    out = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text)[:limit])
+    return out if len(str(text)) <= limit else out + "..."
 
 
 def check_dim(value: Any, what: str = "dimension") -> int:

@@ -1,9 +1,10 @@
 """The results file of a sweep: point keys, sealed records, provenance, and reading that survives any line.
 
 A results file is JSON lines. Each line is a *record* (one finished point) or a *provenance* line (who wrote
-the records after it: tnrnn, Python, jax and numpy versions, command line, time). Every record carries a
-``digest``: the SHA-256 of its canonical JSON without the digest, so a record edited by hand or damaged on
-disk (a certified ``lower`` changed to 999999, a flipped byte) is detected on load, flagged, and recomputed
+the records after it: tnrnn, Python, jax and numpy versions, command line, time). A line with a repeated JSON
+key is refused (it would mean different things to different readers), and so is a record whose key is not the
+one its task, params and schema give. Every record carries a ``digest``: the SHA-256 of its canonical JSON
+(sorted keys, no spaces) without the digest, so a record edited by hand or damaged on disk (a certified ``lower`` changed to 999999, a flipped byte) is detected on load, flagged, and recomputed
 instead of being reused. The digest is a checksum, not a signature: someone who rewrites the digest too can
 forge a record; ``tnrnn verify --recompute`` recomputes certified values for that case.
 
@@ -171,6 +172,10 @@ def record_problem(rec: Any, *, check_shape: bool = True) -> str | None:
     --------
     >>> record_problem(42)
     'not a sweep record (int)'
+    >>> rec = seal({"key": point_key("m:f", {"x": 1}), "schema": SCHEMA_VERSION, "task": "m:f", "params": {"x": 1},
+    ...             "status": "ok", "result": {}})
+    >>> record_problem(rec) is None, record_problem(seal(dict(rec, params={"x": 2})))
+    (True, 'key does not match its task, params and schema (record moved or edited)')
     """
     if not isinstance(rec, dict):
         return f"not a sweep record ({type(rec).__name__})"
@@ -184,8 +189,21 @@ def record_problem(rec: Any, *, check_shape: bool = True) -> str | None:
             return "an 'ok' record without a result dict"
     if not isinstance(rec.get("digest"), str):
         return "no digest (written by an older tnrnn, or by hand)"
-    if rec["digest"] != _digest(rec):
-        return "digest does not match (record edited or corrupted)"
+    try:
+        if rec["digest"] != _digest(rec):
+            return "digest does not match (record edited or corrupted)"
+    except (TypeError, ValueError):
+        return "digest does not match (record holds values JSON cannot write back)"
+    if check_shape:
+        # The key is derived from the task, the params and the schema: a genuine record moved under another
+        # point's key (its digest recomputed) would otherwise stand for that point.
+        try:
+            want = key_of_canonical(canonical_json({"task": rec["task"], "params": rec["params"]}, "params"),
+                                    rec["schema"])
+        except TnrnnError:
+            return "key cannot be derived from its params (not JSON with finite numbers)"
+        if rec["key"] != want:
+            return "key does not match its task, params and schema (record moved or edited)"
     return None
 
 
