@@ -5,8 +5,9 @@ A plan is the einsum form of a network (:mod:`tnrnn.network.einsum`) and its cho
 output mode): the batch is a broadcast dimension, weights and inputs are arguments, the prime and the float or
 integer arithmetic do not change the path. Searching a path can take seconds (cotengra's hyper-optimiser), so
 found paths are stored on disk, one small JSON file per structure hash, under ``$TNRNN_CACHE_DIR/plans`` (default
-``~/.cache/tnrnn/plans``). The folder is safe to delete; files are written atomically, readable by their owner
-only; a corrupt or stale entry is ignored and searched again.
+the user cache folder, ``$XDG_CACHE_HOME/tnrnn/plans`` or ``~/.cache/tnrnn/plans`` on Linux). The folder is safe
+to delete; files are written atomically, readable by their owner only; a corrupt or stale entry is ignored and
+searched again.
 
 The cache is not trusted (anyone who can write the folder could plant a plan 10^6 times costlier than the right
 one): an entry is used only if its size is within :data:`MAX_PLAN_FILE_BYTES` (checked before reading), its
@@ -19,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from tnrnn.base.cachedir import cache_root
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.base.io import loads_json, read_bytes_bounded, write_json
 from tnrnn.network.build import build_network, check_form, nodes_over_limit, structure_zeros
@@ -103,15 +104,15 @@ def search_count() -> int:
 
 
 def cache_dir() -> Path:
-    """Folder of the on-disk plan cache: ``$TNRNN_CACHE_DIR/plans`` or ``~/.cache/tnrnn/plans``.
+    """Folder of the on-disk plan cache: ``plans`` under :func:`tnrnn.base.cachedir.cache_root`
+    (``$TNRNN_CACHE_DIR``, else the user cache folder: ``$XDG_CACHE_HOME/tnrnn`` or ``~/.cache/tnrnn`` on Linux).
 
     Examples
     --------
     >>> cache_dir().name
     'plans'
     """
-    root = os.environ.get("TNRNN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "tnrnn")
-    return Path(root) / "plans"
+    return cache_root() / "plans"
 
 
 def structure_hash(es: EinsumSpec, key: PlanKey) -> str:
