@@ -157,3 +157,73 @@ def test_inspect_checkpoint_validates_without_templates(tmp_path):
     _write_npz(path, {"meta": _meta(step=-500), "p0": np.ones(3)})
     with pytest.raises(TnrnnError, match="no valid step"):
         inspect_checkpoint(path)
+
+
+# ------------------------------------------------------------------------ dtypes, encryption, configuration
+
+
+@pytest.mark.parametrize("array", [
+    np.ones(3, dtype=np.complex64),
+    np.zeros(3, dtype=[("a", "f4"), ("b", "i4")]),
+    np.array(["2020-01-01"] * 3, dtype="datetime64[D]"),
+    np.array([1, 2, 3], dtype="timedelta64[s]"),
+    np.array(["abc"] * 3),
+    np.zeros((3,), dtype=("f4", (2,))).view(np.dtype((np.void, 8))),
+], ids=["complex", "structured", "datetime", "timedelta", "string", "void"])
+def test_only_real_number_arrays_are_accepted(tmp_path, array):
+    from tnrnn.base.checkpoint import inspect_checkpoint
+
+    path = tmp_path / "c.npz"
+    _write_npz(path, {"meta": _meta(step=1), "p0": array, "p1": np.ones(3), "o0": np.zeros(2)})
+    for load in (lambda: load_checkpoint(path, {"a": jnp.zeros(3), "b": jnp.ones(3)}, OPT),
+                 lambda: inspect_checkpoint(path)):
+        with pytest.raises(TnrnnError, match="bool, integer or float arrays only|shape"):
+            load()
+
+
+def test_an_encrypted_zip_is_refused_cleanly(tmp_path):
+    from tnrnn.base.checkpoint import inspect_checkpoint
+
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, PARAMS, OPT, {"step": 1})
+    data = bytearray(path.read_bytes())
+    # Set bit 0 (encrypted) of the general-purpose flags of every local header (offset 6) and central
+    # directory entry (offset 8), as a zip tool that encrypts would.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + offset] |= 0x1
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as check, pytest.raises(RuntimeError, match="encrypted"):
+        check.read("meta.npy")  # the archive really is one zipfile refuses to read without a password
+    for load in (lambda: load_checkpoint(path, PARAMS, OPT), lambda: inspect_checkpoint(path)):
+        with pytest.raises(TnrnnError, match="encrypted zip archive"):
+            load()
+
+
+def test_a_meta_with_a_repeated_key_is_refused(tmp_path):
+    path = tmp_path / "c.npz"
+    raw = ('{"format": "%s", "step": 1, "step": 5}' % CHECKPOINT_FORMAT).encode()
+    _write_npz(path, {"meta": np.frombuffer(raw, dtype=np.uint8), "p0": np.ones((2, 3)), "p1": np.ones(3),
+                      "o0": np.zeros(2)})
+    with pytest.raises(TnrnnError, match="meta is not JSON"):
+        load_checkpoint(path, PARAMS, OPT)
+
+
+def test_probe_refuses_a_checkpoint_of_another_configuration(tmp_path, capsys):
+    from tnrnn.cli import main
+
+    path = tmp_path / "c.npz"
+    meta = {"step": 1, "model": {"cell": "gru", "nonlinearity": "tanh", "forget_bias": 1.0},
+            "task": {"task": "ses", "symbols": 4, "span": 4, "time": 8}}
+    save_checkpoint(path, PARAMS, OPT, meta)
+    probe = ["probe", "--cell", "gru", "--depth", "1", "--width", "4", "--symbols", "4", "--checkpoint", str(path)]
+    assert main([*probe, "--time", "12"]) == 2  # same shapes, another T: refused before any model is built
+    err = capsys.readouterr().err.strip()
+    assert "another configuration" in err and "time 8 -> 12" in err and len(err.splitlines()) == 1
+    assert main([*probe[:2], "lstm", *probe[3:], "--time", "8"]) == 2
+    assert "cell 'gru' -> 'lstm'" in capsys.readouterr().err
+    save_checkpoint(path, PARAMS, OPT, {"step": 1})
+    assert main([*probe, "--time", "8"]) == 2
+    assert "records no model or task" in capsys.readouterr().err

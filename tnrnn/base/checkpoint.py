@@ -4,7 +4,9 @@ Loading checks everything it can before reading any array data: that the file is
 archive; that its members are the expected ones and their declared uncompressed sizes fit the memory budget
 (so a small file that inflates to gigabytes is refused unread); the ``meta`` (format, a step that is a
 non-negative integer within the run it was written for, and, when the caller gives one, the run identity);
-and each array's shape and dtype from its ``.npy`` header. Reads are bounded by the declared sizes.
+and each array's shape and dtype from its ``.npy`` header (only real numbers: bool, integer and float dtypes;
+complex, structured, datetime, string and object arrays are refused). Encrypted members are refused before any
+is opened. Reads are bounded by the declared sizes.
 
 A finished run can be extended: a checkpoint matches a run that differs only in its number of steps, as long
 as the new count is not below the checkpoint's step.
@@ -23,7 +25,7 @@ import numpy as np
 
 from tnrnn.base.budget import budget_bytes
 from tnrnn.base.errors import ResourceError, TnrnnError, human_bytes
-from tnrnn.base.io import check_input_file, write_bytes_atomic
+from tnrnn.base.io import check_input_file, loads_json, write_bytes_atomic
 
 __all__ = ["save_checkpoint", "load_checkpoint", "inspect_checkpoint", "CHECKPOINT_FORMAT", "check_identity"]
 
@@ -31,6 +33,11 @@ CHECKPOINT_FORMAT = "tnrnn-train-checkpoint/1"
 _MAX_META_BYTES = 64 * 2**20
 # Identity fields that may differ between a checkpoint and the run resuming it (extending a finished run).
 _EXTENSIBLE = ("steps",)
+# dtype kinds a checkpoint array may have: bool, signed and unsigned integers, floats (a model's parameters and
+# optimiser state are real numbers; anything else is not a tnrnn checkpoint).
+_ARRAY_KINDS = "biuf"
+# Errors zipfile raises on a damaged, unsupported or encrypted archive.
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError)
 
 
 def save_checkpoint(path: str | os.PathLike, params: Any, opt_state: Any, meta: dict) -> Path:
@@ -138,7 +145,7 @@ def load_checkpoint(path: str | os.PathLike, params_like: Any, opt_state_like: A
             expected.update({f"o{i}.npy": leaf for i, leaf in enumerate(o_leaves)})
             headers = {name: _array_header(zf, infos[name], where, np.shape(leaf)) for name, leaf in expected.items()}
             arrays = {name: _read_array(zf, infos[name], headers[name], where) for name in expected}
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise TnrnnError(f"cannot read {where}: not a complete tnrnn training checkpoint (.npz) "
                          f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
     except OSError as exc:
@@ -187,7 +194,7 @@ def inspect_checkpoint(path: str | os.PathLike, *, max_bytes: int | None = None)
             for name, info in infos.items():
                 if name != "meta.npy":
                     _array_header(zf, info, where, None)
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise TnrnnError(f"cannot read {where}: not a complete tnrnn training checkpoint (.npz) "
                          f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
     except OSError as exc:
@@ -199,6 +206,9 @@ def inspect_checkpoint(path: str | os.PathLike, *, max_bytes: int | None = None)
 
 def _check_members(zf: zipfile.ZipFile, where: str, n_params: int, n_opt: int, limit: int) -> dict:
     infos = {info.filename: info for info in zf.infolist()}
+    if any(info.flag_bits & 0x1 for info in infos.values()):  # bit 0: the member is encrypted
+        raise TnrnnError(f"{where} is an encrypted zip archive, not a tnrnn training checkpoint (tnrnn never "
+                         "encrypts checkpoints)")
     if "meta.npy" not in infos:
         raise TnrnnError(f"{where} is not a tnrnn training checkpoint (no meta)")
     total = sum(info.file_size for info in infos.values())
@@ -222,7 +232,7 @@ def _read_meta(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> dict:
         raise TnrnnError(f"{where} is not a tnrnn training checkpoint (meta is not bytes)")
     raw = _read_array(zf, info, header, where)
     try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
+        meta = loads_json(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise TnrnnError(f"{where} is not a tnrnn training checkpoint (meta is not JSON)") from None
     if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
@@ -242,6 +252,9 @@ def _array_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, shape:
             raise TnrnnError(f"{where}: array {info.filename} has no valid .npy header ({exc})") from None
     if dtype.hasobject:
         raise TnrnnError(f"{where}: array {info.filename} holds Python objects; refused")
+    if dtype.kind not in _ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise TnrnnError(f"{where}: array {info.filename} has dtype {dtype}; a checkpoint holds bool, integer or "
+                         "float arrays only")
     if shape is not None and tuple(got) != tuple(shape):
         raise TnrnnError(f"{where} was written for a different model ({info.filename}: shape {tuple(got)} vs "
                          f"{tuple(shape)})")

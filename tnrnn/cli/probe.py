@@ -67,13 +67,37 @@ def _params(args: argparse.Namespace, task):
                         "per_class": test.get("per_class")}
 
 
+def _check_configuration(args: argparse.Namespace, meta: dict) -> None:
+    """Refuse a checkpoint trained for another cell, nonlinearity or task than this probe evaluates.
+
+    Parameter shapes do not tell these apart (a GRU trained at T = 8 has the shapes of one probed at T = 12).
+    """
+    from tnrnn.base.errors import TnrnnError
+    from tnrnn.base.validate import printable
+
+    model, task = meta.get("model"), meta.get("task")
+    if not isinstance(model, dict) or not isinstance(task, dict):
+        raise TnrnnError(f"checkpoint {printable(args.checkpoint)!r} records no model or task, so it cannot be checked "
+                         "against this probe; probe a checkpoint written by `tnrnn train --checkpoint`")
+    want = {"cell": args.cell, "nonlinearity": "tanh", "forget_bias": 1.0, "task": "ses", "symbols": args.symbols,
+            "time": args.time, "span": args.time // 2}
+    have = {"cell": model.get("cell"), "nonlinearity": model.get("nonlinearity"),
+            "forget_bias": model.get("forget_bias"), "task": task.get("task"), "symbols": task.get("symbols"),
+            "time": task.get("time"), "span": task.get("span")}
+    diffs = [f"{k} {printable(repr(have[k]), 40)} -> {want[k]!r}" for k in want if have[k] != want[k]]
+    if diffs:
+        raise TnrnnError(f"checkpoint {printable(args.checkpoint)!r} was trained for another configuration "
+                         f"({'; '.join(diffs)}); probe with the settings it was trained with")
+
+
 def run_probe(args: argparse.Namespace) -> int:
     """Run ``tnrnn probe``."""
     from tnrnn.base.checkpoint import inspect_checkpoint
     from tnrnn.base.errors import TnrnnError
 
     if args.checkpoint is not None:
-        inspect_checkpoint(args.checkpoint)  # a bad file is refused before jax starts
+        # a bad file, or one trained for another configuration, is refused before jax starts
+        _check_configuration(args, inspect_checkpoint(args.checkpoint))
     from tnrnn.memory.probe import check_domain, probe
     from tnrnn.memory.tasks import make_task
 
