@@ -114,3 +114,31 @@ def test_ci_runs_the_readme_set_up_commands_verbatim():
     assert "awk '/^```bash$/" in ci and 'bash -euo pipefail -c "$cmd"' in ci
     assert ci.index('"${setup[@]}"') < ci.index('".[lint,docs]"')
     assert "interop" not in ci.split('".[lint,docs]"')[0]
+
+
+def test_lazy_exports_are_typed_and_packaged():
+    # The lazily loaded top-level names are also imported under TYPE_CHECKING, so type checkers and IDEs see
+    # their real types; the two lists must agree, and py.typed ships with the package.
+    import tnrnn
+
+    tree = ast.parse((ROOT / "tnrnn" / "__init__.py").read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    typed = {(node.module, a.name) for node in ast.walk(block) if isinstance(node, ast.ImportFrom)
+             for a in node.names if a.asname == a.name}
+    assert typed == {(module, name) for name, module in tnrnn._EXPORTS.items()}
+    assert (ROOT / "tnrnn" / "py.typed").is_file()
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    assert "py.typed" in cfg["options.package_data"]["tnrnn"]
+
+
+def test_versions_agree_across_package_citation_and_changelog():
+    import tnrnn
+
+    citation = (ROOT / "CITATION.cff").read_text()
+    assert re.search(rf"^version: {re.escape(tnrnn.__version__)}$", citation, flags=re.M)
+    released = re.search(r"^date-released: \"?(\d{4}-\d{2}-\d{2})\"?$", citation, flags=re.M)
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    latest = re.search(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", changelog, flags=re.M)
+    assert latest and released and latest.groups() == (tnrnn.__version__, released.group(1))
+    assert "v<version>" in changelog or "`v0.2.0`" in changelog  # the tag scheme is written down

@@ -10,9 +10,169 @@ until a function that needs them is used).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.2.0"
+
+if TYPE_CHECKING:  # the lazy exports below, as static imports for type checkers and IDEs (never run)
+    from tnrnn.base.counts import ExactCount as ExactCount
+    from tnrnn.base.counts import min_count as min_count
+    from tnrnn.base.errors import ResourceError as ResourceError
+    from tnrnn.base.errors import TnrnnError as TnrnnError
+    from tnrnn.bounds.algebraic import upper_bounds as upper_bounds
+    from tnrnn.bounds.certify import Certificate as Certificate
+    from tnrnn.bounds.certify import certified_rank as certified_rank
+    from tnrnn.bounds.cut_explicit import explicit_mincut as explicit_mincut
+    from tnrnn.bounds.cut_explicit import network_mincut as network_mincut
+    from tnrnn.bounds.general import NetworkRankReport as NetworkRankReport
+    from tnrnn.bounds.general import separation_bounds as separation_bounds
+    from tnrnn.bounds.mincut import CutResult as CutResult
+    from tnrnn.bounds.mincut import rac_mincut as rac_mincut
+    from tnrnn.bounds.theory import theory_values as theory_values
+    from tnrnn.capacity.bits import bits_point as bits_point
+    from tnrnn.capacity.info import binary_entropy as binary_entropy
+    from tnrnn.capacity.info import stored_bits as stored_bits
+    from tnrnn.capacity.mc import (
+        empirical_memory_function as empirical_memory_function,
+    )
+    from tnrnn.capacity.mc import (
+        fisher_memory_curve as fisher_memory_curve,
+    )
+    from tnrnn.capacity.mc import (
+        linear_memory_capacity as linear_memory_capacity,
+    )
+    from tnrnn.capacity.mc import (
+        linear_memory_function as linear_memory_function,
+    )
+    from tnrnn.capacity.mc_study import mc_point as mc_point
+    from tnrnn.capacity.tasks import (
+        ParenthesesCounting as ParenthesesCounting,
+    )
+    from tnrnn.capacity.tasks import (
+        memorisation_set as memorisation_set,
+    )
+    from tnrnn.capacity.tasks import (
+        recall_batch as recall_batch,
+    )
+    from tnrnn.capacity.trainability import trainability_point as trainability_point
+    from tnrnn.capacity.units import units_point as units_point
+    from tnrnn.capacity.vtrain import train_members as train_members
+    from tnrnn.draw import draw as draw
+    from tnrnn.draw.curves import plot_rank_curves as plot_rank_curves
+    from tnrnn.draw.generic import draw_tensor_network as draw_tensor_network
+    from tnrnn.draw.network import draw_network as draw_network
+    from tnrnn.draw.network import render_network as render_network
+    from tnrnn.figures import render_rac as render_rac
+    from tnrnn.gallery import build_gallery as build_gallery
+    from tnrnn.memory.cells import (
+        CELLS as CELLS,
+    )
+    from tnrnn.memory.cells import (
+        apply_stack as apply_stack,
+    )
+    from tnrnn.memory.cells import (
+        init_stack as init_stack,
+    )
+    from tnrnn.memory.cells import (
+        width_for_budget as width_for_budget,
+    )
+    from tnrnn.memory.fit import train_task as train_task
+    from tnrnn.memory.studies import memory_point as memory_point
+    from tnrnn.memory.tasks import (
+        CopyingMemory as CopyingMemory,
+    )
+    from tnrnn.memory.tasks import (
+        StartEndSimilarity as StartEndSimilarity,
+    )
+    from tnrnn.memory.tasks import (
+        make_task as make_task,
+    )
+    from tnrnn.memory.train import TrainConfig as TrainConfig
+    from tnrnn.memory.train import TrainResult as TrainResult
+    from tnrnn.memory.train import train as train
+    from tnrnn.network.build import RACNetwork as RACNetwork
+    from tnrnn.network.build import build_network as build_network
+    from tnrnn.network.evaluate import (
+        grid_tensor_matrix as grid_tensor_matrix,
+    )
+    from tnrnn.network.evaluate import (
+        network_forward as network_forward,
+    )
+    from tnrnn.network.evaluate import (
+        network_forward_modp as network_forward_modp,
+    )
+    from tnrnn.network.indexed import IndexedNetwork as IndexedNetwork
+    from tnrnn.network.indexed import as_network as as_network
+    from tnrnn.network.interop import (
+        from_quimb as from_quimb,
+    )
+    from tnrnn.network.interop import (
+        to_einsum as to_einsum,
+    )
+    from tnrnn.network.interop import (
+        to_networkx as to_networkx,
+    )
+    from tnrnn.network.interop import (
+        to_nodes as to_nodes,
+    )
+    from tnrnn.network.interop import (
+        to_quimb as to_quimb,
+    )
+    from tnrnn.network.report import estimate_cost as estimate_cost
+    from tnrnn.rac.params import (
+        DEFAULT_PRIME as DEFAULT_PRIME,
+    )
+    from tnrnn.rac.params import (
+        RACParams as RACParams,
+    )
+    from tnrnn.rac.params import (
+        ScaledOutput as ScaledOutput,
+    )
+    from tnrnn.rac.params import (
+        init_params_modp as init_params_modp,
+    )
+    from tnrnn.rac.partition import Partition as Partition
+    from tnrnn.rac.partition import make_partition as make_partition
+    from tnrnn.rac.problem import RankProblem as RankProblem
+    from tnrnn.rac.problem import make_problem as make_problem
+    from tnrnn.rac.recurrence import (
+        init_params as init_params,
+    )
+    from tnrnn.rac.recurrence import (
+        rac_forward as rac_forward,
+    )
+    from tnrnn.rac.recurrence import (
+        rac_forward_modp as rac_forward_modp,
+    )
+    from tnrnn.rac.spec import RACSpec as RACSpec
+    from tnrnn.rank import (
+        RankReport as RankReport,
+    )
+    from tnrnn.rank import (
+        rank_table as rank_table,
+    )
+    from tnrnn.rank import (
+        separation_rank as separation_rank,
+    )
+    from tnrnn.rank import (
+        solve as solve,
+    )
+    from tnrnn.report import TableRecord as TableRecord
+    from tnrnn.sweep import (
+        SweepExecutorError as SweepExecutorError,
+    )
+    from tnrnn.sweep import (
+        load_results as load_results,
+    )
+    from tnrnn.sweep import (
+        point_key as point_key,
+    )
+    from tnrnn.sweep import (
+        read_results as read_results,
+    )
+    from tnrnn.sweep import (
+        run_sweep as run_sweep,
+    )
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
