@@ -61,3 +61,24 @@ def test_csv_from_a_resumable_sweep(tmp_path):
     assert [(r["L"], r["T"]) for r in rows] == [("1", "2"), ("1", "4"), ("2", "2"), ("2", "4")]
     assert all(r["exact"] == "True" and r["status"] == "exact" and r["epsilon"] == "" for r in rows)
     assert atlas_rows(results)[0]["model"] == "rac" and rows_csv([]).count("\n") == 1
+
+
+def test_onehot_value_above_a_valid_upper_bound_is_not_a_refutation():
+    # L = 4, R = 3, M = 4, T = 4, one-hot: the conjecture says 15 (within the trivial bound 16) but the min-cut is 12
+    row = atlas_cell(4, 3, 4, 4, "onehot", "start-end", 0.5)
+    assert row["exact"] and row["lower"] == 12 and row["depthL_value"] == "15"
+    assert row["depthL_conjecture"] == "does not apply"
+
+
+def test_markdown_tables_and_figure(tmp_path):
+    from tnrnn.atlas import atlas_markdown, plot_atlas, write_atlas_page
+
+    rows = [atlas_cell(L, 3, 3, T, "continuous", "start-end", 0.2) for L in (1, 2) for T in (2, 4)]
+    text = atlas_markdown(rows)
+    assert "### continuous, start-end" in text and "| 2 | 3 | 3 | 3 | 18 |" in text
+    page = tmp_path / "atlas.md"
+    write_atlas_page(rows, page, "# Atlas\n<!-- atlas tables -->\n")
+    assert page.read_text().startswith("# Atlas\n4 of 1,152 cells computed")
+    with pytest.raises(TnrnnError, match="marker"):
+        write_atlas_page(rows, page, "# no marker")
+    assert plot_atlas(rows, tmp_path / "atlas.png").stat().st_size > 0

@@ -17,6 +17,7 @@ and the same command gives the same file on any machine. The rows (:data:`COLUMN
 Run it (``nice`` keeps it out of the way; it resumes)::
 
     nice -n 15 python -m tnrnn.atlas --work 1.5 --results diagrams/atlas.jsonl --csv diagrams/atlas.csv
+    python -m tnrnn.atlas --report-only --page docs/pages/atlas.md --figure diagrams/atlas.png
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import Any
 
 from tnrnn.base.errors import TnrnnError
 
-__all__ = ["COLUMNS", "ATLAS_TASK", "atlas_points", "atlas_cell", "atlas_rows", "write_atlas_csv", "verdict"]
+__all__ = ["COLUMNS", "ATLAS_TASK", "atlas_points", "atlas_cell", "atlas_rows", "write_atlas_csv", "verdict",
+           "atlas_markdown", "plot_atlas", "write_atlas_page"]
 
 #: The sweep task of one cell.
 ATLAS_TASK = "tnrnn.atlas:atlas_cell"
@@ -45,20 +47,24 @@ GRID = {"L": (1, 2, 3, 4), "R": (2, 3, 4), "M": (2, 3, 4), "T": tuple(range(2, 1
 ATLAS_WORK = 1.5
 
 
-def verdict(value: Any, applies: bool, contradicted: bool, lower: int | None) -> str:
+def verdict(value: Any, applies: bool, contradicted: bool, lower: int | None, domain: str = "continuous") -> str:
     """The atlas's word for one published ``sep >= value`` statement at one cell.
+
+    A ``>=`` statement can only be contradicted by an upper bound below its value. On the one-hot domain that
+    means the value exceeds a valid bound of a function on finitely many inputs, which the statements (made for
+    the continuous domain) were never meant to cover: "does not apply", never "refuted".
 
     Examples
     --------
     >>> verdict(10, True, False, 12), verdict(10, True, False, 8), verdict(10, False, False, 12)
     ('holds', 'open', 'does not apply')
-    >>> verdict(10, True, True, 8)
-    'contradicted'
+    >>> verdict(10, True, True, 8), verdict(10, True, True, 8, "onehot")
+    ('contradicted', 'does not apply')
     """
     if not applies:
         return "does not apply"
     if contradicted:
-        return "contradicted"
+        return "does not apply" if domain == "onehot" else "contradicted"
     if lower is not None and lower >= value:
         return "holds"
     return "open"
@@ -103,7 +109,7 @@ def atlas_cell(depth: int, width: int, features: int, time: int, domain: str, pa
     for name in ("depth-2", "depth-L"):
         v = theory[name]
         contradicted = bool(v.applies and v.contradicted_by(rep.lower, rep.upper))
-        words[name] = verdict(v.value, v.applies, contradicted, rep.lower)
+        words[name] = verdict(v.value, v.applies, contradicted, rep.lower, domain)
     st = rep.statement
     upper = count_json(rep.upper)
     if rep.exact:
@@ -136,8 +142,12 @@ def atlas_rows(results: str | os.PathLike) -> list[dict]:
     """
     from tnrnn.sweep import read_results
 
-    rows = [rec["result"] for rec in read_results(results).records.values()
+    rows = [dict(rec["result"]) for rec in read_results(results).records.values()
             if rec.get("status") == "ok" and rec.get("result")]
+    for row in rows:  # records written before the one-hot rule of verdict(): the same rule, applied to the word
+        for col in ("depth2_theorem", "depthL_conjecture"):
+            if row["domain"] == "onehot" and row[col] == "contradicted":
+                row[col] = "does not apply"
     order = {k: i for i, k in enumerate(("start-end", "odd-even", "continuous", "onehot"))}
     return sorted(rows, key=lambda r: (order[r["domain"]], order[r["partition"]], r["L"], r["R"], r["M"], r["T"]))
 
@@ -167,6 +177,103 @@ def write_atlas_csv(results: str | os.PathLike, path: str | os.PathLike) -> int:
     return len(rows)
 
 
+_PANELS = [(d, p) for d in ("continuous", "onehot") for p in ("start-end", "odd-even")]
+
+
+def _cell_text(row: dict) -> str:
+    """One table cell: the exact value, ``lower~`` (a statement supports it), or ``lower..upper``."""
+    if row["lower"] is None:
+        return f"?..{_short(row['upper'])}"
+    if row["exact"]:
+        return str(row["lower"])
+    mark = "~" if row["status"] == "statement" else ""
+    return f"{row['lower']}{mark}..{_short(row['upper'])}"
+
+
+def _short(upper: Any) -> str:
+    text = str(upper)
+    return text if len(text) <= 7 else f"{float(text):.1e}".replace("e+0", "e").replace("e+", "e")
+
+
+def atlas_markdown(rows: list[dict]) -> str:
+    """The atlas's tables in Markdown: counts, then one table per domain and partition ((L, R, M) x T).
+
+    Examples
+    --------
+    >>> text = atlas_markdown([atlas_cell(1, 2, 2, 2, "onehot", "start-end", 0.5)])
+    >>> "| 1 | 2 | 2 | 2 |" in text and "1 of 1,152 cells" in text
+    True
+    """
+    total = len(atlas_points())
+    count: dict = {}
+    for row in rows:
+        count[row["status"]] = count.get(row["status"], 0) + 1
+    out = [f"{len(rows):,} of {total:,} cells computed: " + ", ".join(
+        f"{count.get(k, 0):,} {k}" for k in ("exact", "statement", "bounds-only")) + ".", ""]
+    out += ["| statement | holds | open | contradicted | does not apply |", "|---|---|---|---|---|"]
+    for col, label in (("depth2_theorem", "depth-2 theorem"), ("depthL_conjecture", "depth-L conjecture")):
+        words = [sum(1 for r in rows if r[col] == w) for w in ("holds", "open", "contradicted", "does not apply")]
+        out.append(f"| {label} | " + " | ".join(f"{w:,}" for w in words) + " |")
+    times = sorted({r["T"] for r in rows}) or list(GRID["T"])
+    for domain, part in _PANELS:
+        sub = [r for r in rows if r["domain"] == domain and r["partition"] == part]
+        if not sub:
+            continue
+        out += ["", f"### {domain}, {part}", "", "| L | R | M | " + " | ".join(f"T={t}" for t in times) + " |",
+                "|---|---|---|" + "---|" * len(times)]
+        cells = {(r["L"], r["R"], r["M"], r["T"]): r for r in sub}
+        for L, R, M in sorted({(r["L"], r["R"], r["M"]) for r in sub}):
+            texts = [_cell_text(cells[(L, R, M, t)]) if (L, R, M, t) in cells else "" for t in times]
+            out.append(f"| {L} | {R} | {M} | " + " | ".join(texts) + " |")
+    return "\n".join(out) + "\n"
+
+
+def plot_atlas(rows: list[dict], path: str | os.PathLike) -> Any:
+    """Four panels (domain x partition): log2 of the certified lower bound (solid) and the best upper bound
+    (dashed) against T, one colour per depth, for R = M = 3 (the grid's middle). Returns the saved path.
+    """
+    import math
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tnrnn.draw.style import save_figure
+
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
+    for ax, (domain, part) in zip(axes.ravel(), _PANELS):
+        for L, colour in zip(GRID["L"], ("tab:blue", "tab:orange", "tab:green", "tab:red")):
+            sub = sorted((r for r in rows if (r["domain"], r["partition"], r["L"], r["R"], r["M"]) ==
+                          (domain, part, L, 3, 3)), key=lambda r: r["T"])
+            low = [(r["T"], math.log2(r["lower"])) for r in sub if r["lower"]]
+            up = [(r["T"], math.log2(float(r["upper"]))) for r in sub if r["upper"] not in (None, "")]
+            if low:
+                ax.plot(*zip(*low), "-o", color=colour, ms=3, label=f"L={L} certified")
+            if up:
+                ax.plot(*zip(*up), "--", color=colour, lw=1, label=f"L={L} upper")
+        ax.set_title(f"{domain}, {part} (R = M = 3)", fontsize=10)
+        ax.set_ylabel("log2 separation rank")
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("T")
+    axes[0, 0].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    out = save_figure(fig, path)
+    plt.close(fig)
+    return out
+
+
+def write_atlas_page(rows: list[dict], page: str | os.PathLike, template: str) -> None:
+    """Fill the page template's ``<!-- atlas tables -->`` marker with :func:`atlas_markdown` and write it."""
+    from tnrnn.base.io import _atomic_write_text
+
+    marker = "<!-- atlas tables -->"
+    if marker not in template:
+        raise TnrnnError(f"the atlas page template has no {marker} marker")
+    _atomic_write_text(str(page), template.replace(marker, atlas_markdown(rows)))
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m tnrnn.atlas``: run (or resume) the atlas sweep and write its CSV."""
     ap = argparse.ArgumentParser(prog="python -m tnrnn.atlas", description=__doc__.split("\n\n")[0])
@@ -175,18 +282,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv", default="diagrams/atlas.csv", help="CSV written from the results")
     ap.add_argument("--csv-every", type=int, default=25, metavar="N", help="rewrite the CSV every N cells")
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument("--report-only", action="store_true", help="only write the CSV, page and figure from --results")
+    ap.add_argument("--page", default=None, help="also write this docs page (from --template)")
+    ap.add_argument("--template", default="docs/pages/atlas.md.in", help="page template (default %(default)s)")
+    ap.add_argument("--figure", default=None, help="also draw the atlas figure here (PNG or SVG)")
     args = ap.parse_args(argv)
     if not args.work > 0:
         ap.error("--work must be > 0")
     from tnrnn.sweep import run_sweep
 
-    points = atlas_points(work=args.work)
+    points = [] if args.report_only else atlas_points(work=args.work)
     for start in range(0, len(points), args.csv_every):
         # in slices, so the CSV grows with the results (each slice resumes from the file)
         run_sweep(ATLAS_TASK, points[start:start + args.csv_every], args.results, executor="serial",
                   progress=not args.no_progress, desc=f"atlas {start}/{len(points)}")
         write_atlas_csv(args.results, args.csv)
     n = write_atlas_csv(args.results, args.csv)
+    rows = atlas_rows(args.results)
+    if args.page:
+        with open(args.template, encoding="utf-8") as fh:
+            write_atlas_page(rows, args.page, fh.read())
+    if args.figure:
+        plot_atlas(rows, args.figure)
     print(f"atlas: {n} rows in {args.csv} (results {args.results})")
     return 0
 
