@@ -1,4 +1,5 @@
-"""Check every internal link of the built site: the target file exists and, for ``#anchor`` links, holds the anchor.
+"""Check every internal link of the built site: the target file exists and, for ``#anchor`` links, holds the anchor;
+and that no page loads a script, image or stylesheet from the network (the site must read offline).
 
 Usage: ``python docs/check_links.py docs/site`` (after ``mkdocs build``); exits 1 listing the broken links.
 External links (``http(s)://``, ``mailto:``) are not fetched: the site must read offline, so none of its
@@ -19,8 +20,14 @@ class _Page(HTMLParser):
         super().__init__()
         self.links: list[str] = []
         self.ids: set[str] = set()
+        self.external_assets: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        asset = found.get("src") if tag in ("script", "img") else (
+            found.get("href") if tag == "link" and "stylesheet" in (found.get("rel") or "") else None)
+        if asset and urlsplit(asset).scheme in ("http", "https", "") and asset.startswith(("http:", "https:", "//")):
+            self.external_assets.append(asset)  # fetched when the page loads: the site would not read offline
         for name, value in attrs:
             if value is None:
                 continue
@@ -56,7 +63,9 @@ def broken_links(site: Path) -> list[str]:
     base = _base_path(site)
     root = site.resolve()
     for page_path in sorted(site.rglob("*.html")):
-        for link in _parse(page_path, cache).links:
+        page = _parse(page_path, cache)
+        bad += [f"{page_path.relative_to(site)}: {a} (loaded from the network)" for a in page.external_assets]
+        for link in page.links:
             parts = urlsplit(link)
             if parts.scheme or parts.netloc or link.startswith(("mailto:", "javascript:", "data:")):
                 continue
@@ -73,7 +82,8 @@ def broken_links(site: Path) -> list[str]:
                 target = target / "index.html"
             if not target.is_file():
                 bad.append(f"{page_path.relative_to(site)}: {link}")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _parse(target, cache).ids:
+            elif (parts.fragment and target.suffix == ".html"
+                  and unquote(parts.fragment) not in _parse(target, cache).ids):
                 bad.append(f"{page_path.relative_to(site)}: {link} (no such anchor)")
     return bad
 

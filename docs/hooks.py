@@ -9,8 +9,10 @@ on the "Command line" page instead.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tnrnn"
@@ -83,8 +85,36 @@ def on_config(config, **kwargs):
     return config
 
 
+#: MathJax, served from the site: the combined TeX/MathML component and the fonts it loads from its own folder.
+MATHJAX_FILES = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2/*.woff")
+
+
+def mathjax_dir() -> Path:
+    """MathJax's ``es5`` folder in the installed django-static-mathjax package (the docs extra).
+
+    A package from PyPI rather than a CDN: the built site then renders its formulas offline, and the MathJax
+    version is pinned by the docs extra like every other dependency.
+    """
+    spec = importlib.util.find_spec("mathjax")
+    folder = None if spec is None or not spec.submodule_search_locations else (
+        Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5")
+    if folder is None or not (folder / MATHJAX_FILES[0]).is_file():
+        raise PluginError("MathJax not found: install the docs extra (pip install -e \".[docs]\"), which brings "
+                          "django-static-mathjax")
+    return folder
+
+
+def _mathjax_files(config) -> list[File]:
+    src = mathjax_dir()
+    dest = Path(config.site_dir) / "javascripts" / "mathjax"
+    paths = sorted({p.relative_to(src).as_posix() for pattern in MATHJAX_FILES for p in src.glob(pattern)})
+    return [File(p, str(src), str(dest), config.use_directory_urls) for p in paths]
+
+
 def on_files(files, config, **kwargs):
-    """Add the generated index and one generated page per group of modules."""
+    """Add the generated index, one generated page per group of modules, and MathJax."""
+    for f in _mathjax_files(config):
+        files.append(f)
     groups = api_groups()
     files.append(File.generated(config, "api/index.md", content=_index(groups)))
     for name, modules in groups.items():
