@@ -70,7 +70,7 @@ GALLERY_CERTIFY_SECONDS = 90.0
 _SCALED = ("--symbols 8 --span 4 --eval-every 200 --patience 3 --eval-batch-size 500 "
            "--test-batch-size 1000 --seeds 0,1,2 --depths 1,2,3")
 _MEMORY_STUDIES = (
-    ("memory_ses", "Start-End Similarity at equal parameters (authors' task, span 4 over 8 symbols)",
+    ("memory_ses", "Start-End Similarity at equal parameters (a reduced task: span 4 over 8 symbols)",
      "--cells gru,scornn,rac --times 12,36 --budget 1000 --steps 1200"),
     ("memory_ses_width", "Start-End Similarity at equal width (16 units per layer)",
      "--cells gru,scornn,rac --times 12,36 --width 16 --steps 1200"),

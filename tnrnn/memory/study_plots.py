@@ -2,7 +2,8 @@
 given and compute nothing but the layout.
 
 * :func:`plot_accuracy`: test accuracy against T, one panel per cell, one line per depth, the mean over
-  seeds with its confidence interval as error bars, chance and the "solved" level as dashed lines;
+  seeds with its bootstrap interval (clipped to [0, 1]) as error bars, every seed as a small point, chance
+  and the "solved" level as dashed lines;
 * :func:`plot_classes`: the same per class (rows: classes, columns: cells), plus the "no agreement vs half
   agreement" accuracy for Start-End Similarity.
 """
@@ -38,16 +39,21 @@ def _cells_depths(summary: dict):
     return rows, cells, depths
 
 
-def _line(ax, rows, stat, color, label, dx=0.0):
+def _line(ax, rows, stat, color, label, dx=0.0, seeds=False):
     rows = sorted(rows, key=lambda r: r["time"])
     rows = [r for r in rows if stat(r)["mean"] is not None]
     if not rows:
         return
     xs = [r["time"] + dx for r in rows]  # depths side by side, so their intervals do not hide each other
     means = [stat(r)["mean"] for r in rows]
-    lo = [m - (stat(r)["ci_low"] if stat(r)["ci_low"] is not None else m) for m, r in zip(means, rows)]
-    hi = [(stat(r)["ci_high"] if stat(r)["ci_high"] is not None else m) - m for m, r in zip(means, rows)]
+    # max(0, ...): matplotlib refuses negative error lengths, which float rounding of a clipped end can give
+    lo = [max(0.0, m - (stat(r)["ci_low"] if stat(r)["ci_low"] is not None else m)) for m, r in zip(means, rows)]
+    hi = [max(0.0, (stat(r)["ci_high"] if stat(r)["ci_high"] is not None else m) - m) for m, r in zip(means, rows)]
     ax.errorbar(xs, means, yerr=[lo, hi], fmt="o-", color=color, lw=1.8, ms=4, capsize=3, label=label)
+    if seeds:  # every seed as a point: three seeds say more as points than as an interval
+        px = [x for x, r in zip(xs, rows) for _ in stat(r).get("values", [])]
+        py = [v for r in rows for v in stat(r).get("values", [])]
+        ax.scatter(px, py, s=10, color=color, alpha=0.55, marker="x", lw=0.8, zorder=3)
 
 
 def _dodge(summary: dict, depths: list[int], depth: int) -> float:
@@ -63,7 +69,8 @@ def _footer(fig, summary: dict) -> int:
             f"{tr.get('protocol', 'scaled')} (RMSProp 1e-3, batch {tr.get('batch_size', 128)}, at most "
             f"{tr.get('steps')} steps, plateau decay x0.1 and early stop at the 2nd plateau, patience "
             f"{tr.get('plateau_patience')} checks of {tr.get('eval_every')} steps, best-validation parameters); "
-            f"mean over seeds {seeds} with {int(100 * 0.95)}% t-intervals on a fixed test set of "
+            f"mean over seeds {seeds} (x: each seed) with {int(100 * 0.95)}% bootstrap intervals of the mean "
+            f"clipped to [0, 1] on a fixed test set of "
             f"{tr.get('test_batch_size')} sequences; {summary.get('total_point_seconds', 0) / 60:.0f} min of "
             "point run time in all")
     lines = textwrap.wrap(foot, width=int(15 * fig.get_figwidth()))
@@ -84,7 +91,7 @@ def plot_accuracy(summary: dict, path: str | os.PathLike) -> Path:
                 widths = sorted({w for r in sub for w in r["widths"]})
                 _line(ax, sub, lambda r: r["accuracy"], color,
                       f"L={depth} (R={'/'.join(map(str, widths))}, {max(r['num_params'] for r in sub)} params)",
-                      _dodge(summary, depths, depth))
+                      _dodge(summary, depths, depth), seeds=True)
         ax.axhline(rows[0]["chance"], color="0.4", ls="--", lw=1)
         ax.axhline(0.9, color="tab:red", ls=":", lw=1)
         ax.set_title(CELL_TABLE[cell].label)
@@ -139,7 +146,7 @@ def plot_classes(summary: dict, path: str | os.PathLike) -> Path:
             if i == len(stats) - 1:
                 ax.set_xlabel("sequence length T")
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.suptitle("Test accuracy per class (mean over seeds, 95% t-intervals)", fontsize=12)
+    fig.suptitle("Test accuracy per class (mean over seeds, 95% bootstrap intervals clipped to [0, 1])", fontsize=12)
     n = _footer(fig, summary)
     fig.tight_layout(rect=(0, 0.03 + 0.025 * n, 1, 0.98))
     return _save(fig, path, plt)
