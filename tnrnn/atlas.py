@@ -1,14 +1,14 @@
 """The atlas: separation ranks of RACs over a grid of shapes, with the published theorem and conjecture checked.
 
 Every cell of L in 1..4, R in 2..4, M in 2..4, T in 2..16 (even), both domains and both named partitions
-(Start-End, odd-even): 1,152 cells. Each is one :func:`tnrnn.rank.separation_rank` under a small, deterministic work
-budget, run by the resumable sweep runner (:mod:`tnrnn.sweep`), so an interrupted atlas resumes where it stopped
-and the same command gives the same file on any machine. The rows (:data:`COLUMNS`) say for each cell:
+(Start-End, odd-even): 1,152 cells. Each is one [`tnrnn.rank.separation_rank`][tnrnn.rank.separation_rank] under a small, deterministic work
+budget, run by the resumable sweep runner ([`tnrnn.sweep`][tnrnn.sweep]), so an interrupted atlas resumes where it stopped
+and the same command gives the same file on any machine. The rows (`COLUMNS`) say for each cell:
 
 * ``lower``: the certified lower bound (exact over GF(p); ``primes`` names the primes it came from), empty when no
   matrix fitted the budget; ``upper``: the best upper bound; ``exact``: they meet;
 * ``status``: ``exact``, ``statement`` (a gap with a probabilistic statement, ``epsilon`` its bound, see
-  :mod:`tnrnn.bounds.statement`) or ``bounds-only`` (a gap without one);
+  [`tnrnn.bounds.statement`][tnrnn.bounds.statement]) or ``bounds-only`` (a gap without one);
 * ``depth2_theorem`` and ``depthL_conjecture``: ``holds`` (the certified lower bound reaches the stated value),
   ``contradicted`` (a certified or upper bound rules it out), ``open`` (the value lies in the gap) or ``does not
   apply`` (another depth or partition, or on the one-hot domain a value above the trivial bound ``M^(T/2)``, where
@@ -91,7 +91,7 @@ def atlas_points(grid: dict | None = None, *, work: float = ATLAS_WORK, seeds: i
 
 def atlas_cell(depth: int, width: int, features: int, time: int, domain: str, partition: str, work: float,
                seeds: int = 2) -> dict:
-    """One atlas row (a dict over :data:`COLUMNS`), computed under a work budget of ``work`` units.
+    """One atlas row (a dict over `COLUMNS`), computed under a work budget of ``work`` units.
 
     Examples
     --------
@@ -153,7 +153,7 @@ def atlas_rows(results: str | os.PathLike) -> list[dict]:
 
 
 def rows_csv(rows: Iterable[dict]) -> str:
-    """The rows as CSV text over :data:`COLUMNS` (empty cells for None).
+    """The rows as CSV text over `COLUMNS` (empty cells for None).
 
     Examples
     --------
@@ -265,7 +265,7 @@ def plot_atlas(rows: list[dict], path: str | os.PathLike) -> Any:
 
 
 def write_atlas_page(rows: list[dict], page: str | os.PathLike, template: str) -> None:
-    """Fill the page template's ``<!-- atlas tables -->`` marker with :func:`atlas_markdown` and write it."""
+    """Fill the page template's ``<!-- atlas tables -->`` marker with [`atlas_markdown`][tnrnn.atlas.atlas_markdown] and write it."""
     from tnrnn.base.io import _atomic_write_text
 
     marker = "<!-- atlas tables -->"

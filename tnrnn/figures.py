@@ -1,6 +1,6 @@
 """Compute, then draw: the RAC network figure of ``tnrnn render`` with its exact min-cut.
 
-The figures in :mod:`tnrnn.draw` draw what they are given and compute nothing; this module is the caller that
+The figures in [`tnrnn.draw`][tnrnn.draw] draw what they are given and compute nothing; this module is the caller that
 checks sizes, builds the network once, computes its min-cut once and hands both to the drawing.
 """
 

@@ -1,18 +1,18 @@
 """Separation ranks of RACs: every upper bound, a certified lower bound within a time budget, the theory beside them.
 
-:func:`separation_rank` is the entry point of the CLI and the figures: it validates the question once
-(:func:`tnrnn.rac.problem.make_problem`) and :func:`solve` answers it:
+[`separation_rank`][tnrnn.rank.separation_rank] is the entry point of the CLI and the figures: it validates the question once
+([`tnrnn.rac.problem.make_problem`][tnrnn.rac.problem.make_problem]) and [`solve`][tnrnn.rank.solve] answers it:
 
 * upper bounds (docs/theory.md, 'Upper bounds'), in about a second wherever the closed forms and the structured DP
   cover the size: the min-cut (closed form ``R^S(T/2, L)`` for the continuous Start-End cut, the structured DP
   otherwise), the state, per-site input and trivial bounds; the best is their minimum;
-* a certified lower bound (:func:`tnrnn.bounds.certify.certify`, exact over GF(p)) within ``certify_seconds``
+* a certified lower bound ([`tnrnn.bounds.certify.certify`][tnrnn.bounds.certify.certify], exact over GF(p)) within ``certify_seconds``
   (0: bounds only), with what was tried and what more would need;
-* where a gap remains, a separate probabilistic statement (:mod:`tnrnn.bounds.statement`);
+* where a gap remains, a separate probabilistic statement ([`tnrnn.bounds.statement`][tnrnn.bounds.statement]);
 * the published values (shallow theorem, depth-2 theorem, depth-L conjecture).
 
-:func:`table_point` / :func:`rank_table` give the rank table across T and depth, run by the resumable sweep runner;
-the records are :class:`tnrnn.report.TableRecord`.
+[`table_point`][tnrnn.rank.table_point] / [`rank_table`][tnrnn.rank.rank_table] give the rank table across T and depth, run by the resumable sweep runner;
+the records are [`tnrnn.report.TableRecord`][tnrnn.report.TableRecord].
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def separation_rank(
         The min-cut of this problem's network when the caller already computed it (for a figure, say): used
         instead of computing it again. Grid form on the one-hot domain, continuous form otherwise.
     certify_work : float, None or "auto", default "auto"
-        Deterministic work budget of the certificate (:func:`tnrnn.rac.problem.make_problem`): by default
+        Deterministic work budget of the certificate ([`tnrnn.rac.problem.make_problem`][tnrnn.rac.problem.make_problem]): by default
         ``DEFAULT_CERTIFY_WORK`` unless a time box is given.
 
     Returns
@@ -111,7 +111,7 @@ def solve(problem: RankProblem, *, progress: bool = False, mincut: Any = None) -
     problem : RankProblem
     progress : bool, default False
     mincut : CutResult, optional
-        The network's min-cut when the caller already has it (see :func:`separation_rank`).
+        The network's min-cut when the caller already has it (see [`separation_rank`][tnrnn.rank.separation_rank]).
 
     Returns
     -------
@@ -163,7 +163,7 @@ def table_point(
     budget_mb: float | None = None,
     certify_work: float | None | str = "auto",
 ) -> dict:
-    """One point of the rank table: the JSON of its :class:`~tnrnn.report.TableRecord`.
+    """One point of the rank table: the JSON of its [`TableRecord`][tnrnn.report.TableRecord].
 
     Examples
     --------
@@ -260,7 +260,7 @@ def rank_table(
     results : str, optional
         JSON-lines results file (default ``tnrnn-table.jsonl``).
     **sweep_kwargs
-        Passed to :func:`tnrnn.sweep.run_sweep`.
+        Passed to [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep].
 
     Returns
     -------

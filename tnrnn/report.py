@@ -1,4 +1,4 @@
-"""What the rank engine reports: :class:`RankReport` (one separation rank), :class:`TableRecord` (one point of a rank
+"""What the rank engine reports: [`RankReport`][tnrnn.report.RankReport] (one separation rank), [`TableRecord`][tnrnn.report.TableRecord] (one point of a rank
 table) and the table's text and CSV forms.
 
 Every exact count is serialised as ``ExactCount.to_json()``, ``{"value": "<decimal or b^e>", "log2": float}``: the
@@ -38,7 +38,7 @@ def count_json(x: ExactCount | int | None) -> dict | None:
 
 
 def _count_from(data: Any) -> ExactCount | None:
-    """Inverse of :func:`count_json`; also reads an int or the older ``"2^2 = 4"`` text."""
+    """Inverse of [`count_json`][tnrnn.report.count_json]; also reads an int or the older ``"2^2 = 4"`` text."""
     if data is None:
         return None
     if isinstance(data, Mapping):
@@ -51,7 +51,7 @@ def _count_from(data: Any) -> ExactCount | None:
 
 
 def theory_row(tv: Any, lower: int | None, upper: ExactCount | None) -> dict:
-    """A theory value as a JSON-ready dict with ``contradicted`` (:meth:`TheoryValue.contradicted_by`).
+    """A theory value as a JSON-ready dict with ``contradicted`` (`TheoryValue.contradicted_by`).
 
     ``value`` is a count (``{"value", "log2"}``); ``value_log2`` repeats its log2 for plotting.
     """
@@ -271,7 +271,7 @@ class TableRecord:
 
     @classmethod
     def from_json(cls, data: Mapping) -> TableRecord:
-        """Inverse of :meth:`to_json`; a malformed record raises a ``TnrnnError`` naming what is missing.
+        """Inverse of [`to_json`][tnrnn.report.TableRecord.to_json]; a malformed record raises a ``TnrnnError`` naming what is missing.
 
         >>> rec = TableRecord(2, 2, 2, 4, "onehot", "start-end", 4, ExactCount(4), "mincut", True)
         >>> TableRecord.from_json(rec.to_json()) == rec

@@ -1,14 +1,14 @@
 """The statistics every study shares: intervals that stay inside the range of what they estimate, paired exact
 tests and a multiple-comparison correction.
 
-* :func:`wilson_interval`: a success rate ``k / n`` with its Wilson score interval (always inside [0, 1],
+* [`wilson_interval`][tnrnn.stats.wilson_interval]: a success rate ``k / n`` with its Wilson score interval (always inside [0, 1],
   sensible at ``k = 0`` and ``k = n``, where a normal interval collapses to a point).
-* :func:`bootstrap_interval`: a statistic (the median by default) of values with a percentile bootstrap
+* [`bootstrap_interval`][tnrnn.stats.bootstrap_interval]: a statistic (the median by default) of values with a percentile bootstrap
   interval, clipped to a stated range (accuracies: [0, 1]). The resampling is seeded, so a summary is
   reproducible.
-* :func:`sign_test`: the exact two-sided sign test of paired values (ties dropped), which is McNemar's exact
-  test when the values are 0/1 outcomes (:func:`mcnemar_exact`).
-* :func:`holm`: Holm's step-down adjustment of a family of p-values (controls the family-wise error rate
+* [`sign_test`][tnrnn.stats.sign_test]: the exact two-sided sign test of paired values (ties dropped), which is McNemar's exact
+  test when the values are 0/1 outcomes ([`mcnemar_exact`][tnrnn.stats.mcnemar_exact]).
+* [`holm`][tnrnn.stats.holm]: Holm's step-down adjustment of a family of p-values (controls the family-wise error rate
   without assuming independence).
 
 Nothing here knows about networks; the memory and rank-dial studies and their figures call these functions,

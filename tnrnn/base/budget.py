@@ -96,7 +96,7 @@ def default_budget_flops() -> int:
 
 
 def budget_bytes(budget_mb: float | None = None) -> int:
-    """The memory budget in bytes: ``budget_mb`` mebibytes when given, else :func:`default_budget_bytes`.
+    """The memory budget in bytes: ``budget_mb`` mebibytes when given, else [`default_budget_bytes`][tnrnn.base.budget.default_budget_bytes].
 
     Examples
     --------

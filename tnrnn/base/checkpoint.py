@@ -87,7 +87,7 @@ def save_checkpoint(path: str | os.PathLike, params: Any, opt_state: Any, meta: 
 
 def load_checkpoint(path: str | os.PathLike, params_like: Any, opt_state_like: Any, *,
                     identity: dict | None = None, max_bytes: int | None = None) -> tuple[Any, Any, dict]:
-    """Read a checkpoint written by :func:`save_checkpoint` into the structure of the given templates.
+    """Read a checkpoint written by [`save_checkpoint`][tnrnn.base.checkpoint.save_checkpoint] into the structure of the given templates.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ def load_checkpoint(path: str | os.PathLike, params_like: Any, opt_state_like: A
         Templates: the stored arrays must have their leaf count and shapes; values take their dtypes.
     identity : dict, optional
         What the checkpoint must have been written for (e.g. ``{"config": ..., "task": ..., "model": ...}``);
-        ``None`` skips the identity check. See :func:`check_identity`.
+        ``None`` skips the identity check. See [`check_identity`][tnrnn.base.checkpoint.check_identity].
     max_bytes : int, optional
         Largest total uncompressed size accepted (default: the memory budget, ``$TNRNN_MAX_BYTES``).
 
@@ -162,13 +162,13 @@ def inspect_checkpoint(path: str | os.PathLike, *, max_bytes: int | None = None)
     """Validate a checkpoint without templates (and without jax) and return its meta: for commands to refuse a
     bad ``--checkpoint`` before building any model.
 
-    Checks what :func:`load_checkpoint` checks except the array shapes (the arrays' sizes and headers are
+    Checks what [`load_checkpoint`][tnrnn.base.checkpoint.load_checkpoint] checks except the array shapes (the arrays' sizes and headers are
     checked against their declared sizes, not against a model).
 
     Raises
     ------
     TnrnnError, ResourceError
-        As :func:`load_checkpoint`.
+        As [`load_checkpoint`][tnrnn.base.checkpoint.load_checkpoint].
 
     Examples
     --------

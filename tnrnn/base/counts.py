@@ -1,7 +1,7 @@
 """Exact non-negative integers that may be astronomically large (docs/theory.md, "Upper bounds").
 
 Separation-rank upper bounds grow like ``R^C(T/2+L-1, L-1)``: the Start-End min-cut of L = 4, T = 1024 has about
-seven million decimal digits. :class:`ExactCount` keeps such a number as a product of powers ``{base: exponent}``
+seven million decimal digits. [`ExactCount`][tnrnn.base.counts.ExactCount] keeps such a number as a product of powers ``{base: exponent}``
 without expanding it, multiplies and compares exactly, and prints and serialises compactly (``2^23068672``,
 ``log2``) instead of as millions of digits.
 
@@ -54,8 +54,8 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 class ExactCount:
     """An exact non-negative integer kept as a product of powers, never expanded unless asked.
 
-    Build it from an ``int`` (``ExactCount(31104)``), from one power (:meth:`power`) or from a product of powers
-    (:meth:`product`). Counts multiply with each other and with ints, compare exactly with each other and with
+    Build it from an ``int`` (``ExactCount(31104)``), from one power ([`power`][tnrnn.base.counts.ExactCount.power]) or from a product of powers
+    ([`product`][tnrnn.base.counts.ExactCount.product]). Counts multiply with each other and with ints, compare exactly with each other and with
     ints (total order), and print compactly.
 
     Attributes
@@ -148,7 +148,7 @@ class ExactCount:
 
     @classmethod
     def from_json(cls, data: Mapping) -> ExactCount:
-        """Inverse of :meth:`to_json` (reads ``value``; the older ``factors`` key is still accepted).
+        """Inverse of [`to_json`][tnrnn.base.counts.ExactCount.to_json] (reads ``value``; the older ``factors`` key is still accepted).
 
         Examples
         --------
@@ -369,7 +369,7 @@ class ExactCount:
         ``value`` is the decimal number up to ``JSON_MAX_DIGITS`` digits, otherwise the exact product of powers
         ``"b^e * b^e ..."`` over pairwise coprime bases (a base longer than ``JSON_MAX_DIGITS`` digits is written
         in hexadecimal, ``0x...``, which avoids quadratic decimal conversion). ``log2`` is ``None`` for zero (JSON
-        has no infinity). :meth:`from_json` reads it back exactly.
+        has no infinity). [`from_json`][tnrnn.base.counts.ExactCount.from_json] reads it back exactly.
 
         >>> ExactCount.power(6, 2).to_json()
         {'value': '36', 'log2': 5.169925001442312}

@@ -1,7 +1,7 @@
 """Integers as products of powers ``{base: exponent}``: canonical form, coprime refinement, exact log signs.
 
-The arithmetic under :class:`tnrnn.base.counts.ExactCount` and the min-cut's cost comparisons. Bases below
-:data:`FACTOR_LIMIT` are split into primes (python-flint factors them instantly); larger ones stay opaque and are
+The arithmetic under [`tnrnn.base.counts.ExactCount`][tnrnn.base.counts.ExactCount] and the min-cut's cost comparisons. Bases below
+`FACTOR_LIMIT` are split into primes (python-flint factors them instantly); larger ones stay opaque and are
 only ever made pairwise coprime by gcd refinement, which is exact without factoring. Pairwise coprime integers
 above 1 are multiplicatively independent, so ``sum e_i log b_i`` over them is zero exactly when every exponent is,
 and otherwise its sign is certified with ball arithmetic (python-flint ``arb``) at increasing precision.
@@ -70,7 +70,7 @@ def refine_coprime(factors: Mapping[int, int]) -> dict[int, int]:
 
 
 def canonical_factors(factors: Mapping[int, int]) -> dict[int, int]:
-    """The canonical form of ``prod b^e``: prime bases below :data:`FACTOR_LIMIT`, coprime opaque ones above, sorted.
+    """The canonical form of ``prod b^e``: prime bases below `FACTOR_LIMIT`, coprime opaque ones above, sorted.
 
     Examples
     --------

@@ -75,7 +75,7 @@ def _atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 
 def write_json(path: str | os.PathLike, data: Any, *, indent: int = 2, mode: int | None = None) -> Path:
-    """Write ``data`` as JSON atomically and return the path (``mode``: see :func:`write_bytes_atomic`).
+    """Write ``data`` as JSON atomically and return the path (``mode``: see [`write_bytes_atomic`][tnrnn.base.io.write_bytes_atomic]).
 
     Examples
     --------
@@ -89,7 +89,7 @@ def write_json(path: str | os.PathLike, data: Any, *, indent: int = 2, mode: int
 
 
 def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` for :func:`json.loads` that refuses an object with a repeated key.
+    """``object_pairs_hook`` for `json.loads` that refuses an object with a repeated key.
 
     ``{"lower": 3, "lower": 999}`` is valid JSON that Python reads as ``{"lower": 999}`` while other readers may
     take the first value: a record that means two things is refused instead.
@@ -110,7 +110,7 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads_json(data: str | bytes) -> Any:
-    """``json.loads`` refusing repeated keys (:func:`unique_keys`); errors are ``ValueError``/``RecursionError``.
+    """``json.loads`` refusing repeated keys ([`unique_keys`][tnrnn.base.io.unique_keys]); errors are ``ValueError``/``RecursionError``.
 
     Examples
     --------
@@ -158,10 +158,10 @@ def read_bytes_bounded(path: str | os.PathLike, max_bytes: int, what: str = "fil
 
 
 def read_json(path: str | os.PathLike, *, max_bytes: int | None = None) -> Any:
-    """Read a JSON file; any problem (missing, not a regular file, not UTF-8, not JSON) is a :class:`TnrnnError`.
+    """Read a JSON file; any problem (missing, not a regular file, not UTF-8, not JSON) is a [`TnrnnError`][tnrnn.base.errors.TnrnnError].
 
-    An object with a repeated key is refused (:func:`unique_keys`); with ``max_bytes`` a larger file is refused
-    from its size before anything is read (:func:`read_bytes_bounded`).
+    An object with a repeated key is refused ([`unique_keys`][tnrnn.base.io.unique_keys]); with ``max_bytes`` a larger file is refused
+    from its size before anything is read ([`read_bytes_bounded`][tnrnn.base.io.read_bytes_bounded]).
 
     Examples
     --------
@@ -296,7 +296,7 @@ class JsonlAppender:
 
 
 def append_jsonl(path: str | os.PathLike, records: Iterable[Any]) -> None:
-    """Append records to a JSON-lines file in one ``write``, then ``fsync`` (through :class:`JsonlAppender`).
+    """Append records to a JSON-lines file in one ``write``, then ``fsync`` (through [`JsonlAppender`][tnrnn.base.io.JsonlAppender]).
 
     Examples
     --------
@@ -346,9 +346,9 @@ def _lines_bounded(fh: Any, limit: int) -> Iterator[tuple[bytes, int]]:
 def scan_jsonl(path: str | os.PathLike, *, max_bytes: int = MAX_JSONL_BYTES) -> Iterator[JsonlLine]:
     """Every non-blank line of a JSON-lines file, parsed, or with the reason it could not be.
 
-    Invalid UTF-8, invalid JSON, an object with a repeated key (:func:`unique_keys`), integers beyond Python's
+    Invalid UTF-8, invalid JSON, an object with a repeated key ([`unique_keys`][tnrnn.base.io.unique_keys]), integers beyond Python's
     digit limit, nesting too deep and overlong lines are reported per line (never raised); no line is held in
-    memory beyond :data:`MAX_LINE_BYTES`. A missing file yields nothing; anything else that is not a regular
+    memory beyond `MAX_LINE_BYTES`. A missing file yields nothing; anything else that is not a regular
     file (a folder, a FIFO, a device), or a file over ``max_bytes`` (from its size, before reading), is refused.
 
     Raises

@@ -1,10 +1,10 @@
 """Validation shared by every layer, and of the public Python API: a value is checked once, at the edge, from its
 metadata and before any work, and trusted after.
 
-Each check either returns the value in a normal form or raises :class:`~tnrnn.base.errors.TnrnnError` with one
+Each check either returns the value in a normal form or raises [`TnrnnError`][tnrnn.base.errors.TnrnnError] with one
 line naming the argument; none does work proportional to more than its limit (an iterable is read at most one
 item past its limit, a shape is checked before any array is made, an equation is measured before it is split).
-The API's entry points (:func:`tnrnn.network.indexed.as_network`, :func:`tnrnn.separation_bounds`, the interop
+The API's entry points ([`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network], [`tnrnn.separation_bounds`][tnrnn.bounds.general.separation_bounds], the interop
 converters) call these, so a ``ValueError``, ``OverflowError``, ``RecursionError``, ``MemoryError`` or
 ``TypeError`` from deeper code never reaches a user for an input of the documented kinds.
 """
@@ -111,7 +111,7 @@ def check_dim(value: Any, what: str = "dimension") -> int:
 
 
 def check_shape(shape: Any, what: str = "shape") -> tuple[int, ...]:
-    """A shape as a tuple of checked dimensions (:func:`check_dim`), at most :data:`MAX_AXES` of them.
+    """A shape as a tuple of checked dimensions ([`check_dim`][tnrnn.base.validate.check_dim]), at most `MAX_AXES` of them.
 
     Examples
     --------
@@ -204,7 +204,7 @@ def bounded_int_list(name: str, values: Any, limit: int, *, minimum: int = 0, ma
 
 
 def check_tensor_count(n: int, what: str = "the network") -> int:
-    """Refuse more than :data:`MAX_TENSORS` tensors (checked from a length, before any tensor is read).
+    """Refuse more than `MAX_TENSORS` tensors (checked from a length, before any tensor is read).
 
     Examples
     --------

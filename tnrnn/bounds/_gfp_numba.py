@@ -1,4 +1,4 @@
-"""The numba-compiled pair kernel behind :mod:`tnrnn.bounds.gfp_kernel` (imported only when numba is installed).
+"""The numba-compiled pair kernel behind [`tnrnn.bounds.gfp_kernel`][tnrnn.bounds.gfp_kernel] (imported only when numba is installed).
 
 Module-level functions so numba's on-disk cache (``cache=True``) is reused across processes.
 """
@@ -23,7 +23,7 @@ def _mod(x, p, pinv):  # type: ignore[no-untyped-def]  # pragma: no cover - comp
 
 @numba.njit(cache=True, nogil=True)
 def pairs(rec0, proj_a, proj_b, side, index, W_I, W_H, w_out, p, out):  # pragma: no cover - compiled
-    """Fill ``out[i, j] = y(row i, column j) mod p``; see :func:`tnrnn.bounds.gfp_kernel.pair_values`."""
+    """Fill ``out[i, j] = y(row i, column j) mod p``; see [`tnrnn.bounds.gfp_kernel.pair_values`][tnrnn.bounds.gfp_kernel.pair_values]."""
     k1, L, R = rec0.shape
     k2 = proj_b.shape[0]
     S = side.shape[0]
@@ -184,8 +184,8 @@ def _add_mod(a, b, p):  # type: ignore[no-untyped-def]  # pragma: no cover - com
 
 @numba.njit(cache=True, nogil=True)
 def pairs_mont(rec0, proj_a, proj_bt, side, index, W_I, W_H, w_out, p, pneg, out):  # pragma: no cover - compiled
-    """As :func:`pairs_float` for a prime ``p < 2^62``, in Montgomery form: every operand (uint64) and the result are
-    ``x 2^64 mod p``; the caller converts in and out (:func:`tnrnn.bounds.gfp_kernel.pair_values`).
+    """As `pairs_float` for a prime ``p < 2^62``, in Montgomery form: every operand (uint64) and the result are
+    ``x 2^64 mod p``; the caller converts in and out ([`tnrnn.bounds.gfp_kernel.pair_values`][tnrnn.bounds.gfp_kernel.pair_values]).
     """
     k1, L, R = rec0.shape
     k2 = proj_bt.shape[2]

@@ -1,9 +1,9 @@
 """Algebraic upper bounds on the separation rank (docs/theory.md, 'Upper bounds'): state, per-site input, trivial.
 
 All three hold for every weight value, so they bound the generic separation rank from above, and all are exact
-counts (:class:`~tnrnn.base.counts.ExactCount`) built from factorised binomials, never expanded. Together with the
-min-cut (:mod:`tnrnn.bounds.mincut`) they make :func:`upper_bounds`; the best upper bound is their minimum
-(:func:`best_bound` says which bound attains it).
+counts ([`ExactCount`][tnrnn.base.counts.ExactCount]) built from factorised binomials, never expanded. Together with the
+min-cut ([`tnrnn.bounds.mincut`][tnrnn.bounds.mincut]) they make [`upper_bounds`][tnrnn.bounds.algebraic.upper_bounds]; the best upper bound is their minimum
+([`best_bound`][tnrnn.bounds.algebraic.best_bound] says which bound attains it).
 
 Domains: ``"onehot"`` (inputs are M symbols; the function is the grid tensor) and ``"continuous"`` (arbitrary
 feature vectors). A bound for the continuous domain is also one for the one-hot domain (a restriction of the
@@ -118,7 +118,7 @@ def state_bound(spec: RACSpec, T: int, partition: Partition | str = "start-end")
     """State (symmetric-power) bound ``prod_l ((R, d_l))`` for a cut between a prefix and a suffix of the steps.
 
     y is a polynomial in the states ``h[k, l]`` that steps 1..k hand to the rest, homogeneous of degree ``d_l``
-    (:func:`state_degrees`) in ``h[k, l] in R^R``, so the separation rank is at most the dimension of the space of
+    ([`state_degrees`][tnrnn.bounds.algebraic.state_degrees]) in ``h[k, l] in R^R``, so the separation rank is at most the dimension of the space of
     such polynomials. Valid for every weight value and both domains. L = 1 gives R.
 
     Returns
@@ -217,10 +217,10 @@ def upper_bounds(
     """Every upper bound by name (``"mincut"``, ``"state"``, ``"input"``, ``"trivial"``), and a note per bound.
 
     The min-cut uses the network of the domain: the grid form (ties) on the one-hot domain, the continuous form
-    otherwise, both through the structured solver (:func:`tnrnn.bounds.mincut.rac_mincut`). If the grid-form
+    otherwise, both through the structured solver ([`tnrnn.bounds.mincut.rac_mincut`][tnrnn.bounds.mincut.rac_mincut]). If the grid-form
     solver gives up (a ``ResourceError``), the continuous-form min-cut is used instead: it bounds the one-hot
     function too (a restriction of the continuous one), and the note says so. ``None`` means "does not apply".
-    A min-cut the caller already has for this network (``cut``, a :class:`~tnrnn.bounds.mincut.CutResult` of the
+    A min-cut the caller already has for this network (``cut``, a [`CutResult`][tnrnn.bounds.mincut.CutResult] of the
     domain's form: grid on the one-hot domain, continuous otherwise) is used instead of computing it again.
 
     Examples

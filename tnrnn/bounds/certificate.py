@@ -1,7 +1,7 @@
-"""The records of a certified lower bound: :class:`CertRun` (one seed and prime) and :class:`Certificate`.
+"""The records of a certified lower bound: [`CertRun`][tnrnn.bounds.certificate.CertRun] (one seed and prime) and [`Certificate`][tnrnn.bounds.certificate.Certificate].
 
 Both serialise to plain JSON and back, so a stored certificate can be re-checked: every run names its seed, prime
-and matrix sizes, which is all :func:`tnrnn.bounds.certify.certify` needs to reproduce it.
+and matrix sizes, which is all [`tnrnn.bounds.certify.certify`][tnrnn.bounds.certify.certify] needs to reproduce it.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class CertRun:
 
     @classmethod
     def from_json(cls, data: dict) -> CertRun:
-        """Inverse of :meth:`to_json`.
+        """Inverse of [`to_json`][tnrnn.bounds.certificate.CertRun.to_json].
 
         >>> CertRun.from_json(CertRun(0, 7, 2, 3, 3, "x").to_json()).rank
         2
@@ -126,7 +126,7 @@ class Certificate:
 
     @classmethod
     def from_json(cls, data: dict) -> Certificate:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of [`to_json`][tnrnn.bounds.certificate.Certificate.to_json]."""
         st = data.get("statement")
         return cls(rank=int(data["rank"]), runs=[CertRun.from_json(r) for r in data.get("runs", [])],
                    domain=str(data["domain"]), method=str(data.get("method", "")), output=int(data.get("output", 0)),

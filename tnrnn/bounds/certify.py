@@ -1,21 +1,21 @@
 """Certified lower bounds on separation ranks, within a work budget (docs/theory.md, 'Certified lower bound').
 
 Why this is a certificate: a RAC is a polynomial in its weights and inputs, so with weights drawn uniformly from
-GF(p) the mod-p evaluation (:mod:`tnrnn.bounds.gfp`) is exact, and for any matricization ``B`` of ``y`` (the
+GF(p) the mod-p evaluation ([`tnrnn.bounds.gfp`][tnrnn.bounds.gfp]) is exact, and for any matricization ``B`` of ``y`` (the
 one-hot table, a sub-matrix of it, or a continuous-domain sample matrix ``[y(a_i, b_j)]``)
 ``rank_GF(p)(B) <= rank_Q(B) <= sep(y at those weights) <= generic sep``. The maximum over runs only tightens it.
 
-How matrices grow (:func:`certify`): each run starts small, and grows only while a bigger matrix can still raise the
+How matrices grow ([`certify`][tnrnn.bounds.certify.certify]): each run starts small, and grows only while a bigger matrix can still raise the
 bound: never past ``upper + margin`` (a matrix of N rows certifies at most N), never once the rank saturates
 (``rank < N``: more samples of a generic polynomial add nothing), never past the memory budget, and never into a
 matrix whose cost exceeds what is left of the budgets. Cost is a fixed model (pair evaluations x steps x layers x
 (R^2 + R), elimination ~ N^3, per class of prime). The default budget is *work*: model units, so the matrices, and
 hence the certified number, depend on the problem alone and are the same on any machine and under any load. A
 wall-clock box (``seconds``) is an option; under it the model is calibrated on the stages already run. Once one
-run meets the upper bound, or the probabilistic statement reaches :data:`EPS_TARGET`, further seeds are skipped.
+run meets the upper bound, or the probabilistic statement reaches `EPS_TARGET`, further seeds are skipped.
 The certificate records every stage, why growth stopped, and the next size with the work it would need.
 
-When a gap remains, :func:`generic_rank_statement` gives a separate, probabilistic statement (Schwartz-Zippel),
+When a gap remains, [`generic_rank_statement`][tnrnn.bounds.statement.generic_rank_statement] gives a separate, probabilistic statement (Schwartz-Zippel),
 never mixed with the certified value.
 """
 
@@ -58,7 +58,7 @@ EPS_TARGET = 1e-9
 
 
 def as_int_list(name: str, values: Any) -> list:
-    """Seeds or primes as a non-empty list (see :func:`tnrnn.rac.problem.int_list_of`).
+    """Seeds or primes as a non-empty list (see [`tnrnn.rac.problem.int_list_of`][tnrnn.rac.problem.int_list_of]).
 
     >>> as_int_list("primes", 7)
     [7]
@@ -167,12 +167,12 @@ def certified_rank(
     domain : {"onehot", "continuous"}
     seeds, primes : int or sequences of int
         One run per (prime, seed) as the budgets allow; the certified rank is the maximum. Default primes:
-        ``DEFAULT_PRIME`` (one-hot), ``LARGE_PRIME`` (continuous; :func:`tnrnn.rac.problem.make_problem`).
+        ``DEFAULT_PRIME`` (one-hot), ``LARGE_PRIME`` (continuous; [`tnrnn.rac.problem.make_problem`][tnrnn.rac.problem.make_problem]).
     upper : int or ExactCount, optional
         A known upper bound. It caps the matrices (``upper + margin``) and ends the search once met. A certified
-        rank above it raises :class:`CertificateError` (it would mean a wrong bound or a bug).
+        rank above it raises [`CertificateError`][tnrnn.bounds.certificate.CertificateError] (it would mean a wrong bound or a bug).
     budget_bytes : int, optional
-        Memory budget (default :func:`tnrnn.base.budget.budget_bytes`).
+        Memory budget (default [`tnrnn.base.budget.budget_bytes`][tnrnn.base.budget.budget_bytes]).
     seconds : float or None, default None
         Wall-clock box; None for none.
     progress : bool, default False

@@ -18,7 +18,7 @@ B leg and one down its hidden chain at layer j to time 1 and then its input chai
 different diagonal copies use disjoint edges (a path only visits descendants of its own copy that have no other
 diagonal copy between them and it), so there are S edge-disjoint A-B paths; every edge on them has dimension R or
 M >= R, and by max-flow/min-cut no cut costs less than ``R^S``. With M < R cutting input legs can be cheaper and the
-structured DP (:func:`tnrnn.bounds.mincut.rac_mincut`) is used instead.
+structured DP ([`tnrnn.bounds.mincut.rac_mincut`][tnrnn.bounds.mincut.rac_mincut]) is used instead.
 
 Hence the saving below the ``W_H`` cut ``R^C(k + L - 1, L - 1)`` comes from cutting each diagonal copy once, not
 from input legs (the value is unchanged at M = 2^40).

@@ -2,7 +2,7 @@
 
 Any set of edges whose removal separates the A legs from the B legs bounds the separation rank by the product of
 their bond dimensions (Levine, Yakira, Cohen, Shashua, ICLR 2018); the best such bound is a minimum cut with
-capacities ``log(dimension)``, solved here exactly with integer max-flow (see :mod:`tnrnn.bounds.mincut` for the
+capacities ``log(dimension)``, solved here exactly with integer max-flow (see [`tnrnn.bounds.mincut`][tnrnn.bounds.mincut] for the
 exactness argument when the dimensions are not powers of one integer). Copy tensors with more than three legs
 are hyperedges, modelled with Lawler's gadget (two auxiliary nodes joined by one arc of the bond's weight, every
 member attached with unbounded capacity).
@@ -327,11 +327,11 @@ def network_mincut(net, partition: Partition | str = "start-end", *, solver: str
     Parameters
     ----------
     net : RACNetwork
-        From :func:`tnrnn.network.build.build_network` (either form; weights are not needed).
+        From [`tnrnn.network.build.build_network`][tnrnn.network.build.build_network] (either form; weights are not needed).
     partition : Partition or str
-        Partition of the steps 1..T (see :func:`tnrnn.rac.partition.make_partition`).
+        Partition of the steps 1..T (see [`tnrnn.rac.partition.make_partition`][tnrnn.rac.partition.make_partition]).
     solver : str
-        A key of :data:`MAXFLOW_SOLVERS`: ``"scipy"`` (``scipy.sparse.csgraph.maximum_flow``; capacities that would
+        A key of `MAXFLOW_SOLVERS`: ``"scipy"`` (``scipy.sparse.csgraph.maximum_flow``; capacities that would
         overflow int32 go to networkx) or ``"networkx"`` (``networkx.minimum_cut``).
 
     Returns
@@ -429,14 +429,14 @@ def explicit_mincut(net: Any, left: Any, right: Any = None, *, solver: str = "sc
     Parameters
     ----------
     net
-        Any network :func:`tnrnn.network.indexed.as_network` reads: a list of ``tensornetwork`` nodes, a quimb
+        Any network [`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network] reads: a list of ``tensornetwork`` nodes, a quimb
         ``TensorNetwork``, ``(equation, shapes)``, a RACNetwork. Values are not needed.
     left, right
         The open legs on each side: open index names, edge objects, or tensors (names, tags, node objects) whose
         open legs they are. ``right`` defaults to every other open leg; open legs on neither side are free (the
         bound then holds for every fixed value of them).
     solver : str
-        A key of :data:`MAXFLOW_SOLVERS`.
+        A key of `MAXFLOW_SOLVERS`.
 
     Returns
     -------
@@ -461,7 +461,7 @@ def explicit_mincut(net: Any, left: Any, right: Any = None, *, solver: str = "sc
 
 
 def split_open(net: IndexedNetwork, left: Any, right: Any = None) -> dict:
-    """Open index -> 0 (left, A) or 1 (right, B); see :func:`explicit_mincut`."""
+    """Open index -> 0 (left, A) or 1 (right, B); see [`explicit_mincut`][tnrnn.bounds.cut_explicit.explicit_mincut]."""
     a = net.select_open(left, "left")
     b = tuple(ix for ix in net.open if ix not in set(a)) if right is None else net.select_open(right, "right")
     both = set(a) & set(b)

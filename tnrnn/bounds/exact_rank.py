@@ -18,7 +18,7 @@ from tnrnn.rac.params import reduce_modp
 def to_nmod_mat(matrix: np.ndarray, p: int) -> Any:
     """An integer matrix as a ``flint.nmod_mat`` over GF(p), entries reduced exactly first.
 
-    Reduction goes through :func:`tnrnn.rac.recurrence.reduce_modp`, which takes the residue before any cast, so
+    Reduction goes through [`tnrnn.rac.recurrence.reduce_modp`][tnrnn.rac.params.reduce_modp], which takes the residue before any cast, so
     uint64 entries at or above 2^63 reduce correctly (a cast to int64 first would wrap them). The rows of residues
     are handed to ``fmpz_mat`` and then reduced to ``nmod_mat``: about 1.6x faster than ``nmod_mat``'s own flat-list
     constructor, which converts every entry through a slower path (bench_rank measures it). python-flint converts
@@ -46,8 +46,8 @@ def to_nmod_mat(matrix: np.ndarray, p: int) -> Any:
 def rank_modp(matrix: np.ndarray, p: int) -> int:
     """Rank over GF(p) of an integer matrix, with FLINT (exact; never a float rank).
 
-    The residues go into FLINT's ``nmod_mat`` by one buffer copy (:mod:`tnrnn.bounds.flint_direct`) where the
-    bundled library's layout checks out, else entry by entry through python-flint (:func:`to_nmod_mat`).
+    The residues go into FLINT's ``nmod_mat`` by one buffer copy ([`tnrnn.bounds.flint_direct`][tnrnn.bounds.flint_direct]) where the
+    bundled library's layout checks out, else entry by entry through python-flint ([`to_nmod_mat`][tnrnn.bounds.exact_rank.to_nmod_mat]).
 
     Parameters
     ----------

@@ -2,13 +2,13 @@
 
 python-flint builds a matrix from Python integers, one conversion per entry (about as long as the elimination
 itself at n = 2,000). The FLINT library bundled with python-flint is the same code; this module calls three of
-its functions through :mod:`ctypes`: ``nmod_mat_init``, ``nmod_mat_rank`` and ``nmod_mat_clear``, and copies the
+its functions through `ctypes`: ``nmod_mat_init``, ``nmod_mat_rank`` and ``nmod_mat_clear``, and copies the
 residues into the freshly initialised matrix's entry buffer with one ``memmove``.
 
 The only assumption is the documented layout of ``nmod_mat_struct``: the entry pointer first, then the row and
 column counts (FLINT 3: ``entries, r, c, stride, mod``). It is checked on every call: the counts read back must
 equal the requested ones and the stride must be the column count (a fresh matrix is contiguous); otherwise, or when
-the library cannot be found, :func:`rank_direct` returns None and the caller takes python-flint's path. Tests
+the library cannot be found, [`rank_direct`][tnrnn.bounds.flint_direct.rank_direct] returns None and the caller takes python-flint's path. Tests
 compare both on random matrices of every shape.
 """
 

@@ -1,13 +1,13 @@
 """Separation-rank bounds for any tensor network: the exact min-cut and a certified GF(p) lower bound.
 
-:func:`separation_bounds` takes a network a user built (``tensornetwork`` nodes, a quimb ``TensorNetwork``, an
+[`separation_bounds`][tnrnn.bounds.general.separation_bounds] takes a network a user built (``tensornetwork`` nodes, a quimb ``TensorNetwork``, an
 einsum equation with shapes or arrays, a RACNetwork) and a bipartition of its open legs, and returns a
-:class:`NetworkRankReport` (a :class:`tnrnn.rank.RankReport`):
+[`NetworkRankReport`][tnrnn.bounds.general.NetworkRankReport] (a [`tnrnn.rank.RankReport`][tnrnn.report.RankReport]):
 
 * the min-cut upper bound (Levine, Yakira, Cohen, Shashua, ICLR 2018; docs/theory.md, 'Min-cut bound'), exact,
-  with the cut edges (:func:`tnrnn.bounds.cut_explicit.explicit_mincut`);
+  with the cut edges ([`tnrnn.bounds.cut_explicit.explicit_mincut`][tnrnn.bounds.cut_explicit.explicit_mincut]);
 * a certified lower bound: the rank over GF(p) of the network contracted with random weights
-  (:mod:`tnrnn.bounds.gfp_network`), its seeds and primes in the certificate; ``exact`` when the two meet;
+  ([`tnrnn.bounds.gfp_network`][tnrnn.bounds.gfp_network]), its seeds and primes in the certificate; ``exact`` when the two meet;
 * with ``weights="given"``, also the rank at the tensors' own values: exact for integer or rational data, a
   labelled floating-point estimate otherwise.
 """
@@ -43,12 +43,12 @@ BYTES_PER_ENTRY = 64
 
 @dataclass
 class NetworkRankReport(RankReport):
-    """A :class:`~tnrnn.rank.RankReport` about a user's network (no RAC spec, T or partition).
+    """A [`RankReport`][tnrnn.report.RankReport] about a user's network (no RAC spec, T or partition).
 
     Extra attributes
     ----------------
     left, right : tuple of str
-        The open legs on each side (index names of :class:`~tnrnn.network.indexed.IndexedNetwork`).
+        The open legs on each side (index names of [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork]).
     cut : CutResult
         The min-cut with its cut ``edges`` and the ``sides`` of every tensor.
     given_rank : int or None
@@ -65,10 +65,10 @@ class NetworkRankReport(RankReport):
 
     def to_json(self) -> dict:
         """A JSON-ready dict; every count (``lower``, ``upper``, ``bounds``, ``given_rank``) in the one count shape
-        ``{"value": "<decimal>", "log2": float}`` of :meth:`tnrnn.ExactCount.to_json`.
+        ``{"value": "<decimal>", "log2": float}`` of [`tnrnn.ExactCount.to_json`][tnrnn.base.counts.ExactCount.to_json].
 
         ``cut`` describes the min-cut (its value is ``bounds["mincut"]``): ``edges`` as the strings of
-        :func:`cut_edge_name`, the method, the number of cut bonds per dimension and why it is exact.
+        [`cut_edge_name`][tnrnn.bounds.general.cut_edge_name], the method, the number of cut bonds per dimension and why it is exact.
 
         Examples
         --------
@@ -245,7 +245,7 @@ def separation_bounds(
         (within the budget) and contract the others with random GF(p) vectors: the rank of that sketch is still
         a certified lower bound. ``False`` refuses instead.
     solver : str
-        Max-flow solver (:data:`tnrnn.bounds.cut_explicit.MAXFLOW_SOLVERS`).
+        Max-flow solver (`tnrnn.bounds.cut_explicit.MAXFLOW_SOLVERS`).
 
     Returns
     -------
@@ -255,8 +255,8 @@ def separation_bounds(
     ------
     TnrnnError
         An unreadable network (malformed equation, dimensions that are not integers from 1 to 2^31 - 1,
-        arrays that are not finite numbers, more than :data:`tnrnn.base.validate.MAX_TENSORS` tensors),
-        selectors naming nothing or unhashable, bad seeds (more than :data:`MAX_SEEDS`, read lazily), primes,
+        arrays that are not finite numbers, more than `tnrnn.base.validate.MAX_TENSORS` tensors),
+        selectors naming nothing or unhashable, bad seeds (more than `MAX_SEEDS`, read lazily), primes,
         weights or ``budget_mb``; all checked before any work proportional to them.
     ResourceError
         The matricisation exceeds the budget and ``sketch=False``, or an intermediate of the contraction exceeds

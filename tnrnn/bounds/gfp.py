@@ -1,11 +1,11 @@
 """Exact evaluation of RACs over GF(p): one-hot tables, sample matrices and their rank (python-flint).
 
 Everything here is exact: weights are integers in ``[0, p)``, states are int64 reduced after every product and every
-dot product (:mod:`tnrnn.rac.recurrence`), and ranks come from ``flint.nmod_mat.rank``. No floating point is used on
-this path. :mod:`tnrnn.bounds.certify` turns these matrices into certified lower bounds (docs/theory.md,
+dot product ([`tnrnn.rac.recurrence`][tnrnn.rac.recurrence]), and ranks come from ``flint.nmod_mat.rank``. No floating point is used on
+this path. [`tnrnn.bounds.certify`][tnrnn.bounds.certify] turns these matrices into certified lower bounds (docs/theory.md,
 'Certified lower bound').
 
-Sizes are checked before anything is allocated, against the one memory budget of :mod:`tnrnn.base.budget`.
+Sizes are checked before anything is allocated, against the one memory budget of [`tnrnn.base.budget`][tnrnn.base.budget].
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _prefix_states(params: RACParams, length: int, p: int) -> tuple:
 def _extend_all(params: RACParams, states: Sequence[np.ndarray], p: int) -> tuple:
     """Continue every state by one step with each symbol; child index = parent * M + symbol.
 
-    Exact mod p like :func:`tnrnn.rac.recurrence.rac_scan_modp`, but the recurrent factor ``W_H h`` is computed once per
+    Exact mod p like [`tnrnn.rac.recurrence.rac_scan_modp`][tnrnn.rac.modp.rac_scan_modp], but the recurrent factor ``W_H h`` is computed once per
     parent and broadcast over its M children instead of once per child.
     """
     M, L, R = params.spec.M, params.spec.L, params.spec.R
@@ -142,8 +142,8 @@ def _pair_values(
     """``y`` for every (row, column) pair: side A steps from ``row_inputs``, side B steps from ``col_inputs``.
 
     ``row_inputs`` is ``(k1, |A|)`` symbol ids or ``(k1, |A|, M)`` features (same for columns with |B|).
-    Exact mod p, reduced after every product and every dot product (as :func:`tnrnn.rac.modp.rac_scan_modp`): int64
-    residues where dot products fit, Python integers for larger primes (:mod:`tnrnn.bounds.gfp_wide`; the
+    Exact mod p, reduced after every product and every dot product (as [`tnrnn.rac.modp.rac_scan_modp`][tnrnn.rac.modp.rac_scan_modp]): int64
+    residues where dot products fit, Python integers for larger primes ([`tnrnn.bounds.gfp_wide`][tnrnn.bounds.gfp_wide]; the
     compiled kernels take over the per-pair work for any prime below 2^62).
 
     Work is shared by broadcasting instead of materialising every pair's sequence: the leading steps that all
@@ -226,7 +226,7 @@ def _pair_values(
 
 
 def _use_kernel(kernel: bool | None, R: int, units: float, p: int = DEFAULT_PRIME) -> bool:
-    """The compiled kernel (:mod:`tnrnn.bounds.gfp_kernel`) when asked, or by default when numba is installed and
+    """The compiled kernel ([`tnrnn.bounds.gfp_kernel`][tnrnn.bounds.gfp_kernel]) when asked, or by default when numba is installed and
     either the prime is too large for int64 products (numpy would fall back to Python integers, about 100x slower)
     or R is small (for wide networks numpy's matrix products amortise their overhead) and the numpy evaluation would
     take long enough (``units`` of work, about 1.2e-8 s each) to pay for loading numba and its cached kernel (~2 s;
@@ -273,7 +273,7 @@ def work_bytes(spec: RACSpec, T: int, rows: int, cols: int, features: bool = Fal
 
 
 def fits(spec: RACSpec, T: int, rows: int, cols: int, budget_bytes: int, features: bool = False) -> bool:
-    """Whether a rows x cols matrix and its evaluation fit the budget (what :func:`_check_budget` checks)."""
+    """Whether a rows x cols matrix and its evaluation fit the budget (what `_check_budget` checks)."""
     return rows * cols * _BYTES_PER_ENTRY + work_bytes(spec, T, rows, cols, features) <= budget_bytes
 
 
@@ -310,7 +310,7 @@ def onehot_matrix_modp(
     spec : RACSpec
     T : int
     params : RACParams
-        Integer weights in ``[0, p)`` (:func:`tnrnn.init_params_modp`).
+        Integer weights in ``[0, p)`` ([`tnrnn.init_params_modp`][tnrnn.rac.params.init_params_modp]).
     partition : str, iterable of int or Partition, default "start-end"
     p : int, default DEFAULT_PRIME
     rows, cols : (k, |A|) / (k, |B|) int arrays, optional
@@ -318,7 +318,7 @@ def onehot_matrix_modp(
     output : int, default 0
         Output component.
     budget_bytes : int, optional
-        Memory budget (default: :func:`tnrnn.base.budget.budget_bytes`); a bigger table raises ``ResourceError`` before
+        Memory budget (default: [`tnrnn.base.budget.budget_bytes`][tnrnn.base.budget.budget_bytes]); a bigger table raises ``ResourceError`` before
         any work.
     progress : bool, default False
         tqdm progress bar on stderr.

@@ -1,15 +1,15 @@
 """Compiled kernels for the pair evaluations of certified sample matrices (optional: used when numba is installed).
 
-:func:`tnrnn.bounds.gfp._pair_values` broadcasts over (rows, columns, R) numpy arrays; for small R every step is a
+`tnrnn.bounds.gfp._pair_values` broadcasts over (rows, columns, R) numpy arrays; for small R every step is a
 handful of tiny operations, and numpy's per-call overhead and temporaries dominate. These kernels run the same
 recurrence one row at a time, each operation a loop over all columns (which the compiler vectorises). They are
 exact, integers only in meaning:
 
-* float64 words for small primes (:func:`float_exact`): every residue, product and dot product of at most R
+* float64 words for small primes ([`float_exact`][tnrnn.bounds.gfp_kernel.float_exact]): every residue, product and dot product of at most R
   products is an integer below 2^53, so float64 holds it exactly; ``x mod p`` takes a floating estimate of the
   quotient and corrects it by one, never a rounded result;
-* Montgomery multiplication on uint64 words for any odd prime below 2^62 (:func:`montgomery_ok`): the large primes
-  of the probabilistic statement (:mod:`tnrnn.bounds.statement`), where products need 128 bits.
+* Montgomery multiplication on uint64 words for any odd prime below 2^62 ([`montgomery_ok`][tnrnn.bounds.gfp_kernel.montgomery_ok]): the large primes
+  of the probabilistic statement ([`tnrnn.bounds.statement`][tnrnn.bounds.statement]), where products need 128 bits.
 
 Tests compare both with the numpy path (small primes) and with Python integers (large primes), entry by entry.
 numba comes with the ``interop`` extra (quimb depends on it); without it the numpy path is used for small primes.
@@ -50,10 +50,10 @@ def montgomery_ok(p: int) -> bool:
 
 def pair_values(rec0: np.ndarray, proj_a: np.ndarray, proj_b: np.ndarray, side: np.ndarray, index: np.ndarray,
                 W_I: list[np.ndarray], W_H: list[np.ndarray], w_out: np.ndarray, p: int) -> np.ndarray:
-    """``y`` for every (row, column) pair, compiled; arguments as prepared by :func:`tnrnn.bounds.gfp._pair_values`.
+    """``y`` for every (row, column) pair, compiled; arguments as prepared by `tnrnn.bounds.gfp._pair_values`.
 
-    The arithmetic follows the prime: float64 (exact integers below 2^53) when :func:`float_exact`, else
-    Montgomery multiplication on uint64 words for any odd prime below 2^62 (:func:`montgomery_ok`), whose 128-bit
+    The arithmetic follows the prime: float64 (exact integers below 2^53) when [`float_exact`][tnrnn.bounds.gfp_kernel.float_exact], else
+    Montgomery multiplication on uint64 words for any odd prime below 2^62 ([`montgomery_ok`][tnrnn.bounds.gfp_kernel.montgomery_ok]), whose 128-bit
     products are assembled from 32-bit halves. Both run one row at a time over all columns at once.
 
     Parameters

@@ -130,7 +130,7 @@ class Plan:
 
     ``free`` open legs (on neither side) are fixed at index 0 (a unit-vector operand): the rank is about that
     component, as the RAC path is about one output component. ``sketched`` open legs of either side are
-    contracted with vectors given to :meth:`matrix` (random ones make a sketch ``S M T`` of the matricisation,
+    contracted with vectors given to [`matrix`][tnrnn.bounds.gfp_network.Plan.matrix] (random ones make a sketch ``S M T`` of the matricisation,
     whose rank is at most the matricisation's).
     """
 

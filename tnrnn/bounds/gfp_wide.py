@@ -1,11 +1,11 @@
 """Exact GF(p) arithmetic for every word-size prime: int64 where products fit, Python integers beyond.
 
-The certified matrices (:mod:`tnrnn.bounds.gfp`) compute in int64, which is exact while a dot product of ``n``
+The certified matrices ([`tnrnn.bounds.gfp`][tnrnn.bounds.gfp]) compute in int64, which is exact while a dot product of ``n``
 reduced products, at most ``n (p - 1)^2``, stays below 2^63: primes up to about 2^31. The probabilistic statement
-(:mod:`tnrnn.bounds.statement`) wants primes near 2^62, where one product needs 124 bits. This module gives the
+([`tnrnn.bounds.statement`][tnrnn.bounds.statement]) wants primes near 2^62, where one product needs 124 bits. This module gives the
 small, per-row parts of an evaluation (weights, input projections, the shared prefix of side A) in whichever exact
 representation the prime needs: int64 residues when they are safe, object arrays of Python integers (arbitrary
-precision) otherwise. The per-pair bulk of the work runs in the compiled kernels (:mod:`tnrnn.bounds.gfp_kernel`).
+precision) otherwise. The per-pair bulk of the work runs in the compiled kernels ([`tnrnn.bounds.gfp_kernel`][tnrnn.bounds.gfp_kernel]).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def int64_safe(p: int, terms: int) -> bool:
 
 
 def check_field_prime(p: int) -> int:
-    """A prime below :data:`WIDE_LIMIT` (the field of an exact evaluation), else ``TnrnnError``.
+    """A prime below `WIDE_LIMIT` (the field of an exact evaluation), else ``TnrnnError``.
 
     >>> check_field_prime(4611686018427387847)
     4611686018427387847
@@ -49,7 +49,7 @@ def check_field_prime(p: int) -> int:
 
 
 def as_field(a: np.ndarray, p: int, terms: int) -> np.ndarray:
-    """Residues of an integer array: int64 when :func:`int64_safe` for ``terms``, else an object array of ints.
+    """Residues of an integer array: int64 when [`int64_safe`][tnrnn.bounds.gfp_wide.int64_safe] for ``terms``, else an object array of ints.
 
     >>> as_field(np.array([-1, 5]), 7, 2).dtype, as_field(np.array([-1, 5]), 4611686018427387847, 2).dtype
     (dtype('int64'), dtype('O'))
@@ -63,7 +63,7 @@ def as_field(a: np.ndarray, p: int, terms: int) -> np.ndarray:
 
 
 def matvec(h: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:
-    """``(h @ W.T) mod p`` on residues from :func:`as_field` (int64 or Python integers, exact either way).
+    """``(h @ W.T) mod p`` on residues from [`as_field`][tnrnn.bounds.gfp_wide.as_field] (int64 or Python integers, exact either way).
 
     >>> int(matvec(as_field(np.array([[3, 4]]), 7, 2), as_field(np.array([[1, 1]]), 7, 2), 7)[0, 0])
     0
@@ -72,7 +72,7 @@ def matvec(h: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:
 
 
 def hadamard(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
-    """``(a * b) mod p`` elementwise on residues from :func:`as_field` (broadcasting as numpy does).
+    """``(a * b) mod p`` elementwise on residues from [`as_field`][tnrnn.bounds.gfp_wide.as_field] (broadcasting as numpy does).
 
     >>> int(hadamard(np.array([3]), np.array([5]), 7)[0])
     1

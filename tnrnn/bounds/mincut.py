@@ -6,15 +6,15 @@ input legs bounds the separation rank by the product of their bond dimensions (L
 
 Two ways to get it:
 
-* :func:`tnrnn.bounds.cut_explicit.network_mincut` works on an explicit :class:`~tnrnn.network.build.RACNetwork`: the cut graph
-  (:func:`network_graph`) has the network's nodes, the terminals ``"A"`` and ``"B"`` (open input legs are edges
+* [`tnrnn.bounds.cut_explicit.network_mincut`][tnrnn.bounds.cut_explicit.network_mincut] works on an explicit [`RACNetwork`][tnrnn.network.build.RACNetwork]: the cut graph
+  (`network_graph`) has the network's nodes, the terminals ``"A"`` and ``"B"`` (open input legs are edges
   to the terminal of their step's side; the output leg is attached to neither, so the bound is per output
   component when K > 1), and Lawler's gadget for every copy tensor with more than three legs (the grid form's
   ``tie`` of a step): two auxiliary nodes ``("tie", t, "in")`` -> ``("tie", t, "out")`` joined by one arc of the
   bond's weight, every member (the tied legs' nodes and the terminal of the open leg) attached with unbounded
   capacity. A plain hub node would charge one bond per tied leg it separates; a copy tensor's matricisations
   all have rank M, so the hyperedge charges M once.
-* :func:`rac_mincut` never builds the network. In the continuous form the duplicated network is the tree
+* [`rac_mincut`][tnrnn.bounds.mincut.rac_mincut] never builds the network. In the continuous form the duplicated network is the tree
   unfolding of the (time, layer) grid, and all instances of ``h[t, l]`` are identical subtrees: a dynamic
   programme over the grid (for each (t, l) and side, the cheapest cut of one instance's subtree with its
   ``copy`` node on that side) is the exact min-cut in O(T L) operations. The grid form is no longer a tree (a
@@ -43,7 +43,7 @@ Exactness (no float may pick a wrong cut): a cut's cost is ``sum_d c_d log d`` o
   for commensurable dimensions, ball arithmetic for incommensurable ones, where only identical costs are equal).
   The grid-form frontier compares integer counts componentwise, with no logarithms at all.
 
-The value is returned as an :class:`~tnrnn.base.counts.ExactCount`: ``R^c_R * M^c_M``, never expanded.
+The value is returned as an [`ExactCount`][tnrnn.base.counts.ExactCount]: ``R^c_R * M^c_M``, never expanded.
 """
 
 from __future__ import annotations
@@ -362,7 +362,7 @@ def rac_mincut(
         ``DEFAULT_MAX_STATES``; in practice about T + 2 for Start-End and a few hundred for random partitions).
     fallback : bool
         Grid form only: when the frontier outgrows ``max_states``, solve the explicit grid network instead
-        (:func:`network_mincut`) if it has at most ``DEFAULT_MAX_NODES`` nodes.
+        ([`network_mincut`][tnrnn.bounds.cut_explicit.network_mincut]) if it has at most ``DEFAULT_MAX_NODES`` nodes.
 
     Returns
     -------

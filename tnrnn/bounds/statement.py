@@ -5,7 +5,7 @@ Certified values never depend on luck; this statement does, and is labelled so e
 exceeds it. Treat the weights (and, on the continuous domain, the sample points) as indeterminates. Then the leading
 ``(r + 1) x (r + 1)`` minor of a run's matrix (at least ``r + 1`` rows and columns; sample points are exchangeable, so
 the leading minor is as good as any) is a nonzero polynomial of total degree at most ``(r + 1) D``, where ``D`` is
-the total degree of one entry ``y`` (:func:`total_degree`). Drawn uniformly from GF(p), it vanishes with probability
+the total degree of one entry ``y`` ([`total_degree`][tnrnn.bounds.statement.total_degree]). Drawn uniformly from GF(p), it vanishes with probability
 at most ``(r + 1) D / p``.
 
 What epsilon is: a bound on the probability, *under the hypothesis that the generic rank exceeds r*, that every
@@ -13,7 +13,7 @@ counted run would still have found rank <= r. It is a p-value-style bound condit
 probability that r is wrong (that would need a prior over ranks).
 
 What is independent: weights come from ``default_rng([seed, prime])`` and sample points from
-``default_rng([seed, prime, stage])`` (:func:`tnrnn.rac.modp.init_params_field`), so every (seed, prime) run is
+``default_rng([seed, prime, stage])`` ([`tnrnn.rac.modp.init_params_field`][tnrnn.rac.modp.init_params_field]), so every (seed, prime) run is
 its own draw. Epsilon still multiplies one factor per *seed*, the smallest among that seed's runs (the largest
 prime): runs of one seed at other primes are kept as the guard below, not counted again. Dropping factors (each at
 most 1) only loosens the bound, so the product stays valid: ``eps = prod_seeds min_runs min(1, (r + 1) D / p)``.
@@ -65,7 +65,7 @@ class GenericRankStatement:
 
     @classmethod
     def from_json(cls, data: dict) -> GenericRankStatement:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of [`to_json`][tnrnn.bounds.statement.GenericRankStatement.to_json]."""
         return cls(int(data["rank"]), float(data["epsilon"]), int(data["degree"]), list(data["primes"]), str(data["text"]))
 
 

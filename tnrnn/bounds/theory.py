@@ -10,11 +10,11 @@ memory of recurrent networks"), and concern the Start-End partition and almost a
 * depth L (conjecture): ``sep >= ((min(M, R), C(T/2 + L - 2, L - 1)))`` for L >= 3 (at L = 2 it is the theorem).
   It concerns the continuous domain. On the one-hot domain its value can exceed the trivial bound ``M^(T/2)``
   (L = 3, M = R = 3, T = 4: it says 10, the one-hot table has rank 9); there it does not apply, and
-  :func:`theory_values` marks it so ("does not apply on the one-hot domain (exceeds the trivial bound)") rather
-  than calling it refuted. :func:`contradictions` flags every applicable value a certified bound rules out.
+  [`theory_values`][tnrnn.bounds.theory.theory_values] marks it so ("does not apply on the one-hot domain (exceeds the trivial bound)") rather
+  than calling it refuted. [`contradictions`][tnrnn.bounds.theory.contradictions] flags every applicable value a certified bound rules out.
 
-The min-cut bound (:mod:`tnrnn.bounds.mincut`) is a different paper: Levine, Yakira, Cohen and Shashua, "Deep
-learning and quantum entanglement" (ICLR 2018); see :data:`MINCUT_SOURCE`.
+The min-cut bound ([`tnrnn.bounds.mincut`][tnrnn.bounds.mincut]) is a different paper: Levine, Yakira, Cohen and Shashua, "Deep
+learning and quantum entanglement" (ICLR 2018); see `MINCUT_SOURCE`.
 """
 
 from __future__ import annotations

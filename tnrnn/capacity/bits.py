@@ -1,20 +1,20 @@
 """Bits per parameter: how many random binary labels a cell can memorise (Collins et al., ICLR 2017).
 
-One sweep point (:func:`bits_point`) is one cell at one parameter budget and one number of samples
+One sweep point ([`bits_point`][tnrnn.capacity.bits.bits_point]) is one cell at one parameter budget and one number of samples
 ``b = round(b_multiple * num_params)``. It trains every (learning rate, seed) pair of the point **at once**
-(:func:`tnrnn.capacity.vtrain.train_members`: same shapes, one jitted, vmapped program), each seed with its
+([`tnrnn.capacity.vtrain.train_members`][tnrnn.capacity.vtrain.train_members]: same shapes, one jitted, vmapped program), each seed with its
 own data set and initialisation, and measures the accuracy ``p`` on the training set itself, then
-``I = b (1 - H2(p))`` (:func:`tnrnn.capacity.info.stored_bits`).
+``I = b (1 - H2(p))`` ([`tnrnn.capacity.info.stored_bits`][tnrnn.capacity.info.stored_bits]).
 
-Stored bits can never exceed ``b``, so the search over ``b`` must go past the capacity. :class:`BitsStudy`
+Stored bits can never exceed ``b``, so the search over ``b`` must go past the capacity. [`BitsStudy`][tnrnn.capacity.bits.BitsStudy]
 runs the preset's ``b_multiples`` grid (reaching 8 samples per parameter) and then, per (cell, size), adds
-``b`` 25 % larger (:func:`next_multiple`) for as long as the stored bits at the largest ``b`` exceed those at
-the one before (:func:`search_status`): the search stops only when stored bits fall (or the 2^n_in distinct
+``b`` 25 % larger ([`next_multiple`][tnrnn.capacity.bits.next_multiple]) for as long as the stored bits at the largest ``b`` exceed those at
+the one before ([`search_status`][tnrnn.capacity.bits.search_status]): the search stops only when stored bits fall (or the 2^n_in distinct
 inputs run out), so the reported capacity is a maximum found inside the searched range, not a cap. When the
-stored bits peak at the smallest ``b`` searched, a smaller one is added (:func:`lower_multiple`), so the
+stored bits peak at the smallest ``b`` searched, a smaller one is added ([`lower_multiple`][tnrnn.capacity.bits.lower_multiple]), so the
 maximum is bracketed on both sides.
 
-:func:`summarize_bits` turns the sweep records into the study: for each (cell, size) the capacity is the
+[`summarize_bits`][tnrnn.capacity.bits.summarize_bits] turns the sweep records into the study: for each (cell, size) the capacity is the
 maximum over the searched ``b`` and learning rates of the seed-mean ``I`` (the seed spread at that maximum is
 kept), bits per parameter = capacity / parameters, the stored-bits curve against ``b`` with the reason the
 search stopped, and the log-log slope of capacity against parameter count per cell (1 means capacity linear
@@ -108,7 +108,7 @@ def bits_point(
     Parameters
     ----------
     cell : str
-        A cell of :data:`tnrnn.memory.cells.CELLS` (``plusrnn`` needs ``depth >= 2``).
+        A cell of `tnrnn.memory.cells.CELLS` (``plusrnn`` needs ``depth >= 2``).
     budget : int
         Parameter budget; the width is the largest that fits (two output logits).
     b_multiple : float
@@ -163,7 +163,7 @@ def bits_point(
 
 def bits_points(cells: Sequence[str], budgets: Sequence[int], b_multiples: Sequence[float], *,
                 depth_of: dict | None = None, **training: Any) -> list[dict]:
-    """The sweep grid for :func:`bits_point`, validated before anything runs.
+    """The sweep grid for [`bits_point`][tnrnn.capacity.bits.bits_point], validated before anything runs.
 
     ``depth_of`` maps a cell to its depth (default 1, and 2 for ``plusrnn``, which needs a layer below).
 
@@ -314,7 +314,7 @@ def summarize_bits(records: list[dict], training: dict) -> dict:
     Parameters
     ----------
     records : list of dict
-        Sweep records of :func:`bits_point` (``tnrnn.sweep.run_sweep`` output).
+        Sweep records of [`bits_point`][tnrnn.capacity.bits.bits_point] (``tnrnn.sweep.run_sweep`` output).
     training : dict
         The study config (grid and training budget); attached as ``training``. Its ``b_multiples`` and
         ``n_in`` give each search's stop reason.
@@ -409,21 +409,21 @@ class BitsStudy(Study):
     )
 
     def points(self, config: dict, records: list[dict]) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        """See [`tnrnn.capacity.study.Study.points`][tnrnn.capacity.study.Study.points]."""
         return _grid_points(config, records)
 
     def summary(self, records: list[dict], config: dict) -> dict:
-        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        """See [`tnrnn.capacity.study.Study.summary`][tnrnn.capacity.study.Study.summary]."""
         return summarize_bits(records, {**config, "optimizer": "adam (cosine to 0.1 lr)", "clip_norm": 10.0})
 
     def table(self, summary: dict) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        """See [`tnrnn.capacity.study.Study.table`][tnrnn.capacity.study.Study.table]."""
         keys = ("cell", "depth", "num_params", "capacity_bits", "bits_per_param", "best_b_multiple",
                 "best_learning_rate", "peak_inside", "stop_reason")
         return [{k: s[k] for k in keys} for s in summary["sizes"]]
 
     def plot(self, summary: dict, path: str | os.PathLike) -> Path:
-        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        """See [`tnrnn.capacity.study.Study.plot`][tnrnn.capacity.study.Study.plot]."""
         from tnrnn.capacity.plots import plot_bits
 
         return plot_bits(summary, path)

@@ -10,7 +10,7 @@ For a linear network (``f`` = identity) with state noise of variance ``noise_var
 stationary state covariance solves the discrete Lyapunov equation ``C = W C W^T + v v^T + noise_var I``
 (scipy), and the best linear readout of ``u(t-k)`` has ``r^2 = (W^k v)^T C^-1 (W^k v)``. Without noise the
 sum over all k is ``tr(C^-1 sum_k W^k v v^T W^kT) = tr(C^-1 C) = N`` whenever ``(W, v)`` is controllable:
-:func:`linear_memory_function` computes the terms and its tail bound.
+[`linear_memory_function`][tnrnn.capacity.mc.linear_memory_function] computes the terms and its tail bound.
 
 The Fisher memory curve (Ganguli, Huh and Sompolinsky, PNAS 2008) measures how much Fisher information the
 state holds about a past input pulse against the network's own noise:
@@ -190,7 +190,7 @@ def _krylov_leverage(W: np.ndarray, v: np.ndarray, K: int) -> np.ndarray:
 
 
 def linear_memory_capacity(W, v, *, noise_var: float = 0.0, delays: int | None = None) -> float:
-    """``sum_k m(k)`` of :func:`linear_memory_function` (equals N without noise, up to the tail).
+    """``sum_k m(k)`` of [`linear_memory_function`][tnrnn.capacity.mc.linear_memory_function] (equals N without noise, up to the tail).
 
     Examples
     --------

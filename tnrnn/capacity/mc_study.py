@@ -1,10 +1,10 @@
 """The memory-capacity study as sweep points: exact and measured MC of frozen random networks against N.
 
-:func:`mc_point` takes one (N, matrix kind, seed) and returns, for the linear network, the noise-free MC from
+[`mc_point`][tnrnn.capacity.mc_study.mc_point] takes one (N, matrix kind, seed) and returns, for the linear network, the noise-free MC from
 the Lyapunov solve (``None`` with the reason when the state covariance is numerically singular, as it is
 for Gaussian matrices beyond N of about 20), the MC with a little state noise, the measured MC of the linear
 and the tanh network on held-out data, and the Fisher memory total of the unit-norm input vector (1 for a
-normal matrix). :func:`summarize_mc` groups the records for the figure and JSON.
+normal matrix). [`summarize_mc`][tnrnn.capacity.mc_study.summarize_mc] groups the records for the figure and JSON.
 """
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ def mc_point(
     Parameters
     ----------
     n, kind, spectral_radius, seed
-        The network (:func:`tnrnn.capacity.mc.random_network`).
+        The network ([`tnrnn.capacity.mc.random_network`][tnrnn.capacity.mc.random_network]).
     input_scale, tanh_input_scale
         Input-vector scale of the linear network (irrelevant to its r^2) and of the tanh network (how far
         into the nonlinearity it is driven).
     train_steps, test_steps, washout, ridge
-        The measurement (:func:`tnrnn.capacity.mc.empirical_memory_function`).
+        The measurement ([`tnrnn.capacity.mc.empirical_memory_function`][tnrnn.capacity.mc.empirical_memory_function]).
     delays : int, optional
-        Delays measured; default :func:`default_delays`.
+        Delays measured; default [`default_delays`][tnrnn.capacity.mc_study.default_delays].
     noise_var : float
         State-noise variance of the ``analytic_noisy`` value (relative to unit input variance).
 
@@ -119,7 +119,7 @@ def mc_point(
 
 
 def mc_points(sizes: Sequence[int], kinds: Sequence[str], seeds: Sequence[int] = (0,), **measure: Any) -> list[dict]:
-    """The sweep grid for :func:`mc_point`.
+    """The sweep grid for [`mc_point`][tnrnn.capacity.mc_study.mc_point].
 
     Examples
     --------
@@ -172,21 +172,21 @@ class MCStudy(Study):
     )
 
     def points(self, config: dict, records: list[dict]) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        """See [`tnrnn.capacity.study.Study.points`][tnrnn.capacity.study.Study.points]."""
         measure = {k: v for k, v in config.items() if k not in _GRID_KEYS}
         return mc_points(config["sizes"], config["kinds"], config["seeds"], **measure)
 
     def summary(self, records: list[dict], config: dict) -> dict:
-        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        """See [`tnrnn.capacity.study.Study.summary`][tnrnn.capacity.study.Study.summary]."""
         return summarize_mc(records, {**config, "tanh_input_scale": 0.5, "ridge": 1e-8})
 
     def table(self, summary: dict) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        """See [`tnrnn.capacity.study.Study.table`][tnrnn.capacity.study.Study.table]."""
         keys = ("kind", "n", "analytic", "analytic_noisy", "empirical_linear", "empirical_tanh", "fisher_total")
         return [{k: r[k] for k in keys} for r in summary["rows"]]
 
     def plot(self, summary: dict, path: str | os.PathLike) -> Path:
-        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        """See [`tnrnn.capacity.study.Study.plot`][tnrnn.capacity.study.Study.plot]."""
         from tnrnn.capacity.plots import plot_mc
 
         return plot_mc(summary, path)

@@ -1,8 +1,8 @@
 """Figures of the capacity studies; every figure carries its training budget in a footer.
 
 Each ``plot_*`` takes the summary dict of its study (``summarize_*``) and draws it in the package's shared
-style (:func:`tnrnn.draw.style.new_plot`, :func:`tnrnn.draw.style.finish_figure`: atomic, deterministic
-bytes). Cells are named and ordered by :data:`tnrnn.memory.cells.CELL_TABLE` and coloured by their position
+style ([`tnrnn.draw.style.new_plot`][tnrnn.draw.style.new_plot], [`tnrnn.draw.style.finish_figure`][tnrnn.draw.style.finish_figure]: atomic, deterministic
+bytes). Cells are named and ordered by `tnrnn.memory.cells.CELL_TABLE` and coloured by their position
 in it. Comparisons with Collins, Sohl-Dickstein and Sussillo, "Capacity and trainability in recurrent neural
 networks" (ICLR 2017) cite the section of the paper they come from.
 """

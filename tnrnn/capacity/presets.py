@@ -2,10 +2,10 @@
 
 Each preset is one flat dict: the grid (cells, sizes ...) and the training budget of every point. The CLI
 (``tnrnn capacity STUDY --quick|--full|--long``) starts from a preset and lets flags override single entries
-(:meth:`tnrnn.capacity.study.Study.config`).
+([`tnrnn.capacity.study.Study.config`][tnrnn.capacity.study.Study.config]).
 
 The ``bits`` presets search ``b`` adaptively: the ``b_multiples`` grid (reaching 8 samples per parameter),
-then ever larger ``b`` while the stored bits still rise (:mod:`tnrnn.capacity.bits`). The ``long`` bits
+then ever larger ``b`` while the stored bits still rise ([`tnrnn.capacity.bits`][tnrnn.capacity.bits]). The ``long`` bits
 preset (RNN and GRU at about 250 and 1000 parameters, 3 seeds, 20000 Adam steps at learning rate 1e-2) and the
 ``full`` trainability preset (50 draws per cell and depth, depths 1 to 8) are the ones run for issue 12; their
 run times are in their JSON summaries (``training.total_point_seconds`` and ``training.wall_seconds``).

@@ -1,16 +1,16 @@
 """A capacity study as an object: its presets, flags, sweep points, summary, table and figure.
 
-Every study of :mod:`tnrnn.capacity` is a :class:`Study`; :data:`tnrnn.capacity.registry.STUDIES` maps names
+Every study of [`tnrnn.capacity`][tnrnn.capacity] is a [`Study`][tnrnn.capacity.study.Study]; `tnrnn.capacity.registry.STUDIES` maps names
 to them and the CLI (``tnrnn capacity STUDY``) only talks to this interface:
 
-* :attr:`Study.presets` (``quick``, ``full``, and ``long`` where a study has one) and :attr:`Study.options`,
-  the flags that override single entries of a preset (:meth:`Study.config` merges them);
-* :meth:`Study.points`: the sweep points to run given the records finished so far (a study may add points
+* `Study.presets` (``quick``, ``full``, and ``long`` where a study has one) and `Study.options`,
+  the flags that override single entries of a preset ([`Study.config`][tnrnn.capacity.study.Study.config] merges them);
+* [`Study.points`][tnrnn.capacity.study.Study.points]: the sweep points to run given the records finished so far (a study may add points
   once it has seen results: the bits study extends its ``b`` grid while stored bits still rise);
-* :meth:`Study.summary`, :meth:`Study.table`, :meth:`Study.plot`.
+* [`Study.summary`][tnrnn.capacity.study.Study.summary], [`Study.table`][tnrnn.capacity.study.Study.table], [`Study.plot`][tnrnn.capacity.study.Study.plot].
 
-:func:`run_study` runs the points through the resumable sweep runner until the study asks for no new ones;
-:func:`stored_records` collects what a results file already holds for them, running nothing (a summary of a
+[`run_study`][tnrnn.capacity.study.run_study] runs the points through the resumable sweep runner until the study asks for no new ones;
+[`stored_records`][tnrnn.capacity.study.stored_records] collects what a results file already holds for them, running nothing (a summary of a
 study stopped part-way).
 """
 
@@ -42,7 +42,7 @@ class Option:
     key : str
         The config entry it sets, e.g. ``"learning_rates"``.
     kind : str
-        How its text is parsed, one of :data:`OPTION_KINDS` (the CLI maps each kind to its parser, so the
+        How its text is parsed, one of `OPTION_KINDS` (the CLI maps each kind to its parser, so the
         studies do not import the CLI).
     help : str
     """
@@ -75,7 +75,7 @@ class Study(ABC):
         Parameters
         ----------
         preset : str
-            A key of :attr:`presets`.
+            A key of `presets`.
         overrides : dict, optional
             Config key -> value; ``None`` values are ignored (a flag not given).
 
@@ -128,19 +128,19 @@ class Study(ABC):
 
 def run_study(study: Study, config: dict[str, Any], results: str | os.PathLike | None, *,
               max_rounds: int = 100, **sweep: Any) -> list[dict]:
-    """Run ``study``'s points through :func:`tnrnn.sweep.run_sweep` until it asks for no new point.
+    """Run ``study``'s points through [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep] until it asks for no new point.
 
     Parameters
     ----------
     study : Study
     config : dict
-        From :meth:`Study.config`.
+        From [`Study.config`][tnrnn.capacity.study.Study.config].
     results : path or None
         JSON-lines file of the sweep (resumable: finished points are skipped).
     max_rounds : int
         Guard against a study that keeps asking for points (each round runs at least one new point).
     **sweep
-        Passed to :func:`tnrnn.sweep.run_sweep` (``executor``, ``workers``, ``progress`` ...).
+        Passed to [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep] (``executor``, ``workers``, ``progress`` ...).
 
     Returns
     -------
@@ -180,7 +180,7 @@ def stored_records(study: Study, config: dict[str, Any], results: str | os.PathL
     results : path
         JSON-lines results file of the sweep.
     max_rounds : int
-        Guard, as in :func:`run_study`.
+        Guard, as in [`run_study`][tnrnn.capacity.study.run_study].
 
     Returns
     -------

@@ -1,17 +1,17 @@
 """Seeded data generators of the capacity studies (Collins, Sohl-Dickstein and Sussillo, ICLR 2017).
 
-* :func:`memorisation_set`: ``b`` distinct random binary (+-1) input vectors fed at step 1 and a random
+* [`memorisation_set`][tnrnn.capacity.tasks.memorisation_set]: ``b`` distinct random binary (+-1) input vectors fed at step 1 and a random
   binary label read out at the last step (step 5 by default); the labels are exactly balanced (as many 0 as
   1, in random order), so chance accuracy is exactly 1/2. A fixed set, made in numpy once per run.
-* :func:`recall_batch`: single-shot recall, one standard-normal ``n_in``-vector at step 1, zeros after,
+* [`recall_batch`][tnrnn.capacity.tasks.recall_batch]: single-shot recall, one standard-normal ``n_in``-vector at step 1, zeros after,
   the vector to be read back after ``delay`` further steps.
-* :class:`ParenthesesCounting`: a stream of opening/closing parentheses of several types and noise symbols;
+* [`ParenthesesCounting`][tnrnn.capacity.tasks.ParenthesesCounting]: a stream of opening/closing parentheses of several types and noise symbols;
   at every step, for every type, the number of open parentheses of that type (saturating at
   ``max_count``). A closing parenthesis with none open is ignored.
 
-These tasks live here and not in :mod:`tnrnn.memory.tasks` because only the capacity studies use them and
+These tasks live here and not in [`tnrnn.memory.tasks`][tnrnn.memory.tasks] because only the capacity studies use them and
 their targets are not the one-class-per-step ``TaskBatch`` of that module (regression targets, several
-counters per step). :func:`memorisation_set` returns a ``TaskBatch`` so the memory package's
+counters per step). [`memorisation_set`][tnrnn.capacity.tasks.memorisation_set] returns a ``TaskBatch`` so the memory package's
 ``sequence_loss`` scores it unchanged.
 """
 
@@ -242,7 +242,7 @@ class ParenthesesCounting:
         ----------
         targets : array (B, time, types), optional
             Score the predictor on these labels (e.g. a held-out batch); default its expected loss, the mean
-            over steps of the entropy of :meth:`label_distribution` (the same for every type).
+            over steps of the entropy of [`label_distribution`][tnrnn.capacity.tasks.ParenthesesCounting.label_distribution] (the same for every type).
 
         Returns
         -------

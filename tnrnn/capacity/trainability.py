@@ -1,7 +1,7 @@
 """Trainability: random hyperparameter draws per (cell, depth) on parentheses counting (Collins et al. 2017).
 
 For each (cell, depth) the same ``draws`` random hyperparameter settings are trained **at once** (vmapped;
-one jitted program per point) on :class:`~tnrnn.capacity.tasks.ParenthesesCounting` at a fixed parameter
+one jitted program per point) on [`ParenthesesCounting`][tnrnn.capacity.tasks.ParenthesesCounting] at a fixed parameter
 budget. Each draw samples, independently:
 
 * learning rate, log-uniform in ``lr_range`` (default 1e-4 .. 1);
@@ -15,8 +15,8 @@ A draw **failed** when its training diverged (a non-finite loss or gradient; the
 its last finite parameters) or its final held-out loss is above its initial held-out loss. A draw **learned
 nothing** when it diverged or its final held-out loss is not below the **no-learning baseline**: the loss,
 on the same held-out batch, of the predictor that ignores the input and outputs the per-step label law
-(:meth:`~tnrnn.capacity.tasks.ParenthesesCounting.no_learning_loss`; about 1.42 nats for T = 30, 2 types,
-2 noise symbols, counts to 5, far below the ln 6 of a uniform guess). :func:`summarize_trainability`
+([`no_learning_loss`][tnrnn.capacity.tasks.ParenthesesCounting.no_learning_loss]; about 1.42 nats for T = 30, 2 types,
+2 noise symbols, counts to 5, far below the ln 6 of a uniform guess). [`summarize_trainability`][tnrnn.capacity.trainability.summarize_trainability]
 reports per (cell, depth) the fractions diverged, above initial loss, and above the baseline, and the
 median and best final loss with diverged draws counted as ``+inf`` (a median of ``inf`` says more than half
 diverged).
@@ -165,7 +165,7 @@ def trainability_point(
 
 
 def trainability_points(cells: Sequence[str], depths: Sequence[int], **training: Any) -> list[dict]:
-    """The sweep grid for :func:`trainability_point`; ``plusrnn`` at depth 1 is skipped (it needs depth >= 2).
+    """The sweep grid for [`trainability_point`][tnrnn.capacity.trainability.trainability_point]; ``plusrnn`` at depth 1 is skipped (it needs depth >= 2).
 
     Examples
     --------
@@ -217,7 +217,7 @@ def summarize_trainability(records: list[dict], training: dict) -> dict:
     Parameters
     ----------
     records : list of dict
-        Sweep records of :func:`trainability_point`.
+        Sweep records of [`trainability_point`][tnrnn.capacity.trainability.trainability_point].
     training : dict
         The study config, attached as ``training``.
 
@@ -262,7 +262,7 @@ class TrainabilityStudy(Study):
     )
 
     def points(self, config: dict, records: list[dict]) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        """See [`tnrnn.capacity.study.Study.points`][tnrnn.capacity.study.Study.points]."""
         training = {k: v for k, v in config.items() if k not in _GRID_KEYS}
         points = trainability_points(config["cells"], config["depths"], **training)
         if not points:
@@ -270,17 +270,17 @@ class TrainabilityStudy(Study):
         return points
 
     def summary(self, records: list[dict], config: dict) -> dict:
-        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        """See [`tnrnn.capacity.study.Study.summary`][tnrnn.capacity.study.Study.summary]."""
         return summarize_trainability(records, config)
 
     def table(self, summary: dict) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        """See [`tnrnn.capacity.study.Study.table`][tnrnn.capacity.study.Study.table]."""
         keys = ("cell", "depth", "num_params", "draws", "diverged_fraction", "above_initial_fraction",
                 "above_baseline_fraction", "median_final_loss", "best_final_loss", "baseline_loss")
         return [{k: r.get(k) for k in keys} for r in summary["rows"]]
 
     def plot(self, summary: dict, path: str | os.PathLike) -> Path:
-        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        """See [`tnrnn.capacity.study.Study.plot`][tnrnn.capacity.study.Study.plot]."""
         from tnrnn.capacity.plots import plot_trainability
 
         return plot_trainability(summary, path)

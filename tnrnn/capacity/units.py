@@ -6,8 +6,8 @@ vector back ``delay`` steps later. A network whose state carries N real numbers 
 ``1 - N/n_in`` of its variance unexplained), so the normalised error ``MSE / Var(target)`` should follow
 ``max(0, 1 - N/n_in)``: about one real number per unit, for every cell (Collins et al. 2017).
 
-One sweep point (:func:`units_point`) is one (cell, N): every (learning rate, seed) pair is trained at once
-(vmapped), on fresh batches at every step, and scored on one held-out batch. :func:`summarize_units` keeps,
+One sweep point ([`units_point`][tnrnn.capacity.units.units_point]) is one (cell, N): every (learning rate, seed) pair is trained at once
+(vmapped), on fresh batches at every step, and scored on one held-out batch. [`summarize_units`][tnrnn.capacity.units.summarize_units] keeps,
 per (cell, N), the learning rate with the lowest seed-mean error (the search), and that error's seed spread.
 """
 
@@ -118,7 +118,7 @@ def units_point(
 
 
 def units_points(cells: Sequence[str], units: Sequence[int], **training: Any) -> list[dict]:
-    """The sweep grid for :func:`units_point` (``plusrnn`` runs at depth 2, the others at depth 1).
+    """The sweep grid for [`units_point`][tnrnn.capacity.units.units_point] (``plusrnn`` runs at depth 2, the others at depth 1).
 
     Examples
     --------
@@ -184,21 +184,21 @@ class UnitsStudy(Study):
     )
 
     def points(self, config: dict, records: list[dict]) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.points`."""
+        """See [`tnrnn.capacity.study.Study.points`][tnrnn.capacity.study.Study.points]."""
         training = {k: v for k, v in config.items() if k not in _GRID_KEYS}
         return units_points(config["cells"], config["units"], **training)
 
     def summary(self, records: list[dict], config: dict) -> dict:
-        """See :meth:`tnrnn.capacity.study.Study.summary`."""
+        """See [`tnrnn.capacity.study.Study.summary`][tnrnn.capacity.study.Study.summary]."""
         return summarize_units(records, {**config, "optimizer": "adam (cosine to 0.1 lr)", "clip_norm": 10.0})
 
     def table(self, summary: dict) -> list[dict]:
-        """See :meth:`tnrnn.capacity.study.Study.table`."""
+        """See [`tnrnn.capacity.study.Study.table`][tnrnn.capacity.study.Study.table]."""
         return [{"cell": c, "units": r["units"], "normalized_error": r["normalized_error"], "bound": r["bound"]}
                 for c, rows in summary["curves"].items() for r in rows]
 
     def plot(self, summary: dict, path: str | os.PathLike) -> Path:
-        """See :meth:`tnrnn.capacity.study.Study.plot`."""
+        """See [`tnrnn.capacity.study.Study.plot`][tnrnn.capacity.study.Study.plot]."""
         from tnrnn.capacity.plots import plot_units
 
         return plot_units(summary, path)

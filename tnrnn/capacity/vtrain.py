@@ -1,17 +1,17 @@
 """Train many same-shaped models in one jitted program: ``vmap`` over members, ``lax.scan`` over steps.
 
 The capacity studies train the same architecture for several seeds and settings (learning rate, clipping,
-forget bias, initial scale). When the shapes agree these are one computation: :func:`train_members` stacks
+forget bias, initial scale). When the shapes agree these are one computation: [`train_members`][tnrnn.capacity.vtrain.train_members] stacks
 the members on a leading axis and runs them at once, so a grid of ``M`` members compiles once and runs as
 one batched program instead of ``M`` small ones (``benchmarks/bench_capacity.py`` measures the gain).
 
-The optimiser is the package's one optimiser construction, :func:`tnrnn.memory.train.make_optimizer`
-(Adam or RMSProp on :func:`tnrnn.memory.train.learning_rate_schedule`), built once at peak learning rate 1
+The optimiser is the package's one optimiser construction, [`tnrnn.memory.train.make_optimizer`][tnrnn.memory.optim.make_optimizer]
+(Adam or RMSProp on [`tnrnn.memory.train.learning_rate_schedule`][tnrnn.memory.optim.learning_rate_schedule]), built once at peak learning rate 1
 and wrapped as ``optax.chain(optax.clip_by_global_norm(clip), optimizer, optax.scale(lr))`` inside
 ``optax.inject_hyperparams``: each member's ``lr`` and ``clip`` live in its own optimiser state (vmapped),
 so they are data, not constants. Every schedule of the package is linear in its peak learning rate, so
 scaling the unit-rate update by ``lr`` is the update of ``make_optimizer`` at rate ``lr`` (a test checks
-this against :func:`tnrnn.memory.train.make_optimizer` step by step).
+this against [`tnrnn.memory.train.make_optimizer`][tnrnn.memory.optim.make_optimizer] step by step).
 
 A member whose loss or gradient stops being finite goes back to the parameters of the step before (the last
 whose loss was finite), stays there and is marked ``diverged``; the other members go on.
@@ -45,7 +45,7 @@ def member_optimizer(optimizer: str = "adam", *, steps: int, schedule: str = "co
     steps : int
         Length of the schedule.
     schedule : str
-        A schedule of :func:`tnrnn.memory.train.learning_rate_schedule`.
+        A schedule of [`tnrnn.memory.train.learning_rate_schedule`][tnrnn.memory.optim.learning_rate_schedule].
     final_lr_fraction : float
         End of the decay, as a fraction of the peak learning rate.
 
@@ -57,7 +57,7 @@ def member_optimizer(optimizer: str = "adam", *, steps: int, schedule: str = "co
     Raises
     ------
     TnrnnError
-        An unknown optimizer or schedule, or bad numbers (checked by :class:`tnrnn.memory.train.TrainConfig`).
+        An unknown optimizer or schedule, or bad numbers (checked by [`tnrnn.memory.train.TrainConfig`][tnrnn.memory.optim.TrainConfig]).
 
     Examples
     --------
@@ -152,7 +152,7 @@ def train_members(
     Parameters
     ----------
     params : pytree
-        Initial parameters, every leaf with leading axis ``M`` (e.g. :func:`stack_init`).
+        Initial parameters, every leaf with leading axis ``M`` (e.g. [`stack_init`][tnrnn.capacity.vtrain.stack_init]).
     data : pytree or None
         Per-member data with leading axis ``M`` (e.g. a fixed memorisation set per seed); passed to
         ``loss_fn``. ``None`` for tasks that draw fresh batches from the key.
@@ -169,7 +169,7 @@ def train_members(
     chunk : int
         Steps per jitted call (progress is updated between calls).
     optimizer, schedule, final_lr_fraction
-        The optimiser of :func:`member_optimizer` (default Adam on a cosine decay to 0.1 of each rate).
+        The optimiser of [`member_optimizer`][tnrnn.capacity.vtrain.member_optimizer] (default Adam on a cosine decay to 0.1 of each rate).
     progress : bool
         Show a tqdm bar on stderr.
     desc : str
@@ -289,7 +289,7 @@ def stack_init(init_fn: Callable, seeds) -> Any:
 
 
 def lr_seed_members(learning_rates, seeds, *, clip_norm: float, forget_bias: float, what: str):
-    """The members of a (learning rate x seed) grid: ``(grid, hps)`` for :func:`train_members`.
+    """The members of a (learning rate x seed) grid: ``(grid, hps)`` for [`train_members`][tnrnn.capacity.vtrain.train_members].
 
     Parameters
     ----------

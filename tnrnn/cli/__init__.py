@@ -111,7 +111,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     ----------
     command : str, optional
         When it names a known subcommand, only the module that defines it is imported and registered (fast
-        start-up); otherwise every command is listed with its help (:data:`COMMAND_HELP`) and none is imported.
+        start-up); otherwise every command is listed with its help (`COMMAND_HELP`) and none is imported.
 
     Returns
     -------

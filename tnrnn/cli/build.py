@@ -56,7 +56,7 @@ def network_report(spec, T: int, *, form: str = "continuous", batch: int = 1, op
     Returns
     -------
     dict
-        :meth:`RACNetwork.stats` plus ``expected_input_copies`` and ``contraction``.
+        [`RACNetwork.stats`][tnrnn.network.build.RACNetwork.stats] plus ``expected_input_copies`` and ``contraction``.
 
     Raises
     ------

@@ -1,8 +1,8 @@
 """``tnrnn capacity STUDY``: capacity and trainability studies (Collins, Sohl-Dickstein, Sussillo, ICLR 2017).
 
-The subcommands come from :data:`tnrnn.capacity.registry.STUDIES`: each study brings its presets, flags,
+The subcommands come from `tnrnn.capacity.registry.STUDIES`: each study brings its presets, flags,
 points, summary, table and figure. Every study runs its points through the resumable sweep runner
-(:func:`tnrnn.capacity.study.run_study`; a rerun skips finished points), then writes
+([`tnrnn.capacity.study.run_study`][tnrnn.capacity.study.run_study]; a rerun skips finished points), then writes
 ``DIR/capacity_<study>.json`` (summary with the training budget) and ``DIR/capacity_<study>.png`` (figure,
 budget in its footer), and prints the table with the budget. Presets other than ``quick`` and ``full`` add
 their name to the files (``capacity_bits_long.*``), so a long run never overwrites the full one.

@@ -75,7 +75,7 @@ def positive_float_list(text: str) -> list[float]:
 
 
 def cell_list(text: str) -> list[str]:
-    """Argparse type: comma-separated recurrent cell names (checked against :data:`tnrnn.memory.cells.CELLS`).
+    """Argparse type: comma-separated recurrent cell names (checked against `tnrnn.memory.cells.CELLS`).
 
     Examples
     --------
@@ -130,7 +130,7 @@ def seed_list(text: str) -> list[int]:
 
 
 def int_range(text: str) -> list[int]:
-    """Argparse type: ``START:STOP[:STEP]`` (stop inclusive, at most :data:`MAX_RANGE` values) or a list.
+    """Argparse type: ``START:STOP[:STEP]`` (stop inclusive, at most `MAX_RANGE` values) or a list.
 
     Examples
     --------
@@ -169,7 +169,7 @@ def add_spec_args(parser: argparse.ArgumentParser, *, time: bool = True) -> None
 
 
 def spec_from_args(args: argparse.Namespace):
-    """Build a :class:`tnrnn.RACSpec` from parsed ``add_spec_args`` arguments.
+    """Build a [`tnrnn.RACSpec`][tnrnn.rac.spec.RACSpec] from parsed ``add_spec_args`` arguments.
 
     Examples
     --------
@@ -214,7 +214,7 @@ class progress_lines:  # noqa: N801 - used as a context manager, like contextlib
     """Context manager: while it is active, tnrnn's progress lines (``logging`` INFO records of the ``tnrnn``
     loggers, e.g. a long path search) are printed to ``stream`` (default stderr) when ``enabled``.
 
-    The library only logs; the command line decides whether a person is watching (:func:`show_progress`).
+    The library only logs; the command line decides whether a person is watching (`show_progress`).
 
     Examples
     --------

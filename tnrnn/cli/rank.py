@@ -113,7 +113,7 @@ def work_arg(args: argparse.Namespace) -> float | None | str:
 
 
 def run_rank(args: argparse.Namespace) -> int:
-    """``tnrnn rank``: print one :class:`~tnrnn.rank.RankReport` as a table or JSON."""
+    """``tnrnn rank``: print one [`RankReport`][tnrnn.report.RankReport] as a table or JSON."""
     if args.model in RANK_RUNNERS:  # another model family than RACs (tnrnn.cli.convac)
         return RANK_RUNNERS[args.model](args)
     from tnrnn.rank import separation_rank

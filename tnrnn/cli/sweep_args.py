@@ -70,12 +70,12 @@ def add_sweep_args(parser: argparse.ArgumentParser, *, default_results: str | No
 
 
 def sweep_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for :func:`tnrnn.sweep.run_sweep` from arguments added by :func:`add_sweep_args`.
+    """Keyword arguments for [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep] from arguments added by `add_sweep_args`.
 
     Returns a dict with ``results``, ``executor``, ``workers``, ``scheduler``, ``security`` (the TLS
     certificates of a ``tls://`` scheduler, checked here), ``progress`` and ``csv``; call
     ``run_sweep(task, points, **sweep_kwargs(args))``. The results and CSV paths are validated here (through
-    :func:`tnrnn.base.io.output_file`), before any work: an empty path, a folder, a FIFO or a device is refused.
+    [`tnrnn.base.io.output_file`][tnrnn.base.io.output_file]), before any work: an empty path, a folder, a FIFO or a device is refused.
 
     Raises
     ------

@@ -121,7 +121,7 @@ def draw_compact_grid(spec, T: int, partition=None, *, form: str = "continuous",
     Raises
     ------
     TnrnnError
-        Grid too large (:func:`check_compact_size`), cut edges without their network.
+        Grid too large ([`check_compact_size`][tnrnn.draw.views.check_compact_size]), cut edges without their network.
 
     Examples
     --------

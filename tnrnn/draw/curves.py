@@ -268,13 +268,13 @@ def plot_rank_curves(
     Parameters
     ----------
     records : sequence of dict
-        Rank-table records (see :func:`curve_data`).
+        Rank-table records (see [`curve_data`][tnrnn.draw.curves.curve_data]).
     path : path, optional
         ``.svg`` or ``.png``; without it the matplotlib Figure is returned unsaved.
     title : str, optional
     clip_log2 : float, optional
         Top of the y axis in log2 units (rounded up to an integer); upper bounds and theory values above it are
-        drawn as triangles at the top edge. Default: see :func:`axis_top`.
+        drawn as triangles at the top edge. Default: see [`axis_top`][tnrnn.draw.curves.axis_top].
 
     Returns
     -------

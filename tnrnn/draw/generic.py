@@ -122,8 +122,8 @@ def draw(tn_nodes, left=None, cut=None, *, ax=None, title: str | None = None, se
     ----------
     tn_nodes : list of tensornetwork nodes, RACNetwork, or a network object with ``.nodes``
         Any network of plain ``tensornetwork`` nodes (every node it connects to must be in the list), or an object
-        holding them in ``.nodes`` (a ConvAC from :mod:`tnrnn.models.convac`). A ``RACNetwork`` from
-        :func:`tnrnn.build_network` gets the RAC figure (:func:`tnrnn.draw.network.draw_network`) with ``left`` as
+        holding them in ``.nodes`` (a ConvAC from [`tnrnn.models.convac`][tnrnn.models.convac]). A ``RACNetwork`` from
+        [`tnrnn.build_network`][tnrnn.network.build.build_network] gets the RAC figure ([`tnrnn.draw.network.draw_network`][tnrnn.draw.network.draw_network]) with ``left`` as
         its partition.
     left : edges, nodes, names or indices, optional
         The open legs on side A (or the tensors that own them); every other open leg is on side B.
@@ -236,7 +236,7 @@ def _caption(ax, layout, n_nodes: int, cut, n_cut: int, title) -> None:
 
 
 def draw_tensor_network(nodes, *, cut=None, ax=None, title: str | None = None, seed: int = 0):
-    """Draw any ``tensornetwork`` network with an optional cut (:func:`draw` without a bipartition).
+    """Draw any ``tensornetwork`` network with an optional cut ([`draw`][tnrnn.draw.generic.draw] without a bipartition).
 
     Examples
     --------

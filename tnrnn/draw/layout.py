@@ -2,12 +2,12 @@
 
 Two layouts:
 
-* :func:`rac_layout` reads the node tags of a :class:`~tnrnn.network.build.RACNetwork` (time -> x, layer -> y,
+* [`rac_layout`][tnrnn.draw.layout.rac_layout] reads the node tags of a [`RACNetwork`][tnrnn.network.build.RACNetwork] (time -> x, layer -> y,
   duplicated instances of a state stacked inside their (time, layer) cell, roles at fixed offsets around the
   instance's copy tensor). Instances are ordered by the slot of their consumer, so each hidden chain
   ``h[t-1, l] -> W_H -> h[t, l]`` is a horizontal line and the states handed up a layer rise in parallel lanes
   that never cross each other.
-* :func:`generic_layout` for any ``tensornetwork`` network without tags (a networkx layout of its graph).
+* [`generic_layout`][tnrnn.draw.layout.generic_layout] for any ``tensornetwork`` network without tags (a networkx layout of its graph).
 
 All coordinates are in inches on a figure whose axes fill it, so node shapes and fonts keep their size
 whatever the network.
@@ -75,7 +75,7 @@ class Layout:
     pos : dict
         node id -> (x, y) centre in inches.
     paths : dict
-        edge key (see :func:`edge_key`) -> list of (x, y) points; dangling edges end at a free point.
+        edge key (see [`edge_key`][tnrnn.draw.layout.edge_key]) -> list of (x, y) points; dangling edges end at a free point.
     size : (float, float)
         Figure width and height in inches.
     columns : dict
@@ -125,7 +125,7 @@ def rac_layout(net) -> Layout:
     Parameters
     ----------
     net : RACNetwork
-        From :func:`tnrnn.network.build.build_network`, either form.
+        From [`tnrnn.network.build.build_network`][tnrnn.network.build.build_network], either form.
 
     Returns
     -------
@@ -300,7 +300,7 @@ def _routes(net, pos, slot, dot_of, lane_step) -> dict[str, list]:
 
 def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layout:
     """Layout for any ``tensornetwork`` network (no tags): networkx Kamada-Kawai on the node graph (a seeded
-    spring layout for components of more than :data:`KAMADA_KAWAI_MAX_NODES` nodes), components side by side,
+    spring layout for components of more than `KAMADA_KAWAI_MAX_NODES` nodes), components side by side,
     open legs as short stubs pointing away from the centre.
 
     Parameters
@@ -309,7 +309,7 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
     seed : int
         Fixes the layout (same network -> same picture).
     scale : float, optional
-        Inches per layout unit (default: about an inch per bond, pages at most :data:`MAX_GENERIC_INCHES` wide).
+        Inches per layout unit (default: about an inch per bond, pages at most `MAX_GENERIC_INCHES` wide).
 
     Returns
     -------
@@ -318,7 +318,7 @@ def generic_layout(nodes, *, seed: int = 0, scale: float | None = None) -> Layou
     Raises
     ------
     TnrnnError
-        No nodes, more than :data:`GENERIC_MAX_NODES`, or an edge to a node missing from ``nodes``.
+        No nodes, more than `GENERIC_MAX_NODES`, or an edge to a node missing from ``nodes``.
 
     Examples
     --------

@@ -1,14 +1,14 @@
 """RAC tensor-network figures: the network it is given, its partition and the cut it is given.
 
-* :func:`draw_network` draws an explicit network node by node (tag-driven layout for RAC networks; any other
-  list of ``tensornetwork`` nodes goes to :func:`tnrnn.draw.generic.draw`), the input legs coloured by side of
+* [`draw_network`][tnrnn.draw.network.draw_network] draws an explicit network node by node (tag-driven layout for RAC networks; any other
+  list of ``tensornetwork`` nodes goes to [`tnrnn.draw.generic.draw`][tnrnn.draw.generic.draw]), the input legs coloured by side of
   the partition and the cut edges bold.
-* :func:`render_network` picks the node-by-node view or the compact (time, layer) grid by size
-  (:func:`choose_view`), draws and writes the file.
+* [`render_network`][tnrnn.draw.network.render_network] picks the node-by-node view or the compact (time, layer) grid by size
+  ([`choose_view`][tnrnn.draw.views.choose_view]), draws and writes the file.
 
 Nothing here computes a bound: the cut comes from the caller (``tnrnn.figures.render_rac`` computes it for
 ``tnrnn render``). Every drawn node carries the SVG id ``node-<id>`` (its index in ``net.nodes``), every edge
-``edge-<key>`` and every cut edge ``cut-<key>`` (keys from :func:`tnrnn.draw.layout.edge_key`), so figures can be
+``edge-<key>`` and every cut edge ``cut-<key>`` (keys from [`tnrnn.draw.layout.edge_key`][tnrnn.draw.layout.edge_key]), so figures can be
 checked mechanically.
 """
 
@@ -46,9 +46,9 @@ def draw_network(net, partition=None, cut=None, *, ax=None, title: str | None = 
     Parameters
     ----------
     net : RACNetwork or list of tensornetwork nodes
-        A network from :func:`tnrnn.network.build.build_network` (tag-driven layout: time left to right, layers
+        A network from [`tnrnn.network.build.build_network`][tnrnn.network.build.build_network] (tag-driven layout: time left to right, layers
         bottom up, copies stacked in their cell) or any list of ``tensornetwork`` nodes (generic layout,
-        :func:`tnrnn.draw.generic.draw`).
+        [`tnrnn.draw.generic.draw`][tnrnn.draw.generic.draw]).
     partition : Partition, str or steps, optional
         Colours the input legs and time columns by side (RAC networks only).
     cut : CutResult or collection of Edge, optional
@@ -238,7 +238,7 @@ def render_network(
     Parameters
     ----------
     net : RACNetwork
-        From :func:`tnrnn.network.build.build_network`.
+        From [`tnrnn.network.build.build_network`][tnrnn.network.build.build_network].
     cut : CutResult or collection of Edge, optional
         Drawn as given (bold edges in the full view, cut bonds per link in the compact view).
     out : path
@@ -246,7 +246,7 @@ def render_network(
     partition : Partition, str or steps, optional
         Sides of the input legs.
     view : {"auto", "full", "compact"}
-        ``"auto"``: node by node when :func:`full_view_fits`, else the compact (time, layer) grid.
+        ``"auto"``: node by node when [`full_view_fits`][tnrnn.draw.views.full_view_fits], else the compact (time, layer) grid.
     title, note : str, optional
         Heading lines.
 

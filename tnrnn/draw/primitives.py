@@ -1,6 +1,6 @@
 """Drawing primitives shared by the network figures: routed edges, node shapes, headings, legends, cut lookup.
 
-All coordinates are inches on a canvas from :func:`tnrnn.draw.style.new_figure`. Every drawn element that a test
+All coordinates are inches on a canvas from [`tnrnn.draw.style.new_figure`][tnrnn.draw.style.new_figure]. Every drawn element that a test
 or a reader may want to find carries an SVG id (``gid``).
 """
 
@@ -57,7 +57,7 @@ def cut_value(cut) -> str | None:
 
 
 def cut_keys(cut, node_id: Callable) -> set:
-    """The :func:`~tnrnn.draw.layout.edge_key` of every cut edge.
+    """The [`edge_key`][tnrnn.draw.layout.edge_key] of every cut edge.
 
     Raises
     ------
@@ -133,7 +133,7 @@ def draw_node(ax, x, y, role, gid, *, label=None, face=None, fontsize=7.0, edge=
 
 
 def heading_height(lines: Iterable[tuple[str, str, float]]) -> float:
-    """Height in inches of the heading :func:`heading` draws for ``lines``."""
+    """Height in inches of the heading [`heading`][tnrnn.draw.primitives.heading] draws for ``lines``."""
     return sum(size / 72 * 1.45 for _, _, size in lines)
 
 

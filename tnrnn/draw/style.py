@@ -1,8 +1,8 @@
 """The one plotting set-up of every tnrnn figure: colours, fonts, figure creation and deterministic, atomic saving.
 
-Network figures draw on an inch-scaled canvas (:func:`new_figure`); data plots (rank curves, memory and capacity
-studies) get their axes from :func:`new_plot` and are written by :func:`finish_figure` (title, wrapped footer,
-layout, save) or :func:`save_figure`. Nothing here touches pyplot, so a notebook's backend stays as it is.
+Network figures draw on an inch-scaled canvas ([`new_figure`][tnrnn.draw.style.new_figure]); data plots (rank curves, memory and capacity
+studies) get their axes from [`new_plot`][tnrnn.draw.style.new_plot] and are written by [`finish_figure`][tnrnn.draw.style.finish_figure] (title, wrapped footer,
+layout, save) or [`save_figure`][tnrnn.draw.style.save_figure]. Nothing here touches pyplot, so a notebook's backend stays as it is.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def finish_figure(fig, path: str | os.PathLike, *, title: str | None = None, foo
     Parameters
     ----------
     fig : matplotlib Figure
-        From :func:`new_plot`.
+        From [`new_plot`][tnrnn.draw.style.new_plot].
     path : path
         ``.svg`` or ``.png``.
     title, footer : str, optional

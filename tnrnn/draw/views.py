@@ -74,7 +74,7 @@ def choose_view(L: int, T: int, nodes: int | None = None, view: str = "auto") ->
     ------
     TnrnnError
         Unknown view; ``"full"`` for a network far too large to draw node by node; a compact grid over
-        :data:`COMPACT_MAX_T` steps or :data:`COMPACT_MAX_L` layers.
+        `COMPACT_MAX_T` steps or `COMPACT_MAX_L` layers.
 
     Examples
     --------

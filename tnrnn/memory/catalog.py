@@ -1,7 +1,7 @@
 """What the memory experiments offer, by name, without jax: the cells' metadata table and the task names.
 
 Commands list and check these names while parsing their arguments; keeping them apart from the cells' and
-tasks' jax code (:mod:`tnrnn.memory.cells` re-exports the cell table, :mod:`tnrnn.memory.tasks` maps the names
+tasks' jax code ([`tnrnn.memory.cells`][tnrnn.memory.cells] re-exports the cell table, [`tnrnn.memory.tasks`][tnrnn.memory.tasks] maps the names
 to classes) lets a command refuse bad input, a bad checkpoint included, before jax is imported.
 """
 
@@ -14,7 +14,7 @@ from tnrnn.base.errors import TnrnnError
 
 @dataclass(frozen=True)
 class CellInfo:
-    """What the rest of the package needs to know about a cell (one row of :data:`CELL_TABLE`).
+    """What the rest of the package needs to know about a cell (one row of `CELL_TABLE`).
 
     Attributes
     ----------
@@ -54,7 +54,7 @@ GATES: dict[str, int] = {name: info.gates for name, info in CELL_TABLE.items()}
 
 
 def check_cell(cell: str) -> str:
-    """Return the cell name in lower case, or raise a :class:`TnrnnError` listing the valid ones.
+    """Return the cell name in lower case, or raise a [`TnrnnError`][tnrnn.base.errors.TnrnnError] listing the valid ones.
 
     Examples
     --------

@@ -1,16 +1,16 @@
 """Recurrent cells for the empirical memory studies, stackable to depth L (docs/theory.md, 'Recurrent
 Arithmetic Circuits'; the gated cells as in Collins, Sohl-Dickstein, Sussillo, ICLR 2017).
 
-Cells (one metadata table, :data:`CELL_TABLE`): ``rac`` (Recurrent Arithmetic Circuit), ``rnn``, ``irnn``,
+Cells (one metadata table, `CELL_TABLE`): ``rac`` (Recurrent Arithmetic Circuit), ``rnn``, ``irnn``,
 ``ugrnn``, ``gru``, ``lstm``, ``plusrnn`` (the intersection RNN, depth >= 2 only) and ``scornn`` (the
-scaled-Cayley orthogonal RNN of :mod:`tnrnn.memory.orthogonal`). Every stack is a plain pytree of jax arrays::
+scaled-Cayley orthogonal RNN of [`tnrnn.memory.orthogonal`][tnrnn.memory.orthogonal]). Every stack is a plain pytree of jax arrays::
 
     {"layers": [layer_0, ..., layer_{L-1}], "readout": {"W": (width, n_out), "b": (n_out,)}}
 
 Conventions (row vectors, ``x @ W``): input weights ``Wx`` are (n_in_l, G*width), recurrent weights ``Wh``
 (width, G*width), biases ``b`` (G*width,), with the G gate blocks concatenated in the order given per cell
 below. Every layer has a learned initial state ``h0`` (LSTM also ``c0``), except the scoRNN's, whose
-initial state is random, drawn for every batch from the key given to :func:`apply_stack`. Layer 1 reads the inputs, layer
+initial state is random, drawn for every batch from the key given to [`apply_stack`][tnrnn.memory.cells.apply_stack]. Layer 1 reads the inputs, layer
 l > 1 reads the output of layer l-1, and the readout is applied at every time step to the top layer.
 
 * ``rnn``: ``h = s(x Wx + h Wh + b)``.
@@ -25,7 +25,7 @@ l > 1 reads the output of layer l-1, and the readout is applied at every time st
   ``x`` itself, layer 1 first maps the inputs to the width with a learned matrix ``P`` (n_in, width).
 * ``scornn``: ``h = modrelu(x Wx + h_prev W, b)``, ``W = (I + A)^-1 (I - A) D`` orthogonal (parameters ``Wx``,
   the skew entries ``A``, the modReLU bias ``b``; trained and initialised as in the authors' released code, see
-  :mod:`tnrnn.memory.orthogonal`).
+  [`tnrnn.memory.orthogonal`][tnrnn.memory.orthogonal]).
 * ``rac``: ``h = (x W_I) * (h_prev W_H)`` (multiplicative integration, no bias, no nonlinearity), with the
   readout having no bias either.
 
@@ -35,7 +35,7 @@ state is divided by its root-mean-square, ``h <- h / sqrt(mean(h**2) + eps)``. T
 degree 1 in each of ``x W_I`` and ``h_prev``, so each division multiplies every later state, and the
 logits, by a positive per-sequence scalar: the normalised RAC has **the same decision function** (argmax of
 the logits) as the plain RAC with the same weights; only the loss sees the rescaling. ``normalize=False``
-gives the plain recurrence of docs/theory.md (used in tests to cross-check against :func:`tnrnn.rac_forward`).
+gives the plain recurrence of docs/theory.md (used in tests to cross-check against [`tnrnn.rac_forward`][tnrnn.rac.recurrence.rac_forward]).
 RAC weights start near the identity (``W_H = I + noise``; ``W_I`` of layer 1 has columns near all-ones,
 ``W_I`` of upper layers is ``I + noise``), so at initialisation the state is carried almost unchanged and
 each layer passes its input up, and ``h0`` starts at the solution of ``h0 W_H = 1`` (the all-ones
@@ -111,7 +111,7 @@ def layer_num_params(cell: str, n_in: int, width: int) -> int:
 
 
 def num_params(cell: str, n_in: int, width: int, depth: int, n_out: int) -> int:
-    """Number of trainable parameters of a stack: equals the total size of :func:`init_stack`'s leaves.
+    """Number of trainable parameters of a stack: equals the total size of [`init_stack`][tnrnn.memory.cells.init_stack]'s leaves.
 
     Examples
     --------
@@ -132,7 +132,7 @@ def num_params(cell: str, n_in: int, width: int, depth: int, n_out: int) -> int:
 
 
 def width_for_budget(cell: str, n_in: int, depth: int, n_out: int, budget: int) -> int:
-    """Largest width whose :func:`num_params` is at most ``budget``.
+    """Largest width whose [`num_params`][tnrnn.memory.cells.num_params] is at most ``budget``.
 
     Raises
     ------
@@ -236,18 +236,18 @@ def init_stack(
     key : jax PRNG key or int
         Randomness (an int is used as a seed).
     cell : str
-        One of :data:`CELLS`.
+        One of `CELLS`.
     n_in, width, depth, n_out : int
         Input dimension, hidden width of every layer, number of layers, output dimension.
     nonlinearity, forget_bias
-        Accepted for symmetry with :func:`apply_stack` (they do not change the initial weights; the forget
+        Accepted for symmetry with [`apply_stack`][tnrnn.memory.cells.apply_stack] (they do not change the initial weights; the forget
         bias is a constant added inside the gates, not a parameter).
 
     Returns
     -------
     dict
         ``{"layers": [...], "readout": {"W", "b"}}`` (plus ``"P"`` for ``plusrnn``); the RAC readout has no
-        ``"b"``. Its total size is :func:`num_params`.
+        ``"b"``. Its total size is [`num_params`][tnrnn.memory.cells.num_params].
 
     Examples
     --------
@@ -299,7 +299,7 @@ def layer_width(layer: Params) -> int:
 def initial_carry(cell: str, layer: Params, batch: int, key=None):
     """The initial state of one layer for ``batch`` rows (``(h, c)`` for the LSTM): the learned ``h0``
     broadcast, or for the scoRNN a random state per row drawn from ``key``
-    (:func:`tnrnn.memory.orthogonal.random_initial_state`; :data:`EVAL_STATE_KEY` when ``key`` is None).
+    ([`tnrnn.memory.orthogonal.random_initial_state`][tnrnn.memory.orthogonal.random_initial_state]; `EVAL_STATE_KEY` when ``key`` is None).
 
     Examples
     --------
@@ -373,7 +373,7 @@ def apply_stack(
     Parameters
     ----------
     params : dict
-        From :func:`init_stack` (or trained).
+        From [`init_stack`][tnrnn.memory.cells.init_stack] (or trained).
     xs : array (B, T, n_in)
         Input sequences (one-hot rows for discrete tasks).
     cell : str

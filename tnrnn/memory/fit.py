@@ -1,5 +1,5 @@
 """A cell stack trained on a memory task: loss, memory estimate, fixed validation and test sets, and the
-per-class report (:func:`train_task`).
+per-class report ([`train_task`][tnrnn.memory.fit.train_task]).
 
 The validation set (``config.eval_batch_size`` sequences) and the test set (``config.test_batch_size``) are
 drawn once from keys derived from ``config.seed`` and disjoint from the training keys; the validation set
@@ -53,9 +53,9 @@ def sequence_loss(logits, targets, mask):
 
 
 def make_task_loss(cell: str, *, nonlinearity: str = "tanh", forget_bias: float = 1.0) -> Callable:
-    """``loss_fn(params, batch)`` for a cell stack on a :class:`~tnrnn.memory.tasks.TaskBatch`.
+    """``loss_fn(params, batch)`` for a cell stack on a [`TaskBatch`][tnrnn.memory.tasks.TaskBatch].
 
-    The same arguments return the same function object, so :func:`train` reuses its compiled code.
+    The same arguments return the same function object, so [`train`][tnrnn.memory.train.train] reuses its compiled code.
 
     Examples
     --------
@@ -79,7 +79,7 @@ def _task_loss(cell: str, nonlinearity: str, forget_bias: float) -> Callable:
 
 
 def training_memory_bytes(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
-    """Rough peak memory of :func:`train_task`, estimated before anything is allocated.
+    """Rough peak memory of [`train_task`][tnrnn.memory.fit.train_task], estimated before anything is allocated.
 
     Parameters, gradients and the two Adam moments (4 float32 copies), plus the activations the backward
     pass keeps for a training batch (every step of every layer: the input projection, the gates and the
@@ -101,7 +101,7 @@ def training_memory_bytes(task, cell: str, depth: int, width: int, config: Train
 
 
 def check_training_memory(task, cell: str, depth: int, width: int, config: TrainConfig) -> int:
-    """Raise :class:`~tnrnn.base.errors.ResourceError` when :func:`training_memory_bytes` exceeds the memory
+    """Raise [`ResourceError`][tnrnn.base.errors.ResourceError] when [`training_memory_bytes`][tnrnn.memory.fit.training_memory_bytes] exceeds the memory
     budget (``$TNRNN_MAX_BYTES``, default 4 GiB); return the estimate otherwise.
 
     Examples
@@ -133,7 +133,7 @@ def class_report(task, logits, batch) -> dict:
 
     Parameters
     ----------
-    task : a task of :mod:`tnrnn.memory.tasks`
+    task : a task of [`tnrnn.memory.tasks`][tnrnn.memory.tasks]
     logits : array (B, T, n_out)
     batch : TaskBatch
 
@@ -208,28 +208,28 @@ def train_task(
 
     Parameters
     ----------
-    task : a task of :mod:`tnrnn.memory.tasks`
+    task : a task of [`tnrnn.memory.tasks`][tnrnn.memory.tasks]
     cell : str
     depth, width : int
     config : TrainConfig
         With ``test_batch_size > 0`` a fixed test set is evaluated on the reported parameters.
     nonlinearity, forget_bias
-        Passed to :func:`tnrnn.memory.cells.apply_stack`.
+        Passed to [`tnrnn.memory.cells.apply_stack`][tnrnn.memory.cells.apply_stack].
     init_seed : int, optional
         Seeds the parameters (default ``config.seed``).
     checkpoint, progress, until
-        As in :func:`tnrnn.memory.train.train`.
+        As in [`tnrnn.memory.train.train`][tnrnn.memory.train.train].
 
     Returns
     -------
     TrainResult
         Its ``extra`` records the cell, depth, width, parameter count, task, chance, the validation report
-        (``validation``) and, with a test set, the test report (``test``), both from :func:`class_report`.
+        (``validation``) and, with a test set, the test report (``test``), both from [`class_report`][tnrnn.memory.fit.class_report].
 
     Raises
     ------
     ResourceError
-        When :func:`training_memory_bytes` exceeds the memory budget (checked before anything is allocated).
+        When [`training_memory_bytes`][tnrnn.memory.fit.training_memory_bytes] exceeds the memory budget (checked before anything is allocated).
 
     Examples
     --------

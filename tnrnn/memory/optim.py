@@ -1,8 +1,8 @@
-"""Optimiser settings of one training run: :class:`TrainConfig`, the optax schedule and optimiser.
+"""Optimiser settings of one training run: [`TrainConfig`][tnrnn.memory.optim.TrainConfig], the optax schedule and optimiser.
 
-:func:`make_optimizer` is pure optax (clipping, Adam or RMSProp, then a learning-rate factor held in the
-state), so it works under ``jax.vmap``; :func:`scale_learning_rate` changes the factor between jitted chunks
-(the plateau decay of :mod:`tnrnn.memory.protocol`) without recompiling anything.
+[`make_optimizer`][tnrnn.memory.optim.make_optimizer] is pure optax (clipping, Adam or RMSProp, then a learning-rate factor held in the
+state), so it works under ``jax.vmap``; [`scale_learning_rate`][tnrnn.memory.optim.scale_learning_rate] changes the factor between jitted chunks
+(the plateau decay of [`tnrnn.memory.protocol`][tnrnn.memory.protocol]) without recompiling anything.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class TrainConfig:
     restore_best : bool
         Return the parameters (and held-out metrics) of the best held-out loss rather than the last ones.
     test_batch_size : int
-        Size of a separate fixed test set that callers such as :func:`tnrnn.memory.fit.train_task` evaluate
+        Size of a separate fixed test set that callers such as [`tnrnn.memory.fit.train_task`][tnrnn.memory.fit.train_task] evaluate
         once at the end (0: none).
     recurrent_learning_rate, recurrent_clip : float or None
         The scoRNN's skew parameters (every leaf named ``A``) train with their own RMSProp at this rate, their
@@ -145,8 +145,8 @@ def learning_rate_schedule(config: TrainConfig) -> optax.Schedule:
 
 
 def make_optimizer(config: TrainConfig) -> optax.GradientTransformation:
-    """Gradient clipping (if any), Adam or RMSProp on :func:`learning_rate_schedule`, then a learning-rate
-    factor (initially 1) held in the optimiser state, which :func:`scale_learning_rate` changes.
+    """Gradient clipping (if any), Adam or RMSProp on [`learning_rate_schedule`][tnrnn.memory.optim.learning_rate_schedule], then a learning-rate
+    factor (initially 1) held in the optimiser state, which [`scale_learning_rate`][tnrnn.memory.optim.scale_learning_rate] changes.
 
     Pure optax, so it works under ``jax.vmap`` (one state per vmapped member).
 
@@ -191,7 +191,7 @@ def learning_rate_factor(opt_state) -> float:
 
 
 def scale_learning_rate(opt_state, factor: float):
-    """The optimiser state of :func:`make_optimizer` with its learning-rate factor multiplied by ``factor``."""
+    """The optimiser state of [`make_optimizer`][tnrnn.memory.optim.make_optimizer] with its learning-rate factor multiplied by ``factor``."""
     last = opt_state[-1]
     hyper = dict(last.hyperparams)
     hyper["step_size"] = hyper["step_size"] * factor

@@ -18,12 +18,12 @@ point by point:
 
 1. ``A`` block-diagonal with 2x2 blocks ``[[0, s], [-s, 0]]``, ``s = sqrt((1 - cos t) / (1 + cos t))``,
    ``t`` uniform in ``[0, pi/2]``; it trains with its own RMSProp at learning rate 1e-4 (gradients clipped
-   elementwise at 10, decayed by the plateau factor with the main rate: :func:`tnrnn.memory.optim.make_optimizer`
-   routes every leaf named ``A`` there, :data:`RECURRENT_LEARNING_RATE`, :data:`RECURRENT_CLIP`);
-2. input weights ``Wx`` uniform in ``[-0.01, 0.01]`` (:data:`INPUT_INIT`);
+   elementwise at 10, decayed by the plateau factor with the main rate: [`tnrnn.memory.optim.make_optimizer`][tnrnn.memory.optim.make_optimizer]
+   routes every leaf named ``A`` there, `RECURRENT_LEARNING_RATE`, `RECURRENT_CLIP`);
+2. input weights ``Wx`` uniform in ``[-0.01, 0.01]`` (`INPUT_INIT`);
 3. no trained initial state: every sequence starts from a state drawn uniformly in
-   ``[-sqrt(3/R), sqrt(3/R)]``, drawn anew for every batch (:func:`random_initial_state`);
-4. ``D`` with its first ``floor(R/2)`` entries +1 (:func:`fixed_diagonal`);
+   ``[-sqrt(3/R), sqrt(3/R)]``, drawn anew for every batch ([`random_initial_state`][tnrnn.memory.orthogonal.random_initial_state]);
+4. ``D`` with its first ``floor(R/2)`` entries +1 ([`fixed_diagonal`][tnrnn.memory.orthogonal.fixed_diagonal]);
 5. the modReLU bias ``b`` starts at zero and is trained.
 """
 
@@ -124,7 +124,7 @@ def modrelu(z: jax.Array, bias: jax.Array) -> jax.Array:
 
 def init_scornn_layer(key, n_in: int, width: int) -> Params:
     """Initial parameters of one scoRNN layer: ``Wx`` (n_in, R), ``A`` (R(R-1)/2,), ``b`` (R,) (no ``h0``:
-    the initial state is random, :func:`random_initial_state`).
+    the initial state is random, [`random_initial_state`][tnrnn.memory.orthogonal.random_initial_state]).
 
     Examples
     --------
@@ -161,7 +161,7 @@ def scornn_layer_num_params(n_in: int, width: int) -> int:
 
 
 def scornn_step(layer: Params, carry: jax.Array, xp: jax.Array, W: jax.Array) -> jax.Array:
-    """One step given the input projection ``xp = x Wx`` and the layer's orthogonal ``W`` (from :func:`cayley`).
+    """One step given the input projection ``xp = x Wx`` and the layer's orthogonal ``W`` (from [`cayley`][tnrnn.memory.orthogonal.cayley]).
 
     Examples
     --------

@@ -7,16 +7,16 @@ The design (what a per-point claim about depth needs):
   network must hold the whole span through the delay;
 * at equal width (every depth at ``width``) and at equal parameters (every depth at the widest width within the
   parameter count of depth ``budget_depth`` at ``width``), so the two readings of "depth helps" are separated;
-* at least 10 seeds per configuration, trained together (:func:`tnrnn.memory.vtrain_seeds.train_seeds`); seed
+* at least 10 seeds per configuration, trained together ([`tnrnn.memory.vtrain_seeds.train_seeds`][tnrnn.memory.vtrain_seeds.train_seeds]); seed
   ``s`` sees the same sequences at every depth, so depths are compared seed by seed;
-* outcome per seed: test accuracy on the recalled span; success means accuracy >= :data:`SUCCESS`;
+* outcome per seed: test accuracy on the recalled span; success means accuracy >= `SUCCESS`;
 * per row: the success rate with its Wilson interval and the median accuracy with a bootstrap interval clipped
   to [0, 1]; per comparison (depth d against depth 1 in each setting and T): McNemar's exact test on success
   and the sign test on accuracy, Holm-adjusted over the whole family.
 
-:func:`powered_points` builds the resumable sweep (one point per configuration and delay, its seeds inside),
-:func:`powered_point` is the sweep's point function and :func:`summarize_powered` turns the records into the
-rows and comparisons of ``diagrams/memory_powered.json``; :func:`plot_powered` draws every seed as a point.
+[`powered_points`][tnrnn.memory.powered.powered_points] builds the resumable sweep (one point per configuration and delay, its seeds inside),
+[`powered_point`][tnrnn.memory.powered.powered_point] is the sweep's point function and [`summarize_powered`][tnrnn.memory.powered.summarize_powered] turns the records into the
+rows and comparisons of ``diagrams/memory_powered.json``; [`plot_powered`][tnrnn.memory.powered.plot_powered] draws every seed as a point.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def summarize_powered(records: list[dict], *, width: int, budget_depth: int) -> 
     Parameters
     ----------
     records : list of dict
-        Results of :func:`powered_point` (``"ok"`` records of the sweep, or the bare results).
+        Results of [`powered_point`][tnrnn.memory.powered.powered_point] (``"ok"`` records of the sweep, or the bare results).
     width, budget_depth : int
         The study's settings (to tell which configuration belongs to which setting).
 
@@ -304,7 +304,7 @@ def write_powered(records: list[dict], prefix: str | os.PathLike, *, width: int,
 
 def run_powered(study: dict, results: str | os.PathLike, prefix: str | os.PathLike, *, progress: bool = True,
                 command: str | None = None) -> dict:
-    """Run (or resume) a study of :data:`DEFAULT_STUDY`'s form with the resumable sweep runner, in this
+    """Run (or resume) a study of `DEFAULT_STUDY`'s form with the resumable sweep runner, in this
     process, and write its summary after every finished configuration.
 
     Examples
@@ -336,7 +336,7 @@ def run_powered(study: dict, results: str | os.PathLike, prefix: str | os.PathLi
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tnrnn.memory.powered [RESULTS PREFIX]``: run or resume :data:`DEFAULT_STUDY`."""
+    """``python -m tnrnn.memory.powered [RESULTS PREFIX]``: run or resume `DEFAULT_STUDY`."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv

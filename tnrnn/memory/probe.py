@@ -2,12 +2,12 @@
 (M symbols, T steps), matricize each output logit by Start | End (rows: the first T/2 symbols, columns: the
 last T/2) and report the singular values, the numerical rank at stated tolerances and the entropy-based
 effective rank (Roy and Vetterli, 2007). These are **floating-point estimates**, never certified values; for
-a RAC the certified generic rank of :func:`tnrnn.separation_rank` is reported beside them (docs/theory.md,
+a RAC the certified generic rank of [`tnrnn.separation_rank`][tnrnn.rank.separation_rank] is reported beside them (docs/theory.md,
 'Separation rank'; Levine et al., arXiv 1710.09431, who suggest extending the analysis to other cells).
 
 Symbol ``k`` of the domain is input unit ``k`` of the network (a network trained on ``ses`` has one more
 input, the blank, which the probe never feeds). The RAC is probed without its per-step normalisation (the
-plain multilinear recurrence, whose decisions are the same; see :mod:`tnrnn.memory.cells`), so its logits are
+plain multilinear recurrence, whose decisions are the same; see [`tnrnn.memory.cells`][tnrnn.memory.cells]), so its logits are
 the circuit's outputs; a shallow RAC's probed rank is then at most its width R.
 """
 
@@ -119,7 +119,7 @@ def probe(params: Any, cell: str, symbols: int, time: int, *, n_in: int | None =
     Parameters
     ----------
     params : pytree
-        Parameters of a stack of :mod:`tnrnn.memory.cells`.
+        Parameters of a stack of [`tnrnn.memory.cells`][tnrnn.memory.cells].
     cell : str
     symbols, time : int
         The one-hot domain: M symbols, T steps (``M^(T/2) <= MAX_SIDE``).
@@ -134,7 +134,7 @@ def probe(params: Any, cell: str, symbols: int, time: int, *, n_in: int | None =
     Returns
     -------
     dict
-        ``logits``: one :func:`spectrum_report` per logit; ``max_numerical_rank`` per tolerance and
+        ``logits``: one [`spectrum_report`][tnrnn.memory.probe.spectrum_report] per logit; ``max_numerical_rank`` per tolerance and
         ``max_effective_rank`` over logits; ``side``; for a RAC ``certified`` (the generic rank's certified
         lower bound, upper bound and whether they meet).
 
@@ -160,7 +160,7 @@ def probe(params: Any, cell: str, symbols: int, time: int, *, n_in: int | None =
 
 
 def certified_rac_rank(depth: int, width: int, symbols: int, time: int) -> dict:
-    """The certified generic Start-End rank of a RAC (exact arithmetic; :func:`tnrnn.separation_rank`).
+    """The certified generic Start-End rank of a RAC (exact arithmetic; [`tnrnn.separation_rank`][tnrnn.rank.separation_rank]).
 
     It is the rank of almost every weight setting with the theory's conventions (all-ones initial state),
     and an upper bound for every setting; a trained network's probed rank is compared with it.

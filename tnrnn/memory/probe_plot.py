@@ -2,8 +2,8 @@
 the certified generic rank of a RAC of the same depth and width (the theory's curve; docs/theory.md,
 'Separation rank').
 
-``python -m tnrnn.memory.probe_plot PREFIX [STEPS]`` (or ``PREFIX replot``: redraw from ``PREFIX.json``) trains every (cell, depth, T) of :data:`GRID` briefly on
-Start-End Similarity over the whole halves, probes it (:func:`tnrnn.memory.probe.probe`) and writes
+``python -m tnrnn.memory.probe_plot PREFIX [STEPS]`` (or ``PREFIX replot``: redraw from ``PREFIX.json``) trains every (cell, depth, T) of `GRID` briefly on
+Start-End Similarity over the whole halves, probes it ([`tnrnn.memory.probe.probe`][tnrnn.memory.probe.probe]) and writes
 ``PREFIX.json`` (the records, the regeneration command) and ``PREFIX.png``.
 """
 

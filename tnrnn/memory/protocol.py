@@ -2,14 +2,14 @@
 the best-validation parameters reported (Levine et al., arXiv 1710.09431, released code; docs/theory.md,
 'Long-term memory tasks').
 
-:class:`Plateau` is the host-side bookkeeping :func:`tnrnn.memory.train.train` runs after every evaluation
+[`Plateau`][tnrnn.memory.protocol.Plateau] is the host-side bookkeeping [`tnrnn.memory.train.train`][tnrnn.memory.train.train] runs after every evaluation
 check: it tracks the best validation loss and counts checks without improvement; after ``patience`` of them
 it declares a plateau (the learning rate is multiplied by ``factor``), and at the ``max_plateaus``-th plateau
 it stops the run. The learning-rate factor itself lives in the optimiser state (an
-``optax.inject_hyperparams(optax.scale)`` at the end of :func:`tnrnn.memory.train.make_optimizer`), so the
+``optax.inject_hyperparams(optax.scale)`` at the end of [`tnrnn.memory.train.make_optimizer`][tnrnn.memory.optim.make_optimizer]), so the
 compiled training chunk never changes.
 
-:data:`PROTOCOLS` holds the training presets: ``authors`` is the published protocol (RMSProp with decay 0.9,
+`PROTOCOLS` holds the training presets: ``authors`` is the published protocol (RMSProp with decay 0.9,
 learning rate 1e-3, batch 128, up to 50k steps, an evaluation every 1000 steps, patience 10, validation set
 5,000, test set 10,000); ``scaled`` is the same protocol with sizes that fit a shared 2-core CPU, the one of
 the studies in ``diagrams/``.
@@ -38,7 +38,7 @@ class Plateau:
     Parameters
     ----------
     patience : int
-        Checks without an improvement of at least :data:`MIN_DELTA` that make a plateau.
+        Checks without an improvement of at least `MIN_DELTA` that make a plateau.
     max_plateaus : int
         The run stops at this plateau (2: decay at the first plateau, stop at the second).
 
@@ -63,7 +63,7 @@ class Plateau:
         check_positive_int("max_plateaus", self.max_plateaus)
 
     def update(self, value: float, step: int) -> str:
-        """Record the validation loss of one check; return one of :data:`ACTIONS`.
+        """Record the validation loss of one check; return one of `ACTIONS`.
 
         A non-finite value counts as no improvement.
         """
@@ -83,7 +83,7 @@ class Plateau:
 
     @classmethod
     def from_json(cls, data: dict) -> Plateau:
-        """Rebuild the state written by :meth:`to_json`.
+        """Rebuild the state written by [`to_json`][tnrnn.memory.protocol.Plateau.to_json].
 
         Examples
         --------

@@ -1,8 +1,8 @@
 """One time step of each recurrent cell, as a registry ``STEPS[cell](layer, carry, xp, x, ctx)``.
 
-``xp`` is the layer's input projection (computed for all steps at once by :func:`tnrnn.memory.cells.apply_stack`),
-``x`` the layer's raw input (the +RNN mixes it into its output), ``ctx`` a :class:`StepContext`. The equations
-and parameter layouts are documented in :mod:`tnrnn.memory.cells`.
+``xp`` is the layer's input projection (computed for all steps at once by [`tnrnn.memory.cells.apply_stack`][tnrnn.memory.cells.apply_stack]),
+``x`` the layer's raw input (the +RNN mixes it into its output), ``ctx`` a [`StepContext`][tnrnn.memory.steps.StepContext]. The equations
+and parameter layouts are documented in [`tnrnn.memory.cells`][tnrnn.memory.cells].
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ STEPS: dict[str, Callable] = {
 
 
 def step_context(cell: str, layer: Params, s: Callable, forget_bias: float, normalize: bool) -> StepContext:
-    """The :class:`StepContext` of one layer (scoRNN: with its orthogonal W).
+    """The [`StepContext`][tnrnn.memory.steps.StepContext] of one layer (scoRNN: with its orthogonal W).
 
     Examples
     --------

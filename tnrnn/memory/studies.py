@@ -1,12 +1,12 @@
 """Depth sweeps of long-term memory, at equal parameter budget or at equal width, over several seeds
 (Levine et al., arXiv 1710.09431, section 5; docs/theory.md, 'Long-term memory tasks').
 
-:func:`memory_point` trains one (cell, depth, T, seed) configuration with a training protocol of
-:mod:`tnrnn.memory.protocol` and returns its test-set report (overall and per-class accuracy); it is the
+[`memory_point`][tnrnn.memory.studies.memory_point] trains one (cell, depth, T, seed) configuration with a training protocol of
+[`tnrnn.memory.protocol`][tnrnn.memory.protocol] and returns its test-set report (overall and per-class accuracy); it is the
 point function of the resumable sweep runner (``"tnrnn.memory.studies:memory_point"``).
-:func:`memory_sweep_points` builds and validates a grid of them and :func:`memory_sweep` runs it.
+[`memory_sweep_points`][tnrnn.memory.studies.memory_sweep_points] builds and validates a grid of them and [`memory_sweep`][tnrnn.memory.studies.memory_sweep] runs it.
 Summaries over seeds (mean, confidence interval, the largest T solved) and figures are in
-:mod:`tnrnn.memory.study_report`.
+[`tnrnn.memory.study_report`][tnrnn.memory.study_report].
 """
 
 from __future__ import annotations
@@ -59,12 +59,12 @@ def memory_point(
     Parameters
     ----------
     cell, depth, time, task, symbols, span
-        The stack and the task (:func:`tnrnn.memory.tasks.make_task`).
+        The stack and the task ([`tnrnn.memory.tasks.make_task`][tnrnn.memory.tasks.make_task]).
     budget, width : int
         Exactly one: a parameter budget (equal-parameter studies) or a fixed width (equal-width studies).
     protocol : str
-        Training preset of :data:`tnrnn.memory.protocol.PROTOCOLS`; ``training`` overrides its entries
-        (:data:`TRAINING_KEYS`).
+        Training preset of `tnrnn.memory.protocol.PROTOCOLS`; ``training`` overrides its entries
+        (`TRAINING_KEYS`).
     seed : int
         Seeds the parameters, the training batches and the fixed validation and test sets.
 
@@ -107,7 +107,7 @@ def memory_point(
 
 
 def point_setup(point: dict):
-    """Task, width and :class:`~tnrnn.memory.optim.TrainConfig` of one :func:`memory_point`, validated
+    """Task, width and [`TrainConfig`][tnrnn.memory.optim.TrainConfig] of one [`memory_point`][tnrnn.memory.studies.memory_point], validated
     (unknown keys, task parameters, budget or width, training memory) without training anything.
 
     Examples
@@ -153,9 +153,9 @@ def memory_sweep_points(
     width: int | None = None,
     **common: Any,
 ) -> list[dict]:
-    """The sweep grid as keyword dicts for :func:`memory_point`, every point validated before any training.
+    """The sweep grid as keyword dicts for [`memory_point`][tnrnn.memory.studies.memory_point], every point validated before any training.
 
-    ``common`` holds the other keywords of :func:`memory_point` (task, symbols, span, protocol, training
+    ``common`` holds the other keywords of [`memory_point`][tnrnn.memory.studies.memory_point] (task, symbols, span, protocol, training
     overrides; None values are dropped). Seeds vary fastest (one compilation serves a point's seeds), then
     cells, depths and T, so a partial sweep holds whole small-T columns first.
 
@@ -180,9 +180,9 @@ def memory_sweep_points(
 
 
 def memory_sweep(points: list[dict], results: str | os.PathLike | None, **sweep_kwargs: Any) -> list[dict]:
-    """Run :func:`memory_point` over ``points`` with the resumable sweep runner.
+    """Run [`memory_point`][tnrnn.memory.studies.memory_point] over ``points`` with the resumable sweep runner.
 
-    ``sweep_kwargs`` go to :func:`tnrnn.sweep.run_sweep` (``executor``, ``workers``, ``scheduler``, ...).
+    ``sweep_kwargs`` go to [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep] (``executor``, ``workers``, ``scheduler``, ...).
 
     Examples
     --------

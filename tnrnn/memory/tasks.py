@@ -11,7 +11,7 @@ method ``sample(key, batch) -> TaskBatch(inputs, targets, mask)``:
 ``sample`` is written in jax and is jittable (``batch`` static), so the training loop draws fresh batches on
 the fly inside its ``lax.scan``. The same key (or int seed) always gives the same batch.
 
-Registered tasks (:data:`TASKS`, built by :func:`make_task`):
+Registered tasks (`TASKS`, built by [`make_task`][tnrnn.memory.tasks.make_task]):
 
 * ``ses``: Start-End Similarity as the authors define it (fixed compared span, blank padding, random offset);
 * ``copying``: Copying Memory (``copy`` is accepted as an alias);
@@ -376,7 +376,7 @@ if tuple(TASKS) != TASK_NAMES:  # pragma: no cover - a guard on the two lists st
 
 
 def make_task(name: str, *, time: int | None = None, symbols: int | None = None, span: int | None = None):
-    """Build a task by name (:data:`TASKS`) from the options that apply to it.
+    """Build a task by name (`TASKS`) from the options that apply to it.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Training loop: optax optimiser + clipping + schedule, jitted in chunks of steps with ``lax.scan``.
 
-:func:`train` is model-agnostic: it takes initial parameters, a ``loss_fn(params, batch) -> (loss, aux)``
+[`train`][tnrnn.memory.train.train] is model-agnostic: it takes initial parameters, a ``loss_fn(params, batch) -> (loss, aux)``
 and a ``sample_batch(key, batch_size) -> batch`` (both jittable), and runs ``config.steps`` optimiser steps.
 Steps run in chunks of ``config.eval_every`` inside one jitted ``lax.scan`` (one compilation per chunk
 length, so at most two per run); after each chunk the model is evaluated on a held-out batch, the progress
@@ -10,15 +10,15 @@ Resuming is exact: the batch of step ``s`` is drawn from ``fold_in(train_key, s)
 after a checkpoint and resumed reproduces the uninterrupted run. A chunk whose loss is not finite stops the
 run and marks it ``diverged`` (the last finite parameters are kept).
 
-With ``plateau_patience`` set, :func:`train` follows the authors' protocol (:mod:`tnrnn.memory.protocol`):
+With ``plateau_patience`` set, [`train`][tnrnn.memory.train.train] follows the authors' protocol ([`tnrnn.memory.protocol`][tnrnn.memory.protocol]):
 the learning rate is multiplied by ``plateau_factor`` when the held-out loss stops improving for that many
 checks, the run stops at the ``max_plateaus``-th plateau, and with ``restore_best`` the parameters of the best
 held-out loss are returned.
 
-Shared API (also used by :mod:`tnrnn.capacity`): :func:`make_optimizer` (pure optax, vmappable: clipping,
-Adam or RMSProp on :func:`learning_rate_schedule`, then a learning-rate factor that :func:`scale_learning_rate`
-changes in the state), :func:`make_train_chunk` (the jitted ``lax.scan`` of steps) and :func:`train`.
-:func:`tnrnn.memory.fit.train_task` wires a cell stack to a task.
+Shared API (also used by [`tnrnn.capacity`][tnrnn.capacity]): [`make_optimizer`][tnrnn.memory.optim.make_optimizer] (pure optax, vmappable: clipping,
+Adam or RMSProp on [`learning_rate_schedule`][tnrnn.memory.optim.learning_rate_schedule], then a learning-rate factor that [`scale_learning_rate`][tnrnn.memory.optim.scale_learning_rate]
+changes in the state), [`make_train_chunk`][tnrnn.memory.train.make_train_chunk] (the jitted ``lax.scan`` of steps) and [`train`][tnrnn.memory.train.train].
+[`tnrnn.memory.fit.train_task`][tnrnn.memory.fit.train_task] wires a cell stack to a task.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ _CHECKPOINT_FORMAT = "tnrnn-train-checkpoint/1"
 
 @dataclass
 class TrainResult:
-    """Outcome of :func:`train`.
+    """Outcome of [`train`][tnrnn.memory.train.train].
 
     Attributes
     ----------
@@ -145,7 +145,7 @@ def _cached(key, build: Callable):
 
 
 def make_train_chunk(loss_fn: Callable, sample_batch: Callable, config: TrainConfig) -> Callable:
-    """The jitted training chunk :func:`train` runs (cached per arguments, the seed aside).
+    """The jitted training chunk [`train`][tnrnn.memory.train.train] runs (cached per arguments, the seed aside).
 
     ``run_chunk(params, opt_state, train_key, steps) -> ((params, opt_state), metrics)`` runs one optimiser
     step per entry of the int array ``steps`` inside one ``lax.scan``; the batch of step ``s`` is
@@ -208,7 +208,7 @@ def _mean_metrics(tree: dict) -> dict:
 
 @dataclass
 class _Loop:
-    """Mutable state of one :func:`train` call between chunks."""
+    """Mutable state of one [`train`][tnrnn.memory.train.train] call between chunks."""
 
     params: Any
     opt_state: Any
@@ -338,7 +338,7 @@ def train(params, loss_fn: Callable, sample_batch: Callable, config: TrainConfig
     Raises
     ------
     TnrnnError
-        A ``config`` that is not a :class:`TrainConfig`; a checkpoint of another run.
+        A ``config`` that is not a [`TrainConfig`][tnrnn.memory.optim.TrainConfig]; a checkpoint of another run.
 
     Examples
     --------
@@ -384,7 +384,7 @@ def train(params, loss_fn: Callable, sample_batch: Callable, config: TrainConfig
 
 def _result(st: _Loop, config: TrainConfig, evaluate: Callable, resumed_from: int, seconds: float,
             steps_per_second: float) -> TrainResult:
-    """The :class:`TrainResult` of a finished loop: the best-validation parameters with ``restore_best``."""
+    """The [`TrainResult`][tnrnn.memory.train.TrainResult] of a finished loop: the best-validation parameters with ``restore_best``."""
     use_best = config.restore_best and st.best_eval is not None
     final = st.best_eval if use_best else (st.last_eval if st.last_eval is not None else evaluate(st.params))
     return TrainResult(

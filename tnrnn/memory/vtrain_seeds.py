@@ -1,7 +1,7 @@
 """Train the seeds of one memory configuration at once: ``vmap`` over seeds, the authors' plateau protocol per
 seed (Levine et al., arXiv 1710.09431, released code; docs/theory.md, 'Long-term memory tasks').
 
-:func:`train_seeds` stacks S copies of one (cell, depth, width) stack on a leading axis, each with its own
+[`train_seeds`][tnrnn.memory.vtrain_seeds.train_seeds] stacks S copies of one (cell, depth, width) stack on a leading axis, each with its own
 initial weights, training batches, validation set and test set drawn from its seed. Seed ``s`` draws its data
 from ``PRNGKey(s)`` only, so the same seed sees the same sequences at every depth and width: comparisons across
 depths are paired.
@@ -45,7 +45,7 @@ from tnrnn.memory.optim import TrainConfig, make_optimizer
 
 @dataclass(frozen=True)
 class SeedProtocol:
-    """The per-seed plateau protocol of :func:`train_seeds`.
+    """The per-seed plateau protocol of [`train_seeds`][tnrnn.memory.vtrain_seeds.train_seeds].
 
     Parameters
     ----------
@@ -65,7 +65,7 @@ class SeedProtocol:
         Training batch, fixed validation and test sets (per seed).
     learning_rate : float
         RMSProp (decay 0.9) learning rate; the scoRNN's skew parameters get their own
-        (:class:`tnrnn.memory.optim.TrainConfig`).
+        ([`tnrnn.memory.optim.TrainConfig`][tnrnn.memory.optim.TrainConfig]).
 
     Examples
     --------
@@ -173,9 +173,9 @@ def train_seeds(
     Parameters
     ----------
     task
-        A task of :mod:`tnrnn.memory.tasks` (its jittable ``_sample``).
+        A task of [`tnrnn.memory.tasks`][tnrnn.memory.tasks] (its jittable ``_sample``).
     cell : str
-        A cell of :mod:`tnrnn.memory.cells`.
+        A cell of [`tnrnn.memory.cells`][tnrnn.memory.cells].
     depth, width : int
     seeds : sequence of int
         Distinct non-negative seeds (each seeds its parameters and data).

@@ -13,8 +13,8 @@ position), 1x1 convolutions and product pooling to a score; its coefficient tens
   meet only at the top pooling (``sep <= r_{L-1}``), while an interleaved partition splits every window of the
   first level: ``min(M, r_0)`` per window, so the min-cut is ``min(M, r_0)^(N/2)``, exponential in ``N``.
 
-:func:`build_convac` builds the network (``tensornetwork`` nodes, tags, shared representation group);
-:func:`convac_bounds` returns the same :class:`~tnrnn.bounds.general.NetworkRankReport` as any network.
+[`build_convac`][tnrnn.models.convac.build_convac] builds the network (``tensornetwork`` nodes, tags, shared representation group);
+[`convac_bounds`][tnrnn.models.convac.convac_bounds] returns the same [`NetworkRankReport`][tnrnn.bounds.general.NetworkRankReport] as any network.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class ConvACNetwork:
     groups: dict = field(default_factory=dict)
 
     def to_indexed(self) -> IndexedNetwork:
-        """The network as an :class:`~tnrnn.network.indexed.IndexedNetwork`: inputs ``x1..xN`` in order, tags and
+        """The network as an [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork]: inputs ``x1..xN`` in order, tags and
         groups kept, pooling nodes as copy tensors.
         """
         base = from_nodes(self.nodes)
@@ -280,12 +280,12 @@ _MIN_SIDE = 8
 def certificate_side(seconds: float | None = None, work: float | None | str = "auto", runs: int = 1) -> int | None:
     """Largest matricisation side the certificate of a ConvAC may use under a time box or work budget (None: any).
 
-    The certificate of a general network (:func:`tnrnn.bounds.general.separation_bounds`) contracts the network
+    The certificate of a general network ([`tnrnn.bounds.general.separation_bounds`][tnrnn.bounds.general.separation_bounds]) contracts the network
     into one matrix, sketched down to what the memory budget holds, and eliminates it: its cost is that of an
     ``n x n`` elimination. So a budget of ``s`` seconds (or work units) is honoured by capping ``n`` at
-    ``(s / (runs c))^(1/3)`` (every seed and prime may run), which :func:`convac_bounds` turns into the memory budget
+    ``(s / (runs c))^(1/3)`` (every seed and prime may run), which [`convac_bounds`][tnrnn.models.convac.convac_bounds] turns into the memory budget
     that sketches to that side.
-    ``work="auto"`` is the RAC default: :data:`tnrnn.rac.problem.DEFAULT_CERTIFY_WORK` unless a time box is given.
+    ``work="auto"`` is the RAC default: `tnrnn.rac.problem.DEFAULT_CERTIFY_WORK` unless a time box is given.
 
     Examples
     --------
@@ -309,10 +309,10 @@ def certificate_side(seconds: float | None = None, work: float | None | str = "a
 
 def convac_bounds(net: ConvACNetwork, partition: Any = "left-right", *, certify_seconds: float | None = None,
                   certify_work: float | None | str = "auto", budget_mb: float | None = None, **kwargs: Any):
-    """:func:`tnrnn.bounds.general.separation_bounds` of a ConvAC for a partition of its inputs.
+    """[`tnrnn.bounds.general.separation_bounds`][tnrnn.bounds.general.separation_bounds] of a ConvAC for a partition of its inputs.
 
     The representation matrix is shared by every position, so the certificate draws it once. The certificate
-    honours ``certify_seconds`` / ``certify_work`` (as for RACs; :func:`certificate_side`) and ``budget_mb``: the
+    honours ``certify_seconds`` / ``certify_work`` (as for RACs; [`certificate_side`][tnrnn.models.convac.certificate_side]) and ``budget_mb``: the
     matrix is sketched to the smaller of what the memory budget holds and what the time or work allows. A sketch's
     rank is still a certified lower bound, only possibly below the separation rank.
 

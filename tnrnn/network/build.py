@@ -90,7 +90,7 @@ class RACNetwork:
         return self.tags[self._index[id(node)]]
 
     def node_id(self, node) -> int:
-        """Position of ``node`` in :attr:`nodes` (a stable integer id)."""
+        """Position of ``node`` in `nodes` (a stable integer id)."""
         return self._index[id(node)]
 
     def edges(self) -> list:
@@ -135,7 +135,7 @@ class RACNetwork:
 
 
 def check_form(form: str) -> str:
-    """Return ``form`` if it is one of :data:`FORMS`, else raise a clear ``TnrnnError``.
+    """Return ``form`` if it is one of `FORMS`, else raise a clear ``TnrnnError``.
 
     Examples
     --------
@@ -148,7 +148,7 @@ def check_form(form: str) -> str:
 
 
 def count_nodes(spec: RACSpec, T: int, form: str = "continuous", *, init_state: bool = False) -> int:
-    """Number of nodes :func:`build_network` would create, in closed form (instant even for T = 10**9).
+    """Number of nodes [`build_network`][tnrnn.network.build.build_network] would create, in closed form (instant even for T = 10**9).
 
     One instance of ``h[t, l]`` per lattice path, ``C(T - t + L - l, L - l)`` of them; summed over t and l
     (hockey-stick identity) that is ``C(T + L, L) - 1`` instances of 3 nodes each (copy, W_I, W_H or init).
@@ -174,7 +174,7 @@ def count_nodes(spec: RACSpec, T: int, form: str = "continuous", *, init_state: 
 
 
 def nodes_over_limit(spec: RACSpec, T: int, form: str, *, init_state: bool = False, limit: int) -> str | None:
-    """``None`` when :func:`count_nodes` is at most ``limit``, else that count as text for an error message.
+    """``None`` when [`count_nodes`][tnrnn.network.build.count_nodes] is at most ``limit``, else that count as text for an error message.
 
     The count is a binomial in T and L; with both large (say 10**6) computing it exactly takes minutes, so a
     log-gamma estimate decides first and far-too-large counts are shown as ``~10^x``.

@@ -1,10 +1,10 @@
 """A RAC tensor network as one einsum expression, copy tensors turned into shared hyper-indices.
 
-Every copy tensor (roles ``copy`` and ``tie``) of :func:`tnrnn.network.build.build_network` becomes one shared
+Every copy tensor (roles ``copy`` and ``tie``) of [`tnrnn.network.build.build_network`][tnrnn.network.build.build_network] becomes one shared
 index symbol carried by all its neighbours, and the copy tensor itself disappears; on a RAC this needs about an
 order of magnitude fewer flops than contracting dense deltas (``benchmarks/bench_contract.py`` measures it).
-:func:`network_to_einsum` is the public entry point; other tools (path finders, ``quimb``/``cotengra``
-interoperability) consume its :class:`EinsumSpec`.
+[`network_to_einsum`][tnrnn.network.einsum.network_to_einsum] is the public entry point; other tools (path finders, ``quimb``/``cotengra``
+interoperability) consume its [`EinsumSpec`][tnrnn.network.einsum.EinsumSpec].
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class EinsumSpec:
         return [tuple(sizes[s] for s in ix) for ix in self.inputs]
 
     def sized(self, batch: int) -> dict:
-        """:attr:`sizes` with the batch symbol set to ``batch``."""
+        """`sizes` with the batch symbol set to ``batch``."""
         sizes = dict(self.sizes)
         if self.batch_symbol is not None:
             sizes[self.batch_symbol] = int(batch)
@@ -138,7 +138,7 @@ def network_to_einsum(
     Parameters
     ----------
     net : RACNetwork
-        From :func:`tnrnn.network.build.build_network`.
+        From [`tnrnn.network.build.build_network`][tnrnn.network.build.build_network].
     mode : {"forward", "tensor"}
         ``"forward"``: one input operand (batch, M) per open input leg, all sharing one batch index, output
         ``(batch, K)``. ``"tensor"``: no input operands; the open input legs stay open and the output is those legs
@@ -152,7 +152,7 @@ def network_to_einsum(
     Returns
     -------
     EinsumSpec
-        The equation, what each operand is (arrays: :func:`einsum_operands`) and the symbol sizes.
+        The equation, what each operand is (arrays: [`einsum_operands`][tnrnn.network.einsum.einsum_operands]) and the symbol sizes.
 
     Raises
     ------
@@ -266,7 +266,7 @@ def split_onehot_inputs(es: EinsumSpec) -> EinsumSpec:
 
 
 def einsum_operands(es: EinsumSpec, params: RACParams, x=None) -> list[np.ndarray]:
-    """The arrays of an :class:`EinsumSpec`'s operands, in order, as float64 numpy arrays.
+    """The arrays of an [`EinsumSpec`][tnrnn.network.einsum.EinsumSpec]'s operands, in order, as float64 numpy arrays.
 
     Parameters
     ----------

@@ -1,11 +1,11 @@
 """Evaluating a RAC by contracting its tensor network: float, exact mod p, and the one-hot grid tensor.
 
-The public functions validate once at the edge, look up the structure's plan (:mod:`tnrnn.network.plan`; one
-per structure for every batch size), check its cost at the actual batch size (:mod:`tnrnn.network.report`),
-and call the jitted executor (:mod:`tnrnn.network.execute`). Inputs that are already device arrays are not
+The public functions validate once at the edge, look up the structure's plan ([`tnrnn.network.plan`][tnrnn.network.plan]; one
+per structure for every batch size), check its cost at the actual batch size ([`tnrnn.network.report`][tnrnn.network.report]),
+and call the jitted executor ([`tnrnn.network.execute`][tnrnn.network.execute]). Inputs that are already device arrays are not
 copied to the host: their shape and dtype are checked from metadata and symbol ids are range-checked inside the
-jit (an out-of-range id gives NaN). Float results are a :class:`~tnrnn.rac.recurrence.ScaledOutput`
-``(mantissa, log_scale)`` by default, like :func:`tnrnn.rac.recurrence.rac_forward`; ``raw=True`` gives the plain
+jit (an out-of-range id gives NaN). Float results are a [`ScaledOutput`][tnrnn.rac.params.ScaledOutput]
+``(mantissa, log_scale)`` by default, like [`tnrnn.rac.recurrence.rac_forward`][tnrnn.rac.recurrence.rac_forward]; ``raw=True`` gives the plain
 float32 product.
 """
 
@@ -128,7 +128,7 @@ def _inputs(spec: RACSpec, x, T: int | None, form: str, *, modp: bool, p: int = 
 @functools.lru_cache(maxsize=1024)
 def _plan_key(spec: RACSpec, T: int, form: str, has_h0: bool, mode: str, output_steps: tuple, optimizers: tuple,
               onehot: bool) -> PlanKey:
-    """:func:`plan_key`, remembered: validating the optimisers' names costs tens of microseconds per call."""
+    """[`plan_key`][tnrnn.network.plan.plan_key], remembered: validating the optimisers' names costs tens of microseconds per call."""
     return plan_key(spec, T, form, has_h0, mode, output_steps, optimizers, onehot)
 
 
@@ -157,7 +157,7 @@ def network_forward(
         The shape (the plan is made once per structure), or a network (its spec, T and form are used; its
         weights too when ``params`` is None).
     params : RACParams
-        Float weights (:func:`tnrnn.rac.recurrence.init_params`).
+        Float weights ([`tnrnn.rac.recurrence.init_params`][tnrnn.rac.recurrence.init_params]).
     x : array_like
         Symbol ids (B, T) or feature vectors (B, T, M); numpy or jax arrays (jax arrays stay on the device).
     form : {"continuous", "grid"}
@@ -168,14 +168,14 @@ def network_forward(
     rescale : bool, default True
         Rescale intermediates and carry log scales (turn off only to measure its cost).
     budget_bytes, budget_flops : int, optional
-        Refuse (``ResourceError``) above these estimates; defaults from :mod:`tnrnn.base.budget`.
+        Refuse (``ResourceError``) above these estimates; defaults from [`tnrnn.base.budget`][tnrnn.base.budget].
     optimizers : sequence of str
-        Path finders to try (:data:`tnrnn.network.paths.PATH_FINDERS`).
+        Path finders to try (`tnrnn.network.paths.PATH_FINDERS`).
 
     Returns
     -------
     ScaledOutput or array
-        ``(mantissa (B, K), log_scale (B,))`` as :func:`tnrnn.rac.recurrence.rac_forward` returns it, or the
+        ``(mantissa (B, K), log_scale (B,))`` as [`tnrnn.rac.recurrence.rac_forward`][tnrnn.rac.recurrence.rac_forward] returns it, or the
         (B, K) array ``y`` when ``raw``.
 
     Raises
@@ -228,19 +228,19 @@ def network_forward_modp(
     """Evaluate ``y`` exactly over GF(p) by contracting the RAC tensor network (int64, jitted).
 
     Every pairwise contraction is reduced mod p; each one's number of summed products is checked to fit int64
-    first. The result equals :func:`tnrnn.rac.recurrence.rac_forward_modp` exactly.
+    first. The result equals [`tnrnn.rac.recurrence.rac_forward_modp`][tnrnn.rac.modp.rac_forward_modp] exactly.
 
     Parameters
     ----------
     spec_or_net : RACSpec or RACNetwork
     params : RACParams
-        Integer weights (:func:`tnrnn.rac.recurrence.init_params_modp`).
+        Integer weights ([`tnrnn.rac.recurrence.init_params_modp`][tnrnn.rac.params.init_params_modp]).
     x : array_like
         Symbol ids (B, T) or integer features (B, T, M).
     p : int
-        The prime (default :data:`tnrnn.rac.recurrence.DEFAULT_PRIME`).
+        The prime (default `tnrnn.rac.recurrence.DEFAULT_PRIME`).
     form, budget_bytes, budget_flops, optimizers
-        As in :func:`network_forward`.
+        As in [`network_forward`][tnrnn.network.evaluate.network_forward].
 
     Returns
     -------
@@ -322,11 +322,11 @@ def grid_tensor_matrix(
     params : RACParams
         Float weights, or integer weights when ``p`` is given.
     partition : str, iterable of int, or Partition
-        As in :func:`tnrnn.rac.partition.make_partition`.
+        As in [`tnrnn.rac.partition.make_partition`][tnrnn.rac.partition.make_partition].
     p : int, optional
         Compute exactly over GF(p) (int64 entries in ``[0, p)``) instead of in float.
     budget_bytes, budget_flops, optimizers
-        As in :func:`network_forward`.
+        As in [`network_forward`][tnrnn.network.evaluate.network_forward].
 
     Returns
     -------

@@ -1,12 +1,12 @@
 """Path finders: one registry, one signature, each deterministic for a given seed.
 
-Every finder in :data:`PATH_FINDERS` is ``finder(es, sizes, seed) -> path`` (an opt_einsum linear path); none
+Every finder in `PATH_FINDERS` is ``finder(es, sizes, seed) -> path`` (an opt_einsum linear path); none
 stops on a wall-clock limit, so the path chosen for a network does not depend on how busy the machine is; search
-budgets are rules on the structure (:func:`hyper_trials`). No finder wins on every RAC shape: the time-ordered
+budgets are rules on the structure ([`hyper_trials`][tnrnn.network.finders.hyper_trials]). No finder wins on every RAC shape: the time-ordered
 sweep is best on shallow batches, the leaf elimination ("tree") on deep continuous batches, greedy variants on
 the rest; cotengra's hyper-optimiser (kahypar partitions when installed) runs on small networks only, as it found
-no cheaper RAC path than these above :data:`HYPER_MAX_OPERANDS` operands, at up to minutes of search. :func:`reconfigure` refines any path by optimal re-contraction of its
-subtrees. :mod:`tnrnn.network.paths` runs the finders and keeps the cheapest path.
+no cheaper RAC path than these above `HYPER_MAX_OPERANDS` operands, at up to minutes of search. [`reconfigure`][tnrnn.network.finders.reconfigure] refines any path by optimal re-contraction of its
+subtrees. [`tnrnn.network.paths`][tnrnn.network.paths] runs the finders and keeps the cheapest path.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def hyper_trials(n_operands: int, alone: bool = False) -> int:
     by subtree reconfiguration): at 24 to 74 operands the hyper-optimiser's path scored 0.994x to 1.005x the
     rule-based one in 0.6 s to 3.5 s of search; at 116 to 424 operands 1.00x to 1.37x in 5 s to 21 s; at 1,182
     operands (L=3 R=4 M=4 T=12) it took 248 s for a costlier path than greedy's, found in 0.03 s. So up to
-    :data:`HYPER_MAX_OPERANDS` operands it gets :data:`SEARCH_TRIALS` trials, and above it is not run beside the
+    `HYPER_MAX_OPERANDS` operands it gets `SEARCH_TRIALS` trials, and above it is not run beside the
     other finders. Asked for alone, it gets fewer trials as the network grows (at least one).
 
     Examples
@@ -107,7 +107,7 @@ def _cotengra(es: EinsumSpec, sizes: dict, seed: int, trials: int = SEARCH_TRIAL
 def _no_fork_pool():
     """Run cotengra as if inside one of its own workers, where ``parallel="auto"`` makes no process pool.
 
-    The library no longer needs this (:func:`_cotengra` passes options that keep every sub-search serial); it is
+    The library no longer needs this (`_cotengra` passes options that keep every sub-search serial); it is
     kept for ``benchmarks/bench_contract.py``, whose peer search runs cotengra's own defaults. It sets cotengra's
     private ``parallel._IS_WORKER`` because cotengra has no public switch that makes ``"auto"`` serial.
     """
@@ -123,7 +123,7 @@ def _no_fork_pool():
 
 
 def reconfigure(es: EinsumSpec, sizes: dict, path: Sequence, seed: int = 0) -> list:
-    """``path`` with every subtree of :data:`REFINE_SUBTREE` leaves re-contracted optimally (cotengra).
+    """``path`` with every subtree of `REFINE_SUBTREE` leaves re-contracted optimally (cotengra).
 
     Finders that build a path from a rule (leaf elimination, greedy) leave local slack: the order in which a
     state's input, recurrent and read-out factors meet. Optimal subtree re-contraction removes it without a new
@@ -260,7 +260,7 @@ OPTIMIZERS = tuple(PATH_FINDERS)
 
 
 def check_optimizers(names: Iterable[str], what: str = "path optimizers") -> tuple:
-    """Return ``names`` as a tuple if it is a non-empty selection of :data:`PATH_FINDERS`, else raise ``TnrnnError``.
+    """Return ``names`` as a tuple if it is a non-empty selection of `PATH_FINDERS`, else raise ``TnrnnError``.
 
     Examples
     --------

@@ -1,14 +1,14 @@
 """One description of any tensor network: tensors with index labels, hyper-indices and open indices.
 
 Every network a user brings (a list of ``tensornetwork`` nodes, a quimb ``TensorNetwork``, an einsum equation with
-shapes or arrays, or a :class:`~tnrnn.network.build.RACNetwork`) is turned into an :class:`IndexedNetwork` by
-:func:`as_network`; the min-cut, the GF(p) certificate and the exports (:mod:`tnrnn.network.interop`) all read
+shapes or arrays, or a [`RACNetwork`][tnrnn.network.build.RACNetwork]) is turned into an [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] by
+[`as_network`][tnrnn.network.indexed.as_network]; the min-cut, the GF(p) certificate and the exports ([`tnrnn.network.interop`][tnrnn.network.interop]) all read
 that one description.
 
 * An index carried by two tensors is a bond; by one tensor and listed in ``open``, an open leg; by three or more
   tensors (or two and open), a hyper-index: a copy tensor in einsum form (docs/theory.md, 'Min-cut bound').
 * A tensor may itself be marked ``copy`` (a ``tensornetwork.CopyNode``, a RAC ``copy``/``tie`` node): its legs
-  are merged into one hyper-index when the network is written as an einsum (:meth:`IndexedNetwork.einsum_form`).
+  are merged into one hyper-index when the network is written as an einsum ([`IndexedNetwork.einsum_form`][tnrnn.network.indexed.IndexedNetwork.einsum_form]).
 * ``group`` names tensors that hold the same values (weights shared across positions or time): the certificate
   draws one random tensor per group. ``fixed`` tensors (a RAC's all-ones initial state) keep their values.
 """
@@ -39,7 +39,7 @@ _UNNAMED = ("__unnamed_node__", "__unnamed_edge__", "", None)
 
 @dataclass
 class IndexedTensor:
-    """One tensor of an :class:`IndexedNetwork`.
+    """One tensor of an [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork].
 
     Attributes
     ----------
@@ -245,7 +245,7 @@ def _short(items: Iterable, k: int = 8) -> str:
 
 
 def from_nodes(nodes: Iterable) -> IndexedNetwork:
-    """An :class:`IndexedNetwork` from ``tensornetwork`` nodes (dangling edges are the open legs).
+    """An [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] from ``tensornetwork`` nodes (dangling edges are the open legs).
 
     Index ``e<k>`` is the k-th edge met (node order, leg order); named edges and nodes may be selected by name,
     and every node and edge object by itself. ``tensornetwork.CopyNode`` objects are copy tensors.
@@ -305,7 +305,7 @@ def from_nodes(nodes: Iterable) -> IndexedNetwork:
 
 
 def from_rac(net) -> IndexedNetwork:
-    """An :class:`IndexedNetwork` from a :class:`~tnrnn.network.build.RACNetwork`.
+    """An [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] from a [`RACNetwork`][tnrnn.network.build.RACNetwork].
 
     Tensors are named ``<role>_t<time>_l<layer>_c<copy>`` and tagged with their role, ``t<time>``, ``l<layer>``
     and ``<role>[<layer>]``, and ``x<t>`` when they own an input leg of step t (``left=["x1", "x2"]``); weights shared over time form one group per role and layer; ``copy``/``tie`` nodes
@@ -355,7 +355,7 @@ def from_rac(net) -> IndexedNetwork:
 
 
 def from_einsum(equation: str, operands: Iterable, names: Iterable[str] | None = None) -> IndexedNetwork:
-    """An :class:`IndexedNetwork` from an einsum equation and the operands' shapes or arrays.
+    """An [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] from an einsum equation and the operands' shapes or arrays.
 
     An index in three or more operands (or in two and the output) is a hyper-index. Operands are named
     ``T0, T1, ...`` unless ``names`` are given.
@@ -470,12 +470,12 @@ def _check_size_first(obj: Any) -> None:
 
 
 def as_network(obj: Any) -> IndexedNetwork:
-    """Any supported network as an :class:`IndexedNetwork`.
+    """Any supported network as an [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork].
 
     Parameters
     ----------
     obj
-        An :class:`IndexedNetwork`; a :class:`~tnrnn.network.build.RACNetwork`; ``(equation, shapes or arrays)``
+        An [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork]; a [`RACNetwork`][tnrnn.network.build.RACNetwork]; ``(equation, shapes or arrays)``
         or ``{"equation": ..., "shapes": ...}``; a quimb ``TensorNetwork``; a list of ``tensornetwork`` nodes; or
         any object with a ``to_indexed()`` method (a ConvAC network).
 

@@ -1,8 +1,8 @@
 """Exports and imports: quimb, einsum (opt_einsum / cotengra) and networkx views of any tensor network.
 
-Each function accepts whatever :func:`tnrnn.network.indexed.as_network` reads: a list of ``tensornetwork`` nodes,
-a quimb ``TensorNetwork``, ``(equation, shapes or arrays)``, a :class:`~tnrnn.network.build.RACNetwork` or an
-:class:`~tnrnn.network.indexed.IndexedNetwork`. Copy tensors become hyper-indices for einsum (opt_einsum
+Each function accepts whatever [`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network] reads: a list of ``tensornetwork`` nodes,
+a quimb ``TensorNetwork``, ``(equation, shapes or arrays)``, a [`RACNetwork`][tnrnn.network.build.RACNetwork] or an
+[`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork]. Copy tensors become hyper-indices for einsum (opt_einsum
 contracts those natively); the quimb export writes them as explicit copy tensors by default, so that quimb's
 outer indices are the open legs. quimb is an optional dependency (``pip install tnrnn[interop]``), imported only here.
 """
@@ -58,7 +58,7 @@ def to_einsum(net: Any) -> EinsumExpr:
     Parameters
     ----------
     net
-        Any network :func:`tnrnn.network.indexed.as_network` reads (its tensors must hold values).
+        Any network [`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network] reads (its tensors must hold values).
 
     Returns
     -------
@@ -104,10 +104,10 @@ def to_quimb(net: Any, *, hyper: bool = False):
     Parameters
     ----------
     net
-        Any network :func:`tnrnn.network.indexed.as_network` reads (its tensors must hold values).
+        Any network [`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network] reads (its tensors must hold values).
     hyper : bool, default False
         By default every index that three or more tensors carry, or two and the output (a RAC grid form's tied
-        input), becomes a chain of 3-leg copy tensors tagged :data:`COPY_TAG`: every index then appears at most
+        input), becomes a chain of 3-leg copy tensors tagged `COPY_TAG`: every index then appears at most
         twice, so quimb's ``outer_inds()`` are the open legs and its plain ``contract()`` works.
         ``hyper=True`` keeps such indices as quimb hyper-indices (fewer tensors; contract them with
         ``output_inds=as_network(net).open``, as quimb counts an index carried by two tensors as inner).
@@ -115,7 +115,7 @@ def to_quimb(net: Any, *, hyper: bool = False):
     Returns
     -------
     quimb.tensor.TensorNetwork
-        Index names as in :class:`~tnrnn.network.indexed.IndexedNetwork` (an index split into a copy chain
+        Index names as in [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] (an index split into a copy chain
         keeps its name on the open leg, or on one of its carriers); tags and names kept as tags.
 
     Raises
@@ -186,11 +186,11 @@ def _copy_chain(qtn: Any, ix: str, legs: list, d: int, dtype: Any) -> list:
 
 
 def from_quimb(tn: Any, open: tuple | None = None) -> IndexedNetwork:
-    """An :class:`~tnrnn.network.indexed.IndexedNetwork` from a quimb ``TensorNetwork``.
+    """An [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] from a quimb ``TensorNetwork``.
 
     Tensors keep quimb's tags (and are named by their first sorted tag, or ``T<k>``); the open legs are quimb's
     ``outer_inds()`` unless ``open`` lists them (needed for an open hyper-index); indices carried by three or
-    more tensors are hyper-indices. Tensors tagged :data:`COPY_TAG` (the copy chains of :func:`to_quimb`) are
+    more tensors are hyper-indices. Tensors tagged `COPY_TAG` (the copy chains of [`to_quimb`][tnrnn.network.interop.to_quimb]) are
     read as copy tensors, so ``from_quimb(to_quimb(net))`` has the open legs, the einsum form and the values of
     ``net``.
 
@@ -233,7 +233,7 @@ def to_networkx(net: Any) -> nx.MultiGraph:
     Parameters
     ----------
     net
-        Any network :func:`tnrnn.network.indexed.as_network` reads (values are not needed).
+        Any network [`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network] reads (values are not needed).
 
     Returns
     -------
@@ -275,7 +275,7 @@ def to_nodes(net: Any) -> list:
     Parameters
     ----------
     net
-        Any network :func:`tnrnn.network.indexed.as_network` reads; tensors without values get zeros.
+        Any network [`tnrnn.network.indexed.as_network`][tnrnn.network.indexed.as_network] reads; tensors without values get zeros.
 
     Returns
     -------

@@ -1,10 +1,10 @@
 """Contraction paths: the cost simulation and the chosen path.
 
-:func:`find_path` runs the selected finders of :data:`tnrnn.network.finders.PATH_FINDERS` (re-exported here),
+[`find_path`][tnrnn.network.paths.find_path] runs the selected finders of `tnrnn.network.finders.PATH_FINDERS` (re-exported here),
 keeps the cheapest path by flops plus weighted writes, then peak memory, then registry order, and refines it by
-subtree reconfiguration (:func:`tnrnn.network.finders.reconfigure`).
+subtree reconfiguration ([`tnrnn.network.finders.reconfigure`][tnrnn.network.finders.reconfigure]).
 
-The cost is this module's own walk of the path (:func:`simulate_path`) rather than cotengra's
+The cost is this module's own walk of the path ([`simulate_path`][tnrnn.network.paths.simulate_path]) rather than cotengra's
 ``ContractionTree`` costs, for one reason: the weights are shared. A RAC network holds thousands of operands
 that are the same few weight arrays, so peak memory counts each distinct leaf array once (the shared-weight
 rule); the walk also yields the local pairwise equations the executors run.
@@ -77,7 +77,7 @@ class PathReport:
     path : tuple of tuple of int
         opt_einsum-style linear path, made pairwise.
     flops : int
-        Estimated floating point operations (opt_einsum's counting: 2 per multiply-add) at :attr:`batch`.
+        Estimated floating point operations (opt_einsum's counting: 2 per multiply-add) at `batch`.
     peak_bytes : int
         Peak of live memory along the path (distinct leaf arrays plus live intermediates), at ``itemsize``.
     largest_intermediate : int
@@ -270,18 +270,18 @@ def find_path(
     ----------
     es : EinsumSpec
     batch : int
-        Batch size used in the cost model (default :data:`PLAN_BATCH`).
+        Batch size used in the cost model (default `PLAN_BATCH`).
     itemsize : int
         Bytes per entry for the memory estimate.
     optimizers : sequence of str
-        Names from :data:`PATH_FINDERS`: ``"greedy"``, ``"random-greedy"``, ``"cotengra"`` (hyper-optimised,
+        Names from `PATH_FINDERS`: ``"greedy"``, ``"random-greedy"``, ``"cotengra"`` (hyper-optimised,
         kahypar when installed; skipped when cotengra is not installed), ``"sequential"`` (a sweep in time order
         that follows the recurrence) and ``"tree"`` (leaf elimination, state instance by state instance).
     seed : int
         Seed of the randomised finders: the same seed gives the same path on any machine load.
     refine : bool, default True
-        Refine the best path by subtree reconfiguration (:func:`reconfigure`; when cotengra is installed and the
-        network has at most :data:`REFINE_MAX_OPERANDS` operands). The refined path is kept only if it scores
+        Refine the best path by subtree reconfiguration ([`reconfigure`][tnrnn.network.finders.reconfigure]; when cotengra is installed and the
+        network has at most `REFINE_MAX_OPERANDS` operands). The refined path is kept only if it scores
         better, and is reported as ``"<finder>+reconf"``.
 
     Returns

@@ -1,7 +1,7 @@
 """Contraction plans: one per network structure, whatever the batch size, cached in memory and on disk.
 
-A plan is the einsum form of a network (:mod:`tnrnn.network.einsum`) and its chosen path
-(:mod:`tnrnn.network.paths`). It depends on the structure only (``L, R, M, K, T``, form, explicit initial states,
+A plan is the einsum form of a network ([`tnrnn.network.einsum`][tnrnn.network.einsum]) and its chosen path
+([`tnrnn.network.paths`][tnrnn.network.paths]). It depends on the structure only (``L, R, M, K, T``, form, explicit initial states,
 output mode): the batch is a broadcast dimension, weights and inputs are arguments, the prime and the float or
 integer arithmetic do not change the path. Searching a path can take seconds (cotengra's hyper-optimiser), so
 found paths are stored on disk, one small JSON file per structure hash, under ``$TNRNN_CACHE_DIR/plans`` (default
@@ -10,9 +10,9 @@ to delete; files are written atomically, readable by their owner only; a corrupt
 searched again.
 
 The cache is not trusted (anyone who can write the folder could plant a plan 10^6 times costlier than the right
-one): an entry is used only if its size is within :data:`MAX_PLAN_FILE_BYTES` (checked before reading), its
+one): an entry is used only if its size is within `MAX_PLAN_FILE_BYTES` (checked before reading), its
 content digest and structure key match, its path is a valid contraction of this very structure, and its cost,
-recomputed here (never read from the file), is no worse than a cheap greedy path's (see :func:`check_cached_cost`).
+recomputed here (never read from the file), is no worse than a cheap greedy path's (see [`check_cached_cost`][tnrnn.network.plan.check_cached_cost]).
 Finder names and notes from the file are kept only when they are known names or printable text.
 """
 
@@ -76,7 +76,7 @@ class PlanKey(NamedTuple):
 
 @dataclass(frozen=True)
 class Plan:
-    """The einsum form of a network and its chosen path (costs at :data:`PLAN_BATCH`, float32)."""
+    """The einsum form of a network and its chosen path (costs at `PLAN_BATCH`, float32)."""
 
     es: EinsumSpec
     report: PathReport
@@ -84,10 +84,10 @@ class Plan:
 
 def plan_key(spec: RACSpec, T: int, form: str, has_h0: bool, mode: str = "forward", output_steps=(),
              optimizers=DEFAULT_OPTIMIZERS, onehot: bool = False) -> PlanKey:
-    """A validated :class:`PlanKey`.
+    """A validated [`PlanKey`][tnrnn.network.plan.PlanKey].
 
     ``onehot`` declares the inputs symbol ids (one-hot vectors): a tied input leg is then split into one leg per
-    copy (:func:`tnrnn.network.einsum.split_onehot_inputs`), exact on such inputs and much cheaper on the grid form.
+    copy ([`tnrnn.network.einsum.split_onehot_inputs`][tnrnn.network.einsum.split_onehot_inputs]), exact on such inputs and much cheaper on the grid form.
 
     Examples
     --------
@@ -104,7 +104,7 @@ def search_count() -> int:
 
 
 def cache_dir() -> Path:
-    """Folder of the on-disk plan cache: ``plans`` under :func:`tnrnn.base.cachedir.cache_root`
+    """Folder of the on-disk plan cache: ``plans`` under [`tnrnn.base.cachedir.cache_root`][tnrnn.base.cachedir.cache_root]
     (``$TNRNN_CACHE_DIR``, else the user cache folder: ``$XDG_CACHE_HOME/tnrnn`` or ``~/.cache/tnrnn`` on Linux).
 
     Examples
@@ -192,7 +192,7 @@ def _known_finder(name: object) -> bool:
 
 
 def _greedy_cost(es: EinsumSpec) -> tuple[int, int]:
-    """Flops and peak bytes of opt_einsum's greedy path at :data:`PLAN_BATCH`: the cheap reference."""
+    """Flops and peak bytes of opt_einsum's greedy path at `PLAN_BATCH`: the cheap reference."""
     route = PATH_FINDERS["greedy"](es, es.sized(PLAN_BATCH), PLAN_SEED)
     walked = simulate_path(es, pairwise(route, len(es.inputs)), batch=PLAN_BATCH)
     return walked[1], walked[2]
@@ -202,7 +202,7 @@ def check_cached_cost(flops: int, peak: int, reference: tuple[int, int], greedy_
     """Why a cached plan of ``flops`` and ``peak`` bytes must be discarded, or None when it may be used.
 
     ``reference`` is the greedy path's ``(flops, peak)``. A plan searched with greedy among its finders is never
-    worse than greedy in flops; otherwise it may be worse by at most :data:`CACHED_COST_SLACK` in either.
+    worse than greedy in flops; otherwise it may be worse by at most `CACHED_COST_SLACK` in either.
 
     Examples
     --------
@@ -275,7 +275,7 @@ def get_plan(key: PlanKey) -> Plan:
     Raises
     ------
     ResourceError
-        The network has more than :data:`MAX_OPERANDS` nodes (refused before it is built).
+        The network has more than `MAX_OPERANDS` nodes (refused before it is built).
 
     Examples
     --------

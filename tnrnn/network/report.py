@@ -2,8 +2,8 @@
 
 Before anything is contracted, flops and peak memory are estimated from the plan's path at the actual batch size
 and requests above the budget (``budget_bytes``, default ``$TNRNN_MAX_BYTES`` or 4 GiB; ``budget_flops``, default
-``$TNRNN_MAX_FLOPS`` or 1e13; see :mod:`tnrnn.base.budget`) are refused with a
-:class:`tnrnn.base.errors.ResourceError` that states the estimate and what to use instead. Mod-p contractions are
+``$TNRNN_MAX_FLOPS`` or 1e13; see [`tnrnn.base.budget`][tnrnn.base.budget]) are refused with a
+[`tnrnn.base.errors.ResourceError`][tnrnn.base.errors.ResourceError] that states the estimate and what to use instead. Mod-p contractions are
 also checked to fit int64: each pairwise contraction's number of summed products times ``(p-1)**2``.
 """
 
@@ -116,7 +116,7 @@ def estimate_cost(
     has_h0 : bool
         Explicit initial states.
     optimizers : sequence of str
-        Path finders to try (see :data:`tnrnn.network.paths.PATH_FINDERS`).
+        Path finders to try (see `tnrnn.network.paths.PATH_FINDERS`).
 
     Returns
     -------

@@ -1,7 +1,7 @@
 """The exact RAC recurrence over GF(p) in numpy int64: no jax, so exact work (certificates, tables) starts fast.
 
-Every product is reduced mod p; dot products accumulate at most :func:`tnrnn.rac.params.max_safe_terms` terms
-before reducing, which :func:`tnrnn.rac.params.check_prime` guarantees. This path shares no code with the
+Every product is reduced mod p; dot products accumulate at most [`tnrnn.rac.params.max_safe_terms`][tnrnn.rac.params.max_safe_terms] terms
+before reducing, which [`tnrnn.rac.params.check_prime`][tnrnn.rac.params.check_prime] guarantees. This path shares no code with the
 tensor-network contraction, so each cross-checks the other.
 """
 
@@ -21,10 +21,10 @@ __all__ = ["rac_scan_modp", "rac_readout_modp", "rac_forward_modp", "init_params
 def init_params_field(spec: RACSpec, seed: int, p: int, *, init_state: bool = False) -> RACParams:
     """Weights uniform over GF(p) drawn from ``numpy.random.default_rng([seed, p])``: one independent draw per pair.
 
-    The certified runs and the probabilistic statement use these (:mod:`tnrnn.bounds.certify`). Seeding by the
+    The certified runs and the probabilistic statement use these ([`tnrnn.bounds.certify`][tnrnn.bounds.certify]). Seeding by the
     pair matters for the statement: weights drawn from the seed alone would be the same random numbers for every
     prime (only reduced differently), so runs at one seed and several primes would not be independent draws.
-    Any prime below 2^62 is accepted (the evaluations choose exact arithmetic for it, :mod:`tnrnn.bounds.gfp_wide`).
+    Any prime below 2^62 is accepted (the evaluations choose exact arithmetic for it, [`tnrnn.bounds.gfp_wide`][tnrnn.bounds.gfp_wide]).
 
     Examples
     --------
@@ -57,7 +57,7 @@ def rac_scan_modp(params: RACParams, x, p: int = DEFAULT_PRIME, *, state: Sequen
     Parameters
     ----------
     params : RACParams
-        Integer weights (:func:`init_params_modp`); they are used through their residues mod p.
+        Integer weights ([`init_params_modp`][tnrnn.rac.params.init_params_modp]); they are used through their residues mod p.
     x : array_like
         Symbol ids (B, T) or integer features (B, T, M).
     p : int
@@ -117,7 +117,7 @@ def rac_scan_modp(params: RACParams, x, p: int = DEFAULT_PRIME, *, state: Sequen
 
 
 def rac_readout_modp(params: RACParams, state: Sequence[np.ndarray], p: int = DEFAULT_PRIME) -> np.ndarray:
-    """``y = W_O h[T, L] mod p`` from the states returned by :func:`rac_scan_modp`; int64 array (B, K).
+    """``y = W_O h[T, L] mod p`` from the states returned by [`rac_scan_modp`][tnrnn.rac.modp.rac_scan_modp]; int64 array (B, K).
 
     Examples
     --------

@@ -1,11 +1,11 @@
 """The jax-free half of a RAC: its weights, inputs and modulus (no jax import, so structure-only tools stay light).
 
-* :class:`RACParams` (the weights, a pytree) and :class:`ScaledOutput` (``(mantissa, log_scale)`` float results);
-* the prime: :data:`DEFAULT_PRIME`, :func:`check_prime`, :func:`max_safe_terms`, :func:`reduce_modp`;
-* :func:`init_params_modp` (uniform weights over GF(p)) and :func:`check_inputs` (symbol ids or feature vectors).
+* [`RACParams`][tnrnn.rac.params.RACParams] (the weights, a pytree) and [`ScaledOutput`][tnrnn.rac.params.ScaledOutput] (``(mantissa, log_scale)`` float results);
+* the prime: `DEFAULT_PRIME`, [`check_prime`][tnrnn.rac.params.check_prime], [`max_safe_terms`][tnrnn.rac.params.max_safe_terms], [`reduce_modp`][tnrnn.rac.params.reduce_modp];
+* [`init_params_modp`][tnrnn.rac.params.init_params_modp] (uniform weights over GF(p)) and [`check_inputs`][tnrnn.rac.params.check_inputs] (symbol ids or feature vectors).
 
 Largest safe p: a dot product of n reduced terms is at most ``n (p-1)^2``, which must stay below ``2**63``, so
-``p <= 1 + isqrt((2**63 - 1) // n)`` with n = max(R, M) the longest dot product (:func:`check_prime` enforces
+``p <= 1 + isqrt((2**63 - 1) // n)`` with n = max(R, M) the longest dot product ([`check_prime`][tnrnn.rac.params.check_prime] enforces
 it and names the bound): about 3.0e9 for n = 1, 9.6e7 for n = 1000. The default p = 1,048,573 (the largest prime
 below 2**20) is safe up to n = 2**23, so any realistic width works without thinking about it.
 """
@@ -49,7 +49,7 @@ class RACParams(NamedTuple):
 
     @property
     def spec(self) -> RACSpec:
-        """The :class:`RACSpec` these weights belong to."""
+        """The [`RACSpec`][tnrnn.rac.spec.RACSpec] these weights belong to."""
         R, M = np.shape(self.W_I[0])
         return RACSpec(depth=len(self.W_I), width=R, features=M, outputs=np.shape(self.W_O)[0])
 
@@ -59,7 +59,7 @@ class ScaledOutput(NamedTuple):
 
     Unpacks as ``mantissa, log_scale = ...``. ``mantissa`` is (B, K) with max-abs 1 per sequence (0 only when
     every output of the sequence is exactly 0), ``log_scale`` is (B,). ``np.asarray(out)`` is the plain product
-    :meth:`value`.
+    [`value`][tnrnn.rac.params.ScaledOutput.value].
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Partitions of the time steps 1..T into two sides (A, B) for separation ranks (docs/theory.md, 'Separation rank').
 
-A partition holds its two sides as tuples, so its size is checked (:data:`MAX_STEPS`) before they are built.
+A partition holds its two sides as tuples, so its size is checked (`MAX_STEPS`) before they are built.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def make_partition(T: int, partition: str | Iterable[int] | Partition = "start-e
 
 
 def check_steps(T: int) -> int:
-    """Refuse, before anything proportional to T is allocated, a sequence longer than :data:`MAX_STEPS`.
+    """Refuse, before anything proportional to T is allocated, a sequence longer than `MAX_STEPS`.
 
     Examples
     --------

@@ -1,9 +1,9 @@
 """``RankProblem``: one separation-rank question, validated once at the edge and trusted below.
 
 A problem is the RAC's shape, the sequence length, the partition, the domain and the resources the answer may use
-(memory budget, certification time, seeds and primes). :func:`make_problem` checks every size before anything
+(memory budget, certification time, seeds and primes). [`make_problem`][tnrnn.rac.problem.make_problem] checks every size before anything
 proportional to T is built (the partition's tuples come last), so ``T = 10^8`` is refused in microseconds; the
-functions that take a problem (:func:`tnrnn.rank.solve`, :func:`tnrnn.bounds.certify.certify`) do not check again.
+functions that take a problem ([`tnrnn.rank.solve`][tnrnn.rank.solve], [`tnrnn.bounds.certify.certify`][tnrnn.bounds.certify.certify]) do not check again.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ MAX_CELLS = 1_000_000
 
 @dataclass(frozen=True)
 class RankProblem:
-    """A validated separation-rank problem (build it with :func:`make_problem`).
+    """A validated separation-rank problem (build it with [`make_problem`][tnrnn.rac.problem.make_problem]).
 
     Attributes
     ----------
@@ -50,7 +50,7 @@ class RankProblem:
     domain : str
         ``"onehot"`` or ``"continuous"``.
     budget_bytes : int
-        Memory budget of every computation on this problem (:mod:`tnrnn.base.budget`).
+        Memory budget of every computation on this problem ([`tnrnn.base.budget`][tnrnn.base.budget]).
     certify_seconds : float or None
         Wall-clock box of the certified lower bound; 0 means upper bounds only, None no time limit.
     certify_work : float or None
@@ -111,13 +111,13 @@ def make_problem(
     ----------
     spec : RACSpec
     T : int
-        Sequence length, at most :data:`~tnrnn.rac.partition.MAX_STEPS` and ``T * L <= MAX_CELLS``.
+        Sequence length, at most `MAX_STEPS` and ``T * L <= MAX_CELLS``.
     partition : str, iterable of int or Partition, default "start-end"
     domain : {"onehot", "continuous"}
     seeds : int or sequence of int, default 2
         A count (seeds 0..n-1) or explicit seeds.
     primes : int or sequence of int, optional
-        Primes of the certified runs. Default: ``DEFAULT_PRIME`` (2^20) on the one-hot domain, :data:`LARGE_PRIME`
+        Primes of the certified runs. Default: ``DEFAULT_PRIME`` (2^20) on the one-hot domain, `LARGE_PRIME`
         (2^62) on the continuous domain, whose evaluations handle any prime below 2^62.
     budget_bytes, budget_mb : optional
         Memory budget in bytes or MiB (default ``$TNRNN_MAX_BYTES`` or 4 GiB).
@@ -126,7 +126,7 @@ def make_problem(
     output : int, default 0
     certify_work : float, None or "auto", default "auto"
         Work budget (work units, deterministic); 0 for upper bounds only; None for no limit. ``"auto"``:
-        :data:`DEFAULT_CERTIFY_WORK` when no time box is given, none when one is (the box alone decides).
+        `DEFAULT_CERTIFY_WORK` when no time box is given, none when one is (the box alone decides).
 
     Returns
     -------
@@ -197,7 +197,7 @@ def _check_seconds(value: Any, name: str = "certify_seconds") -> float | None:
 
 
 def int_list_of(name: str, values: Any) -> list[int]:
-    """Seeds or primes as a non-empty list of ints: an integer becomes ``[n]``; at most :data:`MAX_SEEDS` values.
+    """Seeds or primes as a non-empty list of ints: an integer becomes ``[n]``; at most `MAX_SEEDS` values.
 
     Examples
     --------

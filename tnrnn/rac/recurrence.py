@@ -7,12 +7,12 @@ Two arithmetics:
   log of the scale is carried, because a float32 RAC under- or overflows within tens of steps: its value is a
   polynomial of degree ``C(T+L-1, L)`` in the inputs (45,760 at L = 3, T = 64), so its magnitude varies by
   thousands of orders of magnitude between sequences and no initialisation keeps it O(1). The evaluation
-  functions therefore return a :class:`ScaledOutput` ``(mantissa, log_scale)`` by default, finite and nonzero
+  functions therefore return a [`ScaledOutput`][tnrnn.rac.params.ScaledOutput] ``(mantissa, log_scale)`` by default, finite and nonzero
   for any T; ``raw=True`` gives the plain float32 product ``mantissa * exp(log_scale)``.
 * **exact mod p** (numpy int64): every product reduced mod p, every dot product checked to fit in int64.
   This path is deliberately independent of jax and of the tensor-network code, so it can cross-check both.
 
-Weights, the prime and input checks live in :mod:`tnrnn.rac.params` (no jax) and are re-exported here.
+Weights, the prime and input checks live in [`tnrnn.rac.params`][tnrnn.rac.params] (no jax) and are re-exported here.
 
 Initial state: by default ``W_H[l] @ h[0, l] = 1`` (all ones), so the first step is ``h[1,l] = W_I[l] @ h[1,l-1]``;
 pass ``init_state=True`` to draw explicit initial states ``h[0, l]`` instead.
@@ -170,16 +170,16 @@ def rac_forward(params: RACParams, x, *, raw: bool = False):
 
     Inputs that are already jax arrays stay on the device: their shape and dtype are checked from metadata, and
     symbol ids are range-checked inside the jit (a sequence with an id outside ``[0, M)`` gives NaN). Other
-    inputs are checked on the host (:func:`check_inputs`) and a bad id raises.
+    inputs are checked on the host ([`check_inputs`][tnrnn.rac.params.check_inputs]) and a bad id raises.
 
     Parameters
     ----------
     params : RACParams
-        Float weights (:func:`init_params`); integer weights are evaluated in float32.
+        Float weights ([`init_params`][tnrnn.rac.recurrence.init_params]); integer weights are evaluated in float32.
     x : array_like
         Symbol ids (B, T) or feature vectors (B, T, M).
     raw : bool, default False
-        Return the plain float32 product ``y`` instead of its :class:`ScaledOutput`; ``y`` under- or overflows
+        Return the plain float32 product ``y`` instead of its [`ScaledOutput`][tnrnn.rac.params.ScaledOutput]; ``y`` under- or overflows
         within tens of steps on deep RACs (mostly exact zeros at L = 2, T = 32).
 
     Returns
@@ -191,7 +191,7 @@ def rac_forward(params: RACParams, x, *, raw: bool = False):
     Raises
     ------
     TnrnnError
-        Malformed inputs (see :func:`check_inputs`).
+        Malformed inputs (see [`check_inputs`][tnrnn.rac.params.check_inputs]).
 
     Examples
     --------
@@ -279,7 +279,7 @@ def _run(params: RACParams, xs, ids: bool, k: int):
 
 @functools.partial(jax.jit, static_argnums=2)
 def _forward_scaled(params: RACParams, xs, ids: bool):
-    """``(mantissa, log_scale)``: rescaled every :func:`rescale_period` steps, every step where that failed."""
+    """``(mantissa, log_scale)``: rescaled every [`rescale_period`][tnrnn.rac.recurrence.rescale_period] steps, every step where that failed."""
     L = len(params.W_I)
     xs = jnp.swapaxes(xs, 0, 1)  # time-major: step t reads one contiguous (B,) or (B, M) slice
     if ids:

@@ -4,12 +4,12 @@ A sweep is a task function named by a string (``"package.module:function"``) and
 dicts. Each point runs as ``function(**params)`` in a worker and returns a JSON-serialisable dict. The modules,
 in the order of the flow:
 
-- :mod:`~tnrnn.sweep.store`: point keys (with the result schema version), sealed records, provenance lines,
+- [`store`][tnrnn.sweep.store]: point keys (with the result schema version), sealed records, provenance lines,
   and reading a results file that survives any corrupt line;
-- :mod:`~tnrnn.sweep.worker`: what runs in a worker (warm: the task is imported once per process);
-- :mod:`~tnrnn.sweep.local`: the warm local process pool; :mod:`~tnrnn.sweep.dask`: the Dask executor;
-- :mod:`~tnrnn.sweep.runner`: :func:`run_sweep`; :mod:`~tnrnn.sweep.export`: CSV and DataFrame views;
-- :mod:`~tnrnn.sweep.verify`: the integrity report behind ``tnrnn verify``.
+- [`worker`][tnrnn.sweep.worker]: what runs in a worker (warm: the task is imported once per process);
+- [`local`][tnrnn.sweep.local]: the warm local process pool; [`dask`][tnrnn.sweep.dask]: the Dask executor;
+- [`runner`][tnrnn.sweep.runner]: [`run_sweep`][tnrnn.sweep.runner.run_sweep]; [`export`][tnrnn.sweep.export]: CSV and DataFrame views;
+- [`verify`][tnrnn.sweep.verify]: the integrity report behind ``tnrnn verify``.
 
 Examples
 --------

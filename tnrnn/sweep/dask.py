@@ -214,7 +214,7 @@ def dask_client(workers: int, scheduler: str | None, connect_timeout: float,
     """A Dask client: connected to ``scheduler``, or to a loopback LocalCluster of ``workers`` processes.
 
     The local cluster speaks TLS with temporary certificates of its own; a ``tls://`` scheduler is reached
-    with ``security`` (a ``distributed.Security``), else with Dask's TLS configuration (:func:`tls_security`).
+    with ``security`` (a ``distributed.Security``), else with Dask's TLS configuration ([`tls_security`][tnrnn.sweep.dask.tls_security]).
     """
     try:
         import dask

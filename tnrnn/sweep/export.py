@@ -4,8 +4,8 @@ A row holds the point's ``key``, ``task``, ``status``, ``error`` and ``seconds``
 result (a result field of the same name as a param wins: results echo their params). An exact count
 ``{"value", "log2"}`` becomes two columns named as in ``tnrnn table --csv``: ``upper`` (the exact decimal text,
 or ``b^e * ...`` when huge) and ``upper_log2``; other nested dicts are flattened with dots
-(``certificate.primes``); lists are kept as JSON text. The CSV that :func:`write_results_csv` writes (``--csv``
-of the sweep commands) and the DataFrame of :func:`load_results` have the same columns.
+(``certificate.primes``); lists are kept as JSON text. The CSV that [`write_results_csv`][tnrnn.sweep.export.write_results_csv] writes (``--csv``
+of the sweep commands) and the DataFrame of [`load_results`][tnrnn.sweep.export.load_results] have the same columns.
 """
 
 from __future__ import annotations
@@ -80,12 +80,12 @@ def load_results(path: str | os.PathLike) -> Any:
     Parameters
     ----------
     path : str or path
-        A JSON-lines results file written by :func:`tnrnn.sweep.run_sweep`.
+        A JSON-lines results file written by [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep].
 
     Returns
     -------
     pandas.DataFrame
-        Columns as described in :mod:`tnrnn.sweep.export`.
+        Columns as described in [`tnrnn.sweep.export`][tnrnn.sweep.export].
 
     Raises
     ------

@@ -181,9 +181,9 @@ def run_sweep(
         Local pool or local cluster size, at most the number of usable CPUs.
     scheduler : str, optional
         ``"tls://HOST:PORT"`` or ``"tcp://HOST:PORT"`` of a running Dask scheduler; implies
-        ``executor="dask"``. See the security note in :mod:`tnrnn.sweep.dask`.
+        ``executor="dask"``. See the security note in [`tnrnn.sweep.dask`][tnrnn.sweep.dask].
     security : distributed.Security, optional
-        Certificates for a ``tls://`` scheduler (see :func:`tnrnn.sweep.dask.tls_security`); default: Dask's
+        Certificates for a ``tls://`` scheduler (see [`tnrnn.sweep.dask.tls_security`][tnrnn.sweep.dask.tls_security]); default: Dask's
         TLS configuration. A local Dask cluster always makes its own.
     retry_errors : bool
         Rerun points whose stored record is an error (default) instead of keeping the error.
@@ -201,7 +201,7 @@ def run_sweep(
     Returns
     -------
     list of dict
-        One record per point, in the order of ``points`` (see :mod:`tnrnn.sweep.store` for the fields).
+        One record per point, in the order of ``points`` (see [`tnrnn.sweep.store`][tnrnn.sweep.store] for the fields).
 
     Raises
     ------

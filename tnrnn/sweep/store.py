@@ -13,7 +13,7 @@ Record format::
     {"key": str, "schema": str, "task": str, "params": dict, "status": "ok" | "error", "result": dict | None,
      "error": str | None, "seconds": float, "worker": str | None, "traceback": str | None, "digest": str}
 
-The key hashes the task, its params and the result schema version (:data:`SCHEMA_VERSION`, plus the task's
+The key hashes the task, its params and the result schema version (`SCHEMA_VERSION`, plus the task's
 own ``result_schema`` attribute when it has one), so results of an older schema are recomputed, never reused.
 """
 
@@ -47,7 +47,7 @@ _MAX_WARNINGS = 5
 
 
 def canonical_json(obj: Any, what: str) -> str:
-    """Sorted-key compact JSON (numpy values converted); a :class:`TnrnnError` naming ``what`` otherwise.
+    """Sorted-key compact JSON (numpy values converted); a [`TnrnnError`][tnrnn.base.errors.TnrnnError] naming ``what`` otherwise.
 
     Examples
     --------
@@ -111,7 +111,7 @@ def point_key(task: str, params: dict, schema: str | None = None) -> str:
     params : dict
         JSON-serialisable keyword arguments (numpy scalars and arrays are converted).
     schema : str, optional
-        Result schema version; default :data:`SCHEMA_VERSION`.
+        Result schema version; default `SCHEMA_VERSION`.
 
     Returns
     -------
@@ -137,7 +137,7 @@ def point_key(task: str, params: dict, schema: str | None = None) -> str:
 
 
 def key_of_canonical(task_params_json: str, schema: str | None = None) -> str:
-    """The key of a point given the canonical JSON of ``{"task", "params"}`` (see :func:`point_key`)."""
+    """The key of a point given the canonical JSON of ``{"task", "params"}`` (see [`point_key`][tnrnn.sweep.store.point_key])."""
     return _hash(f'{{"schema":{json.dumps(schema or SCHEMA_VERSION)},"point":{task_params_json}}}')
 
 

@@ -1,9 +1,9 @@
 """Integrity report of a results file (``tnrnn verify``): each line ok, tampered, unsealed or unreadable.
 
-The digest and key checks (:func:`tnrnn.sweep.store.record_problem`) find records edited by hand, damaged on
+The digest and key checks ([`tnrnn.sweep.store.record_problem`][tnrnn.sweep.store.record_problem]) find records edited by hand, damaged on
 disk, or moved under another point's key. A forger who also recomputes the digest is only caught by
-recomputation: with ``recompute=True`` every ok record of the rank table (task :data:`RANK_TASK`) small enough
-is recomputed through :func:`tnrnn.separation_rank` and its certified lower bound and exactness compared with
+recomputation: with ``recompute=True`` every ok record of the rank table (task `RANK_TASK`) small enough
+is recomputed through [`tnrnn.separation_rank`][tnrnn.rank.separation_rank] and its certified lower bound and exactness compared with
 the stored ones; every other record says that it was not recomputed, and why.
 
 Each line is judged on its own: a record that cannot be recomputed (parameters no genuine rank-table point
@@ -134,9 +134,9 @@ def verify_results(path: str | os.PathLike, *, recompute: bool = False) -> list[
     Parameters
     ----------
     path : str or path
-        A results file written by :func:`tnrnn.sweep.run_sweep`.
+        A results file written by [`tnrnn.sweep.run_sweep`][tnrnn.sweep.runner.run_sweep].
     recompute : bool
-        Also recompute small rank-table records (see :data:`RECOMPUTE_LIMITS`).
+        Also recompute small rank-table records (see `RECOMPUTE_LIMITS`).
 
     Returns
     -------

@@ -1,8 +1,8 @@
 """The worker side of a sweep: plain ``(task, params)`` in, the outcome part of a record out.
 
-Workers stay warm: the task function is resolved once per process (:func:`resolve` is cached), so imports and
+Workers stay warm: the task function is resolved once per process ([`resolve`][tnrnn.sweep.worker.resolve] is cached), so imports and
 whatever the task caches (jitted functions, compiled plans) are reused by every later point on that worker.
-Workers also die with the sweep that started them (:func:`worker_init`): a parent-death signal plus a
+Workers also die with the sweep that started them ([`worker_init`][tnrnn.sweep.worker.worker_init]): a parent-death signal plus a
 watchdog thread on the parent's pid, so a ``kill -9`` of the parent leaves no worker computing for nobody.
 """
 
