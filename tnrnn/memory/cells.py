@@ -124,9 +124,8 @@ def num_params(cell: str, n_in: int, width: int, depth: int, n_out: int) -> int:
     if cell == "plusrnn":
         total += n_in * width  # input projection P
         n = width
-    for _ in range(depth):
-        total += layer_num_params(cell, n, width)
-        n = width
+    # closed form, not a loop over layers: a depth of 10**100 must be sized (and refused) at once
+    total += layer_num_params(cell, n, width) + (depth - 1) * layer_num_params(cell, width, width)
     total += width * n_out + (n_out if CELL_TABLE[cell].readout_bias else 0)
     return total
 
