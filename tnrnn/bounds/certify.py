@@ -250,8 +250,8 @@ def certify(problem: RankProblem, upper: Any = None, *, progress: bool = False, 
             run, nxt = _run(problem, q, s, u, best, clock, progress)
             if run is None:
                 if runs:
-                    notes.append(f"stopped after {i} of {len(combos)} runs: repeating the best size needs about "
-                                 f"{nxt['work']} work units")
+                    need = "more memory" if nxt["work"] is None else f"about {nxt['work']} work units"
+                    notes.append(f"stopped after {i} of {len(combos)} runs: repeating the best size needs {need}")
                 else:
                     next_size = nxt
                     notes.append("no matrix fitted the budget")

@@ -40,6 +40,9 @@ _CHUNK_VALUES = 1 << 23
 _KERNEL_MAX_R = 16
 # ... and for evaluations of at least this much work (about 8 s of numpy).
 _KERNEL_MIN_UNITS = 7e8
+# For primes beyond int64 products numpy runs on Python integers (about 4e-7 s per unit): the kernel pays for
+# loading numba (~2 s) from this much work on.
+_KERNEL_MIN_UNITS_WIDE = 5e6
 # Sequence counts above this are "infinite" for sampling (drawn by rejection instead of by index).
 _HUGE = 1 << 62
 
@@ -227,15 +230,17 @@ def _pair_values(
 
 def _use_kernel(kernel: bool | None, R: int, units: float, p: int = DEFAULT_PRIME) -> bool:
     """The compiled kernel ([`tnrnn.bounds.gfp_kernel`][tnrnn.bounds.gfp_kernel]) when asked, or by default when numba is installed and
-    either the prime is too large for int64 products (numpy would fall back to Python integers, about 100x slower)
-    or R is small (for wide networks numpy's matrix products amortise their overhead) and the numpy evaluation would
+    either the prime is too large for int64 products (numpy falls back to Python integers, about 30x slower) and
+    the work is more than a few million units, or R is small (for wide networks numpy's matrix products amortise their overhead) and the numpy evaluation would
     take long enough (``units`` of work, about 1.2e-8 s each) to pay for loading numba and its cached kernel (~2 s;
     the very first compilation, once per installation, takes longer).
     """
     if kernel is None:
         if not gfp_kernel.available():
             return False
-        return not gfp_wide.int64_safe(p, R) or (R <= _KERNEL_MAX_R and units >= _KERNEL_MIN_UNITS)
+        if not gfp_wide.int64_safe(p, R):
+            return units >= _KERNEL_MIN_UNITS_WIDE
+        return R <= _KERNEL_MAX_R and units >= _KERNEL_MIN_UNITS
     return kernel
 
 
