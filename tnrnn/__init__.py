@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the lazy exports below, as static imports for type checkers
     from tnrnn.bounds.cut_explicit import network_mincut as network_mincut
     from tnrnn.bounds.general import NetworkRankReport as NetworkRankReport
     from tnrnn.bounds.general import separation_bounds as separation_bounds
+    from tnrnn.bounds.mincut import CutEdge as CutEdge
     from tnrnn.bounds.mincut import CutResult as CutResult
     from tnrnn.bounds.mincut import rac_mincut as rac_mincut
     from tnrnn.bounds.theory import theory_values as theory_values
@@ -198,6 +199,7 @@ _EXPORTS: dict[str, str] = {
     "ExactCount": "tnrnn.base.counts",
     "min_count": "tnrnn.base.counts",
     "CutResult": "tnrnn.bounds.mincut",
+    "CutEdge": "tnrnn.bounds.mincut",
     "network_mincut": "tnrnn.bounds.cut_explicit",
     "rac_mincut": "tnrnn.bounds.mincut",
     # any tensor network: bounds and interop

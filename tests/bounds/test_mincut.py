@@ -51,7 +51,7 @@ def test_explicit_solvers_agree_and_cut_is_valid(L, R, M, T, part, form):
         # value == product of the dimensions of the reported edges
         assert cut.value == ExactCount.product({}) * math.prod(e.dimension for e in cut.edges)
         # removing the reported edges disconnects A from B in the cut graph
-        cut_ids = {id(e) for e in cut.edges}
+        cut_ids = {id(e.edge) for e in cut.edges}
         h = g.copy()
         h.remove_edges_from([(u, v) for u, v, d in g.edges(data=True) if d["edge"] is not None and id(d["edge"]) in cut_ids])
         assert not nx.has_path(h, "A", "B")

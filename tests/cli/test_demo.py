@@ -70,7 +70,7 @@ def test_demo_builds_its_network_once_and_computes_one_mincut(tmp_path, monkeypa
 
 
 def test_help_defaults_are_what_runs():
-    parser = build_parser()
+    parser = build_parser("demo")
     args = parser.parse_args(["demo"])
     assert (args.depths, args.width, args.features, args.time, args.out) == ([1, 2, 3], 3, 3, 8, "tnrnn-demo.png")
     sub = next(a for a in parser._actions if a.dest == "command").choices["demo"]

@@ -65,7 +65,7 @@ def test_einsum_with_hyper_index_is_a_cp_network():
     eq = ",".join(f"z{chr(97 + k)}" for k in range(N)) + ",z->" + "".join(chr(97 + k) for k in range(N))
     rep = separation_bounds((eq, [(r, 4)] * N + [(r,)]), ["a", "c"])
     assert rep.bounds["mincut"] == 3 and rep.lower == 3 and rep.exact
-    assert rep.cut.edges == ["z"]
+    assert [e.index for e in rep.cut.edges] == ["z"] and rep.cut.edges[0].edge is None
 
 
 def test_shared_tensors_use_one_draw():
@@ -257,3 +257,25 @@ def test_fixed_tensors_keep_their_values():
     assert rep.lower == 1 and rep.upper == 3
     with pytest.raises(TnrnnError, match="non-integer"):
         separation_bounds(("ab,bc->ac", [(2, 2), np.full((2, 2), 0.5)]), ["a"], fixed=["T1"])
+
+
+def test_cut_edges_have_one_type_for_every_kind_of_network():
+    # tensornetwork nodes, a quimb network and an einsum equation of the same MPS: the same CutEdge records
+    pytest.importorskip("quimb")
+    from tnrnn.bounds.mincut import CutEdge
+    from tnrnn.network.interop import to_einsum, to_quimb
+
+    nodes = mps(6, 2, 3, np.random.default_rng(1))
+    left = [nodes[0][0], nodes[1][1], nodes[2][1]]
+    reps = [separation_bounds(nodes, left=left)]
+    index = [e.index for e in reps[0].cut.edges]
+    open_legs = as_network(nodes).select_open(left)
+    reps.append(separation_bounds(to_quimb(nodes), left=list(open_legs)))
+    eq, arrays = to_einsum(nodes)
+    names = dict(zip(as_network(nodes).open, eq.split("->")[1]))
+    reps.append(separation_bounds((eq, arrays), left=[names[ix] for ix in open_legs]))
+    for rep in reps:
+        assert rep.cut.edges and all(isinstance(e, CutEdge) for e in rep.cut.edges)
+        assert [e.dimension for e in rep.cut.edges] == [3] and all(len(e.tensors) == 2 for e in rep.cut.edges)
+    assert reps[0].cut.edges[0].edge is not None and reps[1].cut.edges[0].edge is None
+    assert reps[1].cut.edges[0].index == index[0]  # the quimb export keeps the index names

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -22,7 +22,7 @@ from networkx.utils import UnionFind
 
 from tnrnn.base.counts import ExactCount
 from tnrnn.base.errors import TnrnnError
-from tnrnn.bounds.mincut import CutResult, _common_exponents, _perfect_root
+from tnrnn.bounds.mincut import CutEdge, CutResult, _common_exponents, _perfect_root
 from tnrnn.network.indexed import IndexedNetwork, as_network, from_rac
 from tnrnn.rac.partition import Partition, make_partition
 
@@ -46,6 +46,7 @@ class _CutGraph:
     source: int
     sink: int
     tie_aux: dict  # absorbed copy tensor position -> (in index, out index) of its gadget (or its first member)
+    cut_edge: list = field(default_factory=list)  # per arc: the CutEdge reported when it is cut (None if unbounded)
 
     @property
     def n(self) -> int:
@@ -101,17 +102,23 @@ def build_cut_graph(net: IndexedNetwork, side: dict, gadget_label: Callable[[str
     dst: list[int] = []
     dim: list[int] = []
     edges: list = []
+    reported: list = []
     hubs: dict = {}
+    current: list = [None]  # the CutEdge of the hyperedge being added
 
     def arc(u: int, v: int, d: int, edge: Any) -> None:
         src.append(u)
         dst.append(v)
         dim.append(d)
         edges.append(edge)
+        reported.append(current[0] if d else None)
 
     for d, members, rep, absorbed in _hyperedges(net, side):
         nodes = [terminal.get(m, m) for m in members]
         edge = net.origin.get(rep, rep)
+        origin = net.origin.get(rep)
+        current[0] = CutEdge(str(rep), int(d), tuple(net.tensors[m].name for m in members if m >= 0),
+                             None if isinstance(origin, str) else origin)
         if len(nodes) > 2 and d > 1:
             key = ("hyper", rep) if gadget_label is None else gadget_label(rep, absorbed)
             a_in, a_out = len(labels), len(labels) + 1
@@ -128,7 +135,7 @@ def build_cut_graph(net: IndexedNetwork, side: dict, gadget_label: Callable[[str
         if absorbed is not None and absorbed not in hubs and nodes:
             hubs[absorbed] = (nodes[0], nodes[0])  # a degenerate hyperedge: the tensor follows its first member
     return _CutGraph(labels, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64),
-                     np.asarray(dim, dtype=np.int64), edges, source, sink, hubs)
+                     np.asarray(dim, dtype=np.int64), edges, source, sink, hubs, reported)
 
 
 def _rac_sides(net, partition: Partition) -> tuple[IndexedNetwork, dict, Callable]:
@@ -254,7 +261,7 @@ def _cut_counts(cg: _CutGraph, mask: np.ndarray) -> tuple[dict[int, int], list]:
         if d == 0:
             raise AssertionError("an unbounded arc was cut: the max-flow result is inconsistent")
         counts[d] = counts.get(d, 0) + 1
-        edges.append(cg.tn_edge[k])
+        edges.append(cg.cut_edge[k])
     return dict(sorted(counts.items())), edges
 
 
@@ -441,7 +448,8 @@ def explicit_mincut(net: Any, left: Any, right: Any = None, *, solver: str = "sc
     Returns
     -------
     CutResult
-        ``edges`` are what the cut bonds came from (``tensornetwork`` Edges, or index names); ``sides`` maps
+        ``edges`` are [`CutEdge`][tnrnn.bounds.mincut.CutEdge] records (index, dimension, tensors, and the
+        ``tensornetwork`` Edge when there is one), for every kind of network; ``sides`` maps
         every tensor position to ``"A"`` or ``"B"``; ``form = "network"``.
 
     Raises
@@ -452,8 +460,8 @@ def explicit_mincut(net: Any, left: Any, right: Any = None, *, solver: str = "sc
     Examples
     --------
     >>> cut = explicit_mincut(("ab,bc,cd->ad", [(2, 3), (3, 5), (5, 2)]), ["a"])
-    >>> str(cut.value), cut.edges
-    ('2', ['a'])
+    >>> str(cut.value), [(e.index, e.dimension, e.tensors) for e in cut.edges]
+    ('2', [('a', 2, ('T0',))])
     """
     inet = as_network(net)
     side = split_open(inet, left, right)

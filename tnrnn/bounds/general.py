@@ -125,8 +125,8 @@ class NetworkRankReport(RankReport):
 
 
 def cut_edge_name(e: Any) -> str:
-    """A cut edge as text: an index name as it is, a ``tensornetwork`` Edge as ``"name (dim)"`` or
-    ``"node1-node2 (dim)"``.
+    """A cut edge (a [`CutEdge`][tnrnn.bounds.mincut.CutEdge], an Edge or an index name) as text: the index label
+    of a quimb or einsum network, a ``tensornetwork`` Edge as ``"name (dim)"`` or ``"node1-node2 (dim)"``.
 
     Examples
     --------
@@ -135,6 +135,9 @@ def cut_edge_name(e: Any) -> str:
     """
     if isinstance(e, str):
         return e
+    if getattr(e, "edge", "") is None:  # a CutEdge of a quimb or einsum network: its index label
+        return str(e.index)
+    e = getattr(e, "edge", e)
     name = getattr(e, "name", "")
     if name and name != "__unnamed_edge__":
         return f"{name} ({e.dimension})"

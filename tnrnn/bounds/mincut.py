@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +80,37 @@ _INT32_MAX = 2**31 - 1
 _PARETO_WINDOW = 4  # rows compared in the cheap first pass of _pareto
 
 
+@dataclass(frozen=True)
+class CutEdge:
+    """One cut bond of a network, the same type whatever the network was given as.
+
+    Attributes
+    ----------
+    index : str
+        The bond's index name in the network's :class:`~tnrnn.network.indexed.IndexedNetwork` view (for a
+        ``tensornetwork`` network ``e<k>``, or the edge's own name; for quimb and einsum input the index label).
+    dimension : int
+        What cutting it costs: the min-cut is the product of the dimensions of the cut edges.
+    tensors : tuple of str
+        Names of the tensors it joins (one for an open leg cut at the boundary; three or more for a hyper-index).
+    edge : tensornetwork.Edge or None
+        The ``tensornetwork`` Edge it stands for, when the network was given as ``tensornetwork`` nodes (a RAC
+        network, a list of nodes); None for quimb and einsum input. Attributes a ``CutEdge`` lacks (``node1``,
+        ``node2``, ``axis1``, ...) are read from this Edge, so code written for Edge objects keeps working.
+    """
+
+    index: str
+    dimension: int
+    tensors: tuple = ()
+    edge: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        edge = self.__dict__.get("edge")
+        if edge is None or name.startswith("__"):
+            raise AttributeError(f"CutEdge has no attribute {name!r} (and no tensornetwork Edge behind it)")
+        return getattr(edge, name)
+
+
 @dataclass
 class CutResult:
     """A minimum cut and its value.
@@ -87,10 +119,10 @@ class CutResult:
     ----------
     value : ExactCount
         Product of the bond dimensions cut: the min-cut upper bound on the separation rank.
-    edges : list
-        ``tensornetwork`` Edge objects of the explicit network that are cut: bonds and open input legs. A split
-        grid-form ``tie`` (a hyperedge) is reported by its open leg, whose dimension M is what it costs. Empty for
-        the structured path.
+    edges : list of CutEdge
+        The cut bonds and open legs (explicit paths), each a :class:`CutEdge` whatever the network was given as;
+        ``edge.edge`` is the ``tensornetwork`` Edge when there is one. A split grid-form ``tie`` (a hyperedge) is
+        reported by its open leg, whose dimension M is what it costs. Empty for the structured path.
     method : str
         ``"explicit-scipy"``, ``"explicit-networkx"`` or ``"structured"``.
     form : str

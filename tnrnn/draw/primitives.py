@@ -40,7 +40,8 @@ def cut_edges(cut) -> list:
     if cut is None:
         return []
     edges = getattr(cut, "edges", cut)
-    return list(edges or [])
+    # a CutResult's CutEdge stands for a tensornetwork Edge (``.edge``) when the network has them: draw that one
+    return [e.edge if getattr(e, "edge", None) is not None else e for e in (edges or [])]
 
 
 def cut_value(cut) -> str | None:
