@@ -74,3 +74,16 @@ def test_every_command_takes_budget_mb_and_shows_defaults(command, capsys):
     text = capsys.readouterr().out
     assert "--budget-mb" in text and "--debug" in text
     assert "(default: None)" not in text  # defaults are shown only where they say something
+
+
+def test_library_warnings_are_printed_as_one_tnrnn_line_by_the_cli(tmp_path, capsys):
+    # a results file with a damaged line: the library logs a warning, the command line prints it on stderr
+    path = tmp_path / "r.jsonl"
+    assert cli.main(["table", "--depths", "1", "-R", "2", "-M", "2", "--times", "2", "--results", str(path),
+                     "--no-progress"]) == 0
+    path.write_text(path.read_text() + "{not json\n")
+    capsys.readouterr()
+    assert cli.main(["table", "--depths", "1", "-R", "2", "-M", "2", "--times", "2", "--results", str(path),
+                     "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert f"tnrnn: warning: {path}:" in err and "not JSON" in err

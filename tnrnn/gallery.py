@@ -6,8 +6,8 @@ ranks through the resumable rank table) and hands the results to [`tnrnn.draw`][
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 from pathlib import Path
 
 from tqdm import tqdm
@@ -19,6 +19,8 @@ from tnrnn.draw.curves import plot_rank_curves
 from tnrnn.figures import render_rac
 from tnrnn.rac.partition import make_partition
 from tnrnn.rac.spec import RACSpec
+
+log = logging.getLogger(__name__)
 
 #: (file, title, depth, T, partition, form, caption) of the network figures, all with R = M = 2. Numbers that
 #: depend on the network (nodes, copies, min-cut) are added to the captions from the computed figure.
@@ -244,9 +246,8 @@ def _curve_figure(d: Path, stem, domain, depths, times, caption, progress) -> di
         raise TnrnnError(f"no rank point of {stem} could be computed (first error: "
                          f"{failed[0].get('error') if failed else 'none'}); rerun with --no-curves to skip")
     if failed:
-        print(f"tnrnn: {len(failed)} rank points of {stem} failed and are left out "
-              f"(first: L={failed[0].get('depth')} T={failed[0].get('time')}: {failed[0].get('error')})",
-              file=sys.stderr)
+        log.warning("%d rank points of %s failed and are left out (first: L=%s T=%s: %s)", len(failed), stem,
+                    failed[0].get("depth"), failed[0].get("time"), failed[0].get("error"))
     label = "one-hot" if domain == "onehot" else domain
     # The JSON beside the figure holds exactly the records drawn (and the failures, marked), so they agree.
     write_json(d / f"{stem}.json", {

@@ -21,7 +21,7 @@ from typing import NoReturn
 
 from tnrnn.base.budget import default_budget_bytes, default_budget_flops
 from tnrnn.base.errors import TnrnnError
-from tnrnn.cli.common import positive_int
+from tnrnn.cli.common import positive_int, warnings_to_stderr
 
 #: command name -> module that registers it (commands not listed here load every module).
 _COMMAND_OWNER = {
@@ -179,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _apply_budget(args)
         # A malformed $TNRNN_MAX_BYTES / $TNRNN_MAX_FLOPS is an error for every command, not only those that read it.
         default_budget_bytes(), default_budget_flops()
-        result = args.func(args)
+        with warnings_to_stderr():
+            result = args.func(args)
     except _UsageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -239,6 +239,7 @@ class progress_lines:  # noqa: N801 - used as a context manager, like contextlib
         if self._handler is not None:
             self._handler.setFormatter(logging.Formatter("tnrnn: %(message)s"))
             self._handler.setLevel(logging.INFO)
+            self._handler.addFilter(lambda record: record.levelno < logging.WARNING)  # warnings: warnings_to_stderr
             self._logger.addHandler(self._handler)
             if self._logger.getEffectiveLevel() > logging.INFO:
                 self._logger.setLevel(logging.INFO)
@@ -248,3 +249,36 @@ class progress_lines:  # noqa: N801 - used as a context manager, like contextlib
         if self._handler is not None:
             self._logger.removeHandler(self._handler)
             self._logger.setLevel(self._level)
+
+
+class warnings_to_stderr:  # noqa: N801 - a context manager, like progress_lines
+    """Context manager: tnrnn's warnings (``logging`` WARNING records of the ``tnrnn`` loggers) are printed to
+    ``stream`` (default stderr) as ``tnrnn: warning: ...`` lines; :func:`tnrnn.cli.main` runs every command in it.
+
+    Examples
+    --------
+    >>> import io, logging
+    >>> out = io.StringIO()
+    >>> with warnings_to_stderr(out):
+    ...     logging.getLogger("tnrnn.sweep.store").warning("r.jsonl:3: digest does not match; line ignored")
+    >>> out.getvalue()
+    'tnrnn: warning: r.jsonl:3: digest does not match; line ignored\\n'
+    """
+
+    def __init__(self, stream: Any = None) -> None:
+        import logging
+
+        self._logger = logging.getLogger("tnrnn")
+        self._handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+        self._handler.setLevel(logging.WARNING)
+        self._handler.setFormatter(logging.Formatter("tnrnn: %(levelname)s: %(message)s"))
+
+    def __enter__(self) -> warnings_to_stderr:
+        import logging
+
+        logging.addLevelName(logging.WARNING, "warning")  # "tnrnn: warning: ...", as the other messages read
+        self._logger.addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self._handler)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import platform
 import re
@@ -34,6 +35,8 @@ from typing import Any
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import _default as _json_default
 from tnrnn.base.io import scan_jsonl
+
+log = logging.getLogger(__name__)
 
 __all__ = ["SCHEMA_VERSION", "point_key", "seal", "record_problem", "provenance", "read_results",
            "StoredResults", "check_task_form", "check_params", "canonical_json"]
@@ -248,12 +251,15 @@ class StoredResults:
     lines: int = 0
 
     def warn(self, consequence: str = "line ignored (its point, if any, is recomputed)") -> None:
-        """Print each problem (at most five, then a count) on stderr, naming the file and line."""
+        """Log each problem (at most five, then a count) as a warning naming the file and line.
+
+        Warnings go through ``logging`` (logger ``tnrnn.sweep.store``): on stderr by default and under the command
+        line, and wherever an application that uses tnrnn sends its logs.
+        """
         for number, problem in self.problems[:_MAX_WARNINGS]:
-            print(f"tnrnn: warning: {self.path}:{number}: {problem}; {consequence}", file=sys.stderr)
+            log.warning("%s:%d: %s; %s", self.path, number, problem, consequence)
         if len(self.problems) > _MAX_WARNINGS:
-            print(f"tnrnn: warning: {self.path}: {len(self.problems) - _MAX_WARNINGS} more unusable lines",
-                  file=sys.stderr)
+            log.warning("%s: %d more unusable lines", self.path, len(self.problems) - _MAX_WARNINGS)
 
 
 def read_results(path: str | os.PathLike, *, strict_kind: bool = True) -> StoredResults:
