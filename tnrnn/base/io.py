@@ -249,6 +249,10 @@ class JsonlAppender:
         self._last_sync = time.monotonic()
 
     def _lock(self) -> None:
+        # flock on the results file itself rather than the filelock package: filelock locks a separate
+        # "<file>.lock" beside it, which a rename, a copy or a second path to the same file does not carry, and
+        # which outlives a killed writer as litter; a lock on the open descriptor covers exactly this file and
+        # the kernel drops it when the process dies.
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock, a single writer is the user's job
