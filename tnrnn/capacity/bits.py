@@ -180,9 +180,15 @@ def bits_points(cells: Sequence[str], budgets: Sequence[int], b_multiples: Seque
     for cell, budget, mult in itertools.product(cells, budgets, b_multiples):
         cell = check_cell(cell)
         depth = int(depth_of.get(cell, 2 if cell == "plusrnn" else 1))
-        size_of(cell, int(budget), n_in=int(training.get("n_in", 16)), depth=depth)
+        n_in = int(training.get("n_in", 16))
+        _, P = size_of(cell, int(budget), n_in=n_in, depth=depth)
         if not (float(mult) > 0):
             raise TnrnnError(f"b multiples must be positive, got {mult}")
+        b = max(2, int(round(float(mult) * P)))
+        if b > 2**n_in:  # the check bits_point makes, here before any point runs (a misuse, not a failed point)
+            raise TnrnnError(f"budget {budget} with b multiple {mult} needs b = {b} samples, more than the "
+                             f"{2 ** n_in} distinct binary inputs of dimension {n_in}; lower the budget or raise "
+                             "--n-in")
         points.append({"cell": cell, "budget": int(budget), "b_multiple": float(mult), "depth": depth, **training})
     return points
 

@@ -46,10 +46,25 @@ def _names(text: str) -> list[str]:
     return values
 
 
+#: Largest integer a capacity option takes (sizes, steps, budgets, seeds): larger ones (2^63, 10^100) are a
+#: misuse refused while parsing (exit 2), not points that fail one by one after the sweep has started.
+MAX_OPTION_INT = 2**31 - 1
+
+
+def _capped(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse_capped(text: str) -> Any:
+        value = parse(text)
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, int) and not 0 <= v <= MAX_OPTION_INT:
+                raise argparse.ArgumentTypeError(f"expected integers from 0 to {MAX_OPTION_INT}, got {v}")
+        return value
+    return parse_capped
+
+
 #: Parser of each option kind of :data:`tnrnn.capacity.study.OPTION_KINDS`.
 OPTION_TYPES: dict[str, Callable[[str], Any]] = {
-    "cells": cell_list, "int_list": int_list, "float_list": positive_float_list, "seed_list": seed_list,
-    "int": positive_int, "radius": _radius, "names": _names,
+    "cells": cell_list, "int_list": _capped(int_list), "float_list": positive_float_list,
+    "seed_list": _capped(seed_list), "int": _capped(positive_int), "radius": _radius, "names": _names,
 }
 
 
