@@ -142,3 +142,15 @@ def test_versions_agree_across_package_citation_and_changelog():
     latest = re.search(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", changelog, flags=re.M)
     assert latest and released and latest.groups() == (tnrnn.__version__, released.group(1))
     assert "v<version>" in changelog or "`v0.2.0`" in changelog  # the tag scheme is written down
+
+
+def test_the_numba_kernel_is_not_a_collection_error_without_numba():
+    # numba is an optional speed-up ([fast]); without it the suite's doctest collection must skip its kernel
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['numba'] = None\nimport pytest\n"
+            "sys.exit(pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', 'tnrnn/bounds']))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout[-2000:]
+    assert "_gfp_numba" not in res.stdout and "tnrnn/bounds/gfp_kernel.py" in res.stdout
