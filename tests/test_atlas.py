@@ -61,6 +61,16 @@ def test_csv_from_a_resumable_sweep(tmp_path):
     assert [(r["L"], r["T"]) for r in rows] == [("1", "2"), ("1", "4"), ("2", "2"), ("2", "4")]
     assert all(r["exact"] == "True" and r["status"] == "exact" and r["epsilon"] == "" for r in rows)
     assert atlas_rows(results)[0]["model"] == "rac" and rows_csv([]).count("\n") == 1
+    assert {r["work"] for r in rows} == {"0.5"}
+    # filling in: only cells without a row are computed; a cell under two budgets keeps the larger one's row
+    from tnrnn.atlas import missing_points
+
+    more = atlas_points(dict(grid, T=(2, 4, 6)), work=0.2)
+    todo = missing_points(more, results)
+    assert [(p["depth"], p["time"]) for p in todo] == [(1, 6), (2, 6)]
+    run_sweep("tnrnn.atlas:atlas_cell", todo + more[:1], str(results), executor="serial", progress=False)
+    got = {(r["L"], r["T"]): r["work"] for r in atlas_rows(results)}
+    assert got == {(1, 2): 0.5, (1, 4): 0.5, (2, 2): 0.5, (2, 4): 0.5, (1, 6): 0.2, (2, 6): 0.2}
 
 
 def test_onehot_value_above_a_valid_upper_bound_is_not_a_refutation():

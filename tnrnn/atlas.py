@@ -39,7 +39,7 @@ __all__ = ["COLUMNS", "ATLAS_TASK", "atlas_points", "atlas_cell", "atlas_rows", 
 ATLAS_TASK = "tnrnn.atlas:atlas_cell"
 #: CSV columns, in order.
 COLUMNS = ("model", "L", "R", "M", "T", "domain", "partition", "lower", "upper", "exact", "epsilon", "depth2_theorem",
-           "depthL_conjecture", "status", "depth2_value", "depthL_value", "upper_source", "primes")
+           "depthL_conjecture", "status", "depth2_value", "depthL_value", "upper_source", "primes", "work")
 #: The grid of the published atlas.
 GRID = {"L": (1, 2, 3, 4), "R": (2, 3, 4), "M": (2, 3, 4), "T": tuple(range(2, 17, 2)),
         "domain": ("continuous", "onehot"), "partition": ("start-end", "odd-even")}
@@ -142,14 +142,39 @@ def atlas_rows(results: str | os.PathLike) -> list[dict]:
     """
     from tnrnn.sweep import read_results
 
-    rows = [dict(rec["result"]) for rec in read_results(results).records.values()
-            if rec.get("status") == "ok" and rec.get("result")]
+    best: dict = {}
+    for rec in read_results(results).records.values():
+        if rec.get("status") != "ok" or not rec.get("result"):
+            continue
+        row = dict(rec["result"], work=(rec.get("params") or {}).get("work"))
+        cell = _cell(row)
+        if cell not in best or (row["work"] or 0) > (best[cell]["work"] or 0):
+            best[cell] = row  # a cell computed under several budgets: the largest budget's row
+    rows = list(best.values())
     for row in rows:  # records written before the one-hot rule of verdict(): the same rule, applied to the word
         for col in ("depth2_theorem", "depthL_conjecture"):
             if row["domain"] == "onehot" and row[col] == "contradicted":
                 row[col] = "does not apply"
     order = {k: i for i, k in enumerate(("start-end", "odd-even", "continuous", "onehot"))}
     return sorted(rows, key=lambda r: (order[r["domain"]], order[r["partition"]], r["L"], r["R"], r["M"], r["T"]))
+
+
+def _cell(row: dict) -> tuple:
+    return (row["L"], row["R"], row["M"], row["T"], row["domain"], row["partition"])
+
+
+def missing_points(points: list[dict], results: str | os.PathLike) -> list[dict]:
+    """The points whose cell has no finished row in ``results`` under any budget (to fill an atlas in with a
+    smaller budget when time runs short; each row keeps the budget it was computed under, column ``work``).
+
+    Examples
+    --------
+    >>> len(missing_points(atlas_points(), "/nonexistent/atlas.jsonl"))
+    1152
+    """
+    done = {_cell(r) for r in atlas_rows(results)}
+    return [p for p in points if (p["depth"], p["width"], p["features"], p["time"], p["domain"], p["partition"])
+            not in done]
 
 
 def rows_csv(rows: Iterable[dict]) -> str:
@@ -283,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--csv-every", type=int, default=25, metavar="N", help="rewrite the CSV every N cells")
     ap.add_argument("--no-progress", action="store_true")
     ap.add_argument("--report-only", action="store_true", help="only write the CSV, page and figure from --results")
+    ap.add_argument("--fill", action="store_true",
+                    help="compute only the cells with no row yet under any budget (rows keep their own budget)")
     ap.add_argument("--page", default=None, help="also write this docs page (from --template)")
     ap.add_argument("--template", default="docs/pages/atlas.md.in", help="page template (default %(default)s)")
     ap.add_argument("--figure", default=None, help="also draw the atlas figure here (PNG or SVG)")
@@ -292,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     from tnrnn.sweep import run_sweep
 
     points = [] if args.report_only else atlas_points(work=args.work)
+    if args.fill:
+        points = missing_points(points, args.results)
     for start in range(0, len(points), args.csv_every):
         # in slices, so the CSV grows with the results (each slice resumes from the file)
         run_sweep(ATLAS_TASK, points[start:start + args.csv_every], args.results, executor="serial",
