@@ -17,6 +17,36 @@ same load. Rows:
 * ``build`` / ``rank``: one n x n sample matrix (L = 3, R = M = 3, T = 8) built by each tree's pair evaluation,
   and its rank by each tree's ``rank_modp`` (conversion into FLINT included), at the base's default prime and at
   the largest prime below 2^62 (this tree only: the base refuses primes above about 2^31).
+
+Last measured (``--base 3528aa4 --rounds 1``, shared 2-core machine, load average 10 to 14 from other studies, so
+every time is several times its quiet value; compare within a group)::
+
+    Load average at start: 9.98 (2 cores).
+
+    | what | case | tree | round | seconds | certified | prime |
+    |---|---|---|---|---|---|---|
+    | reach 2844 | -L 3 -R 3 -M 3 -T 8 | base 3528aa4 | 0 | 145.7 | 2844 | 1048573 |
+    | reach 2844 | -L 3 -R 3 -M 3 -T 8 | this tree | 0 | 61.3 | 2844 | 4611686018427387847 |
+    | reach 2844 | -L 3 -R 3 -M 3 -T 8 | this tree, p = 1048573 | 0 | 43.3 | 2844 | 1048573 |
+    | reach 2038 | -L 4 -R 2 -M 2 -T 8 | base 3528aa4 | 0 | 88.4 | 2038 | 1048573 |
+    | reach 2038 | -L 4 -R 2 -M 2 -T 8 | this tree | 0 | 33.3 | 2038 | 4611686018427387847 |
+    | reach 2038 | -L 4 -R 2 -M 2 -T 8 | this tree, p = 1048573 | 0 | 46.6 | 2038 | 1048573 |
+    | default twice | -L 3 -R 3 -M 3 -T 8 | base 3528aa4 | 0 | 5.2 | 853 | 1048573 |
+    | default twice | -L 3 -R 3 -M 3 -T 8 | this tree | 0 | 42.4 | 2844 | 4611686018427387847 |
+    | default twice | -L 3 -R 3 -M 3 -T 8 | base 3528aa4 | 1 | 7.1 | 849 | 1048573 |
+    | default twice | -L 3 -R 3 -M 3 -T 8 | this tree | 1 | 38.6 | 2844 | 4611686018427387847 |
+    | build + rank n=2000 | L3 R3 M3 T8 | base 3528aa4 | 0 | 6.83 + 6.94 | 2000 | 1048573 |
+    | build + rank n=2000 | L3 R3 M3 T8 | this tree | 0 | 1.34 + 4.99 | 2000 | 1048573 |
+    | build + rank n=2000 | L3 R3 M3 T8 | this tree | 0 | 4.42 + 11.48 | 2000 | 4611686018427387847 |
+
+    Measured with `python benchmarks/bench_certify.py --base 3528aa4 --rounds 1` on the shared 2-core machine while
+    other studies ran (load average 10 to 14 during the run, so every time is several times its quiet value; the
+    ratios within a row group are what the run compares). `base 3528aa4` is the code before the work on issues 23/24
+    (wall-clock box only, 2^20 prime); it needs `--certify-seconds 600` to saturate. `this tree` runs its default
+    (work budget, prime 2^62 - 57); the `p = 1048573` rows use the base's prime with one seed. In that L4 row the
+    pair evaluation still took numpy's path (the compiled kernel's threshold was 7e8 units; now 2e8). `default twice`:
+    the same plain command run twice by each tree: the base's 5 s box certified 853 then 849, the work budget 2844 both
+    times.
 """
 
 from __future__ import annotations

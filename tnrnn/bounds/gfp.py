@@ -38,8 +38,8 @@ _CHUNK_SEQUENCES = 1 << 17
 _CHUNK_VALUES = 1 << 23
 # The compiled pair kernel is the default up to this width.
 _KERNEL_MAX_R = 16
-# ... and for evaluations of at least this much work (about 8 s of numpy).
-_KERNEL_MIN_UNITS = 7e8
+# ... and for evaluations of at least this much work (about 2.5 s of numpy, what loading numba costs).
+_KERNEL_MIN_UNITS = 2e8
 # For primes beyond int64 products numpy runs on Python integers (about 4e-7 s per unit): the kernel pays for
 # loading numba (~2 s) from this much work on.
 _KERNEL_MIN_UNITS_WIDE = 5e6
