@@ -450,3 +450,15 @@ def test_continuous_default_reaches_the_gap_value_with_a_strong_statement():
     assert cert.statement is not None and cert.statement.epsilon <= 1e-9
     # one seed was enough: the second would only shrink epsilon (the note says why it stopped)
     assert len(cert.runs) == 1 and any("below 1e-09" in n for n in cert.notes)
+
+
+def test_work_budget_does_not_depend_on_what_is_installed(monkeypatch):
+    # without numba the evaluation takes numpy's path; the work model (and so the matrices) must not change
+    import tnrnn.bounds.gfp_kernel as gk
+
+    kw = dict(domain="continuous", upper=2970, work=0.03, primes=1_048_573, seeds=0)
+    with_kernel = certified_rank(RACSpec(3, 3, 3), 8, **kw)
+    monkeypatch.setattr(gk, "available", lambda: False)
+    without = certified_rank(RACSpec(3, 3, 3), 8, **kw)
+    assert _strip_times(without) == _strip_times(with_kernel)
+    assert with_kernel.runs[0].stop.startswith("work budget")

@@ -46,8 +46,8 @@ _HUGE = 1 << 62
 # The fixed cost model: seconds per unit on two quiet cores (measured with benchmarks/bench_certify.py). It is the
 # work budget's unit of account (deterministic) and the time box's prior until a stage has been timed. Per class of
 # prime: "float" runs the float64 kernel, "wide" the Montgomery kernel and 64-bit elimination.
-_EVAL_PER_UNIT = {"float": 4e-10, "wide": 1.6e-9, "numpy": 1.2e-8}  # per pair x step x layer x (R^2 + R)
-_RANK_PER_UNIT = {"float": 1.2e-10, "wide": 2.2e-10, "numpy": 1.2e-10}  # per rows x cols x min(rows, cols)
+_EVAL_PER_UNIT = {"float": 4e-10, "wide": 1.6e-9}  # per pair x step x layer x (R^2 + R)
+_RANK_PER_UNIT = {"float": 1.2e-10, "wide": 2.2e-10}  # per rows x cols x min(rows, cols)
 _CONVERT_PER_ENTRY = 2e-8  # reduction and one buffer copy into FLINT, per entry
 _TIMED = 0.05  # a stage part shorter than this is dominated by overhead: keep the prior
 _UNCALIBRATED_STEP = 4.0  # growth per dimension allowed before a time box's model has timed a stage
@@ -84,8 +84,12 @@ class _Clock:
         self.calibrated = seconds is None
 
     def use_prime(self, spec: RACSpec, p: int) -> None:
-        """Select the cost class of the runs at prime ``p`` (float64 kernel, Montgomery kernel, or numpy)."""
-        kind = ("float" if gfp_kernel.float_exact(p, spec.R) else "wide") if gfp_kernel.available() else "numpy"
+        """Select the cost class of the runs at prime ``p`` (float64 kernel or Montgomery kernel).
+
+        The class follows from the prime alone, never from what is installed: without numba the evaluation takes
+        numpy's slower path, but the work budget allows the same matrices, so the certified number is the same.
+        """
+        kind = "float" if gfp_kernel.float_exact(p, spec.R) else "wide"
         if kind != self.kind:
             self.kind = kind
             self.eval_c, self.rank_c = _EVAL_PER_UNIT[kind], _RANK_PER_UNIT[kind]
