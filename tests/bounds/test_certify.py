@@ -456,7 +456,7 @@ def test_work_budget_does_not_depend_on_what_is_installed(monkeypatch):
     # without numba the evaluation takes numpy's path; the work model (and so the matrices) must not change
     import tnrnn.bounds.gfp_kernel as gk
 
-    kw = dict(domain="continuous", upper=2970, work=0.03, primes=1_048_573, seeds=0)
+    kw = dict(domain="continuous", upper=2970, work=0.03, primes=1_048_573, seeds=(0,))
     with_kernel = certified_rank(RACSpec(3, 3, 3), 8, **kw)
     monkeypatch.setattr(gk, "available", lambda: False)
     without = certified_rank(RACSpec(3, 3, 3), 8, **kw)
