@@ -87,7 +87,7 @@ class CutEdge:
     Attributes
     ----------
     index : str
-        The bond's index name in the network's :class:`~tnrnn.network.indexed.IndexedNetwork` view (for a
+        The bond's index name in the network's [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] view (for a
         ``tensornetwork`` network ``e<k>``, or the edge's own name; for quimb and einsum input the index label).
     dimension : int
         What cutting it costs: the min-cut is the product of the dimensions of the cut edges.
@@ -120,7 +120,7 @@ class CutResult:
     value : ExactCount
         Product of the bond dimensions cut: the min-cut upper bound on the separation rank.
     edges : list of CutEdge
-        The cut bonds and open legs (explicit paths), each a :class:`CutEdge` whatever the network was given as;
+        The cut bonds and open legs (explicit paths), each a [`CutEdge`][tnrnn.bounds.mincut.CutEdge] whatever the network was given as;
         ``edge.edge`` is the ``tensornetwork`` Edge when there is one. A split grid-form ``tie`` (a hyperedge) is
         reported by its open leg, whose dimension M is what it costs. Empty for the structured path.
     method : str

@@ -253,7 +253,7 @@ class progress_lines:  # noqa: N801 - used as a context manager, like contextlib
 
 class warnings_to_stderr:  # noqa: N801 - a context manager, like progress_lines
     """Context manager: tnrnn's warnings (``logging`` WARNING records of the ``tnrnn`` loggers) are printed to
-    ``stream`` (default stderr) as ``tnrnn: warning: ...`` lines; :func:`tnrnn.cli.main` runs every command in it.
+    ``stream`` (default stderr) as ``tnrnn: warning: ...`` lines; `tnrnn.cli.main` runs every command in it.
 
     Examples
     --------

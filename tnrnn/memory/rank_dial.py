@@ -582,7 +582,7 @@ DEFAULT_STUDY: dict[str, Any] = {
 
 
 def rank_dial_points(study: dict) -> list[dict]:
-    """The sweep points of a study of :data:`DEFAULT_STUDY`'s form, validated before anything trains.
+    """The sweep points of a study of `DEFAULT_STUDY`'s form, validated before anything trains.
 
     Examples
     --------
@@ -631,7 +631,7 @@ def run_rank_dial(study: dict, results: str | os.PathLike, prefix: str | os.Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tnrnn.memory.rank_dial [RESULTS PREFIX]``: run or resume :data:`DEFAULT_STUDY`."""
+    """``python -m tnrnn.memory.rank_dial [RESULTS PREFIX]``: run or resume `DEFAULT_STUDY`."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv

@@ -1,10 +1,10 @@
-"""Figures of a memory-sweep summary (:func:`tnrnn.memory.study_report.summarize`): they draw what they are
+"""Figures of a memory-sweep summary ([`tnrnn.memory.study_report.summarize`][tnrnn.memory.study_report.summarize]): they draw what they are
 given and compute nothing but the layout.
 
-* :func:`plot_accuracy`: test accuracy against T, one panel per cell, one line per depth, the mean over
+* [`plot_accuracy`][tnrnn.memory.study_plots.plot_accuracy]: test accuracy against T, one panel per cell, one line per depth, the mean over
   seeds with its bootstrap interval (clipped to [0, 1]) as error bars, every seed as a small point, chance
   and the "solved" level as dashed lines;
-* :func:`plot_classes`: the same per class (rows: classes, columns: cells), plus the "no agreement vs half
+* [`plot_classes`][tnrnn.memory.study_plots.plot_classes]: the same per class (rows: classes, columns: cells), plus the "no agreement vs half
   agreement" accuracy for Start-End Similarity.
 """
 

@@ -1,13 +1,13 @@
 """Summaries and figures of a memory sweep over seeds: per (cell, depth, T) the mean and median test accuracy
-with a seeded percentile-bootstrap interval clipped to [0, 1], the fraction of seeds at or above :data:`SOLVED`
+with a seeded percentile-bootstrap interval clipped to [0, 1], the fraction of seeds at or above `SOLVED`
 with its Wilson interval, per-class accuracy, and the sweep's summary metric, the largest T at which the mean
-test accuracy is at least :data:`SOLVED` (Levine et al., arXiv 1710.09431, section 5, plot accuracy against T
+test accuracy is at least `SOLVED` (Levine et al., arXiv 1710.09431, section 5, plot accuracy against T
 the same way).
 
-Every interval comes from :mod:`tnrnn.stats`, so none leaves [0, 1] (a Student-t interval of three seeds
+Every interval comes from [`tnrnn.stats`][tnrnn.stats], so none leaves [0, 1] (a Student-t interval of three seeds
 does). With three seeds a bootstrap interval is coarse: it is read as the spread of the seeds, not as a test.
 
-:func:`write_study` is what ``tnrnn memory-sweep`` runs at the end; it can be rerun on a finished or partial
+[`write_study`][tnrnn.memory.study_report.write_study] is what ``tnrnn memory-sweep`` runs at the end; it can be rerun on a finished or partial
 results file with ``tnrnn.memory.study_report.main`` (``python -m tnrnn.memory.study_report RESULTS PREFIX``).
 """
 
@@ -44,8 +44,8 @@ def accuracy_stats(values, level: float = LEVEL) -> dict:
     -------
     dict
         ``mean``, ``n``, ``ci_low`` and ``ci_high`` (the bootstrap interval of the mean; None for one value),
-        ``median`` and ``median_interval``, ``success`` (:func:`tnrnn.stats.success_summary` at
-        :data:`SOLVED`) and ``values`` (the accuracies, in the order given).
+        ``median`` and ``median_interval``, ``success`` ([`tnrnn.stats.success_summary`][tnrnn.stats.success_summary] at
+        `SOLVED`) and ``values`` (the accuracies, in the order given).
 
     Examples
     --------
@@ -79,10 +79,10 @@ def summarize(records: list[dict]) -> dict:
     Returns
     -------
     dict
-        ``rows``: one per (cell, depth, T) with ``accuracy`` (:func:`accuracy_stats` over seeds, in the order
+        ``rows``: one per (cell, depth, T) with ``accuracy`` ([`accuracy_stats`][tnrnn.memory.study_report.accuracy_stats] over seeds, in the order
         of ``seeds``), ``per_class`` (the same per class), ``no_vs_half``, ``seeds``, ``widths``,
         ``num_params``, mean ``steps``;
-        ``solved``: per (cell, depth) the largest T with mean accuracy >= :data:`SOLVED` (None if none);
+        ``solved``: per (cell, depth) the largest T with mean accuracy >= `SOLVED` (None if none);
         ``errors``; ``task`` and ``training`` (of the first record); ``total_point_seconds``; ``runs`` (the
         finished runs counted); ``interval`` (how the intervals are computed).
 
@@ -124,7 +124,7 @@ def summarize(records: list[dict]) -> dict:
 
 def table_lines(summary: dict) -> list[str]:
     """The summary as a plain-text table: one line per (cell, depth), at each T the mean accuracy [bootstrap
-    interval] and the seeds at or above :data:`SOLVED` (``k/n``).
+    interval] and the seeds at or above `SOLVED` (``k/n``).
 
     Examples
     --------
