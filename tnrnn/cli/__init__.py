@@ -27,6 +27,7 @@ from tnrnn.cli.common import positive_int, warnings_to_stderr
 _COMMAND_OWNER = {
     "demo": "demo", "build": "build", "rank": "rank", "table": "rank", "render": "render", "gallery": "render",
     "train": "memory", "memory-sweep": "memory", "capacity": "capacity", "probe": "probe", "verify": "verify",
+    "memory-powered": "memory_studies",
 }
 
 
@@ -45,6 +46,7 @@ COMMAND_HELP = {
     "capacity": "capacity and trainability studies: bits per parameter, per-unit memory, MC, depth",
     "probe": "Start-End singular values and effective rank of a trained network (float estimates)",
     "verify": "check a results file: each record ok, tampered, unsealed or unreadable",
+    "memory-powered": "the powered depth study of Copying Memory (paired seeds, authors' scoRNN); --dry-run sizes it",
 }
 
 
