@@ -1,5 +1,6 @@
 """The Start-End probe: matricization layout, shallow RAC rank at most R, a generic random deep RAC reaching
-the certified rank, the spectrum statistics, the domain check before any work, the CLI."""
+the certified rank, the rank of known low-rank tables exact (against exact rational ranks), the float64 RAC
+against the jax cell, the spectrum statistics, the domain check before any work, the CLI."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from scipy.stats import ortho_group
 from tnrnn.base.errors import ResourceError, TnrnnError
 from tnrnn.cli import main
 from tnrnn.memory.cells import apply_stack, init_stack
-from tnrnn.memory.probe import check_domain, probe, spectrum_report, start_end_matrices
+from tnrnn.memory.probe import (
+    RAC_RTOL,
+    check_domain,
+    equilibrate,
+    probe,
+    rac_start_end_float64,
+    spectrum_report,
+    start_end_matrices,
+    table_rank,
+)
 
 
 def random_rac(depth, width, M, seed, noise=1.0):
@@ -56,6 +66,8 @@ def test_deep_rac_uses_more_than_its_width_and_stays_within_the_certified_rank()
     assert rep["certified"]["lower"] == 8 and rep["certified"]["exact"]
     ranks = rep["max_numerical_rank"]
     assert 2 < ranks["1e-05"] <= 8 and ranks["1e-02"] <= ranks["1e-03"] <= ranks["1e-05"]
+    # float64 tables, equilibrated: the generic random RAC reaches its certified rank exactly
+    assert rep["max_rank"] == 8 and rep["rank_rtol"] == RAC_RTOL
     assert rep["kind"] == "floating-point estimate" and rep["certified"]["kind"] == "certified"
 
 
@@ -85,3 +97,80 @@ def test_probe_cli_json(capsys):
     assert out["certified"]["lower"] == 3 and out["max_numerical_rank"]["1e-05"] <= 3
     assert main(["probe", "--cell", "gru", "--symbols", "4", "--time", "14"]) == 2
     assert "4096" in capsys.readouterr().err
+
+
+def _exact_rank(a: np.ndarray) -> int:
+    flint = pytest.importorskip("flint")
+    return int(flint.fmpq_mat(a.shape[0], a.shape[1], [int(v) for v in a.ravel()]).rank())
+
+
+@pytest.mark.parametrize("r, seed", [(1, 0), (3, 1), (7, 2), (12, 3)])
+def test_table_rank_of_a_known_low_rank_table_is_exact(r, seed):
+    rng = np.random.default_rng(seed)
+    U, V = rng.integers(-9, 10, size=(40, r)), rng.integers(-9, 10, size=(r, 30))
+    a = U @ V  # integer table; its rank over Q computed exactly by FLINT
+    assert table_rank(a.astype(float))["rank"] == _exact_rank(a)
+    # the same table with rows and columns spanning 24 orders of magnitude, as a deep RAC's outputs do: read
+    # raw, the small rows vanish under the relative tolerance; equilibrated, the rank is exact again
+    scaled = (10.0 ** rng.uniform(-12, 12, size=(40, 1))) * a * (10.0 ** rng.uniform(-3, 3, size=(1, 30)))
+    assert table_rank(equilibrate(scaled))["rank"] == _exact_rank(a)
+
+
+def test_table_rank_refuses_bad_input():
+    with pytest.raises(TnrnnError, match="2-d"):
+        table_rank(np.ones(3))
+    with pytest.raises(TnrnnError, match="finite"):
+        table_rank(np.array([[1.0, np.inf]]))
+    with pytest.raises(TnrnnError, match="rtol"):
+        table_rank(np.eye(2), rtol=0.0)
+
+
+def test_equilibration_keeps_the_entries_up_to_powers_of_two():
+    a = np.random.default_rng(4).normal(size=(6, 5)) * 10.0 ** np.arange(6)[:, None]
+    b = equilibrate(a)
+    ratio = b / a
+    rows, cols = ratio[:, :1], ratio[:1, :] / ratio[0, 0]
+    np.testing.assert_array_equal(ratio, rows * cols)  # D1 A D2 exactly
+    assert np.all(np.log2(np.abs(ratio)) == np.round(np.log2(np.abs(ratio))))
+
+
+def test_float64_rac_tables_match_the_jax_cell():
+    p = init_stack(2, "rac", 3, 3, 2, 2)
+    ours = rac_start_end_float64(p, 3, 4)
+    xs = jax.nn.one_hot(jnp.array([[2, 0, 1, 2], [0, 0, 0, 0]]), 3)
+    direct = np.asarray(apply_stack(p, xs, cell="rac", normalize=False))[:, -1]
+    np.testing.assert_allclose(ours[:, 2 * 3 + 0, 1 * 3 + 2], direct[0], rtol=1e-4)
+    np.testing.assert_allclose(ours[:, 0, 0], direct[1], rtol=1e-4)
+
+
+def test_scornn_table_is_a_function_of_the_sequence():
+    p = init_stack(5, "scornn", 3, 4, 2, 3)
+    a, b = start_end_matrices(p, "scornn", 2, 4, n_in=3), start_end_matrices(p, "scornn", 2, 4, n_in=3)
+    np.testing.assert_array_equal(a, b)
+    # every sequence starts from the same state: its logits equal a batch of that one sequence
+    xs = jax.nn.one_hot(jnp.array([[1, 0, 1, 1]]), 3)
+    from tnrnn.memory.probe import _fixed_initial_state
+    direct = np.asarray(apply_stack(_fixed_initial_state(p), xs, cell="scornn"))[0, -1]
+    np.testing.assert_allclose(a[:, 2, 3], direct, rtol=1e-5, atol=1e-6)
+
+
+def test_probe_cli_prints_accuracy_beside_the_rank_and_refuses_other_checkpoints(tmp_path, capsys):
+    base = ["probe", "--cell", "gru", "--depth", "1", "--width", "4", "--symbols", "2", "--time", "4"]
+    assert main([*base, "--steps", "3", "--no-progress"]) == 0
+    summary = json.loads(capsys.readouterr().out)["summary"]
+    assert summary["rank"] <= 4 and summary["certified_rac_rank"] is None  # the RAC rank is not a GRU's
+    assert summary["learned"] == (summary["test_accuracy"] >= 0.9)
+    if not summary["learned"]:
+        assert "did not learn" in summary["note"]
+    assert main([*base, "--min-accuracy", "1.5"]) == 2
+    assert "--min-accuracy" in capsys.readouterr().err
+    ck = tmp_path / "ck.npz"
+    assert main(["train", "--cell", "gru", "--depth", "1", "--width", "4", "--task", "ses", "--symbols", "2",
+                 "--span", "2", "--time", "4", "--steps", "2", "--checkpoint", str(ck), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--checkpoint", str(ck)]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["learned"] is None  # a checkpoint's accuracy is not measured here
+    wider = [*base[:6], "5", *base[7:]]
+    assert main([*wider, "--checkpoint", str(ck)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err and len(err.splitlines()) == 1

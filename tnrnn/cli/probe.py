@@ -1,5 +1,7 @@
 """``tnrnn probe``: the Start-End rank a trained network uses on the one-hot domain (floating-point
-estimates; a RAC also gets its certified generic rank).
+estimates at a stated tolerance on equilibrated tables, float64 for a RAC; a RAC also gets its certified
+generic rank). The network's test accuracy is printed beside the rank, with ``learned`` (accuracy at least
+``--min-accuracy``): the rank of a network that did not learn the task says nothing about its memory.
 
 Examples::
 
@@ -38,6 +40,9 @@ def register(subparsers) -> None:
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="probe the parameters of this `tnrnn train --checkpoint` file instead of training "
                         "(same cell, depth, width, --task ses --symbols M --span T/2 --time T, default protocol)")
+    p.add_argument("--min-accuracy", type=float, default=0.9,
+                   help="test accuracy at which the trained network counts as having learned the task; below "
+                        "it the output says learned: false (default 0.9)")
     p.add_argument("--no-certify", action="store_true", help="RAC: skip the certified generic rank")
     p.add_argument("--spectrum", action="store_true", help="print every singular value (default: the first 20)")
     p.add_argument("--json", action="store_true", help="print JSON (the default output)")
@@ -95,6 +100,8 @@ def run_probe(args: argparse.Namespace) -> int:
     from tnrnn.base.checkpoint import inspect_checkpoint
     from tnrnn.base.errors import TnrnnError
 
+    if not 0.0 <= args.min_accuracy <= 1.0:
+        raise TnrnnError(f"--min-accuracy must be in [0, 1], got {args.min_accuracy}")
     if args.checkpoint is not None:
         # a bad file, or one trained for another configuration, is refused before jax starts
         _check_configuration(args, inspect_checkpoint(args.checkpoint))
@@ -111,7 +118,15 @@ def run_probe(args: argparse.Namespace) -> int:
     if not args.spectrum:
         for rep in result["logits"]:
             rep["singular_values"] = rep["singular_values"][:20]
+    acc = training.get("test_accuracy")
+    learned = None if acc is None else bool(acc >= args.min_accuracy)
     result.update({"depth": args.depth, "width": args.width, "training": training,
-                   "logit_names": list(task.class_labels)})
+                   "logit_names": list(task.class_labels),
+                   "summary": {"rank": result["max_rank"], "rank_rtol": result["rank_rtol"], "test_accuracy": acc,
+                               "learned": learned, "min_accuracy": args.min_accuracy,
+                               "certified_rac_rank": result.get("certified", {}).get("lower")}})
+    if learned is False:
+        result["summary"]["note"] = (f"test accuracy {acc:.3f} < {args.min_accuracy}: the network did not learn "
+                                     "the task, so its rank says nothing about the memory the task needs")
     print_json(result)
     return 0
