@@ -462,3 +462,15 @@ def test_work_budget_does_not_depend_on_what_is_installed(monkeypatch):
     without = certified_rank(RACSpec(3, 3, 3), 8, **kw)
     assert _strip_times(without) == _strip_times(with_kernel)
     assert with_kernel.runs[0].stop.startswith("work budget")
+
+
+def test_large_prime_without_numba_stops_growing_and_says_why(monkeypatch):
+    import tnrnn.bounds.certify as certify_mod
+    import tnrnn.bounds.gfp_kernel as gk
+
+    monkeypatch.setattr(gk, "available", lambda: False)
+    monkeypatch.setattr(certify_mod, "_NO_KERNEL_UNITS", 1e5)  # so the 64-point stage runs and the next does not
+    cert = certified_rank(RACSpec(3, 3, 3), 8, domain="continuous", upper=2970, seeds=(0,))
+    run = cert.runs[0]
+    assert run.rows == 64 and "no compiled kernel" in run.stop and "tnrnn[fast]" in run.stop
+    assert cert.next_size is not None and cert.next_size["rows"] > 64

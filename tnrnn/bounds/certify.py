@@ -52,6 +52,8 @@ _CONVERT_PER_ENTRY = 2e-8  # reduction and one buffer copy into FLINT, per entry
 _TIMED = 0.05  # a stage part shorter than this is dominated by overhead: keep the prior
 _UNCALIBRATED_STEP = 4.0  # growth per dimension allowed before a time box's model has timed a stage
 _SAFETY = 0.8  # share of the remaining time a new stage may be estimated to take
+# Most work units a stage at a large prime runs on numpy's Python integers (about 4e-7 s each) without numba.
+_NO_KERNEL_UNITS = 5e7
 #: Epsilon below which a probabilistic statement needs no further run (one more seed at the same size could only
 #: make it smaller, not raise the certified rank, generically).
 EPS_TARGET = 1e-9
@@ -370,6 +372,11 @@ def _run(problem: RankProblem, p: int, seed: int, u: int | None, best: int, cloc
         units = _eval_units(spec, part, k1, k2, full)
         fits = gfp.fits(spec, part.T, k1, k2, problem.budget_bytes, features=not onehot)
         limit = clock.limit(units, k1, k2) if fits else "memory budget"
+        if not limit and run is not None and _needs_kernel(spec, p, units):
+            # numpy on Python integers would take hours here: stop, and say what would let it go on
+            run.stop = (f"no compiled kernel for a prime this large (pip install 'tnrnn[fast]' for numba, or "
+                        f"--primes 1048573; next: {k1} x {k2})")
+            return _finish(run, t_run), _size(clock, units, k1, k2, fits)
         if limit and run is None and best:
             # a repeat run only helps at the size that reached the best rank so far; smaller cannot raise it
             return None, _size(clock, units, k1, k2, fits)
@@ -402,6 +409,11 @@ def _run(problem: RankProblem, p: int, seed: int, u: int | None, best: int, cloc
             return _finish(run, t_run), nxt
         k1, k2 = int(nxt["rows"]), int(nxt["cols"])
         stage += 1
+
+
+def _needs_kernel(spec: RACSpec, p: int, units: float) -> bool:
+    """A stage whose evaluation at prime ``p`` would fall to Python integers for long (numba missing)."""
+    return not gfp_kernel.available() and not gfp.gfp_wide.int64_safe(p, spec.R) and units > _NO_KERNEL_UNITS
 
 
 def _size(clock: _Clock, units: float, k1: int, k2: int, fits: bool) -> dict:
