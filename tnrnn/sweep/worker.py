@@ -158,5 +158,13 @@ def worker_init(parent_pid: int | None = None) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_parent_death_signal()
+    # tqdm's default lock includes a multiprocessing RLock, a named semaphore registered with the resource
+    # tracker (a forkserver worker's default context is forkserver). A worker stopped by an interrupt never
+    # unregisters it, and the tracker then prints a "leaked semaphore" warning after tnrnn's one-line message.
+    # Bars in a worker are never shown concurrently with another process's: a thread lock is enough.
+    with contextlib.suppress(ImportError):
+        from tqdm import tqdm
+
+        tqdm.set_lock(threading.RLock())
     if parent_pid is not None:
         threading.Thread(target=_watchdog, args=(parent_pid,), name="tnrnn-parent-watchdog", daemon=True).start()
