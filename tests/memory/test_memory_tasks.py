@@ -4,6 +4,7 @@ the copying layout, determinism under a seed, bad input."""
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -143,6 +144,27 @@ def test_copy_hand_built_example():
     np.testing.assert_array_equal(ids, [a, b, 3, 3, 4, 3, 3])
     np.testing.assert_array_equal(y[0, -2:], [a, b])
     np.testing.assert_array_equal(mask[0], [0, 0, 0, 0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("n, m, delay", [(8, 10, 10), (32, 30, 10), (3, 1, 1)])
+def test_copy_layout_against_the_standard_definition(n, m, delay):
+    """Pins what the CopyingMemory docstring states: the marker at m + B - 1 as in Arjovsky et al. (2016), no
+    blank output class, exactly the m recalled steps scored, and the loss blind to every other step."""
+    from tnrnn.memory.fit import sequence_loss
+
+    task = CopyingMemory(symbols=n, span=m, delay=delay)
+    x, y, mask = _np(task.sample(3, 6))
+    ids = x.argmax(-1)
+    assert np.flatnonzero(ids[0] == n + 1).tolist() == [m + delay - 1]  # one marker, at m + B - 1
+    assert task.time == 2 * m + delay and task.n_out == n and task.n_in == n + 2  # no blank output class
+    assert y.max() < n  # no target is a blank class
+    assert (mask.sum(1) == m).all() and mask[:, -m:].all()  # the m recalled steps, and only they, scored
+    # the loss ignores the unscored steps: changing the logits there changes nothing
+    logits = np.random.default_rng(0).normal(size=(6, task.time, n)).astype(np.float32)
+    other = logits.copy()
+    other[:, : task.time - m] += 50.0 * np.random.default_rng(1).normal(size=(6, task.time - m, n))
+    (l1, a1), (l2, a2) = (sequence_loss(jnp.asarray(v), jnp.asarray(y), jnp.asarray(mask)) for v in (logits, other))
+    assert float(l1) == pytest.approx(float(l2)) and float(a1["accuracy"]) == float(a2["accuracy"])
 
 
 def test_copy_deterministic_and_chance():

@@ -84,6 +84,21 @@ class CopyingMemory:
     order; only those steps are scored (loss and accuracy on the recalled span). Input ids: symbols
     ``0..n-1``, blank ``n``, marker ``n+1`` (so ``n_in = n + 2``); outputs: the n symbols. Chance is ``1/n``.
 
+    How this differs from the standard definition (Arjovsky, Shah and Bengio, arXiv 1511.06464, section 4.1),
+    stated so that results are read correctly (tests/memory/test_memory_tasks.py pins the layout):
+
+    * **Layout: the same as Arjovsky et al.** The marker is at index ``m + B - 1`` (0-based): the m symbols,
+      ``B - 1`` blanks, the marker, then m blank steps during which the symbols are recalled; ``T = 2m + B``.
+      Definitions that put B blanks before the marker have it one step later (index ``m + B``,
+      ``T = 2m + B + 1``): the delay B here is one step shorter than theirs.
+    * **No blank output class.** The standard task has ``n + 1`` outputs and asks for the blank at every step
+      before the recall; here ``n_out = n`` and the network is never asked to output the blank.
+    * **Loss on the recalled steps only.** The standard loss is the cross-entropy averaged over all T steps
+      (most of them blanks, so its baseline is ``m log(n) / T``); here loss and accuracy are averaged over
+      the m recalled steps (baseline ``log(n)``, chance accuracy ``1/n``). Accuracies here are therefore on
+      the recalled symbols, comparable to the standard task's accuracy restricted to those steps, not to a
+      whole-sequence accuracy, and losses are not comparable with the standard's.
+
     Parameters
     ----------
     symbols : int, default 32
