@@ -1,21 +1,25 @@
-"""Network contraction against the jitted recurrence and against cotengra on the same network, side by side.
+"""Network contraction and the recurrence against a tuned hand-written recurrence, public calls and jitted cores.
 
-Targets (issue 17): the network path within 1.2x of the jitted recurrence at every shape; our chosen path's flops
-within 1.1x of cotengra's HyperOptimizer and its largest intermediate no larger; the same plan in repeated
-searches; a second batch size reuses the plan (no second path search). Timings are medians of interleaved
-rounds (every variant once per round), all in one process; inputs are device arrays.
+Per case, interleaved in one process (:mod:`harness`): the reference row is :func:`tuned_rac.tuned_forward`
+(checked against a float64 numpy recurrence first); then the public :func:`rac_forward` and its jitted core, the
+public :func:`network_forward` and its executor called directly, and peers (cotengra's HyperOptimizer path and
+opt_einsum's path on the same einsum, jitted, without rescaling; quimb's own contraction of the same network
+with numpy) only where their output is finite and agrees with the float64 reference. Every network row states its flops against the recurrence's: the network of a deep
+RAC duplicates the lower layers' sub-circuits (an input reaches the top through many paths of the grid, and a
+tensor network cannot reuse a value it has computed, so each use is recomputed), so it needs more flops than the
+recurrence as T grows, and its time is compared per flop as well as per call.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from harness import compare, info_row
+from tuned_rac import agrees, float64_log_reference, tuned_forward
 
 from tnrnn.network import plan as plan_module
 from tnrnn.network.build import build_network
@@ -25,12 +29,20 @@ from tnrnn.network.execute import ExecKey, executor
 from tnrnn.network.finders import _no_fork_pool
 from tnrnn.network.paths import find_path, simulate_path
 from tnrnn.network.plan import get_plan, plan_key, search_count
-from tnrnn.rac.recurrence import float_params, init_params, init_params_modp, rac_forward, rac_forward_modp
+from tnrnn.rac.recurrence import (
+    _forward_scaled,
+    float_params,
+    init_params,
+    init_params_modp,
+    rac_forward,
+    rac_forward_modp,
+)
 from tnrnn.rac.spec import RACSpec
 
 GROUP = "contract"
-ROUNDS = 7
-BASE = "recurrence (rac_forward, jit)"
+REF = "tuned hand-written recurrence (jit)"
+PUBLIC_REC, CORE_REC = "rac_forward (public)", "recurrence core (jit)"
+PUBLIC_NET, CORE_NET = "network_forward (public)", "network executor (jit)"
 
 CASES = [  # (spec, T, batch, form)
     (RACSpec(1, 32, 16), 64, 1024, "continuous"),
@@ -38,113 +50,152 @@ CASES = [  # (spec, T, batch, form)
     (RACSpec(3, 4, 4), 8, 256, "continuous"),
     (RACSpec(2, 4, 4), 8, 256, "grid"),
 ]
+#: Longer sequences for the recurrence alone (the network of these is refused or far too large).
+LONG = [(RACSpec(1, 32, 16), 256, 256), (RACSpec(2, 8, 4), 256, 256)]
 
 
-def interleaved(variants: dict, rounds: int = ROUNDS) -> dict[str, float]:
-    """Median seconds per variant, each called once per round in turn (after one warm-up call each)."""
-    for fn in variants.values():
-        jax.block_until_ready(fn())
-    times: dict[str, list] = {k: [] for k in variants}
-    for _ in range(rounds):
-        for name, fn in variants.items():
-            t0 = time.perf_counter()
-            jax.block_until_ready(fn())
-            times[name].append(time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in times.items()}
+def recurrence_flops(spec: RACSpec, T: int, B: int) -> float:
+    """Flops of the recurrence, counted like opt_einsum counts the network's (2 per multiply-add, the one-hot
+    input product as a product): per step, layer 0 ``2BRM + 2BR^2 + BR``, layers above ``4BR^2 + BR``."""
+    R, M, L = spec.R, spec.M, spec.L
+    per_step = 2 * B * R * M + 2 * B * R * R + B * R + (L - 1) * (4 * B * R * R + B * R)
+    return float(T * per_step + 2 * B * R * spec.K)
 
 
-def _cotengra_peer(es, batch: int, arrays):
-    """cotengra's HyperOptimizer (default methods, seeded, 16 trials) on our einsum, its jitted contraction."""
-    import cotengra as ctg
+def _peer(name: str, es, batch: int, arrays):
+    """A peer's path for our einsum and its jitted contraction (no rescaling): (flops, call)."""
+    inputs, output, sizes = [tuple(ix) for ix in es.inputs], tuple(es.output), es.sized(batch)
+    if name == "quimb":
+        import quimb.tensor as qtn
 
-    opt = ctg.HyperOptimizer(max_repeats=16, parallel=False, progbar=False, optlib="random",
-                             optlib_opts={"seed": 0}, on_trial_error="ignore")
-    with _no_fork_pool():  # its kahypar sub-searches would fork a process pool from this jax-threaded process
-        tree = ctg.array_contract_tree([tuple(ix) for ix in es.inputs], tuple(es.output), es.sized(batch),
-                                       optimize=opt)
-    fn = jax.jit(lambda *a: tree.contract(a, backend="jax"))
-    return tree, lambda: fn(*arrays)
+        tn = qtn.TensorNetwork([qtn.Tensor(np.asarray(a), inds=ix) for a, ix in zip(arrays, inputs)])
+        tree = tn.contraction_tree(optimize="greedy", output_inds=output)
+        return simulate_path(es, tree.get_path(), batch=batch)[1], (
+            lambda: tn.contract(output_inds=output, optimize=tree).data)
+    if name == "cotengra":
+        import cotengra as ctg
+
+        opt = ctg.HyperOptimizer(max_repeats=16, parallel=False, progbar=False, optlib="random",
+                                 optlib_opts={"seed": 0}, on_trial_error="ignore")
+        with _no_fork_pool():  # its kahypar sub-searches would fork a process pool from this jax-threaded process
+            tree = ctg.array_contract_tree(inputs, output, sizes, optimize=opt)
+        path = tree.get_path()
+        fn = jax.jit(lambda *a: tree.contract(a, backend="jax"))
+    else:
+        import opt_einsum as oe
+
+        path, _ = oe.contract_path(es.eq, *[np.empty([sizes[s] for s in ix], np.int8) for ix in inputs],
+                                   optimize="auto-hq", shapes=False)
+        fn = jax.jit(lambda *a: oe.contract(es.eq, *a, optimize=path, backend="jax"))
+    return simulate_path(es, path, batch=batch)[1], (lambda: fn(*arrays))
 
 
-def _case_rows(spec: RACSpec, T: int, B: int, form: str) -> list[dict]:
+def _valid_peer(out, ref) -> bool:
+    """A raw peer output counts only when finite, nonzero and agreeing with the float64 reference."""
+    y = np.asarray(out, np.float64)
+    if not np.all(np.isfinite(y)) or not np.all(y != 0):
+        return False
+    return agrees((y / np.abs(y).max(axis=1, keepdims=True), np.log(np.abs(y).max(axis=1))), ref)
+
+
+def _case(spec: RACSpec, T: int, B: int, form: str, rounds: int, peers: bool) -> list[dict]:
     params = init_params(spec, jax.random.PRNGKey(0))
-    x = jnp.asarray(np.random.default_rng(0).integers(0, spec.M, (B, T)), jnp.int32)
-    key = plan_key(spec, T, form, False, onehot=form == "grid")  # the plan network_forward uses on symbol ids
-    searches = search_count()
-    t0 = time.perf_counter()
-    out = network_forward(spec, params, x, form=form)
-    jax.block_until_ready(out)
-    first = time.perf_counter() - t0
-    ref = rac_forward(params, x)
-    dl = np.abs(np.asarray(out.log_scale) - np.asarray(ref.log_scale))
-    assert np.median(dl) < 1e-3 and np.mean(np.sign(out.mantissa) == np.sign(ref.mantissa)) > 0.99, "disagree"
-    network_forward(spec, params, x[: B // 2], form=form)  # a second batch size
-    reused = search_count() - searches <= 1
-    plan = get_plan(key)
-    again = find_path(plan.es, optimizers=key.optimizers)  # a second, independent search
-    same = again.path == plan.report.path
-    ours = simulate_path(plan.es, plan.report.path, batch=B)
-
     fp = float_params(params)
-    direct = executor(ExecKey(key, False, 0, "scaled"))
-    feats = np.eye(spec.M, dtype=np.float64)[np.asarray(x)]
-    arrays = [jnp.asarray(a, jnp.float32) for a in einsum_operands(plan.es, params, feats)]
-    tree, peer = _cotengra_peer(plan.es, B, arrays)
-    theirs = simulate_path(plan.es, tree.get_path(), batch=B)
-    timings = interleaved({
-        BASE: lambda: rac_forward(params, x),
-        "network path (network_forward)": lambda: network_forward(spec, params, x, form=form),
-        "network executor, called directly": lambda: direct(fp.W_I, fp.W_H, fp.W_O, fp.h0, x),
-        "peer: cotengra HyperOptimizer path, jitted (no rescaling)": peer,
-    })
-    case = f"L={spec.L} R={spec.R} M={spec.M} T={T} batch {B} {form}"
-    rows = []
-    for name, sec in timings.items():
-        rows.append({"group": GROUP, "case": case, "variant": name, "seconds": sec, "ratio": sec / timings[BASE],
-                     "baseline": BASE, "note": ""})
-    rows[1]["note"] = (f"path {plan.report.path_optimizer}: {ours[1]:.3g} flops, largest {ours[3]:,}; cotengra "
-                       f"{theirs[1]:.3g} flops ({ours[1] / theirs[1]:.2f}x), largest {theirs[3]:,}; same plan in 2 "
-                       f"searches: {'yes' if same else 'NO'}; batch {B // 2} reused the plan: "
-                       f"{'yes' if reused else 'NO'}; first call {first:.1f} s (search + compile)")
-    if form == "grid":
-        tied = network_to_einsum(build_network(spec, T, form="grid"))
-        tied_tree, _ = _cotengra_peer(tied, B, [])
-        tied_cost = simulate_path(tied, tied_tree.get_path(), batch=B)
-        rows[1]["note"] += (f"; on symbol ids the tied input legs are split (exact on one-hot inputs): cotengra on the "
-                            f"tied expression needs {tied_cost[1]:.3g} flops, largest {tied_cost[3]:,}")
+    x = jnp.asarray(np.random.default_rng(0).integers(0, spec.M, (B, T)), jnp.int32)
+    ref = float64_log_reference(fp.W_I, fp.W_H, fp.W_O, np.asarray(x)[:64])
+    variants = {REF: lambda: tuned_forward(fp.W_I, fp.W_H, fp.W_O, x),
+                PUBLIC_REC: lambda: rac_forward(params, x),
+                CORE_REC: lambda: _forward_scaled(fp, x, True)}
+    flops = {k: recurrence_flops(spec, T, B) for k in variants}
+    roles = {REF: "reference", PUBLIC_REC: "public", CORE_REC: "core"}
+    notes: dict[str, str] = {}
+    left_out: list[str] = []
+    case = f"L={spec.L} R={spec.R} M={spec.M} T={T} batch {B}"
+    rows: list[dict] = []
+    if form:
+        case += f" {form}"
+        key = plan_key(spec, T, form, False, onehot=form == "grid")  # the plan network_forward uses on symbol ids
+        searches = search_count()
+        network_forward(spec, params, x, form=form)
+        network_forward(spec, params, x[: B // 2], form=form)  # a second batch size must reuse the plan
+        reused = search_count() - searches <= 1
+        plan = get_plan(key)
+        net_flops = simulate_path(plan.es, plan.report.path, batch=B)[1]
+        direct = executor(ExecKey(key, False, 0, "scaled"))
+        variants[PUBLIC_NET] = lambda: network_forward(spec, params, x, form=form)
+        variants[CORE_NET] = lambda: direct(fp.W_I, fp.W_H, fp.W_O, fp.h0, x)
+        roles.update({PUBLIC_NET: "public", CORE_NET: "core"})
+        flops.update({PUBLIC_NET: net_flops, CORE_NET: net_flops})
+        ratio = net_flops / flops[REF]
+        notes[PUBLIC_NET] = (f"path {plan.report.path_optimizer}; network/recurrence flops {ratio:.2f}x; "
+                             f"batch {B // 2} reused the plan: {'yes' if reused else 'NO'}")
+        rows.append(info_row(GROUP, case, "network/recurrence flops", ratio, "recurrence",
+                             f"network {net_flops:.3g} vs recurrence {flops[REF]:.3g} flops"))
+        if peers:
+            feats = np.eye(spec.M, dtype=np.float64)[np.asarray(x)]
+            arrays = [jnp.asarray(a, jnp.float32) for a in einsum_operands(plan.es, params, feats)]
+            for name in ("cotengra", "opt_einsum", "quimb"):
+                label = (f"peer: {name} path, jitted (no rescaling)" if name != "quimb" else
+                         "peer: quimb TensorNetwork.contract, greedy (numpy, no rescaling)")
+                peer_flops, call = _peer(name, plan.es, B, arrays)
+                if _valid_peer(call(), ref):
+                    variants[label], roles[label], flops[label] = call, "peer", peer_flops
+                    notes[label] = f"its path {peer_flops / net_flops:.2f}x our path's flops"
+                else:
+                    left_out.append(name)
+    if left_out:
+        notes[REF] = (f"peers left out ({', '.join(left_out)}): their unrescaled output under- or overflows or "
+                      "disagrees with float64")
+    for name, fn in variants.items():  # every timed variant computes the same values
+        out = fn()
+        assert name.startswith("peer") or agrees(out, ref), f"{name} disagrees with the float64 reference"
+    c = compare(GROUP, case, variants, rounds=rounds, roles=roles, notes=notes, flops=flops)
+    rows += c.rows()
+    _per_flop(rows)
     return rows
 
 
-def _modp_rows(spec: RACSpec, T: int, B: int) -> list[dict]:
+def _per_flop(rows: list[dict]) -> None:
+    """Add time per flop of the network executor against the recurrence core's to the executor's note."""
+    by = {r["variant"]: r for r in rows if r.get("rounds")}
+    if CORE_NET in by and CORE_REC in by:
+        net, rec = by[CORE_NET], by[CORE_REC]
+        per = (net["min_seconds"] / net["flops"]) / (rec["min_seconds"] / rec["flops"])
+        net["note"] += f"; time per flop {per:.2f}x the recurrence core's (at the minima)"
+
+
+def _modp_rows(spec: RACSpec, T: int, B: int, rounds: int) -> list[dict]:
     p = 1_048_573
     q = init_params_modp(spec, 0, p)
     x = np.random.default_rng(1).integers(0, spec.M, (B, T))
     assert np.array_equal(network_forward_modp(spec, q, x, p), rac_forward_modp(q, x, p))
     base = "recurrence mod p (numpy int64)"
-    timings = interleaved({base: lambda: rac_forward_modp(q, x, p),
-                           "network path mod p (jit, int64)": lambda: network_forward_modp(spec, q, x, p)}, rounds=3)
-    case = f"exact mod p: L={spec.L} R={spec.R} M={spec.M} T={T} batch {B}"
-    return [{"group": GROUP, "case": case, "variant": k, "seconds": v, "ratio": v / timings[base], "baseline": base,
-             "note": "results identical (checked)"} for k, v in timings.items()]
+    c = compare(GROUP, f"exact mod p: L={spec.L} R={spec.R} M={spec.M} T={T} batch {B}",
+                {base: lambda: rac_forward_modp(q, x, p),
+                 "network path mod p (jit, int64)": lambda: network_forward_modp(spec, q, x, p)},
+                rounds=rounds, roles={base: "reference"},
+                notes={base: "results identical (checked)"})
+    return c.rows()
 
 
 def _hyper_row(spec: RACSpec, T: int, B: int) -> dict:
     net = build_network(spec, T, form="grid")
     hyper = find_path(network_to_einsum(net, hyper=True), batch=B, optimizers=("greedy",))
     dense = find_path(network_to_einsum(net, hyper=False), batch=B, optimizers=("greedy",))
-    return {"group": GROUP, "case": f"flops L={spec.L} R={spec.R} M={spec.M} T={T} batch {B} grid",
-            "variant": "dense copy tensors (greedy)", "seconds": float("nan"), "ratio": dense.flops / hyper.flops,
-            "baseline": "hyper-indices (greedy)", "note": f"dense {dense.flops:.3g} vs hyper {hyper.flops:.3g} flops"}
+    return info_row(GROUP, f"flops L={spec.L} R={spec.R} M={spec.M} T={T} batch {B} grid",
+                    "dense copy tensors (greedy)", dense.flops / hyper.flops, "hyper-indices (greedy)",
+                    f"dense {dense.flops:.3g} vs hyper {hyper.flops:.3g} flops")
 
 
-def rows(quick: bool) -> list[dict]:
+def rows(quick: bool, rounds: int) -> list[dict]:
     # A fresh plan cache, so first calls and repeated searches are measured, not read from disk.
     os.environ["TNRNN_CACHE_DIR"] = tempfile.mkdtemp(prefix="tnrnn-bench-")
     plan_module.clear_plans()
     out: list[dict] = []
-    cases = CASES[:1] if quick else CASES
-    for spec, T, B, form in cases:
-        out += _case_rows(spec, T, B // 4 if quick else B, form)
-    out += _modp_rows(RACSpec(2, 8, 4), 12, 256 if quick else 1024)
+    for spec, T, B, form in CASES[:1] if quick else CASES:
+        out += _case(spec, T, B // 4 if quick else B, form, rounds, peers=True)
+    for spec, T, B in LONG[:1] if quick else LONG:
+        out += _case(spec, T, B, "", rounds, peers=False)
+    out += _modp_rows(RACSpec(2, 8, 4), 12, 256 if quick else 1024, rounds)
     out.append(_hyper_row(RACSpec(2, 4, 4), 8, 1))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import tensornetwork as tn
-from common import best_time, rows_with_ratios
+from harness import compare
 
 from tnrnn.bounds.cut_explicit import explicit_mincut
 from tnrnn.bounds.general import separation_bounds
@@ -47,32 +47,31 @@ def _peps(size: int, phys: int, bond: int) -> tuple[list, list]:
     return list(grid.values()), [grid[r, c] for r in range(size) for c in range(size // 2)]
 
 
-def _row(case: str, net, left, repeat: int) -> list[dict]:
+def _row(case: str, net, left, rounds: int) -> list[dict]:
     inet = as_network(net)
     q = to_quimb(inet)
     cost = q.contraction_cost(optimize="greedy", output_inds=inet.open)
-    timings = {
-        "quimb cost estimate": best_time(lambda: q.contraction_cost(optimize="greedy", output_inds=inet.open),
-                                         repeat=repeat),
-        "min-cut scipy": best_time(lambda: explicit_mincut(inet, left), repeat=repeat),
-        "min-cut networkx": best_time(lambda: explicit_mincut(inet, left, solver="networkx"), repeat=repeat),
-        "certificate": best_time(lambda: separation_bounds(inet, left), repeat=max(1, repeat // 2), warmup=0),
+    variants = {
+        "quimb cost estimate": lambda: q.contraction_cost(optimize="greedy", output_inds=inet.open),
+        "min-cut scipy": lambda: explicit_mincut(inet, left),
+        "min-cut networkx": lambda: explicit_mincut(inet, left, solver="networkx"),
+        "certificate": lambda: separation_bounds(inet, left),
     }
     rep = separation_bounds(inet, left)
     note = (f"{len(inet.tensors)} tensors; min-cut {rep.bounds['mincut']}, certified {rep.lower} "
             f"({'exact' if rep.exact else 'gap'}) from a {rep.certificate.runs[0].rows} x "
             f"{rep.certificate.runs[0].cols} matrix; quimb greedy cost {float(cost):.3g} flops")
-    return rows_with_ratios("general", case, timings, "quimb cost estimate", note)
+    return compare("general", case, variants, rounds=rounds, budget_s=30, roles={"quimb cost estimate": "peer"},
+                   notes={"quimb cost estimate": note}).rows()
 
 
-def rows(quick: bool) -> list[dict]:
-    repeat = 2 if quick else 5
+def rows(quick: bool, rounds: int) -> list[dict]:
     out: list[dict] = []
     nodes, left = _mps(12 if quick else 16, 2, 4)
-    out += _row(f"MPS {len(nodes)} sites, phys 2, bond 4, middle cut", nodes, left, repeat)
+    out += _row(f"MPS {len(nodes)} sites, phys 2, bond 4, middle cut", nodes, left, rounds)
     nodes, left = _peps(3 if quick else 4, 2, 2)
-    out += _row(f"PEPS {int(len(nodes) ** 0.5)}x{int(len(nodes) ** 0.5)}, bond 2, half columns", nodes, left, repeat)
+    out += _row(f"PEPS {int(len(nodes) ** 0.5)}x{int(len(nodes) ** 0.5)}, bond 2, half columns", nodes, left, rounds)
     n = 8 if quick else 16
     convac = build_convac("deep", n, 2, 2)
-    out += _row(f"deep ConvAC N={n}, M=r=2, odd-even", convac, convac_partition(n, "odd-even"), repeat)
+    out += _row(f"deep ConvAC N={n}, M=r=2, odd-even", convac, convac_partition(n, "odd-even"), rounds)
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from common import best_time, rows_with_ratios
+from harness import compare
 
 from tnrnn.bounds.closed_form import closed_form_mincut
 from tnrnn.bounds.cut_explicit import network_mincut
@@ -22,62 +22,52 @@ from tnrnn.rac.partition import make_partition
 from tnrnn.rac.spec import RACSpec
 
 
-def _group(spec: RACSpec, form: str, times: list[int], repeat: int) -> list[dict]:
+def _group(spec: RACSpec, form: str, times: list[int], rounds: int) -> list[dict]:
     rows: list[dict] = []
     for T in times:
         case = f"L={spec.L} R={spec.R} M={spec.M} T={T} {form} start-end"
-        timings = {"structured": best_time(lambda T=T: rac_mincut(spec, T, form=form), repeat=repeat)}
+        variants = {"structured": lambda T=T: rac_mincut(spec, T, form=form)}
         fast = rac_mincut(spec, T, form=form)
         nodes = count_nodes(spec, T, form)
         if nodes > DEFAULT_MAX_NODES:
-            rows += rows_with_ratios(
-                f"mincut-{form}", case, timings, "structured",
-                f"value {fast.value}; explicit network infeasible ({nodes:,} nodes > {DEFAULT_MAX_NODES:,})",
-            )
+            rows += compare(f"mincut-{form}", case, variants, rounds=rounds, budget_s=30, notes={"structured": (
+                f"value {fast.value}; explicit network infeasible ({nodes:,} nodes > {DEFAULT_MAX_NODES:,})")}).rows()
             break
         t0 = time.perf_counter()
         net = build_network(spec, T, form=form)
         build_s = time.perf_counter() - t0
-        slow_repeat = 1 if nodes > 20_000 else repeat
-        timings["explicit-scipy"] = best_time(lambda net=net: network_mincut(net, solver="scipy"), repeat=slow_repeat, warmup=0)
-        timings["explicit-networkx"] = best_time(lambda net=net: network_mincut(net, solver="networkx"), repeat=slow_repeat, warmup=0)
+        variants["explicit-scipy"] = lambda net=net: network_mincut(net, solver="scipy")
+        variants["explicit-networkx"] = lambda net=net: network_mincut(net, solver="networkx")
         a = network_mincut(net, solver="scipy").value
         b = network_mincut(net, solver="networkx").value
         agree = a == b == fast.value
-        rows += rows_with_ratios(
-            f"mincut-{form}", case, timings, "structured",
-            f"value {fast.value}; {nodes:,} nodes, build {build_s:.2f} s; values agree: {agree}; "
-            f"{fast.stats}",
-        )
+        note = f"value {fast.value}; {nodes:,} nodes, build {build_s:.2f} s; values agree: {agree}; {fast.stats}"
+        rows += compare(f"mincut-{form}", case, variants, rounds=rounds, budget_s=30,
+                        notes={"structured": note}).rows()
     return rows
 
 
-def rows(quick: bool) -> list[dict]:
+def rows(quick: bool, rounds: int) -> list[dict]:
     out: list[dict] = []
     if quick:
-        out += _group(RACSpec(3, 2, 2), "continuous", [8, 16], repeat=2)
-        out += _group(RACSpec(3, 2, 2), "grid", [8], repeat=2)
+        out += _group(RACSpec(3, 2, 2), "continuous", [8, 16], rounds)
+        out += _group(RACSpec(3, 2, 2), "grid", [8], rounds)
     else:
-        out += _group(RACSpec(3, 2, 2), "continuous", [8, 16, 24, 32, 48, 64, 96], repeat=3)
-        out += _group(RACSpec(3, 2, 3), "grid", [8, 16, 32, 48, 64, 96], repeat=3)
+        out += _group(RACSpec(3, 2, 2), "continuous", [8, 16, 24, 32, 48, 64, 96], rounds)
+        out += _group(RACSpec(3, 2, 3), "grid", [8, 16, 32, 48, 64, 96], rounds)
     spec = RACSpec(4, 2, 2)
     part = make_partition(1024)
-    timings = {
-        "closed form R^S(T/2, L)": best_time(partial(closed_form_mincut, spec, part), repeat=3),
-        "structured": best_time(lambda: rac_mincut(spec, 1024), repeat=3 if not quick else 1),
-    }
     cut = rac_mincut(spec, 1024)
     if closed_form_mincut(spec, part) != cut.value:
         raise AssertionError("closed form and DP disagree")
-    out += rows_with_ratios(
-        "mincut-long", "L=4 R=2 M=2 T=1024 continuous start-end", timings, "closed form R^S(T/2, L)",
-        f"value {cut.value} (log2 {cut.value.log2:.6g}), both equal",
-    )
+    base = "closed form R^S(T/2, L)"
+    out += compare("mincut-long", "L=4 R=2 M=2 T=1024 continuous start-end",
+                   {base: partial(closed_form_mincut, spec, part), "structured": lambda: rac_mincut(spec, 1024)},
+                   rounds=rounds, budget_s=30,
+                   notes={base: f"value {cut.value} (log2 {cut.value.log2:.6g}), both equal"}).rows()
     if not quick:
-        t0 = time.perf_counter()
         grid = rac_mincut(spec, 1024, form="grid")
-        out += rows_with_ratios(
-            "mincut-long", "L=4 R=2 M=2 T=1024 grid start-end", {"structured": time.perf_counter() - t0}, "structured",
-            f"value {grid.value}; {grid.stats}; one run",
-        )
+        out += compare("mincut-long", "L=4 R=2 M=2 T=1024 grid start-end",
+                       {"structured": lambda: rac_mincut(spec, 1024, form="grid")}, rounds=rounds, budget_s=30,
+                       notes={"structured": f"value {grid.value}; {grid.stats}"}).rows()
     return out

@@ -32,9 +32,21 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from common import best_time, median_time, rows_with_ratios
+from harness import compare
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+#: Wall-clock budget of one comparison: the work here takes up to seconds a call, so rounds are cut to what fits
+#: (the table states how many).
+BUDGET_S = 30.0
+ROUNDS = 51
+
+
+def _rows(group: str, case: str, variants: dict, baseline: str, note: str = "") -> list[dict]:
+    """Interleaved rounds of ``variants`` (:func:`harness.compare`), the note on the baseline row."""
+    return compare(group, case, variants, baseline=baseline, rounds=ROUNDS, budget_s=BUDGET_S,
+                   notes={baseline: note}).rows()
 
 
 def naive_rank_modp(matrix: np.ndarray, p: int) -> int:
@@ -88,13 +100,13 @@ def conversion_rows(quick: bool) -> list[dict]:
         if to_nmod_mat(a, p).rank() != flint.nmod_mat(n, n, (a % p).ravel().tolist(), p).rank():
             raise AssertionError("the two conversions disagree")
         timings = {
-            "rank() alone (matrix already in flint)": best_time(lambda m=to_nmod_mat(a, p): m.rank(), repeat=2),
-            "rank_modp: conversion (rows via fmpz_mat) + rank()": best_time(lambda a=a: rank_modp(a, p), repeat=2),
-            "conversion alone (rows via fmpz_mat)": best_time(lambda a=a: to_nmod_mat(a, p), repeat=3),
-            "conversion alone, nmod_mat(m, n, flat list, p)": best_time(
-                lambda a=a, n=n: flint.nmod_mat(n, n, (a % p).ravel().tolist(), p), repeat=3),
+            "rank() alone (matrix already in flint)": lambda m=to_nmod_mat(a, p): m.rank(),
+            "rank_modp: conversion (rows via fmpz_mat) + rank()": lambda a=a: rank_modp(a, p),
+            "conversion alone (rows via fmpz_mat)": lambda a=a: to_nmod_mat(a, p),
+            "conversion alone, nmod_mat(m, n, flat list, p)":
+                lambda a=a, n=n: flint.nmod_mat(n, n, (a % p).ravel().tolist(), p),
         }
-        out += rows_with_ratios("numpy -> flint", f"{n} x {n}", timings, "rank() alone (matrix already in flint)",
+        out += _rows("numpy -> flint", f"{n} x {n}", timings, "rank() alone (matrix already in flint)",
                                 note="same rank")
     return out
 
@@ -117,9 +129,9 @@ def kernel_rows(quick: bool) -> list[dict]:
     if not (_pair_values(params, part, p, a, b, 0, kernel=True) == _pair_values(params, part, p, a, b, 0,
                                                                                   kernel=False)).all():
         raise AssertionError("kernel and numpy disagree")
-    timings = {"numba kernel": best_time(partial(_pair_values, params, part, p, a, b, 0, kernel=True), repeat=2),
-               "numpy broadcast": best_time(partial(_pair_values, params, part, p, a, b, 0, kernel=False), repeat=2)}
-    return rows_with_ratios("pair kernel", f"L=3 R=3 M=3 T=8 continuous, {n} x {n} samples", timings, "numba kernel",
+    timings = {"numba kernel": partial(_pair_values, params, part, p, a, b, 0, kernel=True),
+               "numpy broadcast": partial(_pair_values, params, part, p, a, b, 0, kernel=False)}
+    return _rows("pair kernel", f"L=3 R=3 M=3 T=8 continuous, {n} x {n} samples", timings, "numba kernel",
                             note="identical entries")
 
 
@@ -143,9 +155,9 @@ def certificate_rows(quick: bool) -> list[dict]:
             raise AssertionError(f"old {old_rank} != new {new_rank}")
         new_call = partial(certified_rank, spec, T, domain=domain, upper=upper, seconds=None)
         old_call = partial(old.certified_rank, spec, T, domain=domain, upper=upper)
-        timings = {"time-boxed driver (no limit)": median_time(new_call, repeat=1),
-                   "driver of e755d25": median_time(old_call, repeat=1)}
-        out += rows_with_ratios("certificate", f"L={spec.L} R={spec.R} M={spec.M} T={T} {domain}", timings,
+        timings = {"time-boxed driver (no limit)": new_call,
+                   "driver of e755d25": old_call}
+        out += _rows("certificate", f"L={spec.L} R={spec.R} M={spec.M} T={T} {domain}", timings,
                                 "time-boxed driver (no limit)", note=f"both certify {new_rank} (upper {upper})")
     return out
 
@@ -161,7 +173,8 @@ def _child_cpu_seconds(argv: list[str]) -> float:
 
 
 def startup_rows(quick: bool) -> list[dict]:
-    """Whole-process CPU seconds of a small ``tnrnn rank`` against bare interpreter and jax imports (medians of 3)."""
+    """Whole-process wall time (interleaved) and CPU seconds (medians of 3) of a small ``tnrnn rank`` against
+    bare interpreter and jax imports."""
     py = sys.executable
     variants = {
         "tnrnn rank -L 1 -T 4 (whole process)": [py, "-m", "tnrnn", "rank", "-L", "1", "-T", "4", "--json",
@@ -169,13 +182,18 @@ def startup_rows(quick: bool) -> list[dict]:
         "python -c pass": [py, "-c", "pass"],
         "python -c 'import jax'": [py, "-c", "import jax"],
     }
-    timings = {name: statistics.median(_child_cpu_seconds(argv) for _ in range(3)) for name, argv in variants.items()}
+    cpu = {name: statistics.median(_child_cpu_seconds(argv) for _ in range(3)) for name, argv in variants.items()}
     probe = subprocess.run([py, "-c", "import sys; from tnrnn.cli import main; main(['rank', '-L', '1', '-T', '4', "
                             "'--json', '--no-progress']); print('jax' in sys.modules, file=sys.stderr)"],
                            cwd=ROOT, capture_output=True, text=True, check=True)
     jax_loaded = probe.stderr.strip().splitlines()[-1]
-    out = rows_with_ratios("start-up", "CPU seconds of one process", timings, "tnrnn rank -L 1 -T 4 (whole process)")
-    out[0]["note"] = f"target < 1 CPU-s; jax imported by the command: {jax_loaded}"
+    calls = {name: partial(subprocess.run, argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+             for name, argv in variants.items()}
+    base = "tnrnn rank -L 1 -T 4 (whole process)"
+    out = _rows("start-up", "wall seconds of one process", calls, base)
+    for r in out:
+        r["note"] = f"median CPU seconds (user + system) of 3 runs: {cpu[r['variant']]:.2f}; " + r["note"]
+    out[0]["note"] += f"; target < 1 CPU-s; jax imported by the command: {jax_loaded}"
     return out
 
 
@@ -184,7 +202,9 @@ def _cli(args: list[str]) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def rows(quick: bool) -> list[dict]:
+def rows(quick: bool, rounds: int) -> list[dict]:
+    global ROUNDS
+    ROUNDS = rounds
     from tnrnn.bounds.certify import certified_rank
     from tnrnn.bounds.gfp import _pair_values, onehot_matrix_modp, rank_modp
     from tnrnn.bounds.gfp import all_sequences as _all_sequences
@@ -204,10 +224,10 @@ def rows(quick: bool) -> list[dict]:
     if r_flint != r_naive:
         raise AssertionError(f"flint rank {r_flint} != naive rank {r_naive}")
     timings = {
-        "flint nmod_mat.rank (incl. conversion)": best_time(lambda: rank_modp(table, p), repeat=3),
-        "naive numpy int64 elimination": best_time(lambda: naive_rank_modp(table, p), repeat=1, warmup=0),
+        "flint nmod_mat.rank (incl. conversion)": lambda: rank_modp(table, p),
+        "naive numpy int64 elimination": lambda: naive_rank_modp(table, p),
     }
-    out += rows_with_ratios("exact rank", f"{table.shape[0]} x {table.shape[1]} one-hot table, rank {r_flint}",
+    out += _rows("exact rank", f"{table.shape[0]} x {table.shape[1]} one-hot table, rank {r_flint}",
                             timings, "flint nmod_mat.rank (incl. conversion)", note="both ranks agree")
 
     # One-hot table: trie versus per-pair evaluation (same entries).
@@ -219,10 +239,10 @@ def rows(quick: bool) -> list[dict]:
     if not (pairs == trie).all():
         raise AssertionError("trie and pair evaluation disagree")
     timings = {
-        "prefix trie": best_time(lambda: onehot_matrix_modp(spec, T, params, part, p), repeat=2),
-        "per-pair evaluation": best_time(lambda: _pair_values(params, part, p, seqs, seqs, 0), repeat=2),
+        "prefix trie": lambda: onehot_matrix_modp(spec, T, params, part, p),
+        "per-pair evaluation": lambda: _pair_values(params, part, p, seqs, seqs, 0),
     }
-    out += rows_with_ratios("one-hot table", f"L=2 R=4 M=4 T={T} ({trie.shape[0]} x {trie.shape[1]})", timings,
+    out += _rows("one-hot table", f"L=2 R=4 M=4 T={T} ({trie.shape[0]} x {trie.shape[1]})", timings,
                             "prefix trie", note="identical entries")
 
     # tnrnn rank wall times.
@@ -230,27 +250,25 @@ def rows(quick: bool) -> list[dict]:
     case = f"L=2 R=4 M=4 T={big_T} onehot"
     big = RACSpec(2, 4, 4)
     timings = {
-        "tnrnn rank (CLI, fresh process)": median_time(
-            lambda: _cli(["rank", "-L", "2", "-R", "4", "-M", "4", "-T", str(big_T)]), repeat=1),
-        "separation_rank() in process": median_time(lambda: separation_rank(big, big_T), repeat=1),
-        "certified_rank, full table, 1 seed, no upper bound": median_time(
-            lambda: certified_rank(big, big_T, seeds=(0,)), repeat=1),
+        "tnrnn rank (CLI, fresh process)":
+            lambda: _cli(["rank", "-L", "2", "-R", "4", "-M", "4", "-T", str(big_T)]),
+        "separation_rank() in process": lambda: separation_rank(big, big_T),
+        "certified_rank, full table, 1 seed, no upper bound":
+            lambda: certified_rank(big, big_T, seeds=(0,)),
     }
     rep = separation_rank(big, big_T)
-    out += rows_with_ratios("tnrnn rank", case, timings, "tnrnn rank (CLI, fresh process)",
+    out += _rows("tnrnn rank", case, timings, "tnrnn rank (CLI, fresh process)",
                             note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
 
     cT = 6 if quick else 8
     cont = RACSpec(3, 3, 3)
     timings = {
-        "tnrnn rank (CLI, fresh process)": median_time(
+        "tnrnn rank (CLI, fresh process)":
             lambda: _cli(["rank", "-L", "3", "-R", "3", "-M", "3", "-T", str(cT), "--domain", "continuous"]),
-            repeat=1),
-        "separation_rank() in process": median_time(lambda: separation_rank(cont, cT, domain="continuous"),
-                                                    repeat=1),
+        "separation_rank() in process": lambda: separation_rank(cont, cT, domain="continuous"),
     }
     rep = separation_rank(cont, cT, domain="continuous")
-    out += rows_with_ratios("tnrnn rank", f"L=3 R=3 M=3 T={cT} continuous", timings,
+    out += _rows("tnrnn rank", f"L=3 R=3 M=3 T={cT} continuous", timings,
                             "tnrnn rank (CLI, fresh process)",
                             note=f"lower {rep.lower}, upper {rep.upper} ({rep.upper_source}), exact {rep.exact}")
     return out + startup_rows(quick) + conversion_rows(quick) + kernel_rows(quick) + certificate_rows(quick)

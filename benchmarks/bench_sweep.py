@@ -9,7 +9,7 @@ point takes about a second on this machine (calibrated at the start of the run).
   imported: what the capacity studies and library users get from the second sweep on);
 - ``dask x1`` / ``dask x2`` (when distributed is installed, full run only): a fresh local cluster each.
 
-The local variants run in three interleaved rounds and report medians.
+All variants run in interleaved rounds (:mod:`harness`), cut to a time budget (the table states how many).
 
 Every variant must return the same results (checked here; metadata fields excepted). The speed-ups are
 ratios measured side by side in one run; on a shared machine they depend on its load, reported in the notes.
@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import rows_with_ratios
+from harness import Timed, compare
 
 from tnrnn.sweep import point_key, read_results
 from tnrnn.sweep.demo import busy
@@ -78,12 +77,12 @@ def _strip(records: list[dict]) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in METADATA} for r in records]
 
 
-def rows(quick: bool) -> list[dict]:
+def rows(quick: bool, rounds: int) -> list[dict]:
     n = max(10_000, int(_steps_per_cpu_second() * (0.25 if quick else 1.0)))
     count = 4 if quick else 8
     points = [{"n": n, "seed": s} for s in range(count)]
     case = f"{count} busy points of ~{0.25 if quick else 1.0:g} CPU-s ({n:,} steps)"
-    variants: dict[str, tuple[dict, bool]] = {
+    configs: dict[str, tuple[dict, bool]] = {
         "local x1": ({"executor": "local", "workers": 1}, False),
         "local x2": ({"executor": "local", "workers": 2}, False),
         "local x2 warm": ({"executor": "local", "workers": 2}, True),
@@ -92,51 +91,44 @@ def rows(quick: bool) -> list[dict]:
         try:
             import distributed  # noqa: F401
 
-            variants["dask x1"] = ({"executor": "dask", "workers": 1}, False)
-            variants["dask x2"] = ({"executor": "dask", "workers": 2}, False)
+            configs["dask x1"] = ({"executor": "dask", "workers": 1}, False)
+            configs["dask x2"] = ({"executor": "dask", "workers": 2}, False)
         except ImportError:
             pass
-    rounds = 1 if quick else 3
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    reference = None
-    # Interleaved rounds (x1, x2, x2 warm, x1, ...), medians: load changes hit every variant alike. Dask, much
-    # slower to start, runs in the first round only.
-    for round_ in range(rounds):
-        for name, (kwargs, warm) in variants.items():
-            if name.startswith("dask") and round_:
-                continue
+    reference: list = []
+
+    def variant(name: str, kwargs: dict, warm: bool):
+        def call() -> Timed:
             seconds, records = _timed(points, warm=warm, **kwargs)
-            if reference is None:
-                reference = _strip(records)
-            elif _strip(records) != reference:
+            if not reference:
+                reference.append(_strip(records))
+            elif _strip(records) != reference[0]:
                 raise AssertionError(f"sweep variant {name!r} returned different results")
-            samples[name].append(seconds)
-    timings = {name: statistics.median(values) for name, values in samples.items()}
-    if any(r["status"] != "ok" for r in reference or []):
+            return Timed(seconds)
+        return call
+
+    # Seconds-long runs in fresh processes: interleaved rounds cut to a time budget (the table says how many).
+    variants = {name: variant(name, kw, warm) for name, (kw, warm) in configs.items()}
+    out = compare(GROUP, case, variants, rounds=rounds, budget_s=120 if quick else 300, warmup=0).rows()
+    if any(r["status"] != "ok" for r in reference[0]):
         raise AssertionError("sweep points failed; timings would be meaningless")
-    out = rows_with_ratios(GROUP, case, timings, BASELINE)
+    base = out[0]["seconds"]
     for row in out:
-        row["note"] = f"speed-up {timings[BASELINE] / timings[row['variant']]:.2f}x vs {BASELINE}"
-        if row["variant"] == "dask x2":
-            row["note"] += f", {timings['dask x1'] / timings['dask x2']:.2f}x vs dask x1"
-    out += _sleep_rows(count, 0.25 if quick else 1.0)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    out[0]["note"] += (f"; medians of {rounds} interleaved rounds (dask: one), fresh process per run; results "
-                       "identical across variants; "
-                       f"{os.cpu_count()} CPUs, load average {load:.1f} at the end (a shared machine: ratios "
+        row["note"] = f"speed-up {base / row['seconds']:.2f}x vs {BASELINE}; " + row["note"]
+    out += _sleep_rows(count, 0.25 if quick else 1.0, rounds)
+    out[0]["note"] += ("; fresh process per run; results identical across variants (a shared machine: ratios "
                        "below 2x measure the contention as much as the runner)")
     return out
 
 
-def _sleep_rows(count: int, seconds: float) -> list[dict]:
+def _sleep_rows(count: int, seconds: float, rounds: int) -> list[dict]:
     """The runner's own parallelism, apart from CPU contention: points that sleep (use no CPU) on 1 and 2 workers."""
     task = "tnrnn.sweep.demo:square"
     points = [{"x": i, "sleep": seconds} for i in range(count)]
-    timings = {}
-    for name, workers in (("local x1", 1), ("local x2", 2)):
-        timings[name] = _timed(points, task=task, executor="local", workers=workers)[0]
-    out = rows_with_ratios(GROUP, f"{count} points sleeping {seconds:g} s (no CPU: the runner's overhead only)",
-                           timings, "local x1")
+    variants = {name: (lambda w=workers: Timed(_timed(points, task=task, executor="local", workers=w)[0]))
+                for name, workers in (("local x1", 1), ("local x2", 2))}
+    out = compare(GROUP, f"{count} points sleeping {seconds:g} s (no CPU: the runner's overhead only)", variants,
+                  rounds=rounds, budget_s=60, warmup=0).rows()
     for row in out:
-        row["note"] = f"speed-up {timings['local x1'] / timings[row['variant']]:.2f}x vs local x1"
+        row["note"] = f"speed-up {out[0]['seconds'] / row['seconds']:.2f}x vs local x1; " + row["note"]
     return out

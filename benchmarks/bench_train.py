@@ -11,7 +11,8 @@ clipping):
   jitted chunk (same batches, loss, optimiser): a check that our cell is not slower than the field's standard
   one (row present when the ``bench`` extra's flax is installed).
 
-Times are seconds per training step (compilation excluded); the note gives steps per second.
+Times are seconds per training step (compilation excluded), from interleaved rounds (:mod:`harness`); the
+note gives steps per second.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import optax
-from common import best_time, flax_gru_chunk, rows_with_ratios
+from common import flax_gru_chunk
+from harness import compare
 
 
-def rows(quick: bool) -> list[dict]:
+def rows(quick: bool, rounds: int) -> list[dict]:
     from tnrnn.memory.cells import init_stack
     from tnrnn.memory.fit import make_task_loss
     from tnrnn.memory.tasks import StartEndSimilarity
@@ -42,7 +44,7 @@ def rows(quick: bool) -> list[dict]:
     steps = jnp.arange(chunk_steps)
 
     def scan_chunk():
-        jax.block_until_ready(run_chunk(params, opt_state, key, steps))
+        return run_chunk(params, opt_state, key, steps)
 
     def step(p, o, s):
         batch_ = task._sample(jax.random.fold_in(key, s), batch)
@@ -60,34 +62,34 @@ def rows(quick: bool) -> list[dict]:
             jax.block_until_ready(loss)
         return run
 
-    eager_steps = 1 if not quick else 2
-    timings = {
-        "scan chunk (jit)": best_time(scan_chunk, repeat=3) / chunk_steps,
-        "per-step loop, jitted step": best_time(loop(step_jit, chunk_steps), repeat=3) / chunk_steps,
-    }
-    with jax.disable_jit():
-        timings["per-step loop, no jit"] = best_time(loop(step, eager_steps), repeat=1, warmup=1) / eager_steps
-    flax_params = _flax_gru_chunk(task, width, config, key, chunk_steps, timings)
+    base = "scan chunk (jit)"
+    variants = {base: scan_chunk, "per-step loop, jitted step": loop(step_jit, chunk_steps)}
+    flax = flax_gru_chunk(task, width, config, key)
+    flax_label = "flax GRUCell, scan chunk (jit)"
+    if flax is not None:  # flax is optional (the bench extra)
+        flax_chunk, flax_params, flax_state = flax
+        variants[flax_label] = lambda: flax_chunk(flax_params, flax_state, key, steps)
     case = f"GRU R={width}, T={T}, batch {batch}"
-    out = rows_with_ratios("train", case, timings, baseline="scan chunk (jit)")
+    out = compare("train", case, variants, rounds=rounds, per=chunk_steps, budget_s=60,
+                  roles={base: "public", flax_label: "peer"}).rows()
+    eager_steps = 1 if not quick else 2
+
+    def eager():
+        with jax.disable_jit():  # op by op
+            loop(step, eager_steps)()
+
+    # Seconds per eager step, so a few rounds only (the table says how many); ratios per training step.
+    eager_row = compare("train", case, {base: scan_chunk, "per-step loop, no jit": eager}, rounds=rounds,
+                        budget_s=30, per=eager_steps).rows()[1]
+    for k in ("ratio", "ratio_q1", "ratio_q3", "ratio_of_minima"):
+        eager_row[k] *= chunk_steps / eager_steps
+    out.append(eager_row)
     for r in out:
-        r["note"] = f"{1.0 / r['seconds']:.3g} steps/s"
-        if r["variant"].startswith("flax") and flax_params:
-            r["note"] += f"; {flax_params:,} parameters vs {_count(params):,} in tnrnn's GRU"
+        r["note"] = f"{1.0 / r['seconds']:.3g} steps/s; " + r["note"]
+        if r["variant"] == flax_label:
+            r["note"] += f"; {_count(flax[1]):,} parameters vs {_count(params):,} in tnrnn's GRU"
     return out
 
 
 def _count(tree) -> int:
     return sum(int(x.size) for x in jax.tree_util.tree_leaves(tree))
-
-
-def _flax_gru_chunk(task, width: int, config, key, chunk_steps: int, timings: dict) -> int | None:
-    """Time flax's GRU in the same training chunk; adds a timing and returns its parameter count."""
-    flax = flax_gru_chunk(task, width, config, key)
-    if flax is None:
-        return None
-    run_chunk, params, opt_state = flax
-    steps = jnp.arange(chunk_steps)
-    timings["flax GRUCell, scan chunk (jit)"] = best_time(
-        lambda: jax.block_until_ready(run_chunk(params, opt_state, key, steps)), repeat=3) / chunk_steps
-    return _count(params)
