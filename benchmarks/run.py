@@ -122,13 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     _against_previous(out / "latest.json", rows)
+    ran = sorted({r["group"] for r in rows})
     rows = _merged(out / "latest.json", rows)
     import jax  # the groups have loaded it already
 
     header = (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.machine()}, "
               f"{os.cpu_count()} CPUs, jax {jax.__version__} ({jax.default_backend()}); load average "
               f"{load0:.2f} at the start, {load_average():.2f} at the end; {args.rounds} rounds"
-              f"{' (--quick)' if args.quick else ''}; groups run: {', '.join(sorted({r['group'] for r in rows}))}.")
+              f"{' (--quick)' if args.quick else ''}; groups run now: {', '.join(ran)} "
+              "(rows of other groups are kept from earlier runs).")
     table = header + "\n\n" + to_markdown(rows)
     print(table)
     (out / "latest.md").write_text(table + "\n")
