@@ -20,6 +20,7 @@ import optax
 
 from tnrnn.base.budget import default_budget_bytes
 from tnrnn.base.errors import ResourceError, human_bytes
+from tnrnn.base.machine import machine_provenance
 from tnrnn.memory.cells import GATES, apply_stack, check_cell, init_stack, num_params
 from tnrnn.memory.train import TrainConfig, TrainResult, train
 
@@ -224,7 +225,9 @@ def train_task(
     -------
     TrainResult
         Its ``extra`` records the cell, depth, width, parameter count, task, chance, the validation report
-        (``validation``) and, with a test set, the test report (``test``), both from [`class_report`][tnrnn.memory.fit.class_report].
+        (``validation``) and, with a test set, the test report (``test``), both from [`class_report`][tnrnn.memory.fit.class_report],
+        and ``machine`` ([`tnrnn.base.machine.machine_provenance`][tnrnn.base.machine.machine_provenance]: CPU,
+        accelerator, XLA flags, jax versions), because float training is not bit-reproducible across machines.
 
     Raises
     ------
@@ -239,6 +242,8 @@ def train_task(
     ...                  progress=False)
     >>> res.steps_done, res.extra["num_params"], res.extra["test"]["class_counts"]["0/2"]
     (4, 115, 3)
+    >>> res.extra["machine"]["backend"] in ("cpu", "gpu", "tpu", "cuda", "rocm"), "xla_flags" in res.extra["machine"]
+    (True, True)
     """
     cell = check_cell(cell)
     check_training_memory(task, cell, depth, width, config)
@@ -254,6 +259,7 @@ def train_task(
         "num_params": num_params(cell, task.n_in, width, depth, task.n_out), "task": task.describe(),
         "chance": task.chance, "config": config.to_json(),
         "validation": class_report(task, forward(result.params, val.inputs), val),
+        "machine": machine_provenance(),  # where the floats came from: runs differ across machines
     }
     if test is not None:
         result.extra["test"] = class_report(task, forward(result.params, test.inputs), test)

@@ -74,8 +74,8 @@ def memory_point(
         ``cell, depth, time, width, num_params, budget, seed``, ``accuracy`` (test set, reported
         parameters), ``per_class`` and ``no_vs_half_accuracy`` (SES) on the test set, ``val_accuracy``,
         ``chance``, ``steps`` done, ``best_step``, ``stopped_early``, ``plateaus``, ``diverged``,
-        ``train_seconds``, ``steps_per_second``, ``task`` and a compact ``curve`` of (step, validation
-        accuracy).
+        ``train_seconds``, ``steps_per_second``, ``task``, a compact ``curve`` of (step, validation
+        accuracy) and ``machine`` (CPU, accelerator, XLA flags: float results differ across machines).
 
     Raises
     ------
@@ -88,6 +88,8 @@ def memory_point(
     ...                  eval_batch_size=16, test_batch_size=12, eval_every=2)
     >>> r["num_params"] <= 300, 0.0 <= r["accuracy"] <= 1.0, sorted(r["per_class"])
     (True, True, ['0/2', '1/2', '2/2'])
+    >>> sorted(r["machine"])[:3]
+    ['backend', 'cpu', 'cpu_count']
     """
     spec, width, config = point_setup(dict(locals(), **training))
     res = train_task(spec, cell, depth, width, config, nonlinearity=nonlinearity, forget_bias=forget_bias,
@@ -103,6 +105,7 @@ def memory_point(
         "plateaus": res.plateaus, "diverged": res.diverged, "train_seconds": res.seconds,
         "steps_per_second": res.to_json()["steps_per_second"], "task": spec.describe(),
         "curve": [[h["step"], h.get("eval_accuracy")] for h in res.history],
+        "machine": res.extra["machine"],
     }
 
 
