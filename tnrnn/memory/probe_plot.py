@@ -94,8 +94,8 @@ def probe_records(steps: int = 1000, grid: dict | None = None, seed: int = 0, tr
 
 
 def plot_probe(records: list[dict], path: str | os.PathLike) -> Path:
-    """Rank at the probe's tolerance against T per cell, lines per depth through the networks that learned,
-    each point labelled with its test accuracy; networks that did not learn as grey crosses; the certified
+    """Rank at the probe's tolerance (and the entropy effective rank, hollow) against T per cell, lines per
+    depth through the networks that learned, each point labelled with its test accuracy; networks that did not learn as grey crosses; the certified
     generic RAC rank (dashed) on the RAC panel only; the trivial bound and the solving rank on every panel.
     """
     import matplotlib
@@ -115,6 +115,8 @@ def plot_probe(records: list[dict], path: str | os.PathLike) -> Path:
             pts = sorted((r for r in records if r["cell"] == cell and r["depth"] == depth), key=lambda r: r["time"])
             good = [r for r in pts if r["learned"]]
             ax.plot([r["time"] for r in good], [r["rank"] for r in good], "o-", color=color, label=f"L={depth}")
+            ax.plot([r["time"] for r in good], [r["effective_rank"] for r in good], "s:", color=color, ms=4,
+                    mfc="none")
             for r in good:
                 ax.annotate(f"{r['test_accuracy']:.2f}", (r["time"], r["rank"]), textcoords="offset points",
                             xytext=(4, 3 - 9 * depths.index(depth)), fontsize=7, color=color)
@@ -138,11 +140,12 @@ def plot_probe(records: list[dict], path: str | os.PathLike) -> Path:
     axes[0][0].set_ylabel("Start-End rank of the trained network")
     fig.suptitle(f"Start-End rank used by trained networks, M = {first['symbols']} (numbers: test accuracy; "
                  f"grey x: below {LEARNED}, not a result)", fontsize=11)
-    fig.text(0.5, 0.01, "dotted: M^(T/2), the largest possible rank; dash-dot: (T/2)(M-1)+1, enough to solve the "
-             "task; dashed (RAC panel only): certified generic rank of a RAC of that depth and width. Tables: "
+    fig.text(0.5, 0.01, "solid: rank at the stated relative tolerance; hollow squares: entropy effective rank; "
+             "black dotted: M^(T/2), the largest possible rank; red dash-dot: (T/2)(M-1)+1, enough to solve the "
+             "task;\ndashed (RAC panel only): certified generic rank of a RAC of that depth and width. Tables: "
              "float64 for the RAC, float32 otherwise, rows and columns equilibrated (rank-preserving).",
-             ha="center", va="bottom", fontsize=7, color="0.25", wrap=True)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+             ha="center", va="bottom", fontsize=7, color="0.25")
+    fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)
