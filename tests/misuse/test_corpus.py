@@ -90,6 +90,31 @@ CASES = [
     Case("render-huge-T", ["render", "-L", "2", "-T", "100000000", "--out", "{tmp}/big.svg"], memory_mb=1024),
     Case("table-huge-T", ["table", "--depths", "2", "--times", "100000000", "--results", "{tmp}/h.jsonl",
                           "--no-progress"], memory_mb=1024),
+    # the corpus of the newer surfaces: schedulers that misbehave, sizes of every study, files of every kind
+    Case("scheduler-one-byte-then-silence", [*TABLE, "--results", "{tmp}/s1.jsonl", "--scheduler",
+                                             "tcp://127.0.0.1:{one_byte_port}"], match="no Dask handshake"),
+    Case("scheduler-sends-garbage", [*TABLE, "--results", "{tmp}/s2.jsonl", "--scheduler",
+                                     "tcp://127.0.0.1:{garbage_port}"], match="is not a Dask scheduler"),
+    Case("tls-files-without-tls", [*TABLE, "--results", "{tmp}/s3.jsonl", "--dask-local", "1", "--tls-ca-file",
+                                   "{tmp}/ca.pem"], match="tls:// --scheduler only"),
+    Case("capacity-budget-2^63", ["capacity", "bits", "--quick", "--out-dir", "{tmp}/cap1", "--budgets",
+                                  str(2**63), "--no-progress"], memory_mb=JAX_MB, match="2147483647"),
+    Case("capacity-units-10^100", ["capacity", "units", "--quick", "--out-dir", "{tmp}/cap2", "--units",
+                                   str(10**100), "--no-progress"], memory_mb=JAX_MB, match="2147483647"),
+    Case("capacity-sizes-0", ["capacity", "mc", "--quick", "--out-dir", "{tmp}/cap3", "--sizes", "0",
+                              "--no-progress"], memory_mb=JAX_MB),
+    Case("train-depth-10^100", [*TRAIN, "--depth", str(10**100)], memory_mb=JAX_MB, match="needs about"),
+    Case("memory-sweep-depths-10^100", ["memory-sweep", "--out", "{tmp}/ms", "--cells", "gru", "--times", "24",
+                                        "--seeds", "0", "--width", "4", "--no-progress", "--depths", str(10**100)],
+         memory_mb=JAX_MB, match="needs about"),
+    Case("verify-sparse-1.5GB", ["verify", "{results_sparse}"], match="more than"),
+    Case("checkpoint-complex", [*TRAIN, "--checkpoint", "{ck_complex}"], memory_mb=JAX_MB,
+         match="bool, integer or float arrays only"),
+    Case("checkpoint-encrypted", [*TRAIN, "--checkpoint", "{ck_encrypted}"], memory_mb=JAX_MB,
+         match="encrypted zip archive"),
+    Case("probe-other-configuration", ["probe", "--cell", "gru", "--depth", "1", "--width", "4", "--symbols", "4",
+                                       "--time", "12", "--checkpoint", "{ck_gru_T8}"], memory_mb=JAX_MB,
+         match="another configuration"),
 ]
 
 
@@ -122,8 +147,54 @@ def _npz_member(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _encrypted(path: Path) -> None:
+    """A checkpoint whose zip members are marked encrypted (bit 0 of the general-purpose flags)."""
+    data = bytearray(_npz({"meta": _meta(step=1), "p0": np.ones(3)}))
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            data[at + offset] |= 0x1
+            at = data.find(signature, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def _listener(reply: bytes) -> int:
+    """A loopback port whose listener sends ``reply`` to each connection and then keeps it open, silent."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def serve() -> None:
+        while True:
+            conn, _ = server.accept()
+            conn.sendall(reply)
+            held.append(conn)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1]
+
+
 def _inputs(tmp: Path) -> dict[str, str]:
     """The files and ports the cases refer to."""
+    import struct
+
+    with open(tmp / "sparse.jsonl", "wb") as fh:
+        fh.truncate(3 * 2**29)  # 1.5 GiB of holes: no disk used; must be refused from its size
+    (tmp / "ck_complex.npz").write_bytes(_npz({"meta": _meta(step=1), "p0": np.ones(3, dtype=np.complex64)}))
+    _encrypted(tmp / "ck_encrypted.npz")
+    (tmp / "ck_gru_T8.npz").write_bytes(_npz({"meta": _meta(step=1, model={"cell": "gru", "nonlinearity": "tanh",
+                                                                           "forget_bias": 1.0},
+                                                            task={"task": "ses", "symbols": 4, "span": 4, "time": 8}),
+                                              "p0": np.ones(3)}))
+    extra = {"results_sparse": str(tmp / "sparse.jsonl"), "ck_complex": str(tmp / "ck_complex.npz"),
+             "ck_encrypted": str(tmp / "ck_encrypted.npz"), "ck_gru_T8": str(tmp / "ck_gru_T8.npz"),
+             "one_byte_port": str(_listener(b"\x01")), "garbage_port": str(_listener(struct.pack("<Q", 2**62)))}
+    return {**_inputs_before(tmp), **extra}
+
+
+def _inputs_before(tmp: Path) -> dict[str, str]:
+    """The files and ports the first cases refer to."""
     (tmp / "results42.jsonl").write_text("42\n")
     (tmp / "results_utf8.jsonl").write_bytes(b"\xff\xfe\n")
     os.mkfifo(tmp / "fifo")

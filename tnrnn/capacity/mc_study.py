@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
+from tnrnn.base.validate import check_positive_int
 from tnrnn.capacity.mc import (
     empirical_memory_function,
     fisher_memory_curve,
@@ -131,6 +132,8 @@ def mc_points(sizes: Sequence[int], kinds: Sequence[str], seeds: Sequence[int] =
     for k in kinds:
         if k not in ("orthogonal", "gaussian"):
             raise TnrnnError(f"kind must be orthogonal or gaussian, got {k!r}")
+    for n in sizes:  # checked here, before the sweep: a misuse, not points that each fail
+        check_positive_int("sizes", n)
     return [{"n": int(n), "kind": k, "seed": int(s), **measure} for k in kinds for n in sizes for s in seeds]
 
 
