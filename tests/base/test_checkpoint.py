@@ -204,7 +204,7 @@ def test_an_encrypted_zip_is_refused_cleanly(tmp_path):
 
 def test_a_meta_with_a_repeated_key_is_refused(tmp_path):
     path = tmp_path / "c.npz"
-    raw = ('{"format": "%s", "step": 1, "step": 5}' % CHECKPOINT_FORMAT).encode()
+    raw = ('{"format": "' + CHECKPOINT_FORMAT + '", "step": 1, "step": 5}').encode()
     _write_npz(path, {"meta": np.frombuffer(raw, dtype=np.uint8), "p0": np.ones((2, 3)), "p1": np.ones(3),
                       "o0": np.zeros(2)})
     with pytest.raises(TnrnnError, match="meta is not JSON"):
