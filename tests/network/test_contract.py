@@ -445,3 +445,24 @@ def test_weights_checked_once_are_still_checked_against_a_new_spec_or_new_weight
     bad = params._replace(W_H=(params.W_H[0], params.W_H[1][:1]))
     with pytest.raises(TnrnnError, match="weight shapes"):
         network_forward(spec, bad, x, optimizers=("greedy",))
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4, 1e-6])
+def test_degree_rescaling_falls_back_to_rescaling_everything_when_a_value_leaves_float32(scale):
+    # Intermediates are rescaled only past MAX_LIVE_DEGREE weight factors; weights far from O(1) over- (1e4) or
+    # underflow (1e-6) in between, and the executor must notice and redo the batch with every value rescaled.
+    from tnrnn.network import execute
+
+    spec = RACSpec(1, 3, 2)
+    params = init_params(spec, jax.random.PRNGKey(3))
+    params = params._replace(W_H=tuple(w * scale for w in params.W_H))
+    x = np.random.default_rng(3).integers(0, 2, (4, 40))
+    want = rac_forward(params, x)  # the recurrence, itself checked against float64 in tests/rac
+    execute.clear_executors()
+    safe_traces = lambda: sum(n for k, n in execute._TRACES.items() if k[2] == execute.SAFE_DEGREE)  # noqa: E731
+    safe_before = safe_traces()
+    mant, log = network_forward(spec, params, x, optimizers=("greedy",))
+    assert np.all(np.isfinite(np.asarray(log))) and np.all(np.asarray(mant) != 0)
+    np.testing.assert_allclose(np.asarray(log), np.asarray(want.log_scale), rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(np.asarray(mant), np.asarray(want.mantissa), rtol=1e-3, atol=1e-3)
+    assert (safe_traces() > safe_before) == (scale != 1.0)  # the fallback ran exactly where it had to

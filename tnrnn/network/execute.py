@@ -29,10 +29,14 @@ from tnrnn.network.plan import PlanKey, get_plan
 #: second; fusing 1,200 steps at once took 7.5 s, while stepping one contraction per call cost 30-140x at run time.
 CHUNK_STEPS = 400
 
-#: Float intermediates are rescaled once this many contractions have accumulated since the last rescale: often
-#: enough that float32 cannot overflow in between (each contraction multiplies magnitudes by a bounded factor
-#: for O(1) weights and inputs), rarely enough that rescaling does not dominate a batched evaluation.
-RESCALE_EVERY = 8
+#: A float intermediate is rescaled when its degree (weight and feature factors since the last rescale) exceeds
+#: this: live values stay at degree <= 20 (ten steps of a one-layer chain, two weight factors a step, like the
+#: recurrence's blocks) and no product exceeds 40. Rescaling every 8 contractions instead doubled the time of
+#: L = 1, T = 64 at batch 1024; each rescale of a (1024, 32) state costs about 30 us on this CPU.
+MAX_LIVE_DEGREE = 20
+
+#: The fallback: every intermediate with a weight or feature factor in it is rescaled.
+SAFE_DEGREE = 0
 
 #: What an executor returns: "scaled" (mantissa, log scale per sequence), "raw" (the plain product) or
 #: "exact" (mod p).
@@ -67,9 +71,27 @@ class _Op:
     rescale: bool
 
 
-def _schedule(steps, n_leaves: int, rescale: bool) -> list[_Op]:
-    """Static rescale decisions: after RESCALE_EVERY accumulated contractions, and at the last one."""
-    ages = [0] * n_leaves  # contractions since the last rescale, per live entry
+def _leaf_degree(ref: OperandRef, ids: bool) -> int:
+    """Magnitude factors in a leaf: 0 for copy tensors, all-ones vectors and one-hot inputs (symbol ids), else 1."""
+    if ref.kind in ("delta", "ones") or (ref.kind == "x" and ids):
+        return 0
+    return 1
+
+
+def _schedule(steps, refs: tuple, limit: int | None, ids: bool) -> list[_Op]:
+    """Static rescale decisions: where a result's degree exceeds ``limit``, and at the last contraction.
+
+    ``limit`` None never rescales (the plain product); ``ids`` says whether the inputs are one-hot.
+
+    Examples
+    --------
+    >>> from tnrnn.network.paths import Step
+    >>> chain = [Step(pos, "ab,b->a", ("a",), 2, None) for pos in [(0, 1), (0, 3), (0, 2), (0, 1)]]
+    >>> refs = (OperandRef("W_H", 0, (2, 2)),) * 5  # degrees of the results: 2, 3, 4 (> 3: rescaled), 1 (last)
+    >>> [op.rescale for op in _schedule(chain, refs, 3, False)]
+    [False, False, True, True]
+    """
+    degrees = [_leaf_degree(r, ids) for r in refs]  # per live entry
     real = [st for st in steps if st.eq != "transpose"]
     last = real[-1] if real else None
     ops: list[_Op] = []
@@ -77,10 +99,10 @@ def _schedule(steps, n_leaves: int, rescale: bool) -> list[_Op]:
         if st.eq == "transpose":
             ops.append(_Op(st.positions, "transpose", None, False))
             continue
-        age = sum(ages[i] for i in st.positions) + 1
-        now = rescale and (age >= RESCALE_EVERY or st is last)
+        degree = sum(degrees[i] for i in st.positions)
+        now = limit is not None and (degree > limit or st is last)
         ops.append(_Op(st.positions, st.eq, st.batch_axis, now))
-        ages = [a for i, a in enumerate(ages) if i not in st.positions] + [0 if now else age]
+        degrees = [d for i, d in enumerate(degrees) if i not in st.positions] + [0 if now else degree]
     return ops
 
 
@@ -99,12 +121,14 @@ def _normalise(res, log, batch_axis):
         scale = jnp.max(jnp.abs(res))
         safe = jnp.where(scale > 0, scale, 1.0)
         return res / safe, log + jnp.log(safe)
-    axes = tuple(a for a in range(res.ndim) if a != batch_axis)
-    scale = jnp.max(jnp.abs(res), axis=axes) if axes else jnp.abs(res)
+    # The maximum over a 2-D (batch, rest) view: XLA's CPU reduction over several trailing axes of a 3-D array
+    # was several times slower (it made rescaling cost as much as the contractions).
+    moved = res if batch_axis == 0 else jnp.moveaxis(res, batch_axis, 0)
+    flat = moved.reshape(moved.shape[0], -1)
+    scale = jnp.max(jnp.abs(flat), axis=1)
     safe = jnp.where(scale > 0, scale, 1.0)
-    shape = [1] * res.ndim
-    shape[batch_axis] = res.shape[batch_axis]
-    return res / safe.reshape(shape), log + jnp.log(safe)
+    out = (flat / safe[:, None]).reshape(moved.shape)
+    return (out if batch_axis == 0 else jnp.moveaxis(out, 0, batch_axis)), log + jnp.log(safe)
 
 
 class _Leaves:
@@ -258,25 +282,40 @@ def executor(key: ExecKey) -> Callable:
     return fn
 
 
+def _ok(out):
+    """Whether a scaled output is usable: finite, and no sequence's outputs all exactly 0 (an underflow)."""
+    import jax.numpy as jnp
+
+    mant, log = out
+    return jnp.all(jnp.isfinite(log)) & jnp.all(jnp.isfinite(mant)) & jnp.all(jnp.any(mant != 0, axis=-1))
+
+
 def _make_executor(key: ExecKey) -> Callable:
     import jax
 
     plan = get_plan(key.plan)
     refs = plan.es.operands
-    ops = _schedule(plan.report.steps, len(refs), key.rescale and not key.modp)
-    ranges = _chunks(len(ops))
+    steps = plan.report.steps
+    ranges = _chunks(len(steps))
     M = key.plan.M
+    rescaled = key.rescale and not key.modp
+    # Fallback: a scaled float evaluation that over- or underflowed is redone with every intermediate rescaled.
+    fallback = rescaled and key.output == "scaled" and key.plan.mode == "forward"
+    schedules = {(ids, limit): _schedule(steps, refs, limit if rescaled else None, ids)
+                 for ids in (False, True) for limit in (MAX_LIVE_DEGREE, SAFE_DEGREE)}
 
-    def make_chunk(index: int, chunk_ops: list[_Op], start_live: list, final: bool):
+    def make_chunk(index: int, r: range, start_live: list, final: bool, limit: int, check: bool):
         def chunk(W_I, W_H, W_O, h0, feats, inter, inter_logs):
-            _TRACES[key, index] += 1  # a Python side effect: runs only while jax traces
+            _TRACES[key, index, limit] += 1  # a Python side effect: runs only while jax traces
             leaves = _Leaves(refs, (W_I, W_H, W_O, h0), feats, W_O.dtype)
+            chunk_ops = schedules[feats is not None and feats.ndim == 2, limit][r.start:r.stop]
             it, lt = iter(inter), iter(inter_logs)
             live = [tok if isinstance(tok, int) else next(it) for tok in start_live]
             logs = [None if isinstance(tok, int) else next(lt) for tok in start_live]
             _run_ops(live, logs, chunk_ops, leaves, key.modp, key.p)
             if final:
-                return _finish(live[0], logs[0], key, feats, M)
+                out = _finish(live[0], logs[0], key, feats, M)
+                return (out, _ok(out)) if check else out
             keep = [i for i, v in enumerate(live) if not isinstance(v, int)]
             return tuple(live[i] for i in keep), tuple(logs[i] for i in keep)
 
@@ -284,21 +323,39 @@ def _make_executor(key: ExecKey) -> Callable:
 
     # Static pass: which live entries are leaves (their operand index) at each chunk boundary.
     tokens: list = list(range(len(refs)))
-    chunks = []
-    for k, r in enumerate(ranges):
-        chunk_ops = [ops[i] for i in r]
-        chunks.append(make_chunk(k, chunk_ops, list(tokens), k == len(ranges) - 1))
-        for op in chunk_ops:
-            if op.eq == "transpose":
+    boundaries = []
+    for r in ranges:
+        boundaries.append(list(tokens))
+        for st in steps[r.start:r.stop]:
+            if st.eq == "transpose":
                 continue
-            tokens = [t for i, t in enumerate(tokens) if i not in op.positions] + [None]
+            tokens = [t for i, t in enumerate(tokens) if i not in st.positions] + [None]
 
-    def run(W_I, W_H, W_O, h0, feats):
+    def build(limit: int, check: bool) -> list:
+        return [make_chunk(k, r, boundaries[k], k == len(ranges) - 1, limit, check) for k, r in enumerate(ranges)]
+
+    chunks = build(MAX_LIVE_DEGREE, fallback)
+    safe: list = []
+
+    def go(fns, W_I, W_H, W_O, h0, feats):
         inter: tuple = ()
         logs: tuple = ()
-        for fn in chunks[:-1]:
+        for fn in fns[:-1]:
             inter, logs = fn(W_I, W_H, W_O, h0, feats, inter, logs)
-        return chunks[-1](W_I, W_H, W_O, h0, feats, inter, logs)
+        return fns[-1](W_I, W_H, W_O, h0, feats, inter, logs)
+
+    def run(W_I, W_H, W_O, h0, feats):
+        out = go(chunks, W_I, W_H, W_O, h0, feats)
+        if not fallback:
+            return out
+        out, ok = out
+        # The check is computed inside the jit; reading it waits for the result (a lax.cond inside the jit cost
+        # more: ~100 us at L = 3, T = 8, batch 256). Weights far from O(1): redo with every intermediate rescaled.
+        if not bool(ok):
+            if not safe:
+                safe.extend(build(SAFE_DEGREE, False))
+            out = go(safe, W_I, W_H, W_O, h0, feats)
+        return out
 
     return run
 
