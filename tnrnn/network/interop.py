@@ -209,6 +209,9 @@ def from_quimb(tn: Any, open: tuple | None = None) -> IndexedNetwork:
     """
     if not (type(tn).__module__.startswith("quimb") and hasattr(tn, "tensors")):
         raise TnrnnError(f"expected a quimb TensorNetwork, got {type(tn).__name__}")
+    from tnrnn.base.validate import check_tensor_count
+
+    check_tensor_count(int(getattr(tn, "num_tensors", 0)), "the quimb network")  # before walking its tensors
     tensors = []
     sizes: dict = {}
     used: set = set()
