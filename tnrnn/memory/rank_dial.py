@@ -160,7 +160,8 @@ def _teacher_integer_weights(depth: int, width: int, symbols: int, seed: int) ->
     return W_I, W_H, W_O
 
 
-def _teacher_table_exact(W_I: list, W_H: list, W_O: np.ndarray, symbols: int, time: int) -> np.ndarray:
+def _teacher_table_exact(W_I: list, W_H: list, W_O: np.ndarray, symbols: int,
+                         time: int) -> tuple[np.ndarray, int, int]:
     """The teacher's table times 2^(DYADIC_BITS * degree), in exact Python integers (object array).
 
     Row-vector convention of the students: ``h[t,l] = (h[t,l-1] W_I[l]) * (h[t-1,l] W_H[l])``, the first step
@@ -176,7 +177,7 @@ def _teacher_table_exact(W_I: list, W_H: list, W_O: np.ndarray, symbols: int, ti
     for t in range(time):
         n = symbols ** t
         x = np.tile(np.arange(symbols), n)
-        below = None
+        below: Any = None
         below_deg = 0
         new_states = []
         for l in range(L):
@@ -362,7 +363,7 @@ def student_table(params: Any, cell: str, symbols: int, time: int):
 
     layers = params["layers"]
     carries = [initial_carry(cell, layer, 1) for layer in layers]
-    eye = jnp.eye(symbols, dtype=jnp.float32 if not jax.config.jax_enable_x64 else jnp.float64)
+    eye = jnp.eye(symbols, dtype=jnp.result_type(float))  # float64 under jax.enable_x64
     out = None
     for t in range(time):
         n = symbols ** t
@@ -489,7 +490,8 @@ def summarize_rank_dial(records: list[dict]) -> dict:
     for rec in (r.get("result", r) for r in records if r.get("status", "ok") == "ok"):
         errors = [run["error"] for run in rec["runs"]]
         finite = [e for e in errors if e is not None]
-        fit = success_summary([e if e is not None else math.inf for e in errors], FIT_THRESHOLD, below=True)
+        # a diverged seed (no error) is a failure to fit, not a missing value
+        fit = success_summary([e if e is not None else 1e300 for e in errors], FIT_THRESHOLD, below=True)
         med = bootstrap_interval(finite, bounds=(0.0, math.inf)) if finite else {"value": None, "interval": None}
         ranks = sorted(run["student_rank"] for run in rec["runs"])
         rows.append({

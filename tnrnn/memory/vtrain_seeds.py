@@ -266,13 +266,13 @@ def train_seeds(
     val_best = {k: np.asarray(v, float) for k, v in evaluate(best_params, val).items()}
     test_m = {k: np.asarray(v, float) for k, v in evaluate(best_params, test).items()}
     runs = []
-    for i, s in enumerate(seeds):
+    for k, seed in enumerate(seeds):
         runs.append({
-            "seed": s, "accuracy": float(test_m["accuracy"][i]), "test_loss": _finite(test_m["loss"][i]),
-            "val_accuracy": float(val_best["accuracy"][i]), "best_step": int(best_step[i]),
-            "steps": int(trained[i]), "plateaus": int(plateaus[i]),
-            "stopped": bool(not active[i] and not diverged[i]), "diverged": bool(diverged[i]),
-            "curve": curves[i],
+            "seed": seed, "accuracy": float(test_m["accuracy"][k]), "test_loss": _finite(test_m["loss"][k]),
+            "val_accuracy": float(val_best["accuracy"][k]), "best_step": int(best_step[k]),
+            "steps": int(trained[k]), "plateaus": int(plateaus[k]),
+            "stopped": bool(not active[k] and not diverged[k]), "diverged": bool(diverged[k]),
+            "curve": curves[k],
         })
     return {"num_params": num_params(cell, task.n_in, width, depth, task.n_out),
             "seconds": time.perf_counter() - t0, "runs": runs}
