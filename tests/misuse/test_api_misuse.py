@@ -68,3 +68,16 @@ def test_complex_given_weights_give_the_rank_over_c():
     assert "over C" in report.given_rank_kind
     low = np.array([[1, 1j], [1j, -1]])           # rank 1 over C (second row = i * first)
     assert tnrnn.separation_bounds(("ab->ab", [low]), ["a"], weights="given").given_rank == 1
+
+
+def test_the_tensor_limit_is_for_user_networks_not_tnrnns_own_rac_networks():
+    import tnrnn
+    from tnrnn.base.validate import MAX_TENSORS
+    from tnrnn.network.build import build_network
+
+    spec = tnrnn.RACSpec(3, 2, 2)
+    net = build_network(spec, 34, form="grid")
+    assert len(net.nodes) > MAX_TENSORS
+    # the explicit max-flow on the whole network, cross-checked by the structured dynamic programme
+    explicit = tnrnn.network_mincut(net, "start-end").value
+    assert explicit == tnrnn.rac_mincut(spec, 34, "start-end", form="grid").value

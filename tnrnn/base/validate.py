@@ -203,7 +203,7 @@ def bounded_int_list(name: str, values: Any, limit: int, *, minimum: int = 0, ma
     return out
 
 
-def check_tensor_count(n: int, what: str = "the network") -> int:
+def check_tensor_count(n: int, what: str = "the network", *, limit: int | None = None) -> int:
     """Refuse more than `MAX_TENSORS` tensors (checked from a length, before any tensor is read).
 
     Examples
@@ -213,8 +213,10 @@ def check_tensor_count(n: int, what: str = "the network") -> int:
     ...
     tnrnn.base.errors.ResourceError: the network has 100,000 tensors; at most 10,000 are supported...
     """
-    if n > MAX_TENSORS:
-        raise ResourceError(f"{what} has {n:,} tensors; at most {MAX_TENSORS:,} are supported (the min-cut graph, "
+    limit = MAX_TENSORS if limit is None else limit
+    if n > limit:
+        more = f"more than {limit:,}" if n == limit + 1 else f"{n:,}"  # a list read one past the limit
+        raise ResourceError(f"{what} has {more} tensors; at most {limit:,} are supported (the min-cut graph, "
                             "the contraction path and the certificate grow with the count)")
     return n
 

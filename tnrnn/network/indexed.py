@@ -101,8 +101,9 @@ class IndexedNetwork:
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        # The one gate every converter passes: counts, dimensions and values checked before anything uses them.
-        check_tensor_count(len(self.tensors))
+        # The one gate every converter passes: dimensions and values checked before anything uses them. (The
+        # tensor count is checked by the converters of user input, from lengths, before they walk anything: a
+        # RAC network built here may be larger, up to tnrnn.network.build.DEFAULT_MAX_NODES.)
         for ix, d in self.sizes.items():
             self.sizes[ix] = check_dim(d, f"index {shown(ix)}")
         names = [t.name for t in self.tensors]
@@ -113,7 +114,7 @@ class IndexedNetwork:
                 if ix not in self.sizes:
                     raise TnrnnError(f"index {ix!r} of tensor {t.name!r} has no size")
             if t.data is not None and not t.copy:
-                t.data = check_array(t.data, f"tensor {shown(t.name)}")
+                check_array(t.data, f"tensor {shown(t.name)}")  # validated; the caller's array type is kept
                 shape = tuple(np.shape(t.data))
                 want = tuple(self.sizes[ix] for ix in t.inds)
                 if shape != want:
@@ -244,7 +245,7 @@ def _short(items: Iterable, k: int = 8) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def from_nodes(nodes: Iterable) -> IndexedNetwork:
+def from_nodes(nodes: Iterable, *, max_tensors: int | None = None) -> IndexedNetwork:
     """An [`IndexedNetwork`][tnrnn.network.indexed.IndexedNetwork] from ``tensornetwork`` nodes (dangling edges are the open legs).
 
     Index ``e<k>`` is the k-th edge met (node order, leg order); named edges and nodes may be selected by name,
@@ -263,8 +264,10 @@ def from_nodes(nodes: Iterable) -> IndexedNetwork:
 
     from tnrnn.base.validate import MAX_TENSORS
 
-    nodes = list(itertools.islice(iter(nodes), MAX_TENSORS + 1)) if isinstance(nodes, Iterable) else []
-    check_tensor_count(len(nodes) if len(nodes) <= MAX_TENSORS else MAX_TENSORS + 1, "the list of nodes")
+    # A user's list is read at most one node past the limit; tnrnn's own RAC networks (from_rac) pass their own.
+    limit = MAX_TENSORS if max_tensors is None else max_tensors
+    nodes = list(itertools.islice(iter(nodes), limit + 1)) if isinstance(nodes, Iterable) else []
+    check_tensor_count(len(nodes), "the list of nodes", limit=limit)
     if not nodes or not all(isinstance(n, tn.AbstractNode) for n in nodes):
         raise TnrnnError("expected a non-empty list of tensornetwork nodes")
     members = {id(n) for n in nodes}
@@ -312,7 +315,9 @@ def from_rac(net) -> IndexedNetwork:
     are copy tensors and the all-ones initial vectors are fixed. ``meta["step"]`` maps every open input index to
     its step, and the output leg is ``y``.
     """
-    base = from_nodes(net.nodes)
+    from tnrnn.network.build import DEFAULT_MAX_NODES
+
+    base = from_nodes(net.nodes, max_tensors=max(DEFAULT_MAX_NODES, len(net.nodes)))  # built (and sized) by tnrnn
     step: dict = {}
     for t, legs in enumerate(net.input_edges, start=1):
         for e in legs:
@@ -463,7 +468,9 @@ CONVERTERS: list[tuple[Callable[[Any], bool], Callable[[Any], IndexedNetwork]]] 
 
 def _check_size_first(obj: Any) -> None:
     """Refuse a network of too many tensors from its length alone, before any converter walks it."""
-    if isinstance(obj, (list, tuple, set)) and not _is_einsum(obj):
+    if isinstance(obj, IndexedNetwork):
+        check_tensor_count(len(obj.tensors))
+    elif isinstance(obj, (list, tuple, set)) and not _is_einsum(obj):
         check_tensor_count(len(obj))
     elif _is_quimb(obj):
         check_tensor_count(int(getattr(obj, "num_tensors", 0)), "the quimb network")
