@@ -204,7 +204,7 @@ def bounded_int_list(name: str, values: Any, limit: int, *, minimum: int = 0, ma
 
 
 def check_tensor_count(n: int, what: str = "the network", *, limit: int | None = None) -> int:
-    """Refuse more than `MAX_TENSORS` tensors (checked from a length, before any tensor is read).
+    """Refuse more than ``limit`` (default `MAX_TENSORS`) tensors, from a length, before any tensor is read.
 
     Examples
     --------
