@@ -111,7 +111,7 @@ def test_eckart_young_floor_is_the_best_low_rank_error(seed, rank):
 
 
 def test_shallow_rac_student_has_rank_at_most_its_width():
-    params = init_stack(3, "rac", 2, 3, 1, 1)
+    params = {"net": init_stack(3, "rac", 2, 3, 1, 1), "scale": jnp.ones(())}
     rank, table = rd._student_rank_float64(params, "rac", 2, 8)   # evaluated in float64
     assert rank == 3
 
