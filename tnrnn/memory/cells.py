@@ -319,6 +319,12 @@ def initial_carry(cell: str, layer: Params, batch: int, key=None):
     return h
 
 
+#: Cells whose input projection is computed inside the scan, one step at a time, rather than for all steps
+#: before it. For the GRU (three gate blocks) the precomputed (T, B, 3R) projection and its gradient made a
+#: training step 1.3-1.6x flax's GRUCell at width 128, T = 100, batch 64; inside the step it is about 0.9x.
+_PROJECT_IN_STEP = frozenset({"gru"})
+
+
 def _input_projection(cell: str, layer: Params, x):
     if cell == "rac":
         return x @ layer["W_I"]
@@ -393,7 +399,8 @@ def apply_stack(
     -------
     logits : array (B, T, n_out)
         (and the hidden outputs if ``return_hidden``). Layers run one after another, each a ``lax.scan``
-        over time, so the input projection of a layer is one matrix product for all steps.
+        over time; the input projection of a layer is one matrix product for all steps, except for the GRU,
+        which projects each step's input inside the scan (faster to train, see ``_PROJECT_IN_STEP``).
 
     Examples
     --------
@@ -411,15 +418,22 @@ def apply_stack(
     seq = jnp.swapaxes(xs, 0, 1)  # time-major for lax.scan
     B = seq.shape[1]
     for index, layer in enumerate(params["layers"]):
-        xps = _input_projection(cell, layer, seq)
         ctx = step_context(cell, layer, s, forget_bias, normalize)
+        layer_key = None if key is None else jax.random.fold_in(key, index)
+        carry0 = initial_carry(cell, layer, B, layer_key)
+        if cell in _PROJECT_IN_STEP:
+            def step_in(carry, x, layer=layer, ctx=ctx):
+                return STEPS[cell](layer, carry, _input_projection(cell, layer, x), x, ctx)
+
+            _, seq = jax.lax.scan(step_in, carry0, seq)
+            continue
+        xps = _input_projection(cell, layer, seq)
 
         def step(carry, inp, layer=layer, ctx=ctx):
             xp, x = inp
             return STEPS[cell](layer, carry, xp, x, ctx)
 
-        layer_key = None if key is None else jax.random.fold_in(key, index)
-        _, seq = jax.lax.scan(step, initial_carry(cell, layer, B, layer_key), (xps, seq))
+        _, seq = jax.lax.scan(step, carry0, (xps, seq))
     hidden = jnp.swapaxes(seq, 0, 1)
     logits = hidden @ params["readout"]["W"]
     if "b" in params["readout"]:
