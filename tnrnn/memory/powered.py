@@ -37,10 +37,14 @@ SUCCESS = 0.9
 
 POINT_TASK = "tnrnn.memory.powered:powered_point"
 
+#: Seeds trained together in one sweep point; more seeds are more points, so a study grows by blocks and a
+#: finished block is never trained again.
+SEED_BLOCK = 10
+
 #: The study behind ``diagrams/memory_powered.*`` (sized for a 2-core CPU; docs/results.md states the cost).
 DEFAULT_STUDY: dict[str, Any] = {
     "cell": "scornn", "symbols": 8, "span": 10, "delays": [10], "depths": [1, 2, 3], "width": 16,
-    "budget_depth": 2, "seeds": list(range(10)),
+    "budget_depth": 2, "seeds": list(range(20)),
     "protocol": {"steps": 10_000, "eval_every": 250, "patience": 11, "min_steps": 6_000, "val_size": 1000,
                  "test_size": 2000},
 }
@@ -91,7 +95,7 @@ def powered_points(
     seeds: Sequence[int] = tuple(range(10)),
     protocol: dict | None = None,
 ) -> list[dict]:
-    """The sweep points: one per distinct (depth, width, delay), every seed inside it.
+    """The sweep points: one per distinct (depth, width, delay) and block of :data:`SEED_BLOCK` seeds.
 
     A configuration that appears in both settings (depth ``budget_depth`` at ``width``) is trained once.
 
@@ -105,6 +109,8 @@ def powered_points(
     >>> pts = powered_points(delays=[10, 20], seeds=range(10))
     >>> len(pts), pts[0]["delay"], sorted({p["depth"] for p in pts})
     (10, 10, [1, 2, 3])
+    >>> [p["seeds"][0] for p in powered_points(seeds=range(20))][:3]
+    [0, 10, 0]
     """
     from tnrnn.memory.vtrain_seeds import SeedProtocol
 
@@ -124,8 +130,9 @@ def powered_points(
     for delay in delays:
         _task(symbols, span, check_positive_int("delay", delay))
         for d, w in configs:
-            points.append({"cell": cell, "symbols": symbols, "span": span, "delay": int(delay), "depth": d,
-                           "width": w, "seeds": seeds, "protocol": proto})
+            for start in range(0, len(seeds), SEED_BLOCK):
+                points.append({"cell": cell, "symbols": symbols, "span": span, "delay": int(delay), "depth": d,
+                               "width": w, "seeds": seeds[start:start + SEED_BLOCK], "protocol": proto})
     return points
 
 
@@ -193,7 +200,16 @@ def summarize_powered(records: list[dict], *, width: int, budget_depth: int) -> 
     >>> c = out["comparisons"][0]; c["depth"], c["versus"], round(c["p_value"], 4)
     (2, 1, 0.002)
     """
-    results = [r.get("result", r) for r in records if r.get("status", "ok") == "ok"]
+    merged: dict[tuple, dict] = {}
+    for r in (r.get("result", r) for r in records if r.get("status", "ok") == "ok"):
+        key = (r["depth"], r["width"], r["time"])
+        if key not in merged:
+            merged[key] = {**r, "runs": []}
+        seen = {run["seed"] for run in merged[key]["runs"]}
+        merged[key]["runs"] += [run for run in r["runs"] if run["seed"] not in seen]
+    results = list(merged.values())
+    for r in results:
+        r["runs"].sort(key=lambda run: run["seed"])
     if not results:
         raise TnrnnError("no finished configuration to summarise")
     by_time: dict[int, list[dict]] = {}
@@ -312,6 +328,7 @@ def run_powered(study: dict, results: str | os.PathLike, prefix: str | os.PathLi
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp()
     >>> study = {**DEFAULT_STUDY, "symbols": 3, "span": 2, "delays": [2], "depths": [1, 2], "width": 4,
+    ...          "seeds": list(range(10)),
     ...          "protocol": {"steps": 4, "eval_every": 2, "min_steps": 0, "val_size": 8, "test_size": 8}}
     >>> out = run_powered(study, os.path.join(d, "p.jsonl"), os.path.join(d, "p"), progress=False)
     >>> sorted({r["setting"] for r in out["rows"]}), len(out["rows"][0]["seeds"])
