@@ -12,7 +12,7 @@ from tnrnn.memory.cells import num_params
 from tnrnn.memory.powered import AUTHORS_STUDY, powered_points
 from tnrnn.memory.tasks import CopyingMemory
 
-TINY = ["--width", "4", "--depths", "1,2", "--delays", "2", "--steps", "4"]
+TINY = ["--width", "4", "--depths", "1,2", "--delays", "2", "--steps", "4", "--seeds", ",".join(map(str, range(10)))]
 
 
 def test_dry_run_counts_the_grid_and_trains_nothing_else(tmp_path, capsys, monkeypatch):
@@ -30,7 +30,7 @@ def test_dry_run_counts_the_grid_and_trains_nothing_else(tmp_path, capsys, monke
                          seeds=range(10), protocol={"steps": 4, "min_steps": 4})
     assert plan["configurations"] == len(pts) == 3
     assert plan["runs"] == 30 and plan["steps_per_run"] == 4 and plan["optimiser_steps"] == 120
-    assert plan["estimated_seconds"] == pytest.approx(plan["seconds_per_step"] * 3 * 4)
+    assert plan["blocks"] == 3 and plan["estimated_seconds"] == pytest.approx(plan["seconds_per_step"] * 3 * 4)
     task = CopyingMemory(symbols=8, span=10, delay=2)
     params = [num_params("scornn", task.n_in, p["width"], p["depth"], task.n_out) for p in pts]
     assert plan["largest"]["seeds"] == 10 and plan["largest"]["params"] == max(params)
@@ -42,18 +42,17 @@ def test_dry_run_counts_the_grid_and_trains_nothing_else(tmp_path, capsys, monke
 def test_dry_run_text_on_the_authors_grid_counts_without_timing(capsys, monkeypatch):
     from tnrnn.cli import memory_studies
 
+    keys = ("cell", "symbols", "span", "delays", "depths", "width", "budget_depth", "seeds", "protocol")
+    real_plan = memory_studies.plan
     monkeypatch.setattr(memory_studies, "plan", lambda study: {
-        "configurations": len(powered_points(**{k: study[k] for k in ("cell", "symbols", "span", "delays",
-                                                                         "depths", "width", "budget_depth",
-                                                                         "seeds", "protocol")})),
-        "runs": 0, "seeds_per_configuration": len(study["seeds"]), "steps_per_run": study["protocol"]["steps"],
-        "optimiser_steps": 0, "largest": {"depth": 3, "width": 64, "T": 90, "params": 1, "seeds": 10},
-        "timed_steps": 20, "seconds_per_step": 0.01, "estimated_seconds": 7200.0})
+        **real_plan(study, measure=False), "timed_steps": 20, "seconds_per_step": 0.01, "estimated_seconds": 7200.0})
     assert main(["memory-powered", "--grid", "authors", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    n = len(powered_points(**{k: AUTHORS_STUDY[k] for k in ("cell", "symbols", "span", "delays", "depths",
-                                                            "width", "budget_depth", "seeds", "protocol")}))
-    assert f"grid authors: {n} configurations x 10 seeds" in out and "50,000 steps" in out and "2.0 h" in out
+    pts = powered_points(**{k: AUTHORS_STUDY[k] for k in keys})
+    n = len({(p["depth"], p["width"], p["delay"]) for p in pts})
+    runs = sum(len(p["seeds"]) for p in pts)
+    assert f"grid authors: {n} configurations x {runs // n} seeds = {runs} runs" in out
+    assert "50,000 steps" in out and "2.0 h" in out and "L=3" in out
 
 
 def test_a_tiny_real_run_writes_rows_and_comparisons(tmp_path, capsys):

@@ -99,9 +99,9 @@ def plan(study: dict[str, Any], *, timed_steps: int = TIMED_STEPS, measure: bool
     >>> from tnrnn.memory.powered import DEFAULT_STUDY
     >>> study = {**DEFAULT_STUDY, "symbols": 3, "span": 2, "delays": [2], "width": 4,
     ...          "protocol": {"steps": 100, "eval_every": 50, "min_steps": 0, "val_size": 8, "test_size": 8}}
-    >>> p = plan(study, measure=False)
-    >>> p["configurations"], p["runs"], p["optimiser_steps"], p["largest"]["depth"], p["estimated_seconds"]
-    (5, 50, 5000, 3, None)
+    >>> p = plan({**study, "seeds": list(range(20))}, measure=False)
+    >>> p["configurations"], p["blocks"], p["runs"], p["optimiser_steps"], p["largest"]["depth"]
+    (5, 10, 100, 10000, 3)
     """
     from tnrnn.memory.cells import num_params
     from tnrnn.memory.powered import powered_points
@@ -119,8 +119,12 @@ def plan(study: dict[str, Any], *, timed_steps: int = TIMED_STEPS, measure: bool
     largest = max(points, key=lambda pt: (size(pt)[0] * size(pt)[1], pt["depth"]))
     task = CopyingMemory(symbols=largest["symbols"], span=largest["span"], delay=largest["delay"])
     runs = sum(len(pt["seeds"]) for pt in points)
+    configurations = {(pt["depth"], pt["width"], pt["delay"]) for pt in points}
     out: dict[str, Any] = {
-        "configurations": len(points), "runs": runs, "seeds_per_configuration": len(points[0]["seeds"]),
+        "configurations": len(configurations), "runs": runs,
+        "seeds_per_configuration": runs // len(configurations),
+        # the sweep trains a configuration's seeds in blocks (vmapped together), one block after another
+        "blocks": len(points), "seeds_per_block": max(len(pt["seeds"]) for pt in points),
         "steps_per_run": protocol.steps, "optimiser_steps": runs * protocol.steps,
         "largest": {"depth": largest["depth"], "width": largest["width"], "T": task.time,
                     "params": size(largest)[1], "seeds": len(largest["seeds"])},
@@ -136,8 +140,8 @@ def plan(study: dict[str, Any], *, timed_steps: int = TIMED_STEPS, measure: bool
     step_seconds = (time.perf_counter() - t0) / timed_steps
     return {**out, "timed_steps": timed_steps, "seconds_per_step": step_seconds,
             "estimated_seconds": estimate_seconds(step_seconds, len(points), protocol),
-            "estimate": "upper: every seed runs every step at the largest configuration's measured speed "
-                        "(seeds of a configuration train together); compile time not included"}
+            "estimate": "upper: every block of seeds runs every step at the largest configuration's measured "
+                        "speed (the seeds of a block train together); compile time not included"}
 
 
 def _human(seconds: float) -> str:
@@ -157,7 +161,8 @@ def run_memory_powered(args: argparse.Namespace) -> int:
             return 0
         lg = p["largest"]
         print(f"grid {args.grid}: {p['configurations']} configurations x {p['seeds_per_configuration']} seeds = "
-              f"{p['runs']} runs, at most {p['steps_per_run']:,} steps each = {p['optimiser_steps']:,} optimiser "
+              f"{p['runs']} runs ({p['blocks']} blocks of up to {p['seeds_per_block']} seeds trained together), "
+              f"at most {p['steps_per_run']:,} steps each = {p['optimiser_steps']:,} optimiser "
               f"steps\nlargest configuration: L={lg['depth']} R={lg['width']} T={lg['T']} ({lg['params']:,} "
               f"parameters, {lg['seeds']} seeds together): {p['seconds_per_step'] * 1000:.1f} ms per step "
               f"({p['timed_steps']} timed steps)\nestimated time: at most {_human(p['estimated_seconds'])} on "
