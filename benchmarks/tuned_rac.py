@@ -81,8 +81,9 @@ def float64_log_reference(W_I, W_H, W_O, x) -> tuple[np.ndarray, np.ndarray]:
     return np.sign(y), np.log(np.abs(y)) + logs[-1][:, None]
 
 
-def agrees(out, ref, *, tol: float = 1e-3) -> bool:
-    """Whether a scaled float32 output matches the float64 reference: 99% of signs, and log|y| to ``tol`` (median).
+def agrees(out, ref, *, tol: float = 1e-4) -> bool:
+    """Whether a scaled float32 output matches the float64 reference: 99% of signs, and log|y| to ``tol``
+    relative (median; float32 log scales summed over hundreds of steps carry a relative error of about 1e-6).
 
     Not every sign: an output that nearly cancels (``|y|`` far below the terms summed into it) may round either
     way in float32.
@@ -92,4 +93,5 @@ def agrees(out, ref, *, tol: float = 1e-3) -> bool:
     n = sign.shape[0]
     with np.errstate(divide="ignore"):
         got = np.log(np.abs(mant[:n])) + log[:n, None]
-    return bool(np.mean(np.sign(mant[:n]) == sign) >= 0.99 and np.median(np.abs(got - logabs)) < tol)
+    rel = np.abs(got - logabs) / np.maximum(1.0, np.abs(logabs))
+    return bool(np.mean(np.sign(mant[:n]) == sign) >= 0.99 and np.median(rel) < tol)
