@@ -160,6 +160,14 @@ def _case(spec: RACSpec, T: int, B: int, form: str, rounds: int, peers: bool) ->
         assert name.startswith("peer") or agrees(out, ref), f"{name} disagrees with the float64 reference"
     c = compare(GROUP, case, variants, rounds=rounds, roles=roles, notes=notes, flops=flops)
     rows += c.rows()
+    rows.append(c.pair_row(PUBLIC_REC, CORE_REC, "rac_forward / its jitted core", "input checks and dispatch"))
+    if form:
+        rows.append(c.pair_row(PUBLIC_NET, CORE_NET, "network_forward / its executor", "input checks and dispatch"))
+        per = c.pair_row(CORE_NET, CORE_REC, "network executor / recurrence core")
+        fl = flops[CORE_NET] / flops[CORE_REC]
+        per["note"] = (f"network/recurrence flops {fl:.2f}x; time per flop {per['ratio'] / fl:.2f}x "
+                       f"[{per['ratio_q1'] / fl:.2f}, {per['ratio_q3'] / fl:.2f}] the recurrence's")
+        rows.append(per)
     _per_flop(rows)
     return rows
 

@@ -81,6 +81,15 @@ class Comparison:
                 "ratio_q1": float(q1), "ratio_q3": float(q3), "ratio_of_minima": float(t.min() / b.min()),
                 "rounds": int(len(t))}
 
+    def pair_row(self, name: str, over: str, label: str, note: str = "") -> dict:
+        """A row of the per-round ratio ``name / over`` of two variants (e.g. a public call over its jitted core)."""
+        ratios = np.asarray(self.samples[name]) / np.asarray(self.samples[over])
+        q1, med, q3 = np.percentile(ratios, [25, 50, 75])
+        return {"group": self.group, "case": self.case, "variant": label, "role": "overhead", "baseline": over,
+                "load": list(self.load), "seconds": float("nan"), "min_seconds": float("nan"), "ratio": float(med),
+                "ratio_q1": float(q1), "ratio_q3": float(q3), "flops": None, "rounds": len(ratios),
+                "ratio_of_minima": float(min(self.samples[name]) / min(self.samples[over])), "note": note}
+
     def rows(self) -> list[dict]:
         """One table row per variant (see :func:`benchmarks.run.to_markdown`)."""
         out = []
