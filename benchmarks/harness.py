@@ -1,8 +1,8 @@
 """The benchmark harness every group uses: variants interleaved in one process, per-round ratios with their spread.
 
-One *comparison* times a few variants of the same work. Each round calls every variant once, in an order
-rotated from round to round (so no variant always runs first or last after a collection), with the garbage
-collector paused inside a round. For each variant the table reports
+One *comparison* times a few variants of the same work. Each round calls every variant once, in a seeded random
+order drawn anew each round (so no variant always runs first, or always right after the same other one), with
+the garbage collector paused inside a round. For each variant the table reports
 
 * the median time and the minimum over rounds;
 * the median of the **per-round ratios** ``time(variant, round r) / time(baseline, round r)`` with their
@@ -116,12 +116,11 @@ def compare(group: str, case: str, variants: dict[str, Callable[[], object]], *,
 
     ``baseline`` (default: the first variant) is what ratios divide by. ``budget_s`` caps one-shot work that is
     too slow for ``rounds`` rounds: no round starts after ``budget_s`` seconds (at least 3 run) and the rows
-    say so. Reported
-    seconds are per call divided by ``per`` (e.g. the training steps in one call); ratios do not depend on it.
+    say so. Reported seconds are per call divided by ``per`` (e.g. the training steps in one call); ratios do not depend on it.
 
     Examples
     --------
-    >>> c = compare("demo", "sums", {"short": lambda: sum(range(10)), "long": lambda: sum(range(1000))}, rounds=5)
+    >>> c = compare("demo", "sleeps", {"short": lambda: time.sleep(0), "long": lambda: time.sleep(0.002)}, rounds=5)
     >>> [r["rounds"] for r in c.rows()], c.rows()[1]["ratio"] > 1
     ([5, 5], True)
     """
@@ -133,6 +132,7 @@ def compare(group: str, case: str, variants: dict[str, Callable[[], object]], *,
     load0 = load_average()
     samples: dict[str, list[float]] = {n: [] for n in names}
     started, capped = time.perf_counter(), ""
+    order = np.random.default_rng(0)
     for r in range(rounds):
         if budget_s is not None and r >= 3 and time.perf_counter() - started > budget_s:
             capped = f"{r} rounds (one-shot work: a {budget_s:g} s budget)"
@@ -140,8 +140,10 @@ def compare(group: str, case: str, variants: dict[str, Callable[[], object]], *,
         gc.collect()
         gc.disable()
         try:
-            for i in range(len(names)):
-                name = names[(i + r) % len(names)]  # rotated order
+            # A fresh seeded order each round: with a rotated order each variant would always follow the same
+            # one, and a call right after the same compiled function (a public call's core after the public
+            # call) finds caches warm that others find cold (it made public calls look 2x their cores).
+            for name in order.permutation(names):
                 t0 = time.perf_counter()
                 result = _block(variants[name]())
                 took = time.perf_counter() - t0
