@@ -365,3 +365,36 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def markdown_table(summary: dict) -> str:
+    """The rows and comparisons of a summary as two Markdown tables (for the README and the docs).
+
+    Examples
+    --------
+    >>> rows = [{"setting": "width", "T": 30, "depth": 1, "width": 16, "params": 432, "seeds": [0, 1],
+    ...          "success_rate": 0.5, "success_interval": [0.09, 0.91], "median_accuracy": 0.9,
+    ...          "median_interval": [0.8, 1.0], "still_improving": 1}]
+    >>> print(markdown_table({"rows": rows, "comparisons": []}).splitlines()[2])
+    | equal width | 30 | 1 | 16 | 432 | 2 | 0.50 [0.09, 0.91] | 0.900 [0.800, 1.000] | 1 |
+    """
+    def iv(v, lo_hi, fmt):
+        return "n/a" if v is None else f"{v:{fmt}} [{lo_hi[0]:{fmt}}, {lo_hi[1]:{fmt}}]" if lo_hi else f"{v:{fmt}}"
+
+    out = ["| setting | T | depth | width | params | seeds | success rate [Wilson 95%] | median accuracy "
+           "[bootstrap 95%] | still improving at the cap |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in summary["rows"]:
+        out.append(f"| equal {'width' if r['setting'] == 'width' else 'parameters'} | {r['T']} | {r['depth']} | "
+                   f"{r['width']} | {r['params']} | {len(r['seeds'])} | "
+                   f"{iv(r['success_rate'], r['success_interval'], '.2f')} | "
+                   f"{iv(r['median_accuracy'], r['median_interval'], '.3f')} | {r['still_improving']} |")
+    if summary["comparisons"]:
+        out += ["", "| setting | T | depth vs 1 | pairs | only deeper succeeds | only depth 1 succeeds | McNemar p "
+                "| Holm | deeper / shallower accuracy (sign test) | sign p | Holm |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for c in summary["comparisons"]:
+            out.append(f"| equal {'width' if c['setting'] == 'width' else 'parameters'} | {c['T']} | {c['depth']} | "
+                       f"{c['pairs']} | {c['deeper_only_success']} | {c['shallow_only_success']} | "
+                       f"{c['p_value']:.3g} | {c['p_holm']:.3g} | {c['deeper_higher_accuracy']} / "
+                       f"{c['shallow_higher_accuracy']} | {c['p_sign']:.3g} | {c['p_sign_holm']:.3g} |")
+    return "\n".join(out)

@@ -667,3 +667,30 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def markdown_table(summary: dict) -> str:
+    """The rows of a summary as one Markdown table (for the README and the docs).
+
+    Examples
+    --------
+    >>> row = {"target": "t", "target_rank": 4, "symbols": 2, "T": 4, "cell": "rac", "depth": 1, "width": 2,
+    ...        "certified_rank": 2, "eckart_young_floor": 0.3, "fit_fraction": 0.0, "fit_interval": [0.0, 0.28],
+    ...        "median_error": 0.31, "best_error": 0.305, "student_rank_median": 2, "flattened": 10,
+    ...        "seeds": list(range(10))}
+    >>> print(markdown_table({"rows": [row]}).splitlines()[2])
+    | t (4) | M=2, T=4 | rac L=1 R=2 | 2 | 0.300 | 0.00 [0.00, 0.28] | 0.31 | 0.305 | 2 | 10/10 |
+    """
+    out = ["| target (rank) | domain | student | certified rank | Eckart-Young floor | fit < 0.01 [Wilson 95%] "
+           "| median error | best error | trained rank (median) | flattened |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in summary["rows"]:
+        floor = "-" if r["eckart_young_floor"] is None else f"{r['eckart_young_floor']:.3f}"
+        cert = "-" if r["certified_rank"] is None else str(r["certified_rank"])
+        lo, hi = r["fit_interval"] or (float("nan"), float("nan"))
+        med = "n/a" if r["median_error"] is None else f"{r['median_error']:.3g}"
+        best = "n/a" if r["best_error"] is None else f"{r['best_error']:.3g}"
+        out.append(f"| {r['target']} ({r['target_rank']}) | M={r['symbols']}, T={r['T']} | {r['cell']} "
+                   f"L={r['depth']} R={r['width']} | {cert} | {floor} | {r['fit_fraction']:.2f} [{lo:.2f}, "
+                   f"{hi:.2f}] | {med} | {best} | {r['student_rank_median']} | {r['flattened']}/{len(r['seeds'])} |")
+    return "\n".join(out)
