@@ -1,5 +1,5 @@
 """A powered depth study of long-term memory: paired seeds, the authors' scoRNN and plateau rule, success rates
-with Wilson intervals and paired exact tests with Holm's correction (docs/theory.md, 'Long-term memory tasks').
+with Wilson intervals and paired exact tests with Holm's correction (docs/pages/depth.md).
 
 The design (what a per-point claim about depth needs):
 
@@ -279,16 +279,16 @@ def plot_powered(summary: dict, path: str | os.PathLike) -> Path:
                       key=lambda r: r["depth"])
         for r in rows:
             accs = r["accuracies"]
-            jitter = [(i - (len(accs) - 1) / 2) * 0.025 for i in range(len(accs))]
+            jitter = [(i - (len(accs) - 1) / 2) * 0.24 / max(1, len(accs)) for i in range(len(accs))]
             ax.scatter([r["depth"] + j for j in jitter], accs, s=16, alpha=0.7, color="tab:blue", zorder=3)
             if r["median_interval"]:
                 lo, hi = r["median_interval"]
-                ax.errorbar([r["depth"] + 0.22], [r["median_accuracy"]],
+                ax.errorbar([r["depth"] + 0.25], [r["median_accuracy"]],
                             yerr=[[r["median_accuracy"] - lo], [hi - r["median_accuracy"]]], fmt="D",
                             color="black", capsize=3, zorder=4)
             if r["success_interval"]:
                 lo, hi = r["success_interval"]
-                ax.text(r["depth"], 1.03, f"{r['success_rate']:.1f}\n[{lo:.2f}, {hi:.2f}]", ha="center",
+                ax.text(r["depth"], 1.03, f"{r['success_rate']:.2f}\n[{lo:.2f}, {hi:.2f}]", ha="center",
                         fontsize=7, va="bottom")
         ax.axhline(SUCCESS, color="grey", ls=":", lw=1)
         ax.set_xticks([r["depth"] for r in rows])

@@ -1,6 +1,6 @@
 """The rank dial: fit targets of known, certified Start-End separation rank on the whole one-hot domain, with
 students whose rank is bounded (RACs) or not (GRU, scoRNN), and measure what width a shallow student needs
-(docs/theory.md, 'Depth efficiency in training').
+(docs/pages/depth.md).
 
 The theory says: a shallow RAC of width R has Start-End rank at most R, so on any target of Start-End rank
 r > R its relative error is at least the Eckart-Young floor of the target's Start-End matrix at rank R (the
