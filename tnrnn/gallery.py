@@ -91,6 +91,12 @@ STUDY_FIGURES = {
                                               f"--results diagrams/{stem}.jsonl --out diagrams/{stem}.json")
        for stem, title, options in _MEMORY_STUDIES
        for suffix, extra in (("", ""), ("_classes", ", accuracy per class"))},
+    "rank_dial.png": ("Rank dial: targets of certified Start-End rank fitted by shallow and deep students",
+                      "python -m tnrnn.memory.rank_dial diagrams/rank_dial.jsonl diagrams/rank_dial"),
+    "memory_powered.png": ("Powered depth study: Copying Memory, scoRNN, 20 paired seeds",
+                           "tnrnn memory-powered"),
+    "atlas.png": ("Atlas of Start-End and odd-even separation ranks (L 1-4, R and M 2-4, T 2-16)",
+                  "python -m tnrnn.atlas"),
     "probe_rank.png": ("Start-End rank that trained networks use (probe), beside the certified rank",
                        "python -m tnrnn.memory.probe_plot diagrams/probe_rank"),
     "capacity_bits.png": ("Bits per parameter (first round: b at most 3P)",
@@ -296,6 +302,25 @@ def curve_facts(records: list[dict]) -> str:
     return text
 
 
+#: Studies whose findings the gallery states under their figure: figure -> "module:function" of the summary.
+STUDY_FACTS = {"rank_dial.png": "tnrnn.memory.rank_dial:facts", "memory_powered.png": "tnrnn.memory.powered:facts"}
+
+
+def _study_facts(figure: str, data: Path) -> str | None:
+    """The findings of a study in words, computed from its summary file (None where none are defined)."""
+    import importlib
+
+    from tnrnn.base.io import read_json
+
+    if figure not in STUDY_FACTS:
+        return None
+    module, func = STUDY_FACTS[figure].split(":")
+    try:
+        return getattr(importlib.import_module(module), func)(read_json(data))
+    except (OSError, ValueError, KeyError, TypeError, TnrnnError):
+        return None
+
+
 def _write_readme(d: Path, written: list[dict]) -> None:
     lines = [
         "# tnrnn gallery",
@@ -324,6 +349,7 @@ def _write_readme(d: Path, written: list[dict]) -> None:
                 lines += [f"`{command}`", ""]
             data = Path(name).with_suffix(".json").name
             if (d / data).exists():
-                lines += [f"Data: [`{data}`]({data}).", ""]
+                found = _study_facts(name, d / data)
+                lines += ([found, ""] if found else []) + [f"Data: [`{data}`]({data}).", ""]
             lines += [f"![{title}]({name})", ""]
     _atomic_write_text(d / "README.md", "\n".join(lines))

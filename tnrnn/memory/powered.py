@@ -398,3 +398,37 @@ def markdown_table(summary: dict) -> str:
                        f"{c['p_value']:.3g} | {c['p_holm']:.3g} | {c['deeper_higher_accuracy']} / "
                        f"{c['shallow_higher_accuracy']} | {c['p_sign']:.3g} | {c['p_sign_holm']:.3g} |")
     return "\n".join(out)
+
+
+def facts(summary: dict) -> str:
+    """The study's findings in words, computed from its summary (the gallery's caption; never hand-written).
+
+    Examples
+    --------
+    >>> rows = [{"setting": "width", "T": 30, "depth": d, "width": 16, "params": 100 * d, "seeds": list(range(10)),
+    ...          "successes": s, "success_rate": s / 10, "success_interval": [0.1, 0.9]} for d, s in ((1, 5), (2, 10))]
+    >>> comps = [{"setting": "width", "T": 30, "depth": 2, "versus": 1, "p_value": 0.06, "p_holm": 0.06,
+    ...           "p_sign": 0.02, "p_sign_holm": 0.04}]
+    >>> facts({"rows": rows, "comparisons": comps}).split(". ")[0]
+    'Success (accuracy >= 0.9) at equal width, T = 30: depth 1 5/10 [0.10, 0.90], depth 2 10/10 [0.10, 0.90]'
+    """
+    parts = []
+    for setting, T in sorted({(r["setting"], r["T"]) for r in summary["rows"]}, key=lambda k: (k[1], k[0] != "width")):
+        rows = sorted((r for r in summary["rows"] if (r["setting"], r["T"]) == (setting, T)), key=lambda r: r["depth"])
+        label = "equal width" if setting == "width" else "equal parameters"
+        parts.append(f"Success (accuracy >= {SUCCESS}) at {label}, T = {T}: " + ", ".join(
+            f"depth {r['depth']} {r['successes']}/{len(r['seeds'])} [{r['success_interval'][0]:.2f}, "
+            f"{r['success_interval'][1]:.2f}]" for r in rows))
+    survive = [c for c in summary["comparisons"] if min(c["p_holm"], c["p_sign_holm"]) < 0.05]
+    if survive:
+        parts.append("Surviving Holm's correction (p < 0.05): " + "; ".join(
+            f"depth {c['depth']} vs 1 at equal {'width' if c['setting'] == 'width' else 'parameters'}, T = {c['T']} "
+            f"(McNemar p_Holm = {c['p_holm']:.2g}, sign test p_Holm = {c['p_sign_holm']:.2g})" for c in survive))
+    else:
+        parts.append("No depth comparison survives Holm's correction")
+    rest = [c for c in summary["comparisons"] if c not in survive]
+    if rest and survive:
+        parts.append("Not surviving: " + "; ".join(
+            f"depth {c['depth']} vs 1 at equal {'width' if c['setting'] == 'width' else 'parameters'}"
+            f" (p_Holm = {min(c['p_holm'], c['p_sign_holm']):.2g})" for c in rest))
+    return ". ".join(parts) + "."

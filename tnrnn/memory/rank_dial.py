@@ -694,3 +694,36 @@ def markdown_table(summary: dict) -> str:
                    f"L={r['depth']} R={r['width']} | {cert} | {floor} | {r['fit_fraction']:.2f} [{lo:.2f}, "
                    f"{hi:.2f}] | {med} | {best} | {r['student_rank_median']} | {r['flattened']}/{len(r['seeds'])} |")
     return "\n".join(out)
+
+
+def facts(summary: dict) -> str:
+    """The study's findings in words, computed from its summary (the gallery's caption; never hand-written).
+
+    For every target: the narrowest shallow RAC width with a fit in at least half of its seeds, against the
+    target's rank, and the fits of the other students.
+
+    Examples
+    --------
+    >>> rows = [{"target": "t", "target_rank": 4, "symbols": 2, "T": 4, "cell": "rac", "depth": 1, "width": w,
+    ...          "seeds": list(range(10)), "fits": f, "fit_interval": [0.0, 1.0]} for w, f in ((2, 0), (8, 9))]
+    >>> facts({"rows": rows})
+    't (rank 4, M=2, T=4): shallow RACs fit (< 0.01 in half the seeds or more) from width 8 (9/10 [0.00, 1.00]).'
+    """
+    out = []
+    for M, T, name in sorted({(r["symbols"], r["T"], r["target"]) for r in summary["rows"]}):
+        rows = [r for r in summary["rows"] if (r["symbols"], r["T"], r["target"]) == (M, T, name)]
+        shallow = sorted((r for r in rows if r["cell"] == "rac" and r["depth"] == 1), key=lambda r: r["width"])
+        first = next((r for r in shallow if 2 * r["fits"] >= len(r["seeds"])), None)
+        text = (f"{name} (rank {rows[0]['target_rank']}, M={M}, T={T}): shallow RACs fit (< {FIT_THRESHOLD:g} in "
+                "half the seeds or more) ")
+        if first:
+            lo, hi = first["fit_interval"]
+            text += f"from width {first['width']} ({first['fits']}/{len(first['seeds'])} [{lo:.2f}, {hi:.2f}])"
+        else:
+            text += f"at no width tried (up to {shallow[-1]['width'] if shallow else '-'})"
+        others = [r for r in rows if not (r["cell"] == "rac" and r["depth"] == 1)]
+        if others:
+            text += "; " + ", ".join(f"{r['cell']} L={r['depth']} R={r['width']} {r['fits']}/{len(r['seeds'])}"
+                                     for r in others)
+        out.append(text + ".")
+    return " ".join(out)
