@@ -363,9 +363,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
-
 
 def markdown_table(summary: dict) -> str:
     """The rows and comparisons of a summary as two Markdown tables (for the README and the docs).
@@ -432,3 +429,7 @@ def facts(summary: dict) -> str:
             f"depth {c['depth']} vs 1 at equal {'width' if c['setting'] == 'width' else 'parameters'}"
             f" (p_Holm = {min(c['p_holm'], c['p_sign_holm']):.2g})" for c in rest))
     return ". ".join(parts) + "."
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -665,9 +665,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
-
 
 def markdown_table(summary: dict) -> str:
     """The rows of a summary as one Markdown table (for the README and the docs).
@@ -727,3 +724,7 @@ def facts(summary: dict) -> str:
                                      for r in others)
         out.append(text + ".")
     return " ".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
