@@ -415,8 +415,11 @@ def _parse(argv, **kw):
 
 
 def test_sweep_flags_map_to_run_sweep_kwargs():
+    from tnrnn.cli.common import show_progress
+
+    # progress bars are drawn only when stderr is a terminal (never into logs)
     assert _parse([]) == {"results": None, "executor": "local", "workers": 1, "scheduler": None, "security": None,
-                          "progress": True, "csv": None}
+                          "progress": show_progress(True), "csv": None}
     assert _parse(["--workers", "2", "--results", "r.jsonl", "--no-progress"], default_results="d.jsonl") == {
         "results": "r.jsonl", "executor": "local", "workers": 2, "scheduler": None, "security": None,
         "progress": False, "csv": None}
