@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.misuse.harness import mark_zip_encrypted
 from tnrnn.base.checkpoint import CHECKPOINT_FORMAT, check_identity, load_checkpoint, save_checkpoint
 from tnrnn.base.errors import ResourceError, TnrnnError
 
@@ -186,15 +187,7 @@ def test_an_encrypted_zip_is_refused_cleanly(tmp_path):
 
     path = tmp_path / "c.npz"
     save_checkpoint(path, PARAMS, OPT, {"step": 1})
-    data = bytearray(path.read_bytes())
-    # Set bit 0 (encrypted) of the general-purpose flags of every local header (offset 6) and central
-    # directory entry (offset 8), as a zip tool that encrypts would.
-    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        at = data.find(signature)
-        while at >= 0:
-            data[at + offset] |= 0x1
-            at = data.find(signature, at + 4)
-    path.write_bytes(bytes(data))
+    path.write_bytes(mark_zip_encrypted(path.read_bytes()))
     with zipfile.ZipFile(path) as check, pytest.raises(RuntimeError, match="encrypted"):
         check.read("meta.npy")  # the archive really is one zipfile refuses to read without a password
     for load in (lambda: load_checkpoint(path, PARAMS, OPT), lambda: inspect_checkpoint(path)):

@@ -51,3 +51,15 @@ def run_cli(argv: list[str], *, cwd: Path, env: dict | None = None, memory_mb: i
     except subprocess.TimeoutExpired:
         return Outcome(-1, "", f"hang guard: no exit within {HANG_GUARD_SECONDS} s")
     return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def mark_zip_encrypted(data: bytes) -> bytes:
+    """The zip archive ``data`` with every member marked encrypted (bit 0 of the general-purpose flags of each
+    local header, offset 6, and central directory entry, offset 8), as a zip tool that encrypts would."""
+    out = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = out.find(signature)
+        while at >= 0:
+            out[at + offset] |= 0x1
+            at = out.find(signature, at + 4)
+    return bytes(out)

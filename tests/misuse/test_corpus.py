@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.misuse.harness import Outcome, run_cli
+from tests.misuse.harness import Outcome, mark_zip_encrypted, run_cli
 
 TABLE = ["table", "--depths", "1", "--times", "2", "--no-progress"]
 TRAIN = ["train", "--cell", "gru", "--time", "8", "--span", "2", "--symbols", "4", "--steps", "2", "--width", "4",
@@ -149,13 +149,7 @@ def _npz_member(array: np.ndarray) -> bytes:
 
 def _encrypted(path: Path) -> None:
     """A checkpoint whose zip members are marked encrypted (bit 0 of the general-purpose flags)."""
-    data = bytearray(_npz({"meta": _meta(step=1), "p0": np.ones(3)}))
-    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        at = data.find(signature)
-        while at >= 0:
-            data[at + offset] |= 0x1
-            at = data.find(signature, at + 4)
-    path.write_bytes(bytes(data))
+    path.write_bytes(mark_zip_encrypted(_npz({"meta": _meta(step=1), "p0": np.ones(3)})))
 
 
 def _listener(reply: bytes) -> int:

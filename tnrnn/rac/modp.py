@@ -12,7 +12,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from tnrnn.base.errors import TnrnnError
-from tnrnn.rac.params import DEFAULT_PRIME, RACParams, check_inputs, check_prime, init_params_modp, reduce_modp
+from tnrnn.rac.params import (
+    DEFAULT_PRIME,
+    RACParams,
+    check_inputs,
+    check_prime,
+    draw_params,
+    init_params_modp,
+    reduce_modp,
+)
 from tnrnn.rac.spec import RACSpec
 
 __all__ = ["rac_scan_modp", "rac_readout_modp", "rac_forward_modp", "init_params_modp", "init_params_field"]
@@ -38,12 +46,7 @@ def init_params_field(spec: RACSpec, seed: int, p: int, *, init_state: bool = Fa
     from tnrnn.bounds.gfp_wide import check_field_prime
 
     rng = np.random.default_rng([check_positive_int("seed", seed, minimum=0), check_field_prime(p)])
-    R, M, L, K = spec.R, spec.M, spec.L, spec.K
-    W_I = tuple(rng.integers(0, p, (R, M if l == 0 else R), dtype=np.int64) for l in range(L))
-    W_H = tuple(rng.integers(0, p, (R, R), dtype=np.int64) for _ in range(L))
-    W_O = rng.integers(0, p, (K, R), dtype=np.int64)
-    h0 = tuple(rng.integers(0, p, (R,), dtype=np.int64) for _ in range(L)) if init_state else None
-    return RACParams(W_I, W_H, W_O, h0)
+    return draw_params(spec, rng, p, init_state=init_state)
 
 
 def _matvec_modp(h: np.ndarray, W: np.ndarray, p: int) -> np.ndarray:

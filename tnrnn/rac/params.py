@@ -169,7 +169,20 @@ def init_params_modp(spec: RACSpec, seed: int, p: int = DEFAULT_PRIME, *, init_s
     (True, dtype('int64'))
     """
     check_prime(p, terms=max(spec.R, spec.M))
-    rng = np.random.default_rng(check_positive_int("seed", seed, minimum=0))
+    return draw_params(spec, np.random.default_rng(check_positive_int("seed", seed, minimum=0)), p,
+                       init_state=init_state)
+
+
+def draw_params(spec: RACSpec, rng: np.random.Generator, p: int, *, init_state: bool = False) -> RACParams:
+    """Weights drawn uniformly from ``{0, ..., p-1}`` (int64) by ``rng``: the one drawing behind every
+    seeding scheme of the GF(p) weights (the caller checks the prime and seeds the generator).
+
+    Examples
+    --------
+    >>> q = draw_params(RACSpec(2, 3, 4), np.random.default_rng(0), 101)
+    >>> [w.shape for w in q.W_I], q.W_O.shape, q.h0
+    ([(3, 4), (3, 3)], (1, 3), None)
+    """
     R, M, L, K = spec.R, spec.M, spec.L, spec.K
     W_I = tuple(rng.integers(0, p, (R, M if l == 0 else R), dtype=np.int64) for l in range(L))
     W_H = tuple(rng.integers(0, p, (R, R), dtype=np.int64) for _ in range(L))

@@ -38,7 +38,7 @@ from tnrnn.base.io import scan_jsonl
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SCHEMA_VERSION", "point_key", "seal", "record_problem", "provenance", "read_results",
+__all__ = ["SCHEMA_VERSION", "point_key", "seal", "record_problem", "torn_tail", "provenance", "read_results",
            "StoredResults", "check_task_form", "check_params", "canonical_json"]
 
 # Bump when the meaning or shape of stored records changes: every stored point is then recomputed.
@@ -307,7 +307,7 @@ def read_results(path: str | os.PathLike, *, strict_kind: bool = True) -> Stored
             out.records[value["key"]] = value
         else:
             out.problems.append((line.number, problem))
-    if last_torn is not None and out.problems and out.problems[-1] == last_torn and _torn_tail(out.path):
+    if last_torn is not None and out.problems and out.problems[-1] == last_torn and torn_tail(out.path):
         out.problems.pop()
     if strict_kind and out.lines and not recognised:
         first = out.problems[0] if out.problems else (1, "no sweep record")
@@ -316,7 +316,7 @@ def read_results(path: str | os.PathLike, *, strict_kind: bool = True) -> Stored
     return out
 
 
-def _torn_tail(path: Path) -> bool:
+def torn_tail(path: str | os.PathLike) -> bool:
     """True when the file does not end with a newline (its last line was cut by a killed writer)."""
     try:
         with open(path, "rb") as fh:

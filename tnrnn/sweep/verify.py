@@ -19,7 +19,7 @@ from typing import Any
 
 from tnrnn.base.errors import TnrnnError
 from tnrnn.base.io import check_input_file, scan_jsonl
-from tnrnn.sweep.store import record_problem
+from tnrnn.sweep.store import record_problem, torn_tail
 from tnrnn.sweep.worker import error_text
 
 __all__ = ["Verdict", "verify_results", "RANK_TASK", "RECOMPUTE_LIMITS"]
@@ -169,7 +169,7 @@ def verify_results(path: str | os.PathLike, *, recompute: bool = False) -> list[
             following = lines[k + 1] if k + 1 < len(lines) else None
             resumed = (following is not None and isinstance(following.value, dict)
                        and following.value.get("kind") == "provenance")
-            if following is None and _ends_without_newline(path):
+            if following is None and torn_tail(path):
                 verdicts.append(Verdict(line.number, None, "torn", f"cut by an interrupted writer ({line.problem}); "
                                         "a rerun recomputes its point"))
             elif resumed and following is not None and line.problem.startswith("not JSON"):
@@ -183,12 +183,3 @@ def verify_results(path: str | os.PathLike, *, recompute: bool = False) -> list[
         except Exception as exc:  # noqa: BLE001 - one record never hides the verdicts of the others
             verdicts.append(Verdict(line.number, None, "unreadable", f"cannot be judged ({error_text(exc)})"))
     return verdicts
-
-
-def _ends_without_newline(path: str | os.PathLike) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) != b"\n"
-    except OSError:
-        return False
