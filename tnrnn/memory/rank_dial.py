@@ -191,9 +191,7 @@ def _teacher_table_exact(W_I: list, W_H: list, W_O: np.ndarray, symbols: int,
             new_states.append(h)
             degrees[l] = deg
             below, below_deg = h, deg
-        # the states of the lower layers at time t were used; keep them for step t+1
         states = new_states
-        # a state's degree is its own; degrees[l] updated above per layer
     out = states[-1].dot(np.asarray(W_O, dtype=object))
     total_degree = degrees[-1] + 1
     return out, q, total_degree
