@@ -32,6 +32,7 @@ from tnrnn.network.paths import find_path, simulate_path
 from tnrnn.network.plan import get_plan, plan_key, search_count
 from tnrnn.rac.recurrence import (
     _forward_scaled,
+    bounded_params,
     float_params,
     init_params,
     init_params_modp,
@@ -104,11 +105,12 @@ def _valid_peer(out, ref) -> bool:
 def _case(spec: RACSpec, T: int, B: int, form: str, rounds: int, peers: bool) -> list[dict]:
     params = init_params(spec, jax.random.PRNGKey(0))
     fp = float_params(params)
+    bp, logs = bounded_params(fp, True)
     x = jnp.asarray(np.random.default_rng(0).integers(0, spec.M, (B, T)), jnp.int32)
     ref = float64_log_reference(fp.W_I, fp.W_H, fp.W_O, np.asarray(x)[:64])
     variants = {REF: lambda: tuned_forward(fp.W_I, fp.W_H, fp.W_O, x),
                 PUBLIC_REC: lambda: rac_forward(params, x),
-                CORE_REC: lambda: _forward_scaled(fp, x, True)}
+                CORE_REC: lambda: _forward_scaled(bp, logs, x, True)}
     flops = {k: recurrence_flops(spec, T, B) for k in variants}
     roles = {REF: "reference", PUBLIC_REC: "public", CORE_REC: "core"}
     notes: dict[str, str] = {}

@@ -11,6 +11,11 @@ the garbage collector paused inside a round. For each variant the table reports
 * the ratio of minima ``min(variant) / min(baseline)`` (the least disturbed estimate of each);
 * the rounds run and the 1-minute load average before and after, so a loaded machine shows in the table.
 
+A *sample* is the mean of ``n`` back-to-back calls, each waited for, with ``n`` chosen once per comparison so the
+baseline's sample takes at least :data:`SAMPLE_S` (like ``timeit``'s autorange): a single call of tens of
+microseconds is at the mercy of one scheduler tick, and the per-round ratios of single calls spread over a
+factor of two; the same ``n`` for every variant keeps the ratios per call.
+
 Every variant is called once before timing (compilation, caches). A variant that measures its own time (work in
 a child process) returns a :class:`Timed`, whose seconds are used instead of the call's wall time. Rows carry a *role*: ``reference`` (the row
 the others are divided by: a tuned hand-written implementation where one exists), ``public`` (the project's
@@ -32,6 +37,9 @@ import numpy as np
 
 #: Default and minimum number of interleaved rounds for a timed comparison.
 ROUNDS = 51
+
+#: Shortest baseline sample (seconds): faster calls are repeated back to back within one sample.
+SAMPLE_S = 0.005
 
 
 def load_average() -> float:
@@ -70,6 +78,7 @@ class Comparison:
     flops: dict[str, float] = field(default_factory=dict)
     capped: str = ""
     per: float = 1.0
+    calls: int = 1
 
     def stats(self, name: str) -> dict:
         """Median, minimum, per-round ratio quartiles and ratio of minima of one variant against the baseline."""
@@ -103,6 +112,8 @@ class Comparison:
                 notes.append(f"{self.flops[name]:.3g} flops, {rate / 1e9:.1f} GFLOP/s at the minimum")
             if self.capped:
                 notes.append(self.capped)
+            if self.calls > 1:
+                notes.append(f"{self.calls} calls per sample")
             row["note"] = "; ".join(n for n in notes if n)
             out.append(row)
         return out
@@ -111,24 +122,34 @@ class Comparison:
 def compare(group: str, case: str, variants: dict[str, Callable[[], object]], *, baseline: str | None = None,
             rounds: int = ROUNDS, roles: dict[str, str] | None = None, notes: dict[str, str] | None = None,
             flops: dict[str, float] | None = None, budget_s: float | None = None, warmup: int = 1,
-            per: float = 1.0) -> Comparison:
+            per: float = 1.0, sample_s: float = SAMPLE_S) -> Comparison:
     """Time ``variants`` interleaved for ``rounds`` rounds (after ``warmup`` calls each); see the module docstring.
 
     ``baseline`` (default: the first variant) is what ratios divide by. ``budget_s`` caps one-shot work that is
     too slow for ``rounds`` rounds: no round starts after ``budget_s`` seconds (at least 3 run) and the rows
     say so. Reported seconds are per call divided by ``per`` (e.g. the training steps in one call); ratios do not depend on it.
+    Each sample repeats every variant's call ``n`` times, ``n`` set so the baseline's sample takes ``sample_s``
+    (1 for self-timed variants and under ``budget_s``).
 
     Examples
     --------
-    >>> c = compare("demo", "sleeps", {"short": lambda: time.sleep(0), "long": lambda: time.sleep(0.002)}, rounds=5)
+    >>> c = compare("demo", "sleeps", {"short": lambda: time.sleep(0), "long": lambda: time.sleep(0.002)}, rounds=5,
+    ...             sample_s=0)
     >>> [r["rounds"] for r in c.rows()], c.rows()[1]["ratio"] > 1
     ([5, 5], True)
     """
     baseline = baseline or next(iter(variants))
     names = list(variants)
+    self_timed = False
     for name in names:
         for _ in range(warmup):
-            _block(variants[name]())
+            self_timed |= isinstance(_block(variants[name]()), Timed)
+    calls = 1
+    if not self_timed and budget_s is None:
+        t0 = time.perf_counter()
+        _block(variants[baseline]())
+        once = time.perf_counter() - t0
+        calls = max(1, min(1000, math.ceil(sample_s / max(once, 1e-7))))
     load0 = load_average()
     samples: dict[str, list[float]] = {n: [] for n in names}
     started, capped = time.perf_counter(), ""
@@ -144,14 +165,16 @@ def compare(group: str, case: str, variants: dict[str, Callable[[], object]], *,
             # one, and a call right after the same compiled function (a public call's core after the public
             # call) finds caches warm that others find cold (it made public calls look 2x their cores).
             for name in order.permutation(names):
+                fn = variants[name]
                 t0 = time.perf_counter()
-                result = _block(variants[name]())
-                took = time.perf_counter() - t0
+                for _ in range(calls):
+                    result = _block(fn())
+                took = (time.perf_counter() - t0) / calls
                 samples[name].append(result.seconds if isinstance(result, Timed) else took)
         finally:
             gc.enable()
     return Comparison(group, case, baseline, samples, (load0, load_average()), dict(roles or {}),
-                      dict(notes or {}), dict(flops or {}), capped, per)
+                      dict(notes or {}), dict(flops or {}), capped, per, calls)
 
 
 def info_row(group: str, case: str, variant: str, ratio: float, baseline: str, note: str) -> dict:

@@ -466,3 +466,33 @@ def test_degree_rescaling_falls_back_to_rescaling_everything_when_a_value_leaves
     np.testing.assert_allclose(np.asarray(log), np.asarray(want.log_scale), rtol=1e-4, atol=1e-2)
     np.testing.assert_allclose(np.asarray(mant), np.asarray(want.mantissa), rtol=1e-3, atol=1e-3)
     assert (safe_traces() > safe_before) == (scale != 1.0)  # the fallback ran exactly where it had to
+
+
+def test_a_repeated_device_call_skips_the_checks_but_never_returns_a_stale_answer(monkeypatch):
+    # network_forward remembers its last call on immutable weights and device ids; anything that call's checks
+    # depended on (weights, shape, budgets, the environment's budgets, a cleared executor cache) must be seen.
+    from tnrnn.network import evaluate, execute
+
+    spec = RACSpec(2, 3, 4)
+    params, other = init_params(spec, jax.random.PRNGKey(0)), init_params(spec, jax.random.PRNGKey(1))
+    x = jnp.asarray(np.random.default_rng(0).integers(0, 4, (6, 7)), jnp.int32)
+    first = network_forward(spec, params, x, optimizers=("greedy",))
+    assert evaluate._LAST_CALL[0] is not None  # remembered
+    again = network_forward(spec, params, x, optimizers=("greedy",))
+    np.testing.assert_array_equal(np.asarray(again.log_scale), np.asarray(first.log_scale))
+    for weights, ids in [(other, x), (params, x[:2]), (params, x.at[0, 0].set(4))]:
+        got = network_forward(spec, weights, ids, optimizers=("greedy",))
+        want = rac_forward(weights, ids)
+        np.testing.assert_allclose(np.asarray(got.log_scale), np.asarray(want.log_scale), rtol=1e-4)
+    network_forward(spec, params, x, optimizers=("greedy",))
+    with pytest.raises(ResourceError):
+        network_forward(spec, params, x, optimizers=("greedy",), budget_flops=1)
+    monkeypatch.setenv("TNRNN_MAX_FLOPS", "1")
+    with pytest.raises(ResourceError):
+        network_forward(spec, params, x, optimizers=("greedy",))
+    monkeypatch.delenv("TNRNN_MAX_FLOPS")
+    network_forward(spec, params, x, optimizers=("greedy",))
+    execute.clear_executors()
+    traces = trace_count()
+    network_forward(spec, params, x, optimizers=("greedy",))
+    assert trace_count() > traces  # a cleared cache is rebuilt, not bypassed

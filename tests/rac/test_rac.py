@@ -384,3 +384,96 @@ def test_float_params_remembers_only_immutable_weights():
     before = rac_forward(host, [[0, 1]])
     host.W_O[...] *= -1
     np.testing.assert_allclose(rac_forward(host, [[0, 1]]).mantissa, -np.asarray(before.mantissa))
+
+
+def _log_reference_features(params, feats):
+    """float64 recurrence over feature vectors (no initial states), rescaled every step: (sign, log|y|)."""
+    W_I = [np.asarray(w, np.float64) for w in params.W_I]
+    W_H = [np.asarray(w, np.float64) for w in params.W_H]
+    out = []
+    for seq in np.asarray(feats, np.float64):
+        states, logs = [None] * len(W_I), [0.0] * len(W_I)
+        for t, x in enumerate(seq):
+            below, below_log = x, 0.0
+            for l in range(len(W_I)):
+                h = (W_I[l] @ below) * (np.ones(W_I[l].shape[0]) if t == 0 else W_H[l] @ states[l])
+                s = np.abs(h).max()
+                states[l], logs[l] = h / s, below_log + (logs[l] if t else 0.0) + math.log(s)
+                below, below_log = states[l], logs[l]
+        y = np.asarray(params.W_O, np.float64) @ states[-1]
+        out.append((np.sign(y), np.log(np.abs(y)) + logs[-1]))
+    return out
+
+
+@settings(max_examples=30)
+@given(L=st.integers(1, 3), R=st.integers(1, 5), M=st.integers(1, 4), T=st.integers(1, 40),
+       exps=st.lists(st.integers(-60, 60), min_size=7, max_size=7), seed=st.integers(0, 2**16))
+def test_weights_of_any_magnitude_agree_with_float64(L, R, M, T, exps, seed):
+    # Each matrix scaled by its own power of two, 2^-60 to 2^60: the recurrence divides every weight by a power of
+    # two at or above its infinity norm (no block can overflow), and the divisors' counts restore the magnitude.
+    params = init_params(RACSpec(L, R, M), jax.random.PRNGKey(seed))
+    e = [2.0 ** k for k in exps]
+    params = params._replace(W_I=tuple(w * e[l] for l, w in enumerate(params.W_I)),
+                             W_H=tuple(w * e[3 + l] for l, w in enumerate(params.W_H)), W_O=params.W_O * e[6])
+    ids = np.random.default_rng(seed).integers(0, M, (3, T))
+    mant, log = (np.asarray(a, np.float64) for a in rac_forward(params, ids))
+    assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log))
+    for b, (sign, logabs) in enumerate(_log_reference(params, ids)):
+        close = np.abs(mant[b]) > 1e-3  # an output that nearly cancels may round to either sign in float32
+        assert np.array_equal(np.sign(mant[b])[close], sign[close])
+        np.testing.assert_allclose(np.log(np.abs(mant[b][close])) + log[b], logabs[close], rtol=2e-5, atol=2e-3)
+
+
+@pytest.mark.parametrize("L", [1, 2, 3])
+def test_feature_vectors_of_any_magnitude_agree_with_float64(L):
+    # Every feature vector is divided by a power of two at or above its max-abs, its log carried: one-hot rows
+    # scaled by 2^-100 .. 2^100 (float32 holds neither product of two of them) still give y in log space.
+    spec = RACSpec(L, 3, 4)
+    params = init_params(spec, jax.random.PRNGKey(L))
+    rng = np.random.default_rng(L)
+    ids = rng.integers(0, 4, (3, 20))
+    feats = np.eye(4)[ids] * 2.0 ** rng.integers(-100, 101, (3, 20, 1)) + rng.normal(0, 1e-3, (3, 20, 4))
+    mant, log = (np.asarray(a, np.float64) for a in rac_forward(params, jax.numpy.asarray(feats, np.float32)))
+    assert np.all(np.isfinite(mant)) and np.all(np.isfinite(log))
+    ref = _log_reference_features(params, np.asarray(jax.numpy.asarray(feats, np.float32), np.float64))
+    for b, (sign, logabs) in enumerate(ref):
+        assert np.array_equal(np.sign(mant[b]), sign)
+        np.testing.assert_allclose(np.log(np.abs(mant[b])) + log[b], logabs, rtol=2e-5, atol=2e-3)
+
+
+def test_divisor_counts_match_the_degrees_of_a_symbolic_recurrence():
+    # Independent of the cumulative sums: scale W_I[l] by 2^(1+l), W_H[l] by 2^(10+l) and W_O by 2^20 in exact
+    # rational arithmetic on a one-dimensional RAC (R = M = 1: every value is a power of two).
+    from fractions import Fraction
+
+    from tnrnn.rac.recurrence import _divisor_counts
+
+    for L in (1, 2, 3):
+        for T in (1, 2, 5, 9):
+            for h0 in (False, True):
+                a = [Fraction(2) ** (1 + l) for l in range(L)]
+                b = [Fraction(2) ** (10 + l) for l in range(L)]
+                h = [Fraction(1)] * L  # h0 = 1 when given; the all-ones convention otherwise
+                for t in range(T):
+                    below = Fraction(1)
+                    for l in range(L):
+                        h[l] = a[l] * below * (b[l] * h[l] if (t or h0) else 1)
+                        below = h[l]
+                y = Fraction(2) ** 20 * h[-1]
+                c = _divisor_counts(T, L, h0)
+                want = sum(c[l] * (1 + l) + c[L + l] * (10 + l) for l in range(L)) + 20 * c[2 * L]
+                assert y == Fraction(2) ** int(want), (L, T, h0)
+
+
+def test_rac_forward_inside_a_users_jit_equals_the_eager_call():
+    # Weights are tracers there: nothing about them may be remembered between calls.
+    from tnrnn.rac import recurrence
+
+    params = init_params(RACSpec(2, 3, 4), jax.random.PRNGKey(0))
+    ids = jax.numpy.asarray(np.random.default_rng(0).integers(0, 4, (5, 12)), jax.numpy.int32)
+    jitted = jax.jit(lambda p, x: tuple(rac_forward(p, x)))(params, ids)
+    assert not any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(
+        [recurrence._LAST_FLOAT, recurrence._LAST_BOUNDED]))
+    eager = rac_forward(params, ids)
+    np.testing.assert_allclose(jitted[0], eager.mantissa, rtol=1e-6)
+    np.testing.assert_allclose(jitted[1], eager.log_scale, rtol=1e-6)

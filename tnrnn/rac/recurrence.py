@@ -3,8 +3,10 @@ Circuits"; Levine, Sharir, Ziv, Shashua, arXiv 1710.09431).
 
 Two arithmetics:
 
-* **float** (jax): batched, jitted, ``lax.scan`` over time. Each step's state is rescaled to max-abs 1 and the
-  log of the scale is carried, because a float32 RAC under- or overflows within tens of steps: its value is a
+* **float** (jax): batched, jitted, ``lax.scan`` over blocks of steps. The weights are divided by powers of two
+  that bound their norms ([`bounded_params`][tnrnn.rac.recurrence.bounded_params]), every block of
+  [`rescale_period`][tnrnn.rac.recurrence.rescale_period] steps ends with each state rescaled to max-abs 1, and
+  the logs of the scales and divisors are carried, because a float32 RAC under- or overflows within tens of steps: its value is a
   polynomial of degree ``C(T+L-1, L)`` in the inputs (45,760 at L = 3, T = 64), so its magnitude varies by
   thousands of orders of magnitude between sequences and no initialisation keeps it O(1). The evaluation
   functions therefore return a [`ScaledOutput`][tnrnn.rac.params.ScaledOutput] ``(mantissa, log_scale)`` by default, finite and nonzero
@@ -108,28 +110,70 @@ def float_params(params: RACParams) -> RACParams:
 
     out = RACParams(tuple(map(cast, params.W_I)), tuple(map(cast, params.W_H)), cast(params.W_O),
                     None if params.h0 is None else tuple(map(cast, params.h0)))
-    leaves = (*params.W_I, *params.W_H, params.W_O, *(params.h0 or ()))
-    if all(isinstance(w, jax.Array) for w in leaves) and all(
-            type(c) is tuple for c in (params.W_I, params.W_H, params.h0 or ())):
+    if immutable(params):
         # Only immutable weights (jax arrays in tuples) are remembered, by identity: the same object again is the
         # same weights, and a public call skips rebuilding them (a few microseconds of a ~100 us call).
         _LAST_FLOAT[:] = [params, out]
     return out
 
 
+def immutable(params: RACParams) -> bool:
+    """Whether the weights are concrete jax arrays in tuples, so the same object always holds the same values
+    (numpy arrays and lists can change in place; tracers exist only inside one trace).
+
+    Examples
+    --------
+    >>> import jax
+    >>> p = init_params(RACSpec(1, 2, 2), jax.random.PRNGKey(0))
+    >>> immutable(p), immutable(p._replace(W_I=list(p.W_I)))
+    (True, False)
+    """
+    leaves = (*params.W_I, *params.W_H, params.W_O, *(params.h0 or ()))
+    return all(isinstance(w, jax.Array) and not isinstance(w, jax.core.Tracer) for w in leaves) and all(
+        type(c) is tuple for c in (params.W_I, params.W_H, params.h0 or ()))
+
+
+def bounded_params(params: RACParams, ids: bool):
+    """Float weights divided by powers of two at or above their infinity norms, and the logs of the divisors.
+
+    What the jitted recurrence runs on: every factor of a step is then bounded by 1, so a state rescaled to
+    max-abs 1 cannot overflow before the next rescale, whatever the weights' magnitude (:data:`MAX_BLOCK_DEGREE`).
+    Dividing by a power of two is exact. Remembered for the last immutable weights, like :func:`float_params`.
+
+    Examples
+    --------
+    >>> import jax, numpy as np
+    >>> p = float_params(init_params(RACSpec(1, 2, 2), jax.random.PRNGKey(0)))
+    >>> big = p._replace(W_H=(p.W_H[0] * 2.0**40,))
+    >>> q, logs = bounded_params(big, ids=True)
+    >>> float(np.abs(q.W_H[0]).sum(axis=1).max()) <= 1.0, bool(logs[1] > 40 * np.log(2))
+    (True, True)
+    """
+    if _LAST_BOUNDED[0] is params and _LAST_BOUNDED[1] == ids:
+        return _LAST_BOUNDED[2]
+    out = _bounded(params, ids)
+    if immutable(params):
+        _LAST_BOUNDED[:] = [params, ids, out]
+    return out
+
+
 #: The last all-jax weights given to :func:`float_params` and their float form (a strong reference to one set).
 _LAST_FLOAT: list = [None, None]
+#: The last immutable float weights given to :func:`bounded_params`, the ids flag, and their bounded form.
+_LAST_BOUNDED: list = [None, None, None]
 
 
 #: Most sequential steps evaluated without a scan: short sequences are unrolled into one straight-line program
 #: (XLA fuses across steps and no loop bookkeeping runs); longer ones scan over blocks of steps.
 UNROLL_T = 16
 
-#: Highest polynomial degree a state may reach between two rescales. Inside a block of ``k`` steps that starts
-#: from max-abs-1 states, layer ``l`` (1-based) has degree ``C(k+l-1, l)`` in the per-step factors, so with
-#: O(1) weights its magnitude is at most ``g**10`` for a per-step growth ``g``: float32 (about 1e38) overflows
-#: only for ``g`` above about 6,000. A block that still over- or underflows is detected and the whole batch is
-#: redone with a rescale at every step (see :func:`_forward_scaled`).
+#: Highest polynomial degree a state may reach between two rescales. Every weight matrix enters the jitted
+#: recurrence divided by a power of two at least its infinity norm (and each feature vector by one at least its
+#: max-abs; a symbol id's column by one at least the largest entry of ``W_I[0]``), so no factor can grow a state
+#: with max-abs <= 1: between two rescales nothing can overflow, whatever the weights. What remains is
+#: shrinkage: inside a block of ``k`` steps that starts from max-abs-1 states, layer ``l`` (1-based) has degree
+#: ``C(k+l-1, l)`` in the per-step factors, so a state leaves float32's normal range (about 1e-38) only if those
+#: factors average below about 1.6e-4 of their bound; a random ``N(0, 1/R)`` matrix gives about ``2/sqrt(R)``.
 MAX_BLOCK_DEGREE = 10
 
 
@@ -214,40 +258,101 @@ def rac_forward(params: RACParams, x, *, raw: bool = False):
         kind, arr = check_inputs(params.spec, x)
         # Symbol ids select columns of W_I[0] inside the scan: no (B, T, M) one-hot array is ever built.
         xs = jnp.asarray(arr, jnp.int32) if kind == "ids" else jnp.asarray(arr, params.W_O.dtype)
-    mant, log_scale = _forward_scaled(params, xs, kind == "ids")
+    mant, log_scale = _forward_scaled(*bounded_params(params, kind == "ids"), xs, kind == "ids")
     if raw:
         return mant * jnp.exp(log_scale)[:, None]
     return ScaledOutput(mant, log_scale)
 
 
 def _normalise(h, log):
-    """``h`` rescaled to max-abs 1 per sequence, the log of the scale added to ``log``."""
+    """``h`` rescaled to max-abs 1 per sequence, the log of the scale added to ``log`` (NaN rows stay NaN)."""
     scale = jnp.max(jnp.abs(h), axis=-1)
-    safe = jnp.where(scale > 0, scale, 1.0)
+    safe = jnp.where(scale == 0, 1.0, scale)
     return h / safe[:, None], log + jnp.log(safe)
 
 
-def _run(params: RACParams, xs, ids: bool, k: int):
-    """The recurrence over time-major inputs ``xs`` (T, B) or (T, B, M), rescaling every ``k`` steps.
+def _pow2_above(norm):
+    """The smallest power of two at or above ``norm`` (1 for 0 or a non-finite norm): dividing by it is exact."""
+    ok = (norm > 0) & jnp.isfinite(norm)
+    return jnp.where(ok, jnp.exp2(jnp.ceil(jnp.log2(jnp.where(ok, norm, 1.0)))), 1.0)
 
-    Returns the top layer's state and log scale after the last step (rescaled there).
+
+def _inf_norm(w):
+    """``max_i sum_j |w_ij|``: no vector of max-abs <= 1 is grown past this by ``w``."""
+    return jnp.max(jnp.sum(jnp.abs(w), axis=1))
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _bounded(params: RACParams, ids: bool):
+    """The weights divided by powers of two at or above their infinity norms, and the logs of the divisors.
+
+    A symbol id selects one column of ``W_I[0]``, so that matrix's bound is its largest entry. With every
+    factor bounded by 1, a state rescaled to max-abs 1 stays at or below 1 until the next rescale. The logs come
+    as one vector ``(log_in[0..L), log_rec[0..L), log_out)`` for :func:`_divisor_counts`.
+    """
+    first = jnp.max(jnp.abs(params.W_I[0])) if ids else _inf_norm(params.W_I[0])
+    c_in = [_pow2_above(first)] + [_pow2_above(_inf_norm(w)) for w in params.W_I[1:]]
+    c_rec = [_pow2_above(_inf_norm(w)) for w in params.W_H]
+    c_out = _pow2_above(_inf_norm(params.W_O))
+    scaled = RACParams(tuple(w / c for w, c in zip(params.W_I, c_in)), tuple(w / c for w, c in zip(params.W_H, c_rec)),
+                       params.W_O / c_out, params.h0)
+    return scaled, jnp.log(jnp.stack([*c_in, *c_rec, c_out]))
+
+
+@functools.lru_cache(maxsize=256)
+def _divisor_counts(T: int, L: int, initial_states: bool) -> np.ndarray:
+    """How many times each divisor of :func:`_bounded` divides the output after ``T`` steps (float64, 2L + 1).
+
+    ``h[t, l] = (W_I[l] h[t, l-1]) * (W_H[l] h[t-1, l])``: dividing ``W_I[l]`` by ``a`` and ``W_H[l]`` by ``b``
+    divides ``h[t, l]`` by ``a * b`` times the divisors of ``h[t, l-1]`` and ``h[t-1, l]``, so the exponents
+    are cumulative sums over time, one layer at a time. Their dot with the logs is added once, at the end,
+    instead of a scalar at every step and layer.
+
+    Examples
+    --------
+    >>> _divisor_counts(3, 1, False).tolist()  # W_I three times; W_H twice (step 0 has no recurrent factor); W_O
+    [3.0, 2.0, 1.0]
+    """
+    n = 2 * L + 1
+    below = np.zeros((T, n))
+    for l in range(L):
+        own = np.zeros((T, n))
+        own[:, l] = 1.0
+        own[1 if not initial_states else 0:, L + l] += 1.0
+        below = np.cumsum(own + below, axis=0)  # h[t, l] carries h[t-1, l]'s divisors and h[t, l-1]'s
+    out = below[-1].copy()
+    out[2 * L] = 1.0
+    out.flags.writeable = False
+    return out
+
+
+def _run(params: RACParams, logs, xs, ids: bool, k: int):
+    """The recurrence over time-major inputs with bounded weights (:func:`_bounded`), rescaling every ``k`` steps.
+
+    ``xs`` is symbol ids (T, B), or ``(features, log scales)`` of shapes (T, B, M) and (T, B) with every feature
+    vector at max-abs <= 1. Returns the output (B, K) and its log scale.
     """
     L = len(params.W_I)
-    T, B = xs.shape[0], xs.shape[1]
+    T, B = (xs if ids else xs[1]).shape[:2]
     dtype = params.W_O.dtype
     W_I0T = params.W_I[0].T  # (M, R): rows gathered by symbol id
-
     def step(states, x_t, first: bool, rescale: bool):
         below, below_log, new = None, None, []
+        recurrent = not (first and params.h0 is None)
         for l in range(L):
             h, log = states[l]
-            if l == 0:
-                inp = jnp.take(W_I0T, x_t, axis=0, mode="clip") if ids else x_t.astype(dtype) @ W_I0T
+            if l == 0 and ids:
+                # An id outside [0, M) (negative ones became huge unsigned values) reads a row of NaN, which
+                # reaches that sequence's output: device inputs are range-checked at no extra cost.
+                inp = jnp.take(W_I0T, x_t, axis=0, mode="fill", fill_value=float("nan"))
+            elif l == 0:
+                inp = x_t[0] @ W_I0T
             else:
                 inp = below @ params.W_I[l].T
             # Convention W_H h[0] = 1: without explicit initial states the first recurrent factor is all ones.
-            h = inp if first and params.h0 is None else inp * (h @ params.W_H[l].T)
-            log = log if below_log is None else log + below_log
+            h = inp * (h @ params.W_H[l].T) if recurrent else inp
+            if l > 0 or not ids:
+                log = log + (below_log if l > 0 else x_t[1])
             if rescale:
                 h, log = _normalise(h, log)
             new.append((h, log))
@@ -259,47 +364,42 @@ def _run(params: RACParams, xs, ids: bool, k: int):
         states = tuple((jnp.ones((B, params.W_H[l].shape[0]), dtype), zero) for l in range(L))
     else:
         states = tuple(_normalise(jnp.broadcast_to(h.astype(dtype), (B, h.shape[0])), zero) for h in params.h0)
+    at = (lambda j: xs[j]) if ids else (lambda j: (xs[0][j], xs[1][j]))
     # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps.
-    states = step(states, xs[0], True, True)
+    states = step(states, at(0), True, True)
     rest = T - 1
     if T > UNROLL_T:
         blocks, rest = divmod(T - 1, k)
 
         def body(carry, x_block):
             for j in range(k):
-                carry = step(carry, x_block[j], False, j == k - 1)
+                carry = step(carry, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False, j == k - 1)
             return carry, None
 
-        shaped = xs[1:1 + blocks * k].reshape((blocks, k) + xs.shape[1:])
-        states, _ = jax.lax.scan(body, states, shaped)
+        def shaped(a):
+            return a[1:1 + blocks * k].reshape((blocks, k) + a.shape[1:])
+
+        states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
     for j in range(T - rest, T):
-        states = step(states, xs[j], False, (j - (T - rest)) % k == k - 1 or j == T - 1)
-    return states[-1]
+        states = step(states, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1)
+    h, log = states[-1]
+    counts = jnp.asarray(_divisor_counts(T, L, params.h0 is not None), logs.dtype)
+    return _normalise(h @ params.W_O.T, log + counts @ logs)
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _forward_scaled(params: RACParams, xs, ids: bool):
-    """``(mantissa, log_scale)``: rescaled every [`rescale_period`][tnrnn.rac.recurrence.rescale_period] steps, every step where that failed."""
-    L = len(params.W_I)
+@functools.partial(jax.jit, static_argnums=3)
+def _forward_scaled(params: RACParams, logs, xs, ids: bool):
+    """``(mantissa, log_scale)`` with a rescale every [`rescale_period`][tnrnn.rac.recurrence.rescale_period] steps.
+
+    ``params, logs`` are bounded weights and their divisors' logs (:func:`bounded_params`).
+    """
     xs = jnp.swapaxes(xs, 0, 1)  # time-major: step t reads one contiguous (B,) or (B, M) slice
     if ids:
-        xs = xs.astype(jnp.int32)
-
-    def finish(k):
-        h, log = _run(params, xs, ids, k)
-        y = h @ params.W_O.T
-        return _normalise(y, log)
-
-    k = rescale_period(L)
-    mant, log = finish(k)
-    if k > 1:
-        # A block over- or underflowed (weights far from O(1)): a non-finite or all-zero output. Redo the batch
-        # with a rescale at every step; only this branch runs, and only then.
-        ok = jnp.all(jnp.isfinite(log)) & jnp.all(jnp.isfinite(mant)) & jnp.all(jnp.any(mant != 0, axis=-1))
-        mant, log = jax.lax.cond(ok, lambda: (mant, log), lambda: finish(1))
-    if ids:
-        M = params.W_I[0].shape[1]
-        bad = jnp.any((xs < 0) | (xs >= M), axis=0)  # ids that arrived as device arrays are checked here
-        nan = jnp.asarray(jnp.nan, mant.dtype)
-        mant, log = jnp.where(bad[:, None], nan, mant), jnp.where(bad, nan, log)
-    return mant, log
+        xs = xs.astype(jnp.uint32)  # once for all steps: a negative id becomes one past any table's end
+    else:
+        # Each feature vector divided by a power of two at or above its max-abs (exact), its log carried: inputs
+        # of any magnitude then keep every factor of the recurrence bounded by 1.
+        xs = xs.astype(params.W_O.dtype)
+        c = _pow2_above(jnp.max(jnp.abs(xs), axis=-1))
+        xs = (xs / c[..., None], jnp.log(c))
+    return _run(params, logs, xs, ids, rescale_period(len(params.W_I)))
