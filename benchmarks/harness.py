@@ -146,9 +146,11 @@ def compare(group: str, case: str, variants: dict[str, Callable[[], object]], *,
             self_timed |= isinstance(_block(variants[name]()), Timed)
     calls = 1
     if not self_timed and budget_s is None:
-        t0 = time.perf_counter()
-        _block(variants[baseline]())
-        once = time.perf_counter() - t0
+        once = math.inf
+        for _ in range(3):  # the least disturbed of three calls
+            t0 = time.perf_counter()
+            _block(variants[baseline]())
+            once = min(once, time.perf_counter() - t0)
         calls = max(1, min(1000, math.ceil(sample_s / max(once, 1e-7))))
     load0 = load_average()
     samples: dict[str, list[float]] = {n: [] for n in names}

@@ -22,7 +22,7 @@ from tnrnn.base.budget import default_budget_bytes
 from tnrnn.base.errors import ResourceError, TnrnnError, format_count, human_bytes
 from tnrnn.base.validate import check_positive_int
 from tnrnn.network.build import RACNetwork
-from tnrnn.network.execute import _EXECUTORS, ExecKey, executor
+from tnrnn.network.execute import GENERATION, ExecKey, executor
 from tnrnn.network.finders import DEFAULT_OPTIMIZERS
 from tnrnn.network.plan import PlanKey, plan_key
 from tnrnn.network.report import check_modp_steps, guard, plan_cost
@@ -58,8 +58,8 @@ def _resolve(spec_or_net, params, form: str):
 
 #: The last weights that passed :func:`_check_params` with their spec (only immutable ones: see float_params).
 _CHECKED: list = [None, None]
-#: The last float call on immutable weights and device ids: its key, (float weights, executor, its key: a
-#: cleared executor cache is noticed), and the objects
+#: The last float call on immutable weights and device ids: its key, (float weights, executor, the executors'
+#: generation: a cleared executor cache is noticed), and the objects
 #: whose ids the key holds (kept alive so no other object can take those ids).
 _LAST_CALL: list = [None, None, None]
 
@@ -211,7 +211,7 @@ def network_forward(
         memo = (spec_or_net if type(spec_or_net) is RACSpec else id(spec_or_net), id(params), x.shape, form, raw,
                 rescale, budget_bytes, budget_flops, tuple(optimizers), os.environ.get("TNRNN_MAX_BYTES"),
                 os.environ.get("TNRNN_MAX_FLOPS"))
-        if memo == _LAST_CALL[0] and _EXECUTORS.get(_LAST_CALL[1][2]) is _LAST_CALL[1][1]:
+        if memo == _LAST_CALL[0] and _LAST_CALL[1][2] == GENERATION[0]:
             fp, run, _ = _LAST_CALL[1]
             out = run(fp.W_I, fp.W_H, fp.W_O, fp.h0, x)
             return out if raw else ScaledOutput(*out)
@@ -227,12 +227,11 @@ def network_forward(
     guard(plan_cost(key, B, 4), f"evaluating {B} sequences through the L={spec.L}, T={T} {form} network",
           "evaluate with the recurrence tnrnn.rac.recurrence.rac_forward (memory O(batch x R))",
           budget_bytes, budget_flops, B)
-    exec_key = ExecKey(key, False, 0, "raw" if raw else "scaled", bool(rescale))
-    run = executor(exec_key)
+    run = executor(ExecKey(key, False, 0, "raw" if raw else "scaled", bool(rescale)))
     if memo is not None and params is _LAST_FLOAT[0]:
         # Checked, planned and within budget: the same call on immutable weights and another batch of device
         # ids of the same shape needs none of it again. The objects are held, so their ids stay theirs.
-        _LAST_CALL[:] = [memo, (fp, run, exec_key), (spec_or_net, params)]
+        _LAST_CALL[:] = [memo, (fp, run, GENERATION[0]), (spec_or_net, params)]
     out = run(fp.W_I, fp.W_H, fp.W_O, fp.h0, feats)
     return out if raw else ScaledOutput(*out)
 

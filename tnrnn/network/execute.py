@@ -267,6 +267,8 @@ def _finish(res, log, key: ExecKey, feats, M: int):
 
 
 _EXECUTORS: dict[ExecKey, Callable] = {}
+#: How many times the executors were cleared: a caller that remembers an executor checks it is still current.
+GENERATION = [0]
 
 
 def executor(key: ExecKey) -> Callable:
@@ -363,3 +365,4 @@ def _make_executor(key: ExecKey) -> Callable:
 def clear_executors() -> None:
     """Forget compiled executors."""
     _EXECUTORS.clear()
+    GENERATION[0] += 1
