@@ -84,7 +84,8 @@ def training_memory_bytes(task, cell: str, depth: int, width: int, config: Train
 
     Parameters, gradients and the two Adam moments (4 float32 copies), plus the activations the backward
     pass keeps for a training batch (every step of every layer: the input projection, the gates and the
-    state) and the forward pass over the larger of the validation and test sets (one layer at a time);
+    state; the GRU projects inside its scan, but the backward pass keeps each step's projection just the same)
+    and the forward pass over the larger of the validation and test sets (one layer at a time);
     one-hot inputs included.
 
     Examples

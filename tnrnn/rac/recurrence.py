@@ -258,17 +258,18 @@ def rac_forward(params: RACParams, x, *, raw: bool = False):
         kind, arr = check_inputs(params.spec, x)
         # Symbol ids select columns of W_I[0] inside the scan: no (B, T, M) one-hot array is ever built.
         xs = jnp.asarray(arr, jnp.int32) if kind == "ids" else jnp.asarray(arr, params.W_O.dtype)
-    mant, log_scale = _forward_scaled(*bounded_params(params, kind == "ids"), xs, kind == "ids")
-    if raw:
-        return mant * jnp.exp(log_scale)[:, None]
-    return ScaledOutput(mant, log_scale)
+    out = _forward_scaled(*bounded_params(params, kind == "ids"), xs, kind == "ids")
+    return out.mantissa * jnp.exp(out.log_scale)[:, None] if raw else out
 
 
-def _normalise(h, log):
-    """``h`` rescaled to max-abs 1 per sequence, the log of the scale added to ``log`` (NaN rows stay NaN)."""
+def _normalise(h, log, extra=None):
+    """``h`` rescaled to max-abs 1 per sequence, the log of the scale (plus ``extra``) added to ``log``; NaN rows
+    stay NaN. ``extra`` joins the scale's log before ``log``: the two nearly cancel, and their sum then costs one
+    rounding at the size of ``log`` instead of two."""
     scale = jnp.max(jnp.abs(h), axis=-1)
     safe = jnp.where(scale == 0, 1.0, scale)
-    return h / safe[:, None], log + jnp.log(safe)
+    step = jnp.log(safe) if extra is None else extra + jnp.log(safe)
+    return h / safe[:, None], log + step
 
 
 def _pow2_above(norm):
@@ -288,7 +289,7 @@ def _bounded(params: RACParams, ids: bool):
 
     A symbol id selects one column of ``W_I[0]``, so that matrix's bound is its largest entry. With every
     factor bounded by 1, a state rescaled to max-abs 1 stays at or below 1 until the next rescale. The logs come
-    as one vector ``(log_in[0..L), log_rec[0..L), log_out)`` for :func:`_divisor_counts`.
+    as one vector ``(log_in[0..L), log_rec[0..L), log_out)``.
     """
     first = jnp.max(jnp.abs(params.W_I[0])) if ids else _inf_norm(params.W_I[0])
     c_in = [_pow2_above(first)] + [_pow2_above(_inf_norm(w)) for w in params.W_I[1:]]
@@ -299,48 +300,29 @@ def _bounded(params: RACParams, ids: bool):
     return scaled, jnp.log(jnp.stack([*c_in, *c_rec, c_out]))
 
 
-@functools.lru_cache(maxsize=256)
-def _divisor_counts(T: int, L: int, initial_states: bool) -> np.ndarray:
-    """How many times each divisor of :func:`_bounded` divides the output after ``T`` steps (float64, 2L + 1).
-
-    ``h[t, l] = (W_I[l] h[t, l-1]) * (W_H[l] h[t-1, l])``: dividing ``W_I[l]`` by ``a`` and ``W_H[l]`` by ``b``
-    divides ``h[t, l]`` by ``a * b`` times the divisors of ``h[t, l-1]`` and ``h[t-1, l]``, so the exponents
-    are cumulative sums over time, one layer at a time. Their dot with the logs is added once, at the end,
-    instead of a scalar at every step and layer.
-
-    Examples
-    --------
-    >>> _divisor_counts(3, 1, False).tolist()  # W_I three times; W_H twice (step 0 has no recurrent factor); W_O
-    [3.0, 2.0, 1.0]
-    """
-    n = 2 * L + 1
-    below = np.zeros((T, n))
-    for l in range(L):
-        own = np.zeros((T, n))
-        own[:, l] = 1.0
-        own[1 if not initial_states else 0:, L + l] += 1.0
-        below = np.cumsum(own + below, axis=0)  # h[t, l] carries h[t-1, l]'s divisors and h[t, l-1]'s
-    out = below[-1].copy()
-    out[2 * L] = 1.0
-    out.flags.writeable = False
-    return out
-
-
 def _run(params: RACParams, logs, xs, ids: bool, k: int):
     """The recurrence over time-major inputs with bounded weights (:func:`_bounded`), rescaling every ``k`` steps.
 
     ``xs`` is symbol ids (T, B), or ``(features, log scales)`` of shapes (T, B, M) and (T, B) with every feature
-    vector at max-abs <= 1. Returns the output (B, K) and its log scale.
+    vector at max-abs <= 1. Returns the output's ``(mantissa, log scale)``.
+
+    Each layer's log carries its divisors step by step (a scalar folded into the add of the layer below's log), so
+    it stays near the log of the true value: summed once at the end, the divisors' and the states' logs would be
+    two large numbers of opposite sign, and float32 would lose about ten times the precision in their sum.
     """
     L = len(params.W_I)
     T, B = (xs if ids else xs[1]).shape[:2]
     dtype = params.W_O.dtype
     W_I0T = params.W_I[0].T  # (M, R): rows gathered by symbol id
-    def step(states, x_t, first: bool, rescale: bool):
+    log_in, log_rec = [logs[l] for l in range(L)], [logs[L + l] for l in range(L)]
+
+    def step(states, x_t, first: bool, rescale: bool, pending: int):
+        """One step; ``pending`` counts layer 0's steps since its last rescale whose divisors its log lacks."""
         below, below_log, new = None, None, []
         recurrent = not (first and params.h0 is None)
         for l in range(L):
             h, log = states[l]
+            own = log_in[l] + log_rec[l] if recurrent else log_in[l]
             if l == 0 and ids:
                 # An id outside [0, M) (negative ones became huge unsigned values) reads a row of NaN, which
                 # reaches that sequence's output: device inputs are range-checked at no extra cost.
@@ -351,13 +333,22 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
                 inp = below @ params.W_I[l].T
             # Convention W_H h[0] = 1: without explicit initial states the first recurrent factor is all ones.
             h = inp * (h @ params.W_H[l].T) if recurrent else inp
-            if l > 0 or not ids:
-                log = log + (below_log if l > 0 else x_t[1])
+            if l == 0 and ids:
+                # Nothing else changes layer 0's log between rescales: its divisors join it when it is rescaled
+                # or read by the layer above, inside ops that run anyway, not in an op of their own every step.
+                lag = own if pending == 0 else own + pending * (log_in[0] + log_rec[0])
+                pending = 0 if rescale else pending + 1
+                if rescale:
+                    h, log = _normalise(h, log, lag)
+                new.append((h, log))
+                below, below_log = h, log if rescale else log + lag
+                continue
+            log = log + (own + (below_log if l > 0 else x_t[1]))  # one rounding at the size of log
             if rescale:
                 h, log = _normalise(h, log)
             new.append((h, log))
             below, below_log = h, log
-        return tuple(new)
+        return tuple(new), pending
 
     zero = jnp.zeros((B,), dtype)
     if params.h0 is None:
@@ -365,15 +356,18 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
     else:
         states = tuple(_normalise(jnp.broadcast_to(h.astype(dtype), (B, h.shape[0])), zero) for h in params.h0)
     at = (lambda j: xs[j]) if ids else (lambda j: (xs[0][j], xs[1][j]))
-    # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps.
-    states = step(states, at(0), True, True)
+    # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps; every block
+    # ends with a rescale, so each starts with nothing pending.
+    states, pending = step(states, at(0), True, True, 0)
     rest = T - 1
     if T > UNROLL_T:
         blocks, rest = divmod(T - 1, k)
 
         def body(carry, x_block):
+            waiting = 0
             for j in range(k):
-                carry = step(carry, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False, j == k - 1)
+                carry, waiting = step(carry, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False,
+                                      j == k - 1, waiting)
             return carry, None
 
         def shaped(a):
@@ -381,10 +375,9 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
 
         states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
     for j in range(T - rest, T):
-        states = step(states, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1)
-    h, log = states[-1]
-    counts = jnp.asarray(_divisor_counts(T, L, params.h0 is not None), logs.dtype)
-    return _normalise(h @ params.W_O.T, log + counts @ logs)
+        states, pending = step(states, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1, pending)
+    h, log = states[-1]  # the last step rescaled every layer: nothing is pending
+    return _normalise(h @ params.W_O.T, log, logs[2 * L])
 
 
 @functools.partial(jax.jit, static_argnums=3)
@@ -402,4 +395,4 @@ def _forward_scaled(params: RACParams, logs, xs, ids: bool):
         xs = xs.astype(params.W_O.dtype)
         c = _pow2_above(jnp.max(jnp.abs(xs), axis=-1))
         xs = (xs / c[..., None], jnp.log(c))
-    return _run(params, logs, xs, ids, rescale_period(len(params.W_I)))
+    return ScaledOutput(*_run(params, logs, xs, ids, rescale_period(len(params.W_I))))
