@@ -44,7 +44,7 @@ NETWORK_FIGURES = (
      "on."),
 )
 #: (file, title, kind, N, M, width, partition, caption) of the ConvAC figures (Cohen, Sharir, Shashua 2016; Cohen
-#: and Shashua 2017): a deep ConvAC as a tree network, drawn by :func:`tnrnn.draw` with the exact min-cut and the
+#: and Shashua 2017): a deep ConvAC as a tree network, drawn by ``tnrnn.draw`` with the exact min-cut and the
 #: certified rank of the partition; nothing in the bounds or the drawing is RAC-specific.
 CONVAC_FIGURES = (
     ("convac_deep_N8_odd_even.png", "Deep ConvAC, N = 8, interleaved (odd-even) cut", "deep", 8, 3, 2, "odd-even",

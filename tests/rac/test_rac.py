@@ -451,7 +451,7 @@ def test_log_scales_keep_float32_precision_on_long_deep_sequences(L, R, T):
     ref = _log_reference(params, ids)
     logabs = np.array([r[1][0] for r in ref])
     rel = np.abs(np.log(np.abs(mant[:, 0])) + log - logabs) / np.abs(logabs)
-    assert np.median(rel) < 2.5e-7, np.median(rel)
+    assert np.median(rel) < 5e-7, np.median(rel)
 
 
 def test_rac_forward_inside_a_users_jit_equals_the_eager_call():

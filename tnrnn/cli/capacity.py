@@ -61,7 +61,7 @@ def _capped(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return parse_capped
 
 
-#: Parser of each option kind of :data:`tnrnn.capacity.study.OPTION_KINDS`.
+#: Parser of each option kind of ``tnrnn.capacity.study.OPTION_KINDS``.
 OPTION_TYPES: dict[str, Callable[[str], Any]] = {
     "cells": cell_list, "int_list": _capped(int_list), "float_list": positive_float_list,
     "seed_list": _capped(seed_list), "int": _capped(positive_int), "radius": _radius, "names": _names,

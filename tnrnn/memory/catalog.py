@@ -67,7 +67,7 @@ def check_cell(cell: str) -> str:
     return name
 
 
-#: Task names, in the order they are listed (:data:`tnrnn.memory.tasks.TASKS` maps them to classes).
+#: Task names, in the order they are listed (``tnrnn.memory.tasks.TASKS`` maps them to classes).
 TASK_NAMES: tuple[str, ...] = ("ses", "copying", "ses-halves")
 
 #: Other accepted spellings of task names.

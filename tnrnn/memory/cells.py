@@ -279,7 +279,7 @@ def init_stack(
 # ------------------------------------------------------------------------------------------------- steps
 
 
-#: Key of the scoRNN's random initial states when :func:`apply_stack` is given none (evaluation is then
+#: Key of the scoRNN's random initial states when ``apply_stack`` is given none (evaluation is then
 #: deterministic: the same sequences always start from the same states).
 EVAL_STATE_KEY = 0x5EED
 

@@ -95,7 +95,7 @@ def powered_points(
     seeds: Sequence[int] = tuple(range(10)),
     protocol: dict | None = None,
 ) -> list[dict]:
-    """The sweep points: one per distinct (depth, width, delay) and block of :data:`SEED_BLOCK` seeds.
+    """The sweep points: one per distinct (depth, width, delay) and block of ``SEED_BLOCK`` seeds.
 
     A configuration that appears in both settings (depth ``budget_depth`` at ``width``) is trained once.
 

@@ -21,7 +21,7 @@ How the tables are made meaningful:
   ``D1 A D2`` with invertible diagonals has the rank of ``A``, and power-of-two scaling is exact in binary
   floating point, so this removes the dynamic range without changing any entry's information.
 * The headline rank is [`table_rank`][tnrnn.memory.probe.table_rank] at a stated relative tolerance:
-  :data:`RAC_RTOL` for the float64 RAC tables, :data:`FLOAT32_RTOL` for the other cells (float32 tables).
+  ``RAC_RTOL`` for the float64 RAC tables, ``FLOAT32_RTOL`` for the other cells (float32 tables).
 * The scoRNN draws a random initial state per sequence in training; the probe gives every sequence the same
   one (drawn once from ``EVAL_STATE_KEY``), so the table is a function of the sequence alone.
 """
@@ -281,7 +281,7 @@ def probe(params: Any, cell: str, symbols: int, time: int, *, n_in: int | None =
     dict
         ``logits``: one [`spectrum_report`][tnrnn.memory.probe.spectrum_report] per logit of the equilibrated
         table, with its ``rank`` at ``rank_rtol``; ``max_numerical_rank`` per tolerance, ``max_rank`` (at
-        ``rank_rtol``: :data:`RAC_RTOL` for a RAC's float64 tables, :data:`FLOAT32_RTOL` otherwise) and
+        ``rank_rtol``: ``RAC_RTOL`` for a RAC's float64 tables, ``FLOAT32_RTOL`` otherwise) and
         ``max_effective_rank`` over logits; ``side``; ``table`` (how the tables were computed); for a RAC
         ``certified`` (the generic rank's certified lower bound, upper bound and whether they meet).
 

@@ -2,11 +2,11 @@
 network's test accuracy beside its rank; only networks that learned the task are drawn as results.
 
 ``python -m tnrnn.memory.probe_plot PREFIX [STEPS]`` (or ``PREFIX replot``: redraw from ``PREFIX.json``) trains
-every (cell, depth, T) of :data:`GRID` on Start-End Similarity over the whole halves (up to :data:`TRIES`
-seeds, stopping at the first whose test accuracy reaches :data:`LEARNED`), probes it
+every (cell, depth, T) of ``GRID`` on Start-End Similarity over the whole halves (up to ``TRIES``
+seeds, stopping at the first whose test accuracy reaches ``LEARNED``), probes it
 ([`tnrnn.memory.probe.probe`][tnrnn.memory.probe.probe]: float64 RAC tables, every table equilibrated, the rank
 at a stated relative tolerance) and writes ``PREFIX.json`` (the records, the regeneration command) and
-``PREFIX.png``. A network below :data:`LEARNED` is kept in the records with ``learned: false`` and drawn only
+``PREFIX.png``. A network below ``LEARNED`` is kept in the records with ``learned: false`` and drawn only
 as a grey cross: the rank of a network that did not learn says nothing about the memory the task needs.
 
 The certified generic rank of a RAC (the theory's quantity; docs/theory.md, 'Separation rank') is drawn on
@@ -52,7 +52,7 @@ def solving_rank(symbols: int, time: int) -> int:
 
 def probe_records(steps: int = 1000, grid: dict | None = None, seed: int = 0, tries: int = TRIES) -> list[dict]:
     """Train and probe every point of ``grid``; one record per point: the rank at the probe's tolerance, the
-    numerical rank at 1e-3, the effective rank, the test accuracy and whether it reached :data:`LEARNED`, the
+    numerical rank at 1e-3, the effective rank, the test accuracy and whether it reached ``LEARNED``, the
     seed used, and for a RAC the certified generic rank (None for other cells).
 
     Examples

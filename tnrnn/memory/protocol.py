@@ -27,7 +27,7 @@ from tnrnn.base.validate import check_positive_int
 #: An improvement smaller than this (absolute, in validation loss) does not reset the patience counter.
 MIN_DELTA = 1e-4
 
-#: What :meth:`Plateau.update` may answer.
+#: What ``Plateau.update`` may answer.
 ACTIONS = ("improved", "wait", "decay", "stop")
 
 
@@ -95,7 +95,7 @@ class Plateau:
         return cls(**values)
 
 
-#: Training presets (keyword arguments of :class:`tnrnn.memory.train.TrainConfig`).
+#: Training presets (keyword arguments of ``tnrnn.memory.train.TrainConfig``).
 PROTOCOLS: dict[str, dict[str, Any]] = {
     "authors": {
         "optimizer": "rmsprop", "learning_rate": 1e-3, "clip_norm": None, "schedule": "constant",

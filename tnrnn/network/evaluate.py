@@ -56,7 +56,7 @@ def _resolve(spec_or_net, params, form: str):
     raise TnrnnError(f"expected a RACSpec or RACNetwork, got {type(spec_or_net).__name__}")
 
 
-#: The last weights that passed :func:`_check_params` with their spec (only immutable ones: see float_params).
+#: The last weights that passed ``_check_params`` with their spec (only immutable ones: see float_params).
 _CHECKED: list = [None, None]
 #: The last float call on immutable weights and device ids: its key, (float weights, executor, the executors'
 #: generation: a cleared executor cache is noticed), and the objects

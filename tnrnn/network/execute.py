@@ -1,15 +1,17 @@
 """Jitted executors that follow a plan's path, fused in chunks, with rescaling and read-out inside the jit.
 
-An executor is looked up by a plain tuple key (:class:`ExecKey`: the plan key, arithmetic, prime, output kind)
+An executor is looked up by a plain tuple key ([`ExecKey`][tnrnn.network.execute.ExecKey]: the plan key, arithmetic, prime, output kind)
 and takes ``(W_I, W_H, W_O, h0, feats)`` as device arrays; weights, inputs and the batch size are arguments, so
 new weights reuse the compiled code and a new batch size only re-specialises it (jax retraces per input
 shape), never re-searches the path.
 
-Long paths are cut into chunks of at most :data:`CHUNK_STEPS` pairwise contractions, each chunk one ``jax.jit``
+Long paths are cut into chunks of at most ``CHUNK_STEPS`` pairwise contractions, each chunk one ``jax.jit``
 function: XLA's compile time grows faster than linearly with the number of unrolled steps (fusing the 1,200
 steps of L = 1, T = 400 at once costs several seconds), while a chunk boundary costs one dispatch. Float
-intermediates are rescaled every :data:`RESCALE_EVERY` contractions inside the chunk (per sequence when they
-carry the batch index) and their log scales carried, so evaluation stays finite for long sequences.
+intermediates are rescaled where their degree (weight and feature factors since their last rescale, known from
+the path) would exceed ``MAX_LIVE_DEGREE``, per sequence when they carry
+the batch index, and their log scales carried, so evaluation stays finite for long sequences; an evaluation that
+still left float32's range is redone with every intermediate rescaled.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from tnrnn.network.einsum import EinsumSpec
 RECONF_MAX_OPERANDS = 128
 
 #: Networks up to this many operands get their best path refined by cotengra's subtree reconfiguration (optimal
-#: re-contraction of every subtree of :data:`REFINE_SUBTREE` leaves; deterministic, about 0.2 s at 400 operands).
+#: re-contraction of every subtree of ``REFINE_SUBTREE`` leaves; deterministic, about 0.2 s at 400 operands).
 REFINE_MAX_OPERANDS = 2000
 REFINE_SUBTREE = 6
 
@@ -35,7 +35,7 @@ REFINE_SUBTREE = 6
 SEARCH_TRIALS = 16
 
 #: Largest network (operands) on which cotengra's HyperOptimizer runs beside the other finders (see
-#: :func:`hyper_trials` for the measurements behind it).
+#: ``hyper_trials`` for the measurements behind it).
 HYPER_MAX_OPERANDS = 64
 
 Finder = Callable[[EinsumSpec, dict, int], list]

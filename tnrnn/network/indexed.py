@@ -454,7 +454,7 @@ def _is_nodes(obj: Any) -> bool:
     return isinstance(obj, (list, tuple, set)) and bool(obj) and all(isinstance(n, tn.AbstractNode) for n in obj)
 
 
-#: What :func:`as_network` accepts: (test, converter), tried in order.
+#: What ``as_network`` accepts: (test, converter), tried in order.
 CONVERTERS: list[tuple[Callable[[Any], bool], Callable[[Any], IndexedNetwork]]] = [
     (lambda obj: isinstance(obj, IndexedNetwork), lambda obj: obj),
     (_is_rac, from_rac),

@@ -93,8 +93,8 @@ def to_einsum(net: Any) -> EinsumExpr:
     return EinsumExpr(eq, [_dense(net, i) for i in positions])
 
 
-#: quimb tag of the copy tensors that :func:`to_quimb` writes in place of hyper-indices (read back by
-#: :func:`from_quimb` as copy tensors).
+#: quimb tag of the copy tensors that ``to_quimb`` writes in place of hyper-indices (read back by
+#: ``from_quimb`` as copy tensors).
 COPY_TAG = "tnrnn:copy"
 
 

@@ -26,11 +26,11 @@ DOMAINS = ("onehot", "continuous")
 #: Default wall-clock box of the certified lower bound: none, the work budget decides (same answer on any machine).
 DEFAULT_CERTIFY_SECONDS: float | None = None
 #: Default work budget of the certified lower bound, in work units: seconds of the fixed cost model in
-#: :mod:`tnrnn.bounds.certify` (about seconds on two quiet cores of a 2024 x86 machine). Deterministic: the
+#: ``tnrnn.bounds.certify`` (about seconds on two quiet cores of a 2024 x86 machine). Deterministic: the
 #: matrices it allows depend on the problem only, never on load.
 DEFAULT_CERTIFY_WORK = 30.0
 #: Default prime of continuous-domain runs: the largest prime below 2^62, so that one run's probabilistic statement
-#: is strong (epsilon = (r + 1) D / p, :mod:`tnrnn.bounds.statement`).
+#: is strong (epsilon = (r + 1) D / p, ``tnrnn.bounds.statement``).
 LARGE_PRIME = 4_611_686_018_427_387_847
 #: Most seeds (and most primes) one problem takes: every (prime, seed) pair may be a full run.
 MAX_SEEDS = 1000

@@ -137,8 +137,8 @@ def bounded_params(params: RACParams, ids: bool):
     """Float weights divided by powers of two at or above their infinity norms, and the logs of the divisors.
 
     What the jitted recurrence runs on: every factor of a step is then bounded by 1, so a state rescaled to
-    max-abs 1 cannot overflow before the next rescale, whatever the weights' magnitude (:data:`MAX_BLOCK_DEGREE`).
-    Dividing by a power of two is exact. Remembered for the last immutable weights, like :func:`float_params`.
+    max-abs 1 cannot overflow before the next rescale, whatever the weights' magnitude (``MAX_BLOCK_DEGREE``).
+    Dividing by a power of two is exact. Remembered for the last immutable weights, like [`float_params`][tnrnn.rac.recurrence.float_params].
 
     Examples
     --------
@@ -157,9 +157,9 @@ def bounded_params(params: RACParams, ids: bool):
     return out
 
 
-#: The last all-jax weights given to :func:`float_params` and their float form (a strong reference to one set).
+#: The last all-jax weights given to ``float_params`` and their float form (a strong reference to one set).
 _LAST_FLOAT: list = [None, None]
-#: The last immutable float weights given to :func:`bounded_params`, the ids flag, and their bounded form.
+#: The last immutable float weights given to ``bounded_params``, the ids flag, and their bounded form.
 _LAST_BOUNDED: list = [None, None, None]
 
 
@@ -301,28 +301,34 @@ def _bounded(params: RACParams, ids: bool):
 
 
 def _run(params: RACParams, logs, xs, ids: bool, k: int):
-    """The recurrence over time-major inputs with bounded weights (:func:`_bounded`), rescaling every ``k`` steps.
+    """The recurrence over time-major inputs with bounded weights (``_bounded``), rescaling every ``k`` steps.
 
     ``xs`` is symbol ids (T, B), or ``(features, log scales)`` of shapes (T, B, M) and (T, B) with every feature
     vector at max-abs <= 1. Returns the output's ``(mantissa, log scale)``.
 
-    Each layer's log carries its divisors step by step (a scalar folded into the add of the layer below's log), so
-    it stays near the log of the true value: summed once at the end, the divisors' and the states' logs would be
-    two large numbers of opposite sign, and float32 would lose about ten times the precision in their sum.
+    Between rescales a layer's log lacks its divisors' logs; which ones, and how many times each, is known
+    statically (a *lag*: integer exponents of the ``2L + 1`` divisors), so they join the log at the layer's
+    rescale, summed with the rescale's own log first (the two nearly cancel). The steps then run exactly the
+    adds the unbounded recurrence runs, and each log stays near the log of the true value: summed once at the end,
+    the divisors' and the states' logs would be two large numbers of opposite sign, and float32 would lose about
+    ten times the precision in their sum.
     """
     L = len(params.W_I)
     T, B = (xs if ids else xs[1]).shape[:2]
     dtype = params.W_O.dtype
     W_I0T = params.W_I[0].T  # (M, R): rows gathered by symbol id
-    log_in, log_rec = [logs[l] for l in range(L)], [logs[L + l] for l in range(L)]
+    unit = np.eye(2 * L + 1, dtype=np.int64)
 
-    def step(states, x_t, first: bool, rescale: bool, pending: int):
-        """One step; ``pending`` counts layer 0's steps since its last rescale whose divisors its log lacks."""
-        below, below_log, new = None, None, []
+    def value(lag):
+        """The log a lag stands for (scalar ops, fused into the rescale that uses them)."""
+        terms = [int(c) * logs[i] if c != 1 else logs[i] for i, c in enumerate(lag) if c]
+        return functools.reduce(lambda u, v: u + v, terms) if terms else None
+
+    def step(states, lags, x_t, first: bool, rescale: bool):
+        below, below_log, below_lag, new, new_lags = None, None, None, [], []
         recurrent = not (first and params.h0 is None)
         for l in range(L):
             h, log = states[l]
-            own = log_in[l] + log_rec[l] if recurrent else log_in[l]
             if l == 0 and ids:
                 # An id outside [0, M) (negative ones became huge unsigned values) reads a row of NaN, which
                 # reaches that sequence's output: device inputs are range-checked at no extra cost.
@@ -333,41 +339,36 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
                 inp = below @ params.W_I[l].T
             # Convention W_H h[0] = 1: without explicit initial states the first recurrent factor is all ones.
             h = inp * (h @ params.W_H[l].T) if recurrent else inp
-            if l == 0 and ids:
-                # Nothing else changes layer 0's log between rescales: its divisors join it when it is rescaled
-                # or read by the layer above, inside ops that run anyway, not in an op of their own every step.
-                lag = own if pending == 0 else own + pending * (log_in[0] + log_rec[0])
-                pending = 0 if rescale else pending + 1
-                if rescale:
-                    h, log = _normalise(h, log, lag)
-                new.append((h, log))
-                below, below_log = h, log if rescale else log + lag
-                continue
-            log = log + (own + (below_log if l > 0 else x_t[1]))  # one rounding at the size of log
+            lag = unit[l] + (unit[L + l] + lags[l] if recurrent else 0) + (below_lag if l > 0 else 0)
+            if l > 0 or not ids:
+                log = log + (below_log if l > 0 else x_t[1])
             if rescale:
-                h, log = _normalise(h, log)
+                h, log = _normalise(h, log, value(lag))
+                lag = 0 * lag
             new.append((h, log))
-            below, below_log = h, log
-        return tuple(new), pending
+            new_lags.append(lag)
+            below, below_log, below_lag = h, log, lag
+        return tuple(new), new_lags
 
     zero = jnp.zeros((B,), dtype)
+    none = [np.zeros(2 * L + 1, np.int64)] * L
     if params.h0 is None:
         states = tuple((jnp.ones((B, params.W_H[l].shape[0]), dtype), zero) for l in range(L))
     else:
         states = tuple(_normalise(jnp.broadcast_to(h.astype(dtype), (B, h.shape[0])), zero) for h in params.h0)
     at = (lambda j: xs[j]) if ids else (lambda j: (xs[0][j], xs[1][j]))
     # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps; every block
-    # ends with a rescale, so each starts with nothing pending.
-    states, pending = step(states, at(0), True, True, 0)
+    # ends with every layer rescaled, so each starts with no lag.
+    states, lags = step(states, none, at(0), True, True)
     rest = T - 1
     if T > UNROLL_T:
         blocks, rest = divmod(T - 1, k)
 
         def body(carry, x_block):
-            waiting = 0
+            waiting = none
             for j in range(k):
-                carry, waiting = step(carry, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False,
-                                      j == k - 1, waiting)
+                carry, waiting = step(carry, waiting, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False,
+                                      j == k - 1)
             return carry, None
 
         def shaped(a):
@@ -375,8 +376,8 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
 
         states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
     for j in range(T - rest, T):
-        states, pending = step(states, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1, pending)
-    h, log = states[-1]  # the last step rescaled every layer: nothing is pending
+        states, lags = step(states, lags, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1)
+    h, log = states[-1]  # the last step rescaled every layer: no lag is left
     return _normalise(h @ params.W_O.T, log, logs[2 * L])
 
 
@@ -384,7 +385,7 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
 def _forward_scaled(params: RACParams, logs, xs, ids: bool):
     """``(mantissa, log_scale)`` with a rescale every [`rescale_period`][tnrnn.rac.recurrence.rescale_period] steps.
 
-    ``params, logs`` are bounded weights and their divisors' logs (:func:`bounded_params`).
+    ``params, logs`` are bounded weights and their divisors' logs ([`bounded_params`][tnrnn.rac.recurrence.bounded_params]).
     """
     xs = jnp.swapaxes(xs, 0, 1)  # time-major: step t reads one contiguous (B,) or (B, M) slice
     if ids:
