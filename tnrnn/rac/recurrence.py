@@ -306,12 +306,13 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
     ``xs`` is symbol ids (T, B), or ``(features, log scales)`` of shapes (T, B, M) and (T, B) with every feature
     vector at max-abs <= 1. Returns the output's ``(mantissa, log scale)``.
 
-    Between rescales a layer's log lacks its divisors' logs; which ones, and how many times each, is known
-    statically (a *lag*: integer exponents of the ``2L + 1`` divisors), so they join the log at the layer's
-    rescale, summed with the rescale's own log first (the two nearly cancel). The steps then run exactly the
-    adds the unbounded recurrence runs, and each log stays near the log of the true value: summed once at the end,
-    the divisors' and the states' logs would be two large numbers of opposite sign, and float32 would lose about
-    ten times the precision in their sum.
+    A layer's log lacks its divisors' logs; which ones, and how many times each, is known statically (a *lag*:
+    integer exponents of the ``2L + 1`` divisors). Inside the scan they join the log at the rescale that ends each
+    block, summed with the rescale's own log first (the two nearly cancel), so every log stays near the log of the
+    true value: left to the end of a long sequence, the divisors' and the states' logs would be two large numbers
+    of opposite sign, and float32 would lose about ten times the precision in their sum. In the unrolled steps
+    (short sequences, and the tail after the last block) the lag is carried to the output instead and added once:
+    there it stays small, and a scalar added in every rescale cost about 9% at L = 2, T = 12.
     """
     L = len(params.W_I)
     T, B = (xs if ids else xs[1]).shape[:2]
@@ -324,7 +325,7 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
         terms = [int(c) * logs[i] if c != 1 else logs[i] for i, c in enumerate(lag) if c]
         return functools.reduce(lambda u, v: u + v, terms) if terms else None
 
-    def step(states, lags, x_t, first: bool, rescale: bool):
+    def step(states, lags, x_t, first: bool, rescale: bool, apply: bool):
         below, below_log, below_lag, new, new_lags = None, None, None, [], []
         recurrent = not (first and params.h0 is None)
         for l in range(L):
@@ -343,8 +344,8 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
             if l > 0 or not ids:
                 log = log + (below_log if l > 0 else x_t[1])
             if rescale:
-                h, log = _normalise(h, log, value(lag))
-                lag = 0 * lag
+                h, log = _normalise(h, log, value(lag) if apply else None)
+                lag = 0 * lag if apply else lag
             new.append((h, log))
             new_lags.append(lag)
             below, below_log, below_lag = h, log, lag
@@ -359,7 +360,7 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
     at = (lambda j: xs[j]) if ids else (lambda j: (xs[0][j], xs[1][j]))
     # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps; every block
     # ends with every layer rescaled, so each starts with no lag.
-    states, lags = step(states, none, at(0), True, True)
+    states, lags = step(states, none, at(0), True, True, T > UNROLL_T)
     rest = T - 1
     if T > UNROLL_T:
         blocks, rest = divmod(T - 1, k)
@@ -368,7 +369,7 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
             waiting = none
             for j in range(k):
                 carry, waiting = step(carry, waiting, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False,
-                                      j == k - 1)
+                                      j == k - 1, j == k - 1)
             return carry, None
 
         def shaped(a):
@@ -376,9 +377,9 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
 
         states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
     for j in range(T - rest, T):
-        states, lags = step(states, lags, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1)
-    h, log = states[-1]  # the last step rescaled every layer: no lag is left
-    return _normalise(h @ params.W_O.T, log, logs[2 * L])
+        states, lags = step(states, lags, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1, False)
+    h, log = states[-1]
+    return _normalise(h @ params.W_O.T, log, value(lags[-1] + unit[2 * L]))
 
 
 @functools.partial(jax.jit, static_argnums=3)
