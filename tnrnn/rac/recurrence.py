@@ -358,12 +358,17 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
     else:
         states = tuple(_normalise(jnp.broadcast_to(h.astype(dtype), (B, h.shape[0])), zero) for h in params.h0)
     at = (lambda j: xs[j]) if ids else (lambda j: (xs[0][j], xs[1][j]))
-    # Step 0 on its own (its recurrent factor may be the all-ones convention), then blocks of k steps; every block
-    # ends with every layer rescaled, so each starts with no lag.
-    states, lags = step(states, none, at(0), True, True, T > UNROLL_T)
-    rest = T - 1
-    if T > UNROLL_T:
-        blocks, rest = divmod(T - 1, k)
+    # The first block, steps 0..k-1, starts from max-abs-1 states (the all-ones convention, or the rescaled h0)
+    # like every other block, so it needs no rescale of its own at step 0. Beyond UNROLL_T the middle blocks are
+    # scanned, each ending with every layer rescaled and its lag applied (so each starts with none); the head
+    # block ends the same way, and the rest is unrolled.
+    long = T > UNROLL_T
+    head = k if long else T
+    lags = none
+    for j in range(head):
+        states, lags = step(states, lags, at(j), j == 0, j % k == k - 1 or j == T - 1, long and j == head - 1)
+    if long:
+        blocks = (T - k) // k
 
         def body(carry, x_block):
             waiting = none
@@ -373,11 +378,13 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
             return carry, None
 
         def shaped(a):
-            return a[1:1 + blocks * k].reshape((blocks, k) + a.shape[1:])
+            return a[k:k + blocks * k].reshape((blocks, k) + a.shape[1:])
 
-        states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
-    for j in range(T - rest, T):
-        states, lags = step(states, lags, at(j), False, (j - (T - rest)) % k == k - 1 or j == T - 1, False)
+        if blocks:
+            states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
+        start = k + blocks * k
+        for j in range(start, T):
+            states, lags = step(states, lags, at(j), False, (j - start) % k == k - 1 or j == T - 1, False)
     h, log = states[-1]
     return _normalise(h @ params.W_O.T, log, value(lags[-1] + unit[2 * L]))
 
