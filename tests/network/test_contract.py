@@ -496,3 +496,18 @@ def test_a_repeated_device_call_skips_the_checks_but_never_returns_a_stale_answe
     traces = trace_count()
     network_forward(spec, params, x, optimizers=("greedy",))
     assert trace_count() > traces  # a cleared cache is rebuilt, not bypassed
+
+
+def test_random_greedy_is_skipped_beside_other_finders_on_large_networks_but_runs_alone():
+    # A rule on the structure (RANDOM_GREEDY_MAX_OPERANDS), never on the clock: the report says why it was skipped.
+    from tnrnn.network.finders import RANDOM_GREEDY_MAX_OPERANDS
+
+    es = network_to_einsum(build_network(RACSpec(2, 2, 2), 40, form="continuous"), hyper=True)
+    assert len(es.inputs) > RANDOM_GREEDY_MAX_OPERANDS
+    both = find_path(es, batch=4, optimizers=("greedy", "random-greedy"))
+    assert "random-greedy" in both.skipped and "random-greedy" not in both.candidates
+    assert str(RANDOM_GREEDY_MAX_OPERANDS) in both.skipped["random-greedy"]
+    alone = find_path(es, batch=4, optimizers=("random-greedy",), refine=False)
+    assert "random-greedy" in alone.candidates and not alone.skipped
+    small = network_to_einsum(build_network(RACSpec(2, 2, 2), 6, form="continuous"), hyper=True)
+    assert "random-greedy" in find_path(small, batch=4, optimizers=("greedy", "random-greedy")).candidates

@@ -5,7 +5,9 @@ stops on a wall-clock limit, so the path chosen for a network does not depend on
 budgets are rules on the structure ([`hyper_trials`][tnrnn.network.finders.hyper_trials]). No finder wins on every RAC shape: the time-ordered
 sweep is best on shallow batches, the leaf elimination ("tree") on deep continuous batches, greedy variants on
 the rest; cotengra's hyper-optimiser (kahypar partitions when installed) runs on small networks only, as it found
-no cheaper RAC path than these above `HYPER_MAX_OPERANDS` operands, at up to minutes of search. [`reconfigure`][tnrnn.network.finders.reconfigure] refines any path by optimal re-contraction of its
+no cheaper RAC path than these above `HYPER_MAX_OPERANDS` operands, at up to minutes of search, and
+random-greedy beside the others up to `RANDOM_GREEDY_MAX_OPERANDS` (above it, never cheaper, and most of the
+search time). [`reconfigure`][tnrnn.network.finders.reconfigure] refines any path by optimal re-contraction of its
 subtrees. [`tnrnn.network.paths`][tnrnn.network.paths] runs the finders and keeps the cheapest path.
 """
 
@@ -37,6 +39,12 @@ SEARCH_TRIALS = 16
 #: Largest network (operands) on which cotengra's HyperOptimizer runs beside the other finders (see
 #: ``hyper_trials`` for the measurements behind it).
 HYPER_MAX_OPERANDS = 64
+
+#: Largest network (operands) on which opt_einsum's random-greedy runs beside the other finders. Measured on RAC
+#: networks (batch 256, every candidate refined by subtree reconfiguration): at 116 to 1,616 operands its path
+#: never scored below the rule-based finders' (greedy, tree), and above 400 operands it cost 0.3 to 1.9 s, most of
+#: a cold search (L=3 R=4 M=4 T=12: 1.2 of 2.6 s). Asked for alone, it always runs.
+RANDOM_GREEDY_MAX_OPERANDS = 400
 
 Finder = Callable[[EinsumSpec, dict, int], list]
 

@@ -26,6 +26,7 @@ from tnrnn.network.einsum import EinsumSpec
 from tnrnn.network.finders import (
     DEFAULT_OPTIMIZERS,
     HYPER_MAX_OPERANDS,
+    RANDOM_GREEDY_MAX_OPERANDS,
     PATH_FINDERS,
     REFINE_MAX_OPERANDS,
     _available,
@@ -325,6 +326,9 @@ def find_path(
                 else:
                     skipped[name] = (f"not run above {HYPER_MAX_OPERANDS} operands (this network has {n:,}), "
                                      "where it found no cheaper path than the other finders")
+            elif name == "random-greedy" and n > RANDOM_GREEDY_MAX_OPERANDS and len(ordered) > 1:
+                skipped[name] = (f"not run above {RANDOM_GREEDY_MAX_OPERANDS} operands beside other finders (this "
+                                 f"network has {n:,}), where it found no cheaper path than greedy and tree")
             else:
                 found[name] = PATH_FINDERS[name](labelled, labelled.sized(batch), seed)
     best = None
