@@ -26,8 +26,8 @@ from tnrnn.network.einsum import EinsumSpec
 from tnrnn.network.finders import (
     DEFAULT_OPTIMIZERS,
     HYPER_MAX_OPERANDS,
-    RANDOM_GREEDY_MAX_OPERANDS,
     PATH_FINDERS,
+    RANDOM_GREEDY_MAX_OPERANDS,
     REFINE_MAX_OPERANDS,
     _available,
     _cotengra,

@@ -265,7 +265,8 @@ def rac_forward(params: RACParams, x, *, raw: bool = False):
 def _normalise(h, log, extra=None):
     """``h`` rescaled to max-abs 1 per sequence, the log of the scale (plus ``extra``) added to ``log``; NaN rows
     stay NaN. ``extra`` joins the scale's log before ``log``: the two nearly cancel, and their sum then costs one
-    rounding at the size of ``log`` instead of two."""
+    rounding at the size of ``log`` instead of two.
+    """
     scale = jnp.max(jnp.abs(h), axis=-1)
     safe = jnp.where(scale == 0, 1.0, scale)
     step = jnp.log(safe) if extra is None else extra + jnp.log(safe)
