@@ -34,6 +34,7 @@ from tnrnn.rac.recurrence import (
     ScaledOutput,
     check_inputs,
     check_prime,
+    concrete,
     float_params,
     reduce_modp,
 )
@@ -59,11 +60,9 @@ def _resolve(spec_or_net, params, form: str):
 #: The last weights that passed ``_check_params`` with their spec (only immutable ones: see float_params).
 _CHECKED: list = [None, None]
 #: The last float call on immutable weights and device ids: its key, (float weights, executor, the executors'
-#: generation: a cleared executor cache is noticed), and the objects
-#: whose ids the key holds (kept alive so no other object can take those ids).
+#: generation: a cleared executor cache is noticed), and the objects whose ids the key holds (kept alive so no
+#: other object can take those ids).
 _LAST_CALL: list = [None, None, None]
-
-
 
 def _shape(w) -> tuple:
     shape = getattr(w, "shape", None)  # np.shape costs ~1 us per array: arrays carry their shape
@@ -112,8 +111,6 @@ def _device_inputs(spec: RACSpec, x, T: int | None):
 
 def _inputs(spec: RACSpec, x, T: int | None, form: str, *, modp: bool, p: int = 0):
     """Validated inputs: int32 symbol ids, int64 residues (mod p) or float features."""
-    import jax
-
     if x is None:
         raise TnrnnError("inputs x are required: symbol ids (B, T) or features (B, T, M)")
     on_device = isinstance(x, jax.Array) and not modp
@@ -206,7 +203,7 @@ def network_forward(
     """
     memo = None
     # Concrete device ids only: inside a user's jit (a tracer) every call goes the full way.
-    if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer) and x.dtype == np.int32:
+    if concrete(x) and x.dtype == np.int32:
         # Everything the checks and the cost guard depend on; the weights and a network by identity.
         memo = (spec_or_net if type(spec_or_net) is RACSpec else id(spec_or_net), id(params), x.shape, form, raw,
                 rescale, budget_bytes, budget_flops, tuple(optimizers), os.environ.get("TNRNN_MAX_BYTES"),
@@ -284,7 +281,6 @@ def network_forward_modp(
     >>> bool((network_forward_modp(spec, q, x, p=101) == rac_forward_modp(q, x, p=101)).all())
     True
     """
-    import jax
     import jax.numpy as jnp
 
     spec, params, form, T = _resolve(spec_or_net, params, form)
@@ -371,7 +367,6 @@ def grid_tensor_matrix(
     >>> A.shape
     (4, 4)
     """
-    import jax
     import jax.numpy as jnp
 
     if not isinstance(spec, RACSpec):

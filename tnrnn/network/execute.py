@@ -9,9 +9,9 @@ Long paths are cut into chunks of at most ``CHUNK_STEPS`` pairwise contractions,
 function: XLA's compile time grows faster than linearly with the number of unrolled steps (fusing the 1,200
 steps of L = 1, T = 400 at once costs several seconds), while a chunk boundary costs one dispatch. Float
 intermediates are rescaled where their degree (weight and feature factors since their last rescale, known from
-the path) would exceed ``MAX_LIVE_DEGREE``, per sequence when they carry
-the batch index, and their log scales carried, so evaluation stays finite for long sequences; an evaluation that
-still left float32's range is redone with every intermediate rescaled.
+the path) would exceed ``MAX_LIVE_DEGREE``, per sequence when they carry the batch index, and their log scales
+carried, so evaluation stays finite for long sequences; an evaluation that still left float32's range is redone
+with every intermediate rescaled.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ Two arithmetics:
 * **float** (jax): batched, jitted, ``lax.scan`` over blocks of steps. The weights are divided by powers of two
   that bound their norms ([`bounded_params`][tnrnn.rac.recurrence.bounded_params]), every block of
   [`rescale_period`][tnrnn.rac.recurrence.rescale_period] steps ends with each state rescaled to max-abs 1, and
-  the logs of the scales and divisors are carried, because a float32 RAC under- or overflows within tens of steps: its value is a
-  polynomial of degree ``C(T+L-1, L)`` in the inputs (45,760 at L = 3, T = 64), so its magnitude varies by
+  the logs of the scales and divisors are carried, because a float32 RAC under- or overflows within tens of
+  steps: its value is a polynomial of degree ``C(T+L-1, L)`` in the inputs (45,760 at L = 3, T = 64), so its magnitude varies by
   thousands of orders of magnitude between sequences and no initialisation keeps it O(1). The evaluation
   functions therefore return a [`ScaledOutput`][tnrnn.rac.params.ScaledOutput] ``(mantissa, log_scale)`` by default, finite and nonzero
   for any T; ``raw=True`` gives the plain float32 product ``mantissa * exp(log_scale)``.
@@ -129,8 +129,19 @@ def immutable(params: RACParams) -> bool:
     (True, False)
     """
     leaves = (*params.W_I, *params.W_H, params.W_O, *(params.h0 or ()))
-    return all(isinstance(w, jax.Array) and not isinstance(w, jax.core.Tracer) for w in leaves) and all(
-        type(c) is tuple for c in (params.W_I, params.W_H, params.h0 or ()))
+    return all(map(concrete, leaves)) and all(type(c) is tuple for c in (params.W_I, params.W_H, params.h0 or ()))
+
+
+def concrete(x) -> bool:
+    """Whether ``x`` is a jax array with values (not a tracer inside a jit, where nothing may be remembered).
+
+    Examples
+    --------
+    >>> import jax
+    >>> concrete(jax.numpy.zeros(2)), concrete([0.0, 0.0])
+    (True, False)
+    """
+    return isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer)
 
 
 def bounded_params(params: RACParams, ids: bool):
@@ -318,7 +329,7 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
     there it stays small, and a scalar added in every rescale cost about 9% at L = 2, T = 12.
     """
     L = len(params.W_I)
-    T, B = (xs if ids else xs[1]).shape[:2]
+    T, B = jax.tree_util.tree_leaves(xs)[-1].shape[:2]
     dtype = params.W_O.dtype
     W_I0T = params.W_I[0].T  # (M, R): rows gathered by symbol id
     unit = np.eye(2 * L + 1, dtype=np.int64)
@@ -360,7 +371,11 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
         states = tuple((jnp.ones((B, params.W_H[l].shape[0]), dtype), zero) for l in range(L))
     else:
         states = tuple(_normalise(jnp.broadcast_to(h.astype(dtype), (B, h.shape[0])), zero) for h in params.h0)
-    at = (lambda j: xs[j]) if ids else (lambda j: (xs[0][j], xs[1][j]))
+
+    def at(block, j):
+        """Step ``j`` of ``block``: its ids, or its (features, log scales)."""
+        return jax.tree_util.tree_map(lambda a: a[j], block)
+
     # The first block, steps 0..k-1, starts from max-abs-1 states (the all-ones convention, or the rescaled h0)
     # like every other block, so it needs no rescale of its own at step 0. Beyond UNROLL_T the middle blocks are
     # scanned, each ending with every layer rescaled and its lag applied (so each starts with none); the head
@@ -369,25 +384,24 @@ def _run(params: RACParams, logs, xs, ids: bool, k: int):
     head = k if long else T
     lags = none
     for j in range(head):
-        states, lags = step(states, lags, at(j), j == 0, j % k == k - 1 or j == T - 1, long and j == head - 1)
+        states, lags = step(states, lags, at(xs, j), j == 0, j % k == k - 1 or j == T - 1, long and j == head - 1)
     if long:
         blocks = (T - k) // k
 
         def body(carry, x_block):
             waiting = none
             for j in range(k):
-                carry, waiting = step(carry, waiting, x_block[j] if ids else (x_block[0][j], x_block[1][j]), False,
-                                      j == k - 1, j == k - 1)
+                carry, waiting = step(carry, waiting, at(x_block, j), False, j == k - 1, j == k - 1)
             return carry, None
 
         def shaped(a):
             return a[k:k + blocks * k].reshape((blocks, k) + a.shape[1:])
 
         if blocks:
-            states, _ = jax.lax.scan(body, states, shaped(xs) if ids else (shaped(xs[0]), shaped(xs[1])))
+            states, _ = jax.lax.scan(body, states, jax.tree_util.tree_map(shaped, xs))
         start = k + blocks * k
         for j in range(start, T):
-            states, lags = step(states, lags, at(j), False, (j - start) % k == k - 1 or j == T - 1, False)
+            states, lags = step(states, lags, at(xs, j), False, (j - start) % k == k - 1 or j == T - 1, False)
     h, log = states[-1]
     return _normalise(h @ params.W_O.T, log, value(lags[-1] + unit[2 * L]))
 
